@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Runs the whole suite with Node's test runner over the compiled output (what ships is what is
+// tested). Unit tests: dist/src/**/*.spec.js; integration/e2e: dist/test/**/*.test.js.
+// Tests use the PostgreSQL at DATABASE_URL (each test file creates its own fresh database there);
+// without DATABASE_URL an embedded PostgreSQL is started for the run and stopped afterwards.
+// Extra arguments filter test files by substring: `npm test -- chat`.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const filters = process.argv.slice(2);
+
+function collect(dir, suffix) {
+  return readdirSync(join(root, dir), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(suffix))
+    .map((f) => join(dir, f));
+}
+
+const files = [...collect('dist/src', '.spec.js'), ...collect('dist/test', '.test.js')]
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(1);
+}
+
+let embedded;
+if (!process.env.DATABASE_URL) {
+  const { EmbeddedPostgres } = await import(join(root, 'dist/src/database/embedded-postgres.js'));
+  embedded = new EmbeddedPostgres({
+    dataDir: join(root, '.convene', 'test-pgdata'),
+    port: Number(process.env.CONVENE_TEST_PG_PORT ?? 54339),
+  });
+  process.env.DATABASE_URL = await embedded.start();
+  console.log(`tests use an embedded PostgreSQL at ${process.env.DATABASE_URL}`);
+} else {
+  console.log(`tests use the PostgreSQL at ${new URL(process.env.DATABASE_URL).host}`);
+}
+
+const concurrency = process.env.TEST_CONCURRENCY ?? '1';
+const child = spawn(
+  process.execPath,
+  [
+    '--enable-source-maps',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${concurrency}`,
+    ...files.map((f) => relative(process.cwd(), join(root, f))),
+  ],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'test', CONVENE_TEST_ADMIN_URL: process.env.DATABASE_URL },
+  },
+);
+const code = await new Promise((resolve) =>
+  child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+);
+await embedded?.stop();
+process.exit(code);

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { validationOptions } from './common/validation.js';
+import { buildOpenApiDocument } from './openapi.js';
+
+/** Creates the fully configured application (not yet listening); used by main and tests. */
+export async function createApp(): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  configureApp(app);
+  return app;
+}
+
+/** Global pipes, filters, prefix and docs; shared with the OpenAPI generator. */
+export function configureApp(app: NestExpressApplication): void {
+  app.useBodyParser('json', { limit: '256kb' });
+  app.useGlobalPipes(new ValidationPipe(validationOptions));
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.enableShutdownHooks();
+  app.disable('x-powered-by');
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+  });
+}

@@ -1,0 +1,55 @@
+import { registerAs } from '@nestjs/config';
+import { parseEnv } from './env.js';
+
+/** Typed slices of the validated environment, one per feature (inject with `@Inject(x.KEY)`). */
+export const appConfig = registerAs('app', () => {
+  const env = parseEnv(process.env);
+  return { nodeEnv: env.nodeEnv, port: env.port, host: env.host, logLevel: env.logLevel };
+});
+
+export const databaseConfig = registerAs('database', () => {
+  const env = parseEnv(process.env);
+  return {
+    url: env.databaseUrl,
+    embeddedDir: env.embeddedPgDir,
+    embeddedPort: env.embeddedPgPort,
+    migrationsRun: env.migrationsRun,
+  };
+});
+
+export const authConfig = registerAs('auth', () => {
+  const env = parseEnv(process.env);
+  return {
+    jwtSecret: env.jwtSecret,
+    tokenTtlSeconds: env.tokenTtlSeconds,
+    adminApiKey: env.adminApiKey,
+    jwksUrl: env.jwksUrl,
+    jwtIssuer: env.jwtIssuer,
+    jwtAudience: env.jwtAudience,
+    adminRateLimitPerMinute: env.adminRateLimitPerMinute,
+  };
+});
+
+export const chatConfig = registerAs('chat', () => {
+  const env = parseEnv(process.env);
+  return { retentionDays: env.chatRetentionDays, rateLimitPer10s: env.chatRateLimitPer10s };
+});
+
+export const mediaConfig = registerAs('media', () => {
+  const env = parseEnv(process.env);
+  return {
+    workers: env.mediaWorkers,
+    rtcMinPort: env.rtcMinPort,
+    rtcMaxPort: env.rtcMaxPort,
+    listenIp: env.rtcListenIp,
+    announcedAddress: env.announcedAddress,
+    guestAudioOnly: env.guestAudioOnly,
+    roomGraceSeconds: env.roomGraceSeconds,
+  };
+});
+
+export type AppConfig = ReturnType<typeof appConfig>;
+export type DatabaseConfig = ReturnType<typeof databaseConfig>;
+export type AuthConfig = ReturnType<typeof authConfig>;
+export type ChatConfig = ReturnType<typeof chatConfig>;
+export type MediaConfig = ReturnType<typeof mediaConfig>;

@@ -1,0 +1,171 @@
+/**
+ * Every environment variable convene reads, in one place: parsed, validated and typed.
+ * A bad value stops the process with a message naming the variable.
+ */
+
+export const DEV_JWT_SECRET = 'convene-dev-only-jwt-secret-do-not-use-in-production';
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+type Raw = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly raw: Raw) {}
+
+  private value(name: string): string | undefined {
+    const v = this.raw[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.value(name) ?? fallback;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.value(name);
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.value(name);
+    if (v === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+    return fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.optionalInt(name, min, max);
+    return v ?? fallback;
+  }
+
+  optionalInt(name: string, min: number, max: number): number | undefined {
+    const v = this.value(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} must be an integer between ${min} and ${max} (got "${v}")`);
+      return undefined;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.value(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    this.problems.push(`${name} must be true or false (got "${v}")`);
+    return fallback;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const v = this.value(name);
+    if (v === undefined) return undefined;
+    try {
+      const parsed = new URL(v);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+      return v;
+    } catch {
+      this.problems.push(`${name} must be a ${protocols.join(' or ')} URL`);
+      return undefined;
+    }
+  }
+}
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Env {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  databaseUrl: string | undefined;
+  embeddedPgDir: string;
+  embeddedPgPort: number;
+  migrationsRun: boolean;
+  jwtSecret: string;
+  tokenTtlSeconds: number;
+  adminApiKey: string | undefined;
+  jwksUrl: string | undefined;
+  jwtIssuer: string | undefined;
+  jwtAudience: string | undefined;
+  adminRateLimitPerMinute: number;
+  chatRetentionDays: number | undefined;
+  chatRateLimitPer10s: number;
+  redisUrl: string | undefined;
+  mediaWorkers: number | undefined;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  rtcListenIp: string;
+  announcedAddress: string | undefined;
+  guestAudioOnly: boolean;
+  roomGraceSeconds: number;
+}
+
+/** Parses and validates the environment; throws ConfigValidationError listing every problem. */
+export function parseEnv(raw: Raw): Env {
+  const r = new Reader(raw);
+  const env: Env = {
+    nodeEnv: r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development'),
+    port: r.int('PORT', 3000, 0, 65535),
+    host: r.string('HOST', '0.0.0.0'),
+    logLevel: r.oneOf(
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      'info',
+    ),
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    embeddedPgDir: r.string('CONVENE_EMBEDDED_PG_DIR', './.convene/pgdata'),
+    embeddedPgPort: r.int('CONVENE_EMBEDDED_PG_PORT', 54329, 1, 65535),
+    migrationsRun: r.bool('CONVENE_MIGRATIONS_RUN', true),
+    jwtSecret: r.string('CONVENE_JWT_SECRET', DEV_JWT_SECRET),
+    tokenTtlSeconds: r.int('CONVENE_TOKEN_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
+    adminApiKey: r.optionalString('CONVENE_ADMIN_API_KEY'),
+    jwksUrl: r.url('CONVENE_JWKS_URL', ['http:', 'https:']),
+    jwtIssuer: r.optionalString('CONVENE_JWT_ISSUER'),
+    jwtAudience: r.optionalString('CONVENE_JWT_AUDIENCE'),
+    adminRateLimitPerMinute: r.int('CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    chatRetentionDays: r.optionalInt('CONVENE_CHAT_RETENTION_DAYS', 1, 36500),
+    chatRateLimitPer10s: r.int('CONVENE_CHAT_RATE_LIMIT_PER_10S', 30, 1, 100_000),
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    mediaWorkers: r.optionalInt('CONVENE_MEDIA_WORKERS', 1, 256),
+    rtcMinPort: r.int('CONVENE_RTC_MIN_PORT', 40000, 1024, 65535),
+    rtcMaxPort: r.int('CONVENE_RTC_MAX_PORT', 40099, 1024, 65535),
+    rtcListenIp: r.string('CONVENE_RTC_LISTEN_IP', '0.0.0.0'),
+    announcedAddress: r.optionalString('CONVENE_ANNOUNCED_ADDRESS'),
+    guestAudioOnly: r.bool('CONVENE_GUEST_AUDIO_ONLY', false),
+    roomGraceSeconds: r.int('CONVENE_ROOM_GRACE_SECONDS', 30, 0, 86400),
+  };
+
+  if (env.rtcMinPort > env.rtcMaxPort) {
+    r.problems.push('CONVENE_RTC_MIN_PORT must not be greater than CONVENE_RTC_MAX_PORT');
+  }
+  if (env.jwksUrl && (!env.jwtIssuer || !env.jwtAudience)) {
+    r.problems.push(
+      'CONVENE_JWT_ISSUER and CONVENE_JWT_AUDIENCE are required with CONVENE_JWKS_URL',
+    );
+  }
+  if (env.jwtSecret !== DEV_JWT_SECRET && env.jwtSecret.length < 32) {
+    r.problems.push('CONVENE_JWT_SECRET must be at least 32 characters');
+  }
+  if (env.adminApiKey !== undefined && env.adminApiKey.length < 24) {
+    r.problems.push('CONVENE_ADMIN_API_KEY must be at least 24 characters');
+  }
+  if (env.nodeEnv === 'production') {
+    if (env.jwtSecret === DEV_JWT_SECRET) {
+      r.problems.push(
+        'CONVENE_JWT_SECRET must be set in production (the default secret is refused)',
+      );
+    }
+    if (!env.adminApiKey) r.problems.push('CONVENE_ADMIN_API_KEY must be set in production');
+  }
+  if (r.problems.length > 0) throw new ConfigValidationError(r.problems);
+  return env;
+}

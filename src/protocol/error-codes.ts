@@ -1,0 +1,40 @@
+/**
+ * Every error code convene sends to a client, over HTTP or in a WebSocket ack.
+ * Shared by server, web client and tests: the contract, not an implementation detail.
+ */
+export const ErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL: 'INTERNAL',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  API_KEY_NOT_FOUND: 'API_KEY_NOT_FOUND',
+  ROOM_NOT_FOUND: 'ROOM_NOT_FOUND',
+  ROOM_CLOSED: 'ROOM_CLOSED',
+  ROOM_FULL: 'ROOM_FULL',
+  PARTICIPANT_NOT_FOUND: 'PARTICIPANT_NOT_FOUND',
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  TOKEN_REVOKED: 'TOKEN_REVOKED',
+  TOKEN_WRONG_ROOM: 'TOKEN_WRONG_ROOM',
+  NOT_JOINED: 'NOT_JOINED',
+  LOBBY_NOT_ENABLED: 'LOBBY_NOT_ENABLED',
+  LOBBY_REJECTED: 'LOBBY_REJECTED',
+  RECIPIENT_NOT_IN_ROOM: 'RECIPIENT_NOT_IN_ROOM',
+  AUDIT_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
+  MEDIA_UNAVAILABLE: 'MEDIA_UNAVAILABLE',
+  MEDIA_NOT_FOUND: 'MEDIA_NOT_FOUND',
+  MEDIA_INCOMPATIBLE: 'MEDIA_INCOMPATIBLE',
+  MEDIA_REJECTED: 'MEDIA_REJECTED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The shape of an error, in an HTTP body (`{ error }`) or a WebSocket ack (`{ ok: false, error }`). */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  requestId?: string;
+}

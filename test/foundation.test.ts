@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import { generateOpenApiJson } from '../src/openapi-preview.js';
+import { startApp, TestApp } from './support/app.js';
+import { TestDatabase } from './support/database.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function runNode(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { PATH: process.env.PATH, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the running service', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startApp();
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('is live and ready with the database up', async () => {
+    await request(t.url).get('/health/live').expect(200);
+    const ready = await request(t.url).get('/health/ready').expect(200);
+    assert.equal(ready.body.details.database.status, 'up');
+  });
+
+  it('reports not ready while the database is unreachable, and ready again after', async () => {
+    await t.db.cut();
+    try {
+      const res = await request(t.url).get('/health/ready');
+      assert.equal(res.status, 503);
+      assert.equal(res.body.error.code, 'SERVICE_UNAVAILABLE');
+      assert.match(res.body.error.message, /database/);
+      assert.equal(res.body.details.database.status, 'down');
+      await request(t.url).get('/health/live').expect(200);
+    } finally {
+      await t.db.reopen();
+    }
+    await request(t.url).get('/health/ready').expect(200);
+  });
+
+  it('answers unknown routes with the error model and a request id', async () => {
+    const res = await request(t.url).get('/no/such/route').set('X-Request-Id', 'req-abc.123');
+    assert.equal(res.status, 404);
+    assert.deepEqual(res.body, {
+      error: { code: 'NOT_FOUND', message: 'Cannot GET /no/such/route', requestId: 'req-abc.123' },
+    });
+    assert.equal(res.headers['x-request-id'], 'req-abc.123');
+  });
+
+  it('mints a request id when the caller sends none or an unsafe one', async () => {
+    const res = await request(t.url).get('/nope').set('X-Request-Id', 'bad id\twith tab');
+    assert.match(String(res.body.error.requestId), /^[0-9a-f-]{36}$/);
+  });
+
+  it('serves the OpenAPI UI and JSON', async () => {
+    const ui = await request(t.url).get('/docs').redirects(1).expect(200);
+    assert.match(ui.text, /swagger-ui/i);
+    const json = await request(t.url).get('/docs-json').expect(200);
+    assert.equal(json.body.openapi, '3.0.0');
+    assert.ok(json.body.paths['/health/ready']);
+  });
+});
+
+describe('configuration at boot', () => {
+  it('refuses to start in production with default secrets, naming the variables', async () => {
+    const { code, stderr } = await runNode(['dist/src/main.js'], { NODE_ENV: 'production' });
+    assert.equal(code, 1);
+    assert.match(stderr, /CONVENE_JWT_SECRET must be set in production/);
+    assert.match(stderr, /CONVENE_ADMIN_API_KEY must be set in production/);
+  });
+
+  it('stops with a message naming a bad variable', async () => {
+    const { code, stderr } = await runNode(['dist/src/main.js'], { PORT: 'http' });
+    assert.equal(code, 1);
+    assert.match(stderr, /PORT must be an integer/);
+  });
+});
+
+describe('migrations', () => {
+  it('apply on an empty database, revert one by one to nothing, and apply again', async () => {
+    const db = await TestDatabase.create();
+    try {
+      const env = { DATABASE_URL: db.url };
+      const tables = async () =>
+        (
+          await db.query<{ table_name: string }>(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'convene_migrations' ORDER BY 1",
+          )
+        ).map((r) => r.table_name);
+
+      const up = await runNode(['dist/src/database/migrate.js', 'up'], env);
+      assert.equal(up.code, 0, up.stderr);
+      const created = await tables();
+      assert.ok(created.length > 0, 'migrations created no table');
+      const applied = await db.query('SELECT name FROM convene_migrations');
+
+      for (let i = 0; i < applied.length; i++) {
+        const down = await runNode(['dist/src/database/migrate.js', 'down'], env);
+        assert.equal(down.code, 0, down.stderr);
+      }
+      assert.deepEqual(await tables(), []);
+
+      const again = await runNode(['dist/src/database/migrate.js', 'up'], env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(await tables(), created);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('OpenAPI spec', () => {
+  it('matches the committed openapi.json (run `npm run openapi` after changing the API)', async () => {
+    const committed = await readFile(join(root, 'openapi.json'), 'utf8');
+    const generated = await generateOpenApiJson();
+    assert.deepEqual(JSON.parse(generated), JSON.parse(committed));
+  });
+});

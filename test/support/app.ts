@@ -1,0 +1,42 @@
+import type { AddressInfo } from 'node:net';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { TestDatabase } from './database.js';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  /** http://127.0.0.1:<ephemeral port> */
+  url: string;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+/**
+ * Boots the real application on an ephemeral port against a fresh database with migrations
+ * applied. Extra environment variables override the defaults for this app only.
+ */
+export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await TestDatabase.create();
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_URL: db.url,
+    CONVENE_MIGRATIONS_RUN: 'true',
+    CONVENE_ADMIN_API_KEY: TEST_ADMIN_KEY,
+    ...env,
+  });
+  const { createApp } = await import('../../src/bootstrap.js');
+  const app = await createApp();
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    db,
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
