@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module.js';
 import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { RoomsModule } from './rooms/rooms.module.js';
 
 @Module({
-  imports: [AppConfigModule, LoggingModule, DatabaseModule, HealthModule],
+  imports: [AppConfigModule, LoggingModule, DatabaseModule, HealthModule, AuthModule, RoomsModule],
 })
 export class AppModule {}

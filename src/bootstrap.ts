@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -7,11 +8,15 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { validationOptions } from './common/validation.js';
+import { assignRequestId } from './logging/request-id.js';
 import { buildOpenApiDocument } from './openapi.js';
 
 /** Creates the fully configured application (not yet listening); used by main and tests. */
 export async function createApp(): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
   configureApp(app);
   return app;
@@ -19,6 +24,11 @@ export async function createApp(): Promise<NestExpressApplication> {
 
 /** Global pipes, filters, prefix and docs; shared with the OpenAPI generator. */
 export function configureApp(app: NestExpressApplication): void {
+  // The request id comes first so that even a body the parser rejects is answered with one.
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    assignRequestId(req, res);
+    next();
+  });
   app.useBodyParser('json', { limit: '256kb' });
   app.useGlobalPipes(new ValidationPipe(validationOptions));
   app.useGlobalFilters(new HttpExceptionFilter());

@@ -1,0 +1,39 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { DomainError } from '../common/domain-error.js';
+import { IS_PUBLIC } from '../common/public.decorator.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { ApiKeyScope } from './api-key.entity.js';
+import { ApiKeyPrincipal, ApiKeysService } from './api-keys.service.js';
+import { AUTH_SCOPE } from './auth.decorator.js';
+
+export type AuthenticatedRequest = Request & { apiKey?: ApiKeyPrincipal };
+
+/** Global HTTP guard: `@Public()` routes pass, `@Auth({ scope })` routes need a key, others fail. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly keys: ApiKeysService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true; // sockets authenticate at the handshake
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const scope = this.reflector.getAllAndOverride<ApiKeyScope | undefined>(AUTH_SCOPE, targets);
+    if (!scope) throw new DomainError(ErrorCode.FORBIDDEN, 'This route is not exposed');
+
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const presented = request.header('x-api-key');
+    if (!presented) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Missing X-API-Key header');
+    const principal = await this.keys.verify(presented);
+    if (!principal) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Unknown or revoked API key');
+    if (!principal.scopes.includes(scope)) {
+      throw new DomainError(ErrorCode.FORBIDDEN, `This API key lacks the "${scope}" scope`);
+    }
+    request.apiKey = principal;
+    return true;
+  }
+}

@@ -1,0 +1,33 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { Auth } from './auth.decorator.js';
+import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+
+@ApiTags('api-keys')
+@Auth({ scope: 'admin' })
+@Controller('api/v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  /** Creates an API key. The secret is in the response once and never again. */
+  @Post()
+  create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    return this.keys.create(body.name, body.scopes);
+  }
+
+  /** Lists API keys, revoked ones included, without their secrets. */
+  @Get()
+  list(): Promise<ApiKeyDto[]> {
+    return this.keys.list();
+  }
+
+  /** Revokes an API key; requests with it fail from now on. */
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.keys.revoke(id);
+  }
+}

@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { authConfig } from '../config/configuration.js';
+import { AdminThrottlerGuard } from './admin-throttler.guard.js';
+import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiKeyEntity } from './api-key.entity.js';
+import { ApiKeysController } from './api-keys.controller.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { JoinTokensService } from './join-tokens.service.js';
+import { TokenFailureLimiter } from './token-failure-limiter.js';
+
+/** API keys and join tokens; the guards run on every HTTP route (throttle first, then key). */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([ApiKeyEntity]),
+    ThrottlerModule.forRootAsync({
+      inject: [authConfig.KEY],
+      useFactory: (config: ConfigType<typeof authConfig>) => ({
+        throttlers: [{ name: 'admin', ttl: 60_000, limit: config.adminRateLimitPerMinute }],
+      }),
+    }),
+  ],
+  controllers: [ApiKeysController],
+  providers: [
+    ApiKeysService,
+    JoinTokensService,
+    TokenFailureLimiter,
+    { provide: APP_GUARD, useClass: AdminThrottlerGuard },
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+  ],
+  exports: [JoinTokensService, TokenFailureLimiter],
+})
+export class AuthModule {}

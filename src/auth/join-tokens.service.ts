@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import { DomainError } from '../common/domain-error.js';
+import { authConfig } from '../config/configuration.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { Role } from '../protocol/events.js';
+
+const ISSUER = 'convene';
+const ROLES: readonly Role[] = ['host', 'participant', 'guest'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a verified join token says. Where it came from does not matter past this point. */
+export interface JoinClaims {
+  roomId: string;
+  participantId: string;
+  displayName: string;
+  role: Role;
+  expiresAt: Date;
+  /** `convene` for tokens we issued, `idp` for the corporate identity provider's. */
+  source: 'convene' | 'idp';
+}
+
+/** A stable participant id for an IdP subject, so reconnects keep the same identity. */
+export function participantIdForSubject(issuer: string, subject: string): string {
+  const hex = createHash('sha256').update(`${issuer}\n${subject}`).digest('hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function stringClaim(payload: JWTPayload, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const value = payload[name];
+    if (typeof value === 'string' && value.trim()) return value.trim();
+  }
+  return undefined;
+}
+
+/** Signs convene join tokens (HS256) and verifies them, and IdP tokens (RS256/ES256, JWKS). */
+@Injectable()
+export class JoinTokensService {
+  private readonly secret: Uint8Array;
+  private readonly jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+
+  constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {
+    this.secret = new TextEncoder().encode(config.jwtSecret);
+    this.jwks = config.jwksUrl
+      ? createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 3000, cooldownDuration: 30_000 })
+      : undefined;
+  }
+
+  get ttlSeconds(): number {
+    return this.config.tokenTtlSeconds;
+  }
+
+  async sign(claims: Omit<JoinClaims, 'source'>): Promise<string> {
+    return new SignJWT({ room: claims.roomId, name: claims.displayName, role: claims.role })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setSubject(claims.participantId)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(claims.expiresAt.getTime() / 1000))
+      .sign(this.secret);
+  }
+
+  /** Verifies signature, issuer and expiry; throws TOKEN_INVALID or TOKEN_EXPIRED. */
+  async verify(token: string): Promise<JoinClaims> {
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      throw new DomainError(ErrorCode.TOKEN_INVALID, 'The join token is malformed');
+    }
+    try {
+      if (alg === 'HS256') return await this.verifyOwn(token);
+      if ((alg === 'RS256' || alg === 'ES256') && this.jwks) return await this.verifyIdp(token);
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      if (error instanceof joseErrors.JWTExpired) {
+        throw new DomainError(ErrorCode.TOKEN_EXPIRED, 'The join token has expired');
+      }
+      throw new DomainError(ErrorCode.TOKEN_INVALID, 'The join token is not valid');
+    }
+    throw new DomainError(ErrorCode.TOKEN_INVALID, `Join tokens signed with ${alg ?? 'no algorithm'} are not accepted`);
+  }
+
+  private async verifyOwn(token: string): Promise<JoinClaims> {
+    const { payload } = await jwtVerify(token, this.secret, { issuer: ISSUER, algorithms: ['HS256'] });
+    const role = payload.role as Role;
+    if (
+      typeof payload.sub !== 'string' ||
+      !UUID.test(payload.sub) ||
+      typeof payload.room !== 'string' ||
+      !UUID.test(payload.room) ||
+      typeof payload.name !== 'string' ||
+      !ROLES.includes(role) ||
+      typeof payload.exp !== 'number'
+    ) {
+      throw new DomainError(ErrorCode.TOKEN_INVALID, 'The join token lacks required claims');
+    }
+    return {
+      roomId: payload.room,
+      participantId: payload.sub,
+      displayName: payload.name,
+      role,
+      expiresAt: new Date(payload.exp * 1000),
+      source: 'convene',
+    };
+  }
+
+  /**
+   * IdP tokens name the room in `convene_room` (or `room`), the person in `name`,
+   * `preferred_username` or `email`, and the role in `convene_role` (default participant).
+   */
+  private async verifyIdp(token: string): Promise<JoinClaims> {
+    const { payload } = await jwtVerify(token, this.jwks!, {
+      issuer: this.config.jwtIssuer,
+      audience: this.config.jwtAudience,
+      algorithms: ['RS256', 'ES256'],
+      requiredClaims: ['sub', 'exp'],
+    });
+    const roomId = stringClaim(payload, 'convene_room', 'room');
+    const role = (stringClaim(payload, 'convene_role') ?? 'participant') as Role;
+    if (!roomId || !UUID.test(roomId) || !ROLES.includes(role)) {
+      throw new DomainError(ErrorCode.TOKEN_INVALID, 'The identity token names no valid room or role');
+    }
+    return {
+      roomId,
+      participantId: participantIdForSubject(String(payload.iss), payload.sub!),
+      displayName: (stringClaim(payload, 'name', 'preferred_username', 'email') ?? 'Guest').slice(0, 100),
+      role,
+      expiresAt: new Date(payload.exp! * 1000),
+      source: 'idp',
+    };
+  }
+}

@@ -1,0 +1,18 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ErrorCode } from '../protocol/error-codes.js';
+
+export class ErrorBodyDto {
+  @ApiProperty({ enum: Object.values(ErrorCode), example: 'ROOM_NOT_FOUND' })
+  code!: ErrorCode;
+
+  /** A sentence for people; never contains internals. */
+  message!: string;
+
+  /** Quote this id to operators: it is on every log line of the request. */
+  requestId?: string;
+}
+
+/** Every error response of the HTTP API. */
+export class ErrorResponseDto {
+  error!: ErrorBodyDto;
+}

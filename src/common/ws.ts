@@ -1,0 +1,35 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { SubscribeMessage } from '@nestjs/websockets';
+import type { Socket } from 'socket.io';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { Ack, ClientToServerEvents } from '../protocol/events.js';
+import { DomainError } from './domain-error.js';
+
+/** `@SubscribeMessage` whose event name is checked against the protocol contract. */
+export const On = (event: keyof ClientToServerEvents) => SubscribeMessage(event);
+
+/** A failed ack for an error: domain errors keep their code, anything else is INTERNAL. */
+export function errorAck(error: unknown, connectionId?: string): Ack<never> {
+  if (error instanceof DomainError) return { ok: false, error: { code: error.code, message: error.message } };
+  return { ok: false, error: { code: ErrorCode.INTERNAL, message: 'Internal error', requestId: connectionId } };
+}
+
+/**
+ * The WebSocket side of the error model: any error thrown by a handler (or by validation before
+ * it) becomes `{ ok: false, error }` in that message's ack. Unknown errors are logged, not sent.
+ */
+@Catch()
+export class WsExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('WsExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ws = host.switchToWs();
+    const socket = ws.getClient<Socket>();
+    const connectionId = (socket.data as { connectionId?: string } | undefined)?.connectionId;
+    if (!(exception instanceof DomainError)) {
+      this.logger.error({ err: exception, connectionId, socketId: socket.id }, 'socket handler failed');
+    }
+    const ack: unknown = host.getArgByIndex(2);
+    if (typeof ack === 'function') (ack as (response: unknown) => void)(errorAck(exception, connectionId));
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The WebSocket protocol of convene (Socket.IO namespace `/conference`): every event, its
+ * payload and its ack. Server, web client and tests import these types; event names appear
+ * nowhere else as free strings.
+ */
+import type { ErrorBody } from './error-codes.js';
+
+export const CONFERENCE_NAMESPACE = '/conference';
+
+export type Role = 'host' | 'participant' | 'guest';
+
+/** Acks: `{ ok: true, ...data }` or `{ ok: false, error }`. */
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+export type AckFn<T extends object = object> = (response: Ack<T>) => void;
+
+export interface ParticipantView {
+  participantId: string;
+  displayName: string;
+  role: Role;
+  joinedAt: string;
+}
+
+export type LeaveReason = 'left' | 'disconnected' | 'kicked' | 'room-closed' | 'replaced';
+
+export interface JoinedResult {
+  status: 'joined';
+  self: ParticipantView;
+  participants: ParticipantView[];
+}
+export interface WaitingResult {
+  status: 'waiting';
+}
+
+export type ChatKind = 'public' | 'private';
+
+export interface ChatSendPayload {
+  kind: ChatKind;
+  to?: string;
+  text: string;
+  clientMessageId: string;
+}
+
+export interface ChatMessage {
+  id: string;
+  roomId: string;
+  seq: number;
+  kind: ChatKind;
+  from: { participantId: string; displayName: string };
+  to: string | null;
+  text: string;
+  sentAt: string;
+}
+
+export interface ChatHistoryPayload {
+  limit?: number;
+  /** Return messages with a seq lower than this one (paging backwards). */
+  before?: number;
+}
+
+export interface LobbyDecisionPayload {
+  participantId: string;
+}
+
+export interface LobbyEntry {
+  participantId: string;
+  displayName: string;
+  waitingSince: string;
+}
+
+export interface KickPayload {
+  participantId: string;
+}
+
+// ---- media ----
+export type MediaKind = 'audio' | 'video';
+export type TransportDirection = 'send' | 'recv';
+
+export interface TransportOptions {
+  id: string;
+  iceParameters: unknown;
+  iceCandidates: unknown[];
+  dtlsParameters: unknown;
+  sctpParameters?: unknown;
+}
+
+export interface ConsumerOptions {
+  id: string;
+  producerId: string;
+  kind: MediaKind;
+  rtpParameters: unknown;
+  participantId: string;
+  paused: boolean;
+  producerPaused: boolean;
+}
+
+export interface ProducerInfo {
+  producerId: string;
+  participantId: string;
+  kind: MediaKind;
+  paused: boolean;
+}
+
+export interface ClientToServerEvents {
+  'room:join': (payload: Record<string, never>, ack: AckFn<JoinedResult | WaitingResult>) => void;
+  'room:leave': (payload: Record<string, never>, ack: AckFn) => void;
+  'room:kick': (payload: KickPayload, ack: AckFn) => void;
+  'lobby:list': (payload: Record<string, never>, ack: AckFn<{ waiting: LobbyEntry[] }>) => void;
+  'lobby:admit': (payload: LobbyDecisionPayload, ack: AckFn) => void;
+  'lobby:reject': (payload: LobbyDecisionPayload, ack: AckFn) => void;
+  'chat:send': (payload: ChatSendPayload, ack: AckFn<{ message: ChatMessage }>) => void;
+  'chat:history': (payload: ChatHistoryPayload, ack: AckFn<{ messages: ChatMessage[] }>) => void;
+  'media:getRouterRtpCapabilities': (
+    payload: Record<string, never>,
+    ack: AckFn<{ rtpCapabilities: unknown }>,
+  ) => void;
+  'media:createTransport': (
+    payload: { direction: TransportDirection },
+    ack: AckFn<{ transport: TransportOptions }>,
+  ) => void;
+  'media:connectTransport': (
+    payload: { transportId: string; dtlsParameters: unknown },
+    ack: AckFn,
+  ) => void;
+  'media:produce': (
+    payload: {
+      transportId: string;
+      kind: MediaKind;
+      rtpParameters: unknown;
+      appData?: Record<string, unknown>;
+    },
+    ack: AckFn<{ producerId: string }>,
+  ) => void;
+  'media:consume': (
+    payload: { transportId: string; producerId: string; rtpCapabilities: unknown },
+    ack: AckFn<{ consumer: ConsumerOptions }>,
+  ) => void;
+  'media:resumeConsumer': (payload: { consumerId: string }, ack: AckFn) => void;
+  'media:pauseProducer': (payload: { producerId: string }, ack: AckFn) => void;
+  'media:resumeProducer': (payload: { producerId: string }, ack: AckFn) => void;
+  'media:closeProducer': (payload: { producerId: string }, ack: AckFn) => void;
+  'media:setPreferredLayers': (
+    payload: { consumerId: string; spatialLayer: number; temporalLayer?: number },
+    ack: AckFn,
+  ) => void;
+  'media:listProducers': (payload: Record<string, never>, ack: AckFn<{ producers: ProducerInfo[] }>) => void;
+  'media:muteParticipant': (
+    payload: { participantId: string; kind: MediaKind },
+    ack: AckFn,
+  ) => void;
+}
+
+export interface ServerToClientEvents {
+  'participant:joined': (participant: ParticipantView) => void;
+  'participant:left': (event: { participantId: string; reason: LeaveReason }) => void;
+  /** This connection is being closed by the server; `reason` says why. */
+  'session:ended': (event: { reason: LeaveReason; code?: string; message: string }) => void;
+  'lobby:waiting': (entry: LobbyEntry) => void;
+  'lobby:left': (event: { participantId: string }) => void;
+  'lobby:admitted': (event: Record<string, never>) => void;
+  'lobby:rejected': (event: Record<string, never>) => void;
+  'chat:message': (message: ChatMessage) => void;
+  'media:newProducer': (producer: ProducerInfo) => void;
+  'media:producerClosed': (event: { producerId: string; participantId: string }) => void;
+  'media:consumerClosed': (event: { consumerId: string; producerId: string }) => void;
+  'media:producerPaused': (event: { producerId: string; participantId: string; byHost: boolean }) => void;
+  'media:producerResumed': (event: { producerId: string; participantId: string }) => void;
+  'media:activeSpeaker': (event: { participantId: string | null }) => void;
+  'media:restart': (event: { reason: string }) => void;
+}
+
+/** What the server knows about a connection, set once from its verified join token. */
+export interface SocketIdentity {
+  participantId: string;
+  roomId: string;
+  displayName: string;
+  role: Role;
+}
+
+export interface SocketData {
+  identity: SocketIdentity;
+  connectionId: string;
+  joined: boolean;
+}
+
+/** Socket.IO room names; only the server puts sockets in rooms. */
+export const socketRooms = {
+  room: (roomId: string) => `room:${roomId}`,
+  participant: (participantId: string) => `participant:${participantId}`,
+  hosts: (roomId: string) => `hosts:${roomId}`,
+  /** Every connection authenticated for the room, joined or waiting in the lobby. */
+  connections: (roomId: string) => `connections:${roomId}`,
+};

@@ -1,0 +1,119 @@
+import { Logger, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { IsUUID } from 'class-validator';
+import type { Socket } from 'socket.io';
+import { DomainError } from '../common/domain-error.js';
+import { validationOptions } from '../common/validation.js';
+import { On, WsExceptionFilter } from '../common/ws.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import {
+  Ack,
+  CONFERENCE_NAMESPACE,
+  ClientToServerEvents,
+  JoinedResult,
+  LobbyEntry,
+  ServerToClientEvents,
+  SocketData,
+  socketRooms,
+  WaitingResult,
+} from '../protocol/events.js';
+import { ConferenceNamespace, ConferenceServer } from './conference-server.js';
+import { ConnectionAuthenticator } from './connection-authenticator.js';
+import { SessionsService } from './sessions.service.js';
+
+export type ConferenceSocket = Socket<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
+
+class ParticipantRefDto {
+  @IsUUID()
+  participantId!: string;
+}
+
+class EmptyDto {}
+
+export function requireHost(socket: ConferenceSocket): void {
+  if (!socket.data.joined) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room first');
+  if (socket.data.identity.role !== 'host') throw new DomainError(ErrorCode.FORBIDDEN, 'Only hosts can do this');
+}
+
+/** Rooms over Socket.IO: handshake authentication, join/leave, lobby and host actions. */
+@WebSocketGateway({ namespace: CONFERENCE_NAMESPACE, cors: { origin: true }, maxHttpBufferSize: 2_000_000 })
+@UseFilters(WsExceptionFilter)
+@UsePipes(new ValidationPipe(validationOptions))
+export class ConferenceGateway implements OnGatewayInit<ConferenceNamespace>, OnGatewayDisconnect<ConferenceSocket> {
+  private readonly logger = new Logger('ConferenceGateway');
+
+  constructor(
+    private readonly server: ConferenceServer,
+    private readonly authenticator: ConnectionAuthenticator,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  afterInit(namespace: ConferenceNamespace): void {
+    this.server.attach(namespace);
+    namespace.use((socket, next) => {
+      this.authenticator.authenticate(socket).then(
+        async (data) => {
+          socket.data = data;
+          await socket.join(socketRooms.connections(data.identity.roomId));
+          this.logger.log({ connectionId: data.connectionId, ...data.identity }, 'connection authenticated');
+          next();
+        },
+        (error: unknown) => next(this.authenticator.toHandshakeError(error)),
+      );
+    });
+  }
+
+  async handleDisconnect(socket: ConferenceSocket): Promise<void> {
+    if (!socket.data.identity) return;
+    await this.sessions.leave(socket.data.identity, socket.id, 'disconnected').catch((error: unknown) => {
+      this.logger.error({ err: error, connectionId: socket.data.connectionId }, 'cleanup after disconnect failed');
+    });
+  }
+
+  @On('room:join')
+  async join(@ConnectedSocket() socket: ConferenceSocket): Promise<Ack<JoinedResult | WaitingResult>> {
+    return { ok: true, ...(await this.sessions.join(socket.data.identity, socket.id)) };
+  }
+
+  @On('room:leave')
+  async leave(@ConnectedSocket() socket: ConferenceSocket, @MessageBody() _body: EmptyDto): Promise<Ack> {
+    await this.sessions.leave(socket.data.identity, socket.id, 'left');
+    return { ok: true };
+  }
+
+  @On('room:kick')
+  async kick(@ConnectedSocket() socket: ConferenceSocket, @MessageBody() body: ParticipantRefDto): Promise<Ack> {
+    requireHost(socket);
+    if (body.participantId === socket.data.identity.participantId) {
+      throw new DomainError(ErrorCode.VALIDATION_FAILED, 'You cannot remove yourself; leave instead');
+    }
+    await this.sessions.kick(socket.data.identity.roomId, body.participantId);
+    return { ok: true };
+  }
+
+  @On('lobby:list')
+  async lobby(@ConnectedSocket() socket: ConferenceSocket): Promise<Ack<{ waiting: LobbyEntry[] }>> {
+    requireHost(socket);
+    return { ok: true, waiting: await this.sessions.lobby(socket.data.identity.roomId) };
+  }
+
+  @On('lobby:admit')
+  async admit(@ConnectedSocket() socket: ConferenceSocket, @MessageBody() body: ParticipantRefDto): Promise<Ack> {
+    requireHost(socket);
+    await this.sessions.admit(socket.data.identity.roomId, body.participantId);
+    return { ok: true };
+  }
+
+  @On('lobby:reject')
+  async reject(@ConnectedSocket() socket: ConferenceSocket, @MessageBody() body: ParticipantRefDto): Promise<Ack> {
+    requireHost(socket);
+    await this.sessions.reject(socket.data.identity.roomId, body.participantId);
+    return { ok: true };
+  }
+}

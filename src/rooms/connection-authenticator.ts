@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+import { JoinTokensService } from '../auth/join-tokens.service.js';
+import { TokenFailureLimiter } from '../auth/token-failure-limiter.js';
+import { DomainError } from '../common/domain-error.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { SocketData, SocketIdentity } from '../protocol/events.js';
+import { RoomsService } from './rooms.service.js';
+
+export type HandshakeError = Error & { data: { code: ErrorCode } };
+
+/**
+ * Authenticates a Socket.IO handshake (`auth: { token, roomId? }`) with the same token
+ * verification as everywhere else. A socket that fails never reaches a handler.
+ */
+@Injectable()
+export class ConnectionAuthenticator {
+  private readonly logger = new Logger('ConnectionAuthenticator');
+
+  constructor(
+    private readonly tokens: JoinTokensService,
+    private readonly rooms: RoomsService,
+    private readonly limiter: TokenFailureLimiter,
+  ) {}
+
+  async authenticate(socket: Socket): Promise<SocketData> {
+    const address = socket.handshake.address;
+    const auth = (socket.handshake.auth ?? {}) as { token?: unknown; roomId?: unknown };
+    if (this.limiter.isBlocked(address)) {
+      throw new DomainError(ErrorCode.RATE_LIMITED, 'Too many failed attempts; try again in a minute');
+    }
+    try {
+      if (typeof auth.token !== 'string' || auth.token.length === 0 || auth.token.length > 8192) {
+        throw new DomainError(ErrorCode.UNAUTHENTICATED, 'A join token is required (auth.token)');
+      }
+      const claims = await this.tokens.verify(auth.token);
+      const requestedRoom = typeof auth.roomId === 'string' ? auth.roomId : undefined;
+      const { participant } = await this.rooms.authorize(claims, requestedRoom);
+      const identity: SocketIdentity = {
+        participantId: participant.id,
+        roomId: participant.roomId,
+        displayName: participant.displayName,
+        role: participant.role,
+      };
+      return { identity, connectionId: randomUUID(), joined: false };
+    } catch (error) {
+      if (error instanceof DomainError && error.code !== ErrorCode.ROOM_CLOSED) {
+        this.limiter.recordFailure(address);
+      }
+      throw error;
+    }
+  }
+
+  /** The error a Socket.IO client sees in `connect_error` (`err.message`, `err.data.code`). */
+  toHandshakeError(error: unknown): HandshakeError {
+    if (error instanceof DomainError) return Object.assign(new Error(error.message), { data: { code: error.code } });
+    this.logger.error({ err: error }, 'handshake failed');
+    return Object.assign(new Error('Internal error'), { data: { code: ErrorCode.INTERNAL } });
+  }
+}

@@ -1,0 +1,36 @@
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import type { Role } from '../../protocol/events.js';
+
+export class IssueTokenDto {
+  /** The name other participants see. */
+  @IsString()
+  @Length(1, 100)
+  @Matches(/\S/, { message: 'displayName must not be blank' })
+  displayName!: string;
+
+  /** Defaults to `participant`. Guests wait in the lobby of lobby rooms. */
+  @IsOptional()
+  @IsIn(['host', 'participant', 'guest'])
+  role?: Role;
+}
+
+export class JoinTokenDto {
+  /** A signed join token: give it to the person (e.g. in a `/join#token=...` link). */
+  token!: string;
+  /** Stable identity of this person in the room, also across reconnects. */
+  participantId!: string;
+  expiresAt!: string;
+}
+
+export class LiveParticipantDto {
+  participantId!: string;
+  displayName!: string;
+  role!: Role;
+  joinedAt!: string;
+}
+
+export class LobbyEntryDto {
+  participantId!: string;
+  displayName!: string;
+  waitingSince!: string;
+}

@@ -1,0 +1,58 @@
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import type { RoomStatus } from '../room.entity.js';
+
+export class CreateRoomDto {
+  /** Shown to participants. */
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  /** Most people connected at once; unlimited when absent. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  maxParticipants?: number;
+
+  /** Guests wait in a lobby until a host admits them. */
+  @IsOptional()
+  @IsBoolean()
+  lobby?: boolean;
+}
+
+export class ListRoomsQueryDto {
+  @IsOptional()
+  @IsIn(['open', 'closed'])
+  status?: RoomStatus;
+
+  /** Page size, 1..200 (default 50). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  /** `nextCursor` of the previous page. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  cursor?: string;
+}
+
+export class RoomDto {
+  id!: string;
+  name!: string;
+  status!: RoomStatus;
+  maxParticipants!: number | null;
+  lobby!: boolean;
+  createdAt!: string;
+  closedAt!: string | null;
+}
+
+export class RoomPageDto {
+  items!: RoomDto[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor!: string | null;
+}

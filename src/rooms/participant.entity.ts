@@ -1,0 +1,33 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { Role } from '../protocol/events.js';
+
+export type Admission = 'admitted' | 'pending' | 'rejected';
+
+/** A participant identity issued for a room (one per join token); not the live connection. */
+@Entity({ name: 'participants' })
+@Index('ix_participants_room_id', ['roomId'])
+export class ParticipantEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'room_id', type: 'uuid' })
+  roomId!: string;
+
+  @Column({ name: 'display_name', type: 'varchar', length: 100 })
+  displayName!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  role!: Role;
+
+  @Column({ type: 'varchar', length: 16, default: 'admitted' })
+  admission!: Admission;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt!: Date;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt!: Date | null;
+}

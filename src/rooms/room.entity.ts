@@ -1,0 +1,28 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type RoomStatus = 'open' | 'closed';
+
+@Entity({ name: 'rooms' })
+@Index('ix_rooms_status_created_at', ['status', 'createdAt', 'id'])
+export class RoomEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'open' })
+  status!: RoomStatus;
+
+  @Column({ name: 'max_participants', type: 'integer', nullable: true })
+  maxParticipants!: number | null;
+
+  @Column({ type: 'boolean', default: false })
+  lobby!: boolean;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt!: Date | null;
+}

@@ -1,0 +1,86 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorator.js';
+import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { IssueTokenDto, JoinTokenDto, LiveParticipantDto, LobbyEntryDto } from './dto/participant.dto.js';
+import { CreateRoomDto, ListRoomsQueryDto, RoomDto, RoomPageDto } from './dto/room.dto.js';
+import { RoomsService, toRoomDto } from './rooms.service.js';
+import { SessionsService } from './sessions.service.js';
+
+const RoomId = () => Param('roomId', new ParseUUIDPipe());
+const ParticipantId = () => Param('participantId', new ParseUUIDPipe());
+
+@ApiTags('rooms')
+@Auth({ scope: 'admin' })
+@ApiNotFoundResponse({ description: 'No such room (ROOM_NOT_FOUND) or participant', type: ErrorResponseDto })
+@Controller('api/v1/rooms')
+export class RoomsController {
+  constructor(
+    private readonly rooms: RoomsService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  /** Creates an open room. */
+  @Post()
+  create(@Body() body: CreateRoomDto): Promise<RoomDto> {
+    return this.rooms.create(body);
+  }
+
+  /** Lists rooms, newest first, optionally by status; follow `nextCursor` for more. */
+  @Get()
+  list(@Query() query: ListRoomsQueryDto): Promise<RoomPageDto> {
+    return this.rooms.list(query);
+  }
+
+  @Get(':roomId')
+  async get(@RoomId() roomId: string): Promise<RoomDto> {
+    return toRoomDto(await this.rooms.get(roomId));
+  }
+
+  /** Closes the room: live participants are told and disconnected; new joins and tokens are refused. History stays. */
+  @Delete(':roomId')
+  @HttpCode(204)
+  async close(@RoomId() roomId: string): Promise<void> {
+    await this.sessions.close(roomId);
+  }
+
+  /** Issues a join token for a new participant identity. */
+  @Post(':roomId/tokens')
+  @ApiConflictResponse({ description: 'The room is closed (ROOM_CLOSED)', type: ErrorResponseDto })
+  issueToken(@RoomId() roomId: string, @Body() body: IssueTokenDto): Promise<JoinTokenDto> {
+    return this.rooms.issueToken(roomId, body.displayName, body.role ?? 'participant');
+  }
+
+  /** The participants connected right now. */
+  @Get(':roomId/participants')
+  participants(@RoomId() roomId: string): Promise<LiveParticipantDto[]> {
+    return this.sessions.live(roomId);
+  }
+
+  /** Removes a participant: disconnects them and revokes their join token. */
+  @Delete(':roomId/participants/:participantId')
+  @HttpCode(204)
+  async kick(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
+    await this.sessions.kick(roomId, participantId);
+  }
+
+  /** Guests waiting in the lobby. */
+  @Get(':roomId/lobby')
+  lobby(@RoomId() roomId: string): Promise<LobbyEntryDto[]> {
+    return this.sessions.lobby(roomId);
+  }
+
+  /** Admits a lobby guest into the room. */
+  @Post(':roomId/lobby/:participantId/admit')
+  @HttpCode(204)
+  async admit(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
+    await this.sessions.admit(roomId, participantId);
+  }
+
+  /** Rejects a lobby guest; their token stops working for this room. */
+  @Post(':roomId/lobby/:participantId/reject')
+  @HttpCode(204)
+  async reject(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
+    await this.sessions.reject(roomId, participantId);
+  }
+}

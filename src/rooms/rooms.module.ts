@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module.js';
+import { ConferenceGateway } from './conference.gateway.js';
+import { ConferenceServer } from './conference-server.js';
+import { ConnectionAuthenticator } from './connection-authenticator.js';
+import { ParticipantEntity } from './participant.entity.js';
+import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
+import { PresenceStore } from './presence/presence.store.js';
+import { RoomEntity } from './room.entity.js';
+import { RoomEvents } from './room-events.js';
+import { RoomMembership } from './room-membership.js';
+import { RoomsController } from './rooms.controller.js';
+import { RoomsService } from './rooms.service.js';
+import { SessionsService } from './sessions.service.js';
+
+/** Rooms, participants, presence and the lobby. Exports only what other features may ask. */
+@Module({
+  imports: [AuthModule, TypeOrmModule.forFeature([RoomEntity, ParticipantEntity])],
+  controllers: [RoomsController],
+  providers: [
+    RoomsService,
+    SessionsService,
+    ConferenceServer,
+    ConnectionAuthenticator,
+    ConferenceGateway,
+    RoomEvents,
+    RoomMembership,
+    { provide: PresenceStore, useClass: InMemoryPresenceStore },
+  ],
+  exports: [RoomMembership, RoomEvents, ConferenceServer, RoomsService],
+})
+export class RoomsModule {}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { JoinClaims, JoinTokensService } from '../auth/join-tokens.service.js';
+import { DomainError } from '../common/domain-error.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { Role } from '../protocol/events.js';
+import { CreateRoomDto, RoomDto, RoomPageDto } from './dto/room.dto.js';
+import { JoinTokenDto } from './dto/participant.dto.js';
+import { ParticipantEntity } from './participant.entity.js';
+import { RoomEntity, RoomStatus } from './room.entity.js';
+
+export function toRoomDto(room: RoomEntity): RoomDto {
+  return {
+    id: room.id,
+    name: room.name,
+    status: room.status,
+    maxParticipants: room.maxParticipants,
+    lobby: room.lobby,
+    createdAt: room.createdAt.toISOString(),
+    closedAt: room.closedAt?.toISOString() ?? null,
+  };
+}
+
+function encodeCursor(room: RoomEntity): string {
+  return Buffer.from(`${room.createdAt.toISOString()}|${room.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) {
+    throw new DomainError(ErrorCode.VALIDATION_FAILED, 'cursor: not a cursor returned by this API');
+  }
+  return { createdAt, id };
+}
+
+/** Rooms and issued participant identities, as stored in PostgreSQL. */
+@Injectable()
+export class RoomsService {
+  constructor(
+    @InjectRepository(RoomEntity) private readonly rooms: Repository<RoomEntity>,
+    @InjectRepository(ParticipantEntity) private readonly participants: Repository<ParticipantEntity>,
+    private readonly tokens: JoinTokensService,
+  ) {}
+
+  async create(dto: CreateRoomDto): Promise<RoomDto> {
+    const room = await this.rooms.save(
+      this.rooms.create({
+        name: dto.name.trim(),
+        maxParticipants: dto.maxParticipants ?? null,
+        lobby: dto.lobby ?? false,
+        status: 'open',
+      }),
+    );
+    return toRoomDto(room);
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  async list(query: { status?: RoomStatus; limit?: number; cursor?: string }): Promise<RoomPageDto> {
+    const limit = query.limit ?? 50;
+    const qb = this.rooms.createQueryBuilder('r').orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC');
+    if (query.status) qb.andWhere('r.status = :status', { status: query.status });
+    if (query.cursor) {
+      const after = decodeCursor(query.cursor);
+      qb.andWhere('(r.created_at, r.id) < (:createdAt, :id)', after);
+    }
+    const rows = await qb.limit(limit + 1).getMany();
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(toRoomDto),
+      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
+    };
+  }
+
+  async get(roomId: string): Promise<RoomEntity> {
+    const room = await this.rooms.findOne({ where: { id: roomId } });
+    if (!room) throw new DomainError(ErrorCode.ROOM_NOT_FOUND, `No room ${roomId}`);
+    return room;
+  }
+
+  async getOpen(roomId: string): Promise<RoomEntity> {
+    const room = await this.get(roomId);
+    if (room.status !== 'open') throw new DomainError(ErrorCode.ROOM_CLOSED, 'This room is closed');
+    return room;
+  }
+
+  /** Marks the room closed (idempotent); returns whether this call closed it. */
+  async markClosed(roomId: string): Promise<boolean> {
+    await this.get(roomId);
+    const result = await this.rooms.update({ id: roomId, status: 'open' }, { status: 'closed', closedAt: new Date() });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Mints a participant identity and its signed join token; refused for closed rooms. */
+  async issueToken(roomId: string, displayName: string, role: Role): Promise<JoinTokenDto> {
+    const room = await this.getOpen(roomId);
+    const participantId = randomUUID();
+    const expiresAt = new Date(Date.now() + this.tokens.ttlSeconds * 1000);
+    await this.participants.insert({
+      id: participantId,
+      roomId: room.id,
+      displayName: displayName.trim(),
+      role,
+      admission: room.lobby && role === 'guest' ? 'pending' : 'admitted',
+      expiresAt,
+    });
+    const token = await this.tokens.sign({ roomId, participantId, displayName: displayName.trim(), role, expiresAt });
+    return { token, participantId, expiresAt: expiresAt.toISOString() };
+  }
+
+  /**
+   * Checks a verified token against stored state: the room exists and is open, the identity was
+   * issued for it and not revoked. IdP identities are recorded on first use.
+   */
+  async authorize(claims: JoinClaims, requestedRoomId?: string): Promise<{ room: RoomEntity; participant: ParticipantEntity }> {
+    if (requestedRoomId !== undefined && requestedRoomId !== claims.roomId) {
+      throw new DomainError(ErrorCode.TOKEN_WRONG_ROOM, 'This join token is for another room');
+    }
+    const room = await this.getOpen(claims.roomId);
+    let participant = await this.participants.findOne({ where: { id: claims.participantId } });
+    if (!participant && claims.source === 'idp') {
+      await this.participants
+        .createQueryBuilder()
+        .insert()
+        .values({
+          id: claims.participantId,
+          roomId: room.id,
+          displayName: claims.displayName,
+          role: claims.role,
+          admission: room.lobby && claims.role === 'guest' ? 'pending' : 'admitted',
+          expiresAt: claims.expiresAt,
+        })
+        .orIgnore()
+        .execute();
+      participant = await this.participants.findOne({ where: { id: claims.participantId } });
+    }
+    if (!participant) throw new DomainError(ErrorCode.TOKEN_INVALID, 'This join token was not issued here');
+    if (participant.roomId !== room.id) {
+      throw new DomainError(ErrorCode.TOKEN_WRONG_ROOM, 'This join token is for another room');
+    }
+    if (participant.revokedAt) {
+      throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
+    }
+    return { room, participant };
+  }
+
+  async getParticipant(roomId: string, participantId: string): Promise<ParticipantEntity> {
+    const participant = await this.participants.findOne({ where: { id: participantId, roomId } });
+    if (!participant) {
+      throw new DomainError(ErrorCode.PARTICIPANT_NOT_FOUND, `No participant ${participantId} in this room`);
+    }
+    return participant;
+  }
+
+  async revokeParticipant(roomId: string, participantId: string): Promise<void> {
+    await this.getParticipant(roomId, participantId);
+    await this.participants.update({ id: participantId, roomId }, { revokedAt: new Date() });
+  }
+
+  async setAdmission(participantId: string, admission: 'admitted' | 'rejected'): Promise<void> {
+    await this.participants.update({ id: participantId }, { admission });
+  }
+}

@@ -1,0 +1,185 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainError } from '../common/domain-error.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import {
+  JoinedResult,
+  LeaveReason,
+  LobbyEntry,
+  ParticipantView,
+  SocketIdentity,
+  socketRooms,
+  WaitingResult,
+} from '../protocol/events.js';
+import { ConferenceServer } from './conference-server.js';
+import { PresenceEntry, PresenceStore } from './presence/presence.store.js';
+import { RoomEvents } from './room-events.js';
+import { RoomsService } from './rooms.service.js';
+
+const toView = (e: PresenceEntry): ParticipantView => ({
+  participantId: e.participantId,
+  displayName: e.displayName,
+  role: e.role,
+  joinedAt: e.joinedAt.toISOString(),
+});
+
+/** Live sessions: joining, leaving, the lobby, kicking and closing, over presence + sockets. */
+@Injectable()
+export class SessionsService {
+  private readonly logger = new Logger('SessionsService');
+
+  constructor(
+    private readonly rooms: RoomsService,
+    private readonly presence: PresenceStore,
+    private readonly server: ConferenceServer,
+    private readonly events: RoomEvents,
+  ) {}
+
+  /**
+   * Joins the connection to its room, or parks it in the lobby. A second connection of the same
+   * participant replaces the first; capacity is checked atomically by the presence store.
+   */
+  async join(identity: SocketIdentity, socketId: string): Promise<JoinedResult | WaitingResult> {
+    const room = await this.rooms.getOpen(identity.roomId);
+    const participant = await this.rooms.getParticipant(room.id, identity.participantId);
+    if (participant.revokedAt) throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
+    if (participant.admission === 'rejected') {
+      throw new DomainError(ErrorCode.LOBBY_REJECTED, 'A host declined your request to join');
+    }
+    const socket = this.server.io.sockets.get(socketId);
+    if (!socket) throw new DomainError(ErrorCode.NOT_JOINED, 'Connection closed');
+
+    if (participant.admission === 'pending') {
+      const waiter = { roomId: room.id, participantId: identity.participantId, displayName: identity.displayName, socketId, waitingSince: new Date() };
+      await this.presence.enqueueLobby(waiter);
+      await socket.join(socketRooms.participant(identity.participantId));
+      this.server.io.to(socketRooms.hosts(room.id)).emit('lobby:waiting', {
+        participantId: waiter.participantId,
+        displayName: waiter.displayName,
+        waitingSince: waiter.waitingSince.toISOString(),
+      });
+      return { status: 'waiting' };
+    }
+
+    const entry: PresenceEntry = { ...identity, socketId, joinedAt: new Date() };
+    const result = await this.presence.join(entry, room.maxParticipants);
+    if (!result.ok) throw new DomainError(ErrorCode.ROOM_FULL, 'This room is full');
+    if (result.replacedSocketId) this.endConnection(result.replacedSocketId, 'replaced', 'You joined from another connection');
+
+    const memberships = [socketRooms.room(room.id), socketRooms.participant(identity.participantId)];
+    if (identity.role === 'host') memberships.push(socketRooms.hosts(room.id));
+    await socket.join(memberships);
+    socket.data.joined = true;
+
+    const everyone = await this.presence.list(room.id);
+    const self = everyone.find((e) => e.participantId === identity.participantId) ?? entry;
+    if (!result.replacedSocketId) {
+      socket.to(socketRooms.room(room.id)).emit('participant:joined', toView(self));
+      this.events.emit('participant.joined', { roomId: room.id, participantId: identity.participantId });
+    }
+    return { status: 'joined', self: toView(self), participants: everyone.map(toView) };
+  }
+
+  /** Removes the participant if `socketId` is still their connection; tells the room why. */
+  async leave(identity: SocketIdentity, socketId: string, reason: LeaveReason): Promise<void> {
+    await this.presence.dequeueLobby(identity.roomId, identity.participantId, socketId).then((waiter) => {
+      if (waiter) this.server.io.to(socketRooms.hosts(identity.roomId)).emit('lobby:left', { participantId: waiter.participantId });
+    });
+    const entry = await this.presence.leave(identity.roomId, identity.participantId, socketId);
+    const socket = this.server.io.sockets.get(socketId);
+    if (socket) {
+      socket.data.joined = false;
+      socket.leave(socketRooms.room(identity.roomId));
+      socket.leave(socketRooms.hosts(identity.roomId));
+    }
+    if (entry) this.announceLeft(identity.roomId, identity.participantId, reason);
+  }
+
+  async isPresent(roomId: string, participantId: string): Promise<PresenceEntry | undefined> {
+    return this.presence.get(roomId, participantId);
+  }
+
+  async live(roomId: string): Promise<ParticipantView[]> {
+    await this.rooms.get(roomId);
+    return (await this.presence.list(roomId)).map(toView);
+  }
+
+  /** Removes a participant for good: revokes their identity, then disconnects them. */
+  async kick(roomId: string, participantId: string): Promise<void> {
+    await this.rooms.revokeParticipant(roomId, participantId);
+    const waiter = await this.presence.dequeueLobby(roomId, participantId);
+    if (waiter) this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
+    const entry = await this.presence.leave(roomId, participantId);
+    this.endParticipant(participantId, 'kicked', 'A host removed you from the room');
+    if (entry) this.announceLeft(roomId, participantId, 'kicked');
+  }
+
+  /** Closes the room: stored as closed first (no new joins or tokens), then everyone is told. */
+  async close(roomId: string): Promise<void> {
+    await this.rooms.markClosed(roomId);
+    const entries = await this.presence.clearRoom(roomId);
+    this.server.io.to(socketRooms.room(roomId)).emit('session:ended', {
+      reason: 'room-closed',
+      code: ErrorCode.ROOM_CLOSED,
+      message: 'This room was closed',
+    });
+    this.server.io.to(socketRooms.connections(roomId)).except(socketRooms.room(roomId)).emit('session:ended', {
+      reason: 'room-closed',
+      code: ErrorCode.ROOM_CLOSED,
+      message: 'This room was closed',
+    });
+    this.server.io.in(socketRooms.connections(roomId)).disconnectSockets(true);
+    for (const entry of entries) this.events.emit('participant.left', { roomId, participantId: entry.participantId, reason: 'room-closed' });
+    this.events.emit('room.closed', { roomId });
+    this.logger.log({ roomId, participants: entries.length }, 'room closed');
+  }
+
+  async lobby(roomId: string): Promise<LobbyEntry[]> {
+    await this.rooms.get(roomId);
+    return (await this.presence.listLobby(roomId)).map((w) => ({
+      participantId: w.participantId,
+      displayName: w.displayName,
+      waitingSince: w.waitingSince.toISOString(),
+    }));
+  }
+
+  /** Admits a lobby guest: stored, so reconnects skip the lobby; the guest then joins. */
+  async admit(roomId: string, participantId: string): Promise<void> {
+    const participant = await this.rooms.getParticipant(roomId, participantId);
+    if (participant.admission === 'admitted') return;
+    await this.rooms.setAdmission(participantId, 'admitted');
+    await this.presence.dequeueLobby(roomId, participantId);
+    this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
+    this.server.io.to(socketRooms.participant(participantId)).emit('lobby:admitted', {});
+  }
+
+  async reject(roomId: string, participantId: string): Promise<void> {
+    const participant = await this.rooms.getParticipant(roomId, participantId);
+    if (participant.admission === 'admitted') {
+      throw new DomainError(ErrorCode.VALIDATION_FAILED, 'This participant was already admitted; remove them instead');
+    }
+    await this.rooms.setAdmission(participantId, 'rejected');
+    await this.presence.dequeueLobby(roomId, participantId);
+    this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
+    this.server.io.to(socketRooms.participant(participantId)).emit('lobby:rejected', {});
+    this.endParticipant(participantId, 'kicked', 'A host declined your request to join');
+  }
+
+  private announceLeft(roomId: string, participantId: string, reason: LeaveReason): void {
+    this.server.io.to(socketRooms.room(roomId)).emit('participant:left', { participantId, reason });
+    this.events.emit('participant.left', { roomId, participantId, reason });
+  }
+
+  private endConnection(socketId: string, reason: LeaveReason, message: string): void {
+    const socket = this.server.io.sockets.get(socketId);
+    if (!socket) return;
+    socket.emit('session:ended', { reason, message });
+    socket.data.joined = false;
+    socket.disconnect(true);
+  }
+
+  private endParticipant(participantId: string, reason: LeaveReason, message: string): void {
+    const target = this.server.io.to(socketRooms.participant(participantId));
+    target.emit('session:ended', { reason, code: reason === 'kicked' ? ErrorCode.TOKEN_REVOKED : undefined, message });
+    this.server.io.in(socketRooms.participant(participantId)).disconnectSockets(true);
+  }
+}

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import { Admin } from './support/admin.js';
+import { startApp, TEST_ADMIN_KEY, TestApp } from './support/app.js';
+
+describe('admin API keys', () => {
+  let t: TestApp;
+  let admin: Admin;
+  before(async () => {
+    t = await startApp();
+    admin = new Admin(t.url);
+  });
+  after(() => t.close());
+
+  it('refuses requests without a key, with an unknown key, and with a malformed key', async () => {
+    const missing = await request(t.url).get('/api/v1/rooms').expect(401);
+    assert.equal(missing.body.error.code, 'UNAUTHENTICATED');
+    assert.match(missing.body.error.message, /X-API-Key/);
+    const unknown = await request(t.url).get('/api/v1/rooms').set('X-API-Key', 'cvn_AAAAAAAAAAAA_' + 'x'.repeat(43)).expect(401);
+    assert.equal(unknown.body.error.code, 'UNAUTHENTICATED');
+    await request(t.url).get('/api/v1/rooms').set('X-API-Key', 'nonsense').expect(401);
+  });
+
+  it('creates a key whose secret is shown once and stored only as a hash', async () => {
+    const created = await admin.post('/api/v1/api-keys', { name: 'HR integration', scopes: ['admin'] }).expect(201);
+    const { key, id, prefix } = created.body;
+    assert.match(key, /^cvn_[A-Za-z0-9]{12}_/);
+    assert.ok(key.includes(prefix));
+    const list = await admin.get('/api/v1/api-keys').expect(200);
+    const listed = list.body.find((k: { id: string }) => k.id === id);
+    assert.equal(listed.name, 'HR integration');
+    assert.equal(listed.key, undefined);
+    assert.ok(!JSON.stringify(list.body).includes(key));
+    const rows = await t.db.query('SELECT * FROM api_keys WHERE id = $1', [id]);
+    assert.ok(!JSON.stringify(rows).includes(key.slice(17)), 'secret stored in plain text');
+    assert.match(String(rows[0].secret_hash), /^[0-9a-f]{64}$/);
+    await request(t.url).get('/api/v1/rooms').set('X-API-Key', key).expect(200);
+    const after = await t.db.query('SELECT last_used_at FROM api_keys WHERE id = $1', [id]);
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await t.db.query('SELECT last_used_at FROM api_keys WHERE id = $1', [id]);
+    assert.ok(after[0].last_used_at !== null || again[0].last_used_at !== null, 'last use not recorded');
+  });
+
+  it('refuses a revoked key', async () => {
+    const { body } = await admin.post('/api/v1/api-keys', { name: 'temp', scopes: ['admin'] }).expect(201);
+    await request(t.url).get('/api/v1/rooms').set('X-API-Key', body.key).expect(200);
+    await admin.delete(`/api/v1/api-keys/${body.id}`).expect(204);
+    const res = await request(t.url).get('/api/v1/rooms').set('X-API-Key', body.key).expect(401);
+    assert.equal(res.body.error.code, 'UNAUTHENTICATED');
+    const listed = (await admin.get('/api/v1/api-keys')).body.find((k: { id: string }) => k.id === body.id);
+    assert.ok(listed.revokedAt);
+  });
+
+  it('refuses a key without the route scope', async () => {
+    const { body } = await admin.post('/api/v1/api-keys', { name: 'auditor', scopes: ['audit:read'] }).expect(201);
+    const res = await request(t.url).post('/api/v1/rooms').set('X-API-Key', body.key).send({ name: 'x' }).expect(403);
+    assert.equal(res.body.error.code, 'FORBIDDEN');
+    assert.match(res.body.error.message, /admin/);
+  });
+
+  it('validates key creation and revocation input', async () => {
+    const bad = await admin.post('/api/v1/api-keys', { name: 'x', scopes: ['root'] }).expect(400);
+    assert.equal(bad.body.error.code, 'VALIDATION_FAILED');
+    assert.match(bad.body.error.message, /scopes/);
+    await admin.post('/api/v1/api-keys', { name: 'x', scopes: [] }).expect(400);
+    const unknown = await admin.delete('/api/v1/api-keys/00000000-0000-4000-8000-000000000000').expect(404);
+    assert.equal(unknown.body.error.code, 'API_KEY_NOT_FOUND');
+    await admin.delete('/api/v1/api-keys/not-a-uuid').expect(400);
+  });
+});
+
+describe('admin API rooms', () => {
+  let t: TestApp;
+  let admin: Admin;
+  before(async () => {
+    t = await startApp();
+    admin = new Admin(t.url);
+  });
+  after(() => t.close());
+
+  it('creates a room with defaults', async () => {
+    const res = await admin.post('/api/v1/rooms', { name: '  Board meeting ' }).expect(201);
+    assert.match(res.body.id, /^[0-9a-f-]{36}$/);
+    assert.equal(res.body.name, 'Board meeting');
+    assert.equal(res.body.status, 'open');
+    assert.equal(res.body.maxParticipants, null);
+    assert.equal(res.body.lobby, false);
+    assert.ok(!Number.isNaN(Date.parse(res.body.createdAt)));
+  });
+
+  it('rejects malformed bodies: unknown fields, wrong types, bad JSON, missing name', async () => {
+    for (const body of [{ name: 'x', color: 'red' }, { name: 5 }, {}, { name: 'x', maxParticipants: 0 }, { name: 'x', lobby: 'yes' }]) {
+      const res = await admin.post('/api/v1/rooms', body).expect(400);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED', JSON.stringify(body));
+    }
+    const unknown = await admin.post('/api/v1/rooms', { name: 'x', color: 'red' });
+    assert.match(unknown.body.error.message, /color/);
+    const badJson = await request(t.url)
+      .post('/api/v1/rooms')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .set('Content-Type', 'application/json')
+      .send('{"name": ')
+      .expect(400);
+    assert.equal(badJson.body.error.code, 'VALIDATION_FAILED');
+    assert.ok(badJson.body.error.requestId);
+    assert.ok(!JSON.stringify(badJson.body).includes('at '), 'stack trace leaked');
+  });
+
+  it('lists rooms newest first with cursor pagination and a status filter', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await admin.createRoom({ name: `page-${i}` }));
+    await admin.delete(`/api/v1/rooms/${ids[1]}`).expect(204);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: request.Response = await admin.get(`/api/v1/rooms?limit=2${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      assert.ok(res.body.items.length <= 2);
+      seen.push(...res.body.items.map((r: { id: string }) => r.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    assert.equal(new Set(seen).size, seen.length, 'a room appeared on two pages');
+    const order = ids.map((id) => seen.indexOf(id));
+    assert.deepEqual([...order].sort((a, b) => b - a), order, 'not newest first');
+    const closed = await admin.get('/api/v1/rooms?status=closed').expect(200);
+    assert.deepEqual(closed.body.items.map((r: { id: string }) => r.id), [ids[1]]);
+    await admin.get('/api/v1/rooms?status=deleted').expect(400);
+    await admin.get('/api/v1/rooms?limit=0').expect(400);
+    const badCursor = await admin.get('/api/v1/rooms?cursor=garbage').expect(400);
+    assert.match(badCursor.body.error.message, /cursor/);
+  });
+
+  it('answers unknown and malformed room ids', async () => {
+    const res = await admin.get('/api/v1/rooms/00000000-0000-4000-8000-000000000000').expect(404);
+    assert.equal(res.body.error.code, 'ROOM_NOT_FOUND');
+    await admin.get('/api/v1/rooms/abc').expect(400);
+    await admin.post('/api/v1/rooms/00000000-0000-4000-8000-000000000000/tokens', { displayName: 'A' }).expect(404);
+  });
+
+  it('issues tokens, and refuses them for closed rooms', async () => {
+    const roomId = await admin.createRoom();
+    const token = await admin.issueToken(roomId, 'Ada', 'host');
+    assert.match(token.participantId, /^[0-9a-f-]{36}$/);
+    assert.ok(Date.parse(token.expiresAt) > Date.now());
+    assert.equal(token.token.split('.').length, 3);
+    await admin.post(`/api/v1/rooms/${roomId}/tokens`, { displayName: 'x', role: 'admin' }).expect(400);
+    await admin.post(`/api/v1/rooms/${roomId}/tokens`, { displayName: '   ' }).expect(400);
+    await admin.delete(`/api/v1/rooms/${roomId}`).expect(204);
+    const closed = await admin.post(`/api/v1/rooms/${roomId}/tokens`, { displayName: 'Late' }).expect(409);
+    assert.equal(closed.body.error.code, 'ROOM_CLOSED');
+    const room = await admin.get(`/api/v1/rooms/${roomId}`).expect(200);
+    assert.equal(room.body.status, 'closed');
+    assert.ok(room.body.closedAt);
+    await admin.delete(`/api/v1/rooms/${roomId}`).expect(204);
+  });
+
+  it('answers kicks and lobby actions for unknown participants with 404', async () => {
+    const roomId = await admin.createRoom();
+    const res = await admin.delete(`/api/v1/rooms/${roomId}/participants/00000000-0000-4000-8000-000000000000`).expect(404);
+    assert.equal(res.body.error.code, 'PARTICIPANT_NOT_FOUND');
+    await admin.post(`/api/v1/rooms/${roomId}/lobby/00000000-0000-4000-8000-000000000000/admit`).expect(404);
+  });
+});
+
+describe('admin API rate limit', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startApp({ CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '5' });
+  });
+  after(() => t.close());
+
+  it('answers 429 RATE_LIMITED past the limit, while health stays reachable', async () => {
+    const admin = new Admin(t.url);
+    for (let i = 0; i < 5; i++) await admin.get('/api/v1/rooms').expect(200);
+    const limited = await admin.get('/api/v1/rooms').expect(429);
+    assert.equal(limited.body.error.code, 'RATE_LIMITED');
+    assert.ok(limited.headers['retry-after']);
+    await request(t.url).get('/health/ready').expect(200);
+  });
+});

@@ -1,0 +1,112 @@
+import { io, Socket } from 'socket.io-client';
+import {
+  CONFERENCE_NAMESPACE,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from '../../src/protocol/events.js';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type Payload<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[0];
+type AckOf<E extends keyof ClientToServerEvents> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
+type EventArg<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
+
+/** A connected client plus everything the server sent it, in order. */
+export class TestClient {
+  readonly received: { event: string; payload: unknown }[] = [];
+
+  constructor(readonly socket: ClientSocket) {
+    socket.onAny((event: string, payload: unknown) => this.received.push({ event, payload }));
+  }
+
+  /** Sends an event and resolves with its ack (rejects if none arrives in time). */
+  request<E extends keyof ClientToServerEvents>(event: E, payload: Payload<E>, timeoutMs = 5000): Promise<AckOf<E>> {
+    return (this.socket.timeout(timeoutMs).emitWithAck as (e: string, p: unknown) => Promise<AckOf<E>>)(event, payload);
+  }
+
+  /** Sends a raw, possibly malformed payload (for bad-input tests). */
+  requestRaw(event: string, ...args: unknown[]): Promise<unknown> {
+    return (this.socket.timeout(5000).emitWithAck as (e: string, ...a: unknown[]) => Promise<unknown>)(event, ...args);
+  }
+
+  events<E extends keyof ServerToClientEvents>(event: E): EventArg<E>[] {
+    return this.received.filter((r) => r.event === event).map((r) => r.payload as EventArg<E>);
+  }
+
+  /** Resolves with the first matching event, already received or arriving within the timeout. */
+  waitFor<E extends keyof ServerToClientEvents>(
+    event: E,
+    predicate: (payload: EventArg<E>) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<EventArg<E>> {
+    const seen = this.events(event).find(predicate);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.socket.offAny(listener);
+        reject(new Error(`timed out waiting for ${event}`));
+      }, timeoutMs);
+      const listener = (name: string, payload: unknown) => {
+        if (name === event && predicate(payload as EventArg<E>)) {
+          clearTimeout(timer);
+          this.socket.offAny(listener);
+          resolve(payload as EventArg<E>);
+        }
+      };
+      this.socket.onAny(listener);
+    });
+  }
+
+  waitForDisconnect(timeoutMs = 5000): Promise<string> {
+    if (!this.socket.connected) return Promise.resolve('already disconnected');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for disconnect')), timeoutMs);
+      this.socket.once('disconnect', (reason) => {
+        clearTimeout(timer);
+        resolve(reason);
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+/** Connects to /conference with a join token; resolves once connected, rejects with the connect_error. */
+export function connect(baseUrl: string, token: string | undefined, extraAuth: Record<string, unknown> = {}): Promise<TestClient> {
+  const socket: ClientSocket = io(`${baseUrl}${CONFERENCE_NAMESPACE}`, {
+    auth: token === undefined ? extraAuth : { token, ...extraAuth },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  const client = new TestClient(socket);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(client));
+    socket.once('connect_error', (error: Error & { data?: { code?: string } }) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+/** Connects and joins; fails the test if either step fails. */
+export async function connectAndJoin(baseUrl: string, token: string): Promise<TestClient> {
+  const client = await connect(baseUrl, token);
+  const ack = await client.request('room:join', {});
+  if (!ack.ok) throw new Error(`join failed: ${ack.error.code} ${ack.error.message}`);
+  return client;
+}
+
+/** Resolves with the connect_error code of a connection attempt that must fail. */
+export async function connectError(baseUrl: string, token: string | undefined, extraAuth: Record<string, unknown> = {}): Promise<string | undefined> {
+  try {
+    const client = await connect(baseUrl, token, extraAuth);
+    client.close();
+  } catch (error) {
+    return (error as { data?: { code?: string } }).data?.code;
+  }
+  throw new Error('connection unexpectedly succeeded');
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
