@@ -1,0 +1,284 @@
+import assert from 'node:assert/strict';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { DEV_JWT_SECRET } from '../src/config/env.js';
+import { Admin } from './support/admin.js';
+import { startApp, TestApp } from './support/app.js';
+import { connect, connectAndJoin, connectError, sleep, TestClient } from './support/sockets.js';
+
+describe('conference connections', () => {
+  let t: TestApp;
+  let admin: Admin;
+  const clients: TestClient[] = [];
+  const track = <T extends TestClient>(c: T) => (clients.push(c), c);
+  before(async () => {
+    t = await startApp();
+    admin = new Admin(t.url);
+  });
+  after(async () => {
+    clients.forEach((c) => c.close());
+    await t.close();
+  });
+
+  it('joins with a valid token; others are told, and the admin API lists who is live', async () => {
+    const roomId = await admin.createRoom();
+    const ada = await admin.issueToken(roomId, 'Ada', 'host');
+    const bob = await admin.issueToken(roomId, 'Bob');
+    const a = track(await connect(t.url, ada.token));
+    const joinedA = await a.request('room:join', {});
+    assert.ok(joinedA.ok && joinedA.status === 'joined');
+    assert.equal(joinedA.self.participantId, ada.participantId);
+    assert.equal(joinedA.self.displayName, 'Ada');
+    assert.equal(joinedA.self.role, 'host');
+
+    const b = track(await connect(t.url, bob.token));
+    const joinedB = await b.request('room:join', {});
+    assert.ok(joinedB.ok && joinedB.status === 'joined');
+    assert.deepEqual(joinedB.participants.map((p) => p.displayName).sort(), ['Ada', 'Bob']);
+    const seen = await a.waitFor('participant:joined');
+    assert.equal(seen.participantId, bob.participantId);
+
+    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    assert.deepEqual(live.body.map((p: { displayName: string }) => p.displayName).sort(), ['Ada', 'Bob']);
+
+    const left = await b.request('room:leave', {});
+    assert.ok(left.ok);
+    const event = await a.waitFor('participant:left');
+    assert.deepEqual(event, { participantId: bob.participantId, reason: 'left' });
+    const after = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    assert.deepEqual(after.body.map((p: { displayName: string }) => p.displayName), ['Ada']);
+  });
+
+  it('refuses handshakes without, with forged, expired, or other-room tokens', async () => {
+    const roomId = await admin.createRoom();
+    const otherRoom = await admin.createRoom();
+    const carl = await admin.issueToken(roomId, 'Carl');
+    assert.equal(await connectError(t.url, undefined), 'UNAUTHENTICATED');
+    assert.equal(await connectError(t.url, 'not-a-jwt'), 'TOKEN_INVALID');
+    const [h, p] = carl.token.split('.');
+    assert.equal(await connectError(t.url, `${h}.${p}.${'A'.repeat(43)}`), 'TOKEN_INVALID');
+    const forged = await new SignJWT({ room: roomId, name: 'Eve', role: 'host' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('convene')
+      .setSubject(carl.participantId)
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('some-other-secret-that-is-long-enough-000'));
+    assert.equal(await connectError(t.url, forged), 'TOKEN_INVALID');
+    const expired = await new SignJWT({ room: roomId, name: 'Carl', role: 'participant' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('convene')
+      .setSubject(carl.participantId)
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(new TextEncoder().encode(DEV_JWT_SECRET));
+    assert.equal(await connectError(t.url, expired), 'TOKEN_EXPIRED');
+    assert.equal(await connectError(t.url, carl.token, { roomId: otherRoom }), 'TOKEN_WRONG_ROOM');
+    const ok = track(await connect(t.url, carl.token, { roomId }));
+    assert.ok(ok.socket.connected);
+  });
+
+  it('a socket that has not joined receives nothing from the room', async () => {
+    const roomId = await admin.createRoom();
+    const lurker = track(await connect(t.url, (await admin.issueToken(roomId, 'Lurker')).token));
+    const a = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'A')).token));
+    await a.request('room:leave', {});
+    await sleep(100);
+    assert.deepEqual(lurker.received, []);
+  });
+
+  it('a reconnect keeps the participant id, and a second connection replaces the first', async () => {
+    const roomId = await admin.createRoom();
+    const watcher = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Watcher')).token));
+    const dana = await admin.issueToken(roomId, 'Dana');
+    const first = track(await connectAndJoin(t.url, dana.token));
+    await watcher.waitFor('participant:joined', (p) => p.participantId === dana.participantId);
+    const second = track(await connect(t.url, dana.token));
+    const ack = await second.request('room:join', {});
+    assert.ok(ack.ok && ack.status === 'joined');
+    assert.equal(ack.self.participantId, dana.participantId);
+    const ended = await first.waitFor('session:ended');
+    assert.equal(ended.reason, 'replaced');
+    await first.waitForDisconnect();
+    await sleep(100);
+    assert.equal(watcher.events('participant:left').length, 0, 'a replacement must not look like leaving');
+    assert.equal(watcher.events('participant:joined').filter((p) => p.participantId === dana.participantId).length, 1);
+    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    assert.equal(live.body.filter((p: { participantId: string }) => p.participantId === dana.participantId).length, 1);
+    second.close();
+    const left = await watcher.waitFor('participant:left');
+    assert.deepEqual(left, { participantId: dana.participantId, reason: 'disconnected' });
+  });
+
+  it('refuses the join past maxParticipants, but not a reconnect of someone inside', async () => {
+    const roomId = await admin.createRoom({ maxParticipants: 2 });
+    const a = await admin.issueToken(roomId, 'A');
+    track(await connectAndJoin(t.url, a.token));
+    track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'B')).token));
+    const c = track(await connect(t.url, (await admin.issueToken(roomId, 'C')).token));
+    const full = await c.request('room:join', {});
+    assert.ok(!full.ok);
+    assert.equal(full.error.code, 'ROOM_FULL');
+    const again = track(await connect(t.url, a.token));
+    const rejoin = await again.request('room:join', {});
+    assert.ok(rejoin.ok);
+  });
+
+  it('a kicked participant is disconnected, others are told, and the token stops working', async () => {
+    const roomId = await admin.createRoom();
+    const host = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token));
+    const eve = await admin.issueToken(roomId, 'Eve');
+    const e = track(await connectAndJoin(t.url, eve.token));
+    await admin.delete(`/api/v1/rooms/${roomId}/participants/${eve.participantId}`).expect(204);
+    const ended = await e.waitFor('session:ended');
+    assert.equal(ended.reason, 'kicked');
+    await e.waitForDisconnect();
+    assert.deepEqual(await host.waitFor('participant:left'), { participantId: eve.participantId, reason: 'kicked' });
+    assert.equal(await connectError(t.url, eve.token), 'TOKEN_REVOKED');
+  });
+
+  it('a host can kick from the socket; a participant cannot', async () => {
+    const roomId = await admin.createRoom();
+    const host = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token));
+    const frank = await admin.issueToken(roomId, 'Frank');
+    const f = track(await connectAndJoin(t.url, frank.token));
+    const refused = await f.request('room:kick', { participantId: frank.participantId });
+    assert.ok(!refused.ok);
+    assert.equal(refused.error.code, 'FORBIDDEN');
+    const bad = await host.request('room:kick', { participantId: 'nope' });
+    assert.ok(!bad.ok);
+    assert.equal(bad.error.code, 'VALIDATION_FAILED');
+    const kicked = await host.request('room:kick', { participantId: frank.participantId });
+    assert.ok(kicked.ok);
+    await f.waitForDisconnect();
+  });
+
+  it('closing a room tells and disconnects everyone, and refuses new connections', async () => {
+    const roomId = await admin.createRoom({ lobby: true });
+    const tokenA = await admin.issueToken(roomId, 'A');
+    const a = track(await connectAndJoin(t.url, tokenA.token));
+    const guest = track(await connect(t.url, (await admin.issueToken(roomId, 'G', 'guest')).token));
+    const waiting = await guest.request('room:join', {});
+    assert.ok(waiting.ok && waiting.status === 'waiting');
+    await admin.delete(`/api/v1/rooms/${roomId}`).expect(204);
+    assert.equal((await a.waitFor('session:ended')).reason, 'room-closed');
+    assert.equal((await guest.waitFor('session:ended')).reason, 'room-closed');
+    await a.waitForDisconnect();
+    await guest.waitForDisconnect();
+    assert.equal(await connectError(t.url, tokenA.token), 'ROOM_CLOSED');
+    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    assert.deepEqual(live.body, []);
+  });
+
+  it('lobby: guests wait, hosts see them, admit lets them in, reject keeps them out', async () => {
+    const roomId = await admin.createRoom({ lobby: true });
+    const host = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token));
+    const member = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Member')).token));
+    const gina = await admin.issueToken(roomId, 'Gina', 'guest');
+    const g = track(await connect(t.url, gina.token));
+    const waiting = await g.request('room:join', {});
+    assert.ok(waiting.ok && waiting.status === 'waiting');
+    assert.equal((await host.waitFor('lobby:waiting')).participantId, gina.participantId);
+    const lobby = await admin.get(`/api/v1/rooms/${roomId}/lobby`).expect(200);
+    assert.deepEqual(lobby.body.map((w: { displayName: string }) => w.displayName), ['Gina']);
+    const listed = await host.request('lobby:list', {});
+    assert.ok(listed.ok && listed.waiting.length === 1);
+    const memberList = await member.request('lobby:list', {});
+    assert.ok(!memberList.ok && memberList.error.code === 'FORBIDDEN');
+    assert.equal(member.events('lobby:waiting').length, 0, 'non-hosts must not see the lobby');
+
+    const admitted = await host.request('lobby:admit', { participantId: gina.participantId });
+    assert.ok(admitted.ok);
+    await g.waitFor('lobby:admitted');
+    const joined = await g.request('room:join', {});
+    assert.ok(joined.ok && joined.status === 'joined');
+    await member.waitFor('participant:joined', (p) => p.participantId === gina.participantId);
+
+    const hugo = await admin.issueToken(roomId, 'Hugo', 'guest');
+    const h = track(await connect(t.url, hugo.token));
+    await h.request('room:join', {});
+    await admin.post(`/api/v1/rooms/${roomId}/lobby/${hugo.participantId}/reject`).expect(204);
+    await h.waitFor('lobby:rejected');
+    await h.waitForDisconnect();
+    const h2 = track(await connect(t.url, hugo.token));
+    const refused = await h2.request('room:join', {});
+    assert.ok(!refused.ok);
+    assert.equal(refused.error.code, 'LOBBY_REJECTED');
+
+    // Admission is stored: an admitted guest who reconnects skips the lobby.
+    g.close();
+    const g2 = track(await connect(t.url, gina.token));
+    const rejoined = await g2.request('room:join', {});
+    assert.ok(rejoined.ok && rejoined.status === 'joined');
+  });
+});
+
+describe('corporate identity provider tokens (JWKS)', () => {
+  let t: TestApp;
+  let jwks: Server;
+  let privateKey: CryptoKey;
+  const issuer = 'https://idp.example.test';
+  before(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwks = createServer((_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+    const { port } = jwks.address() as AddressInfo;
+    t = await startApp({
+      CONVENE_JWKS_URL: `http://127.0.0.1:${port}/jwks`,
+      CONVENE_JWT_ISSUER: issuer,
+      CONVENE_JWT_AUDIENCE: 'convene',
+    });
+  });
+  after(async () => {
+    await t.close();
+    jwks.close();
+  });
+
+  const idpToken = (claims: Record<string, unknown>, audience = 'convene') =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('employee-4711')
+      .setExpirationTime('10m')
+      .sign(privateKey);
+
+  it('accepts IdP tokens, maps claims, and keeps the participant id stable across reconnects', async () => {
+    const admin = new Admin(t.url);
+    const roomId = await admin.createRoom();
+    const token = await idpToken({ convene_room: roomId, name: 'Irene Adler', convene_role: 'host' });
+    const first = await connect(t.url, token);
+    const ack = await first.request('room:join', {});
+    assert.ok(ack.ok && ack.status === 'joined');
+    assert.equal(ack.self.displayName, 'Irene Adler');
+    assert.equal(ack.self.role, 'host');
+    first.close();
+    const second = await connectAndJoin(t.url, await idpToken({ convene_room: roomId, name: 'Irene Adler' }));
+    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    assert.equal(live.body[0].participantId, ack.self.participantId);
+    second.close();
+    assert.equal(await connectError(t.url, await idpToken({ convene_room: roomId }, 'someone-else')), 'TOKEN_INVALID');
+    assert.equal(await connectError(t.url, await idpToken({ name: 'No room' })), 'TOKEN_INVALID');
+  });
+
+  it('blocks an address after repeated failed token verifications', async () => {
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 22; i++) codes.push(await connectError(t.url, `bad.token.${i}`));
+    // At most 20 failures a minute per address (earlier tests here failed a few already).
+    const firstBlocked = codes.indexOf('RATE_LIMITED');
+    assert.ok(firstBlocked > 0 && firstBlocked <= 20, `blocked after ${firstBlocked} failures`);
+    assert.ok(codes.slice(0, firstBlocked).every((c) => c === 'TOKEN_INVALID'));
+    assert.ok(codes.slice(firstBlocked).every((c) => c === 'RATE_LIMITED'));
+    // While blocked, even a valid token is refused: guessing cannot continue in parallel.
+    const admin = new Admin(t.url);
+    const roomId = await admin.createRoom();
+    const valid = await idpToken({ convene_room: roomId, name: 'Irene Adler' });
+    assert.equal(await connectError(t.url, valid), 'RATE_LIMITED');
+  });
+});
