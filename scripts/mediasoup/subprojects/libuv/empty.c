@@ -1,0 +1,1 @@
+/* Placeholder source for build_by_default: false libraries (see meson.build). */
