@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module.js';
+import { ChatModule } from './chat/chat.module.js';
 import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -7,6 +8,6 @@ import { LoggingModule } from './logging/logging.module.js';
 import { RoomsModule } from './rooms/rooms.module.js';
 
 @Module({
-  imports: [AppConfigModule, LoggingModule, DatabaseModule, HealthModule, AuthModule, RoomsModule],
+  imports: [AppConfigModule, LoggingModule, DatabaseModule, HealthModule, AuthModule, RoomsModule, ChatModule],
 })
 export class AppModule {}

@@ -1,0 +1,63 @@
+import { pipeline } from 'node:stream/promises';
+import { Controller, Get, Logger, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Auth } from '../auth/auth.decorator.js';
+import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { RoomsService } from '../rooms/rooms.service.js';
+import { AuditQueries } from './audit/audit-queries.js';
+import { exportFormatter } from './audit/export-format.js';
+import { AuditMessagePageDto, ExportQueryDto, ListMessagesQueryDto, VerifyResultDto } from './dto/audit.dto.js';
+
+/** The chat audit trail, for compliance (scope `audit:read`). */
+@ApiTags('audit')
+@Auth({ scope: 'audit:read' })
+@Controller('api/v1')
+export class AuditController {
+  private readonly logger = new Logger('AuditController');
+
+  constructor(
+    private readonly audit: AuditQueries,
+    private readonly rooms: RoomsService,
+  ) {}
+
+  /** Every recorded message of a room, public and private, in seq order (keyset pagination). */
+  @Get('rooms/:roomId/messages')
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async list(
+    @Param('roomId', new ParseUUIDPipe()) roomId: string,
+    @Query() query: ListMessagesQueryDto,
+  ): Promise<AuditMessagePageDto> {
+    await this.rooms.get(roomId);
+    return this.audit.list(roomId, query);
+  }
+
+  /** Recomputes the room's hash chain: any edited, inserted or deleted row is reported. */
+  @Get('rooms/:roomId/messages/verify')
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async verify(@Param('roomId', new ParseUUIDPipe()) roomId: string): Promise<VerifyResultDto> {
+    await this.rooms.get(roomId);
+    return this.audit.verify(roomId);
+  }
+
+  /** Streams messages as NDJSON or CSV from a database cursor (constant memory, any volume). */
+  @Get('audit/messages/export')
+  @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOkResponse({ description: 'One message per line (NDJSON) or per row (CSV, with a header)' })
+  async export(@Query() query: ExportQueryDto, @Res() res: Response): Promise<void> {
+    const format = query.format ?? 'ndjson';
+    const { rows, release } = await this.audit.exportRows(query);
+    res.status(200);
+    res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="convene-messages.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+    try {
+      await pipeline(rows, exportFormatter(format), res);
+    } catch (error) {
+      // Headers are gone; the client sees a truncated body and a reset connection.
+      this.logger.error({ err: error }, 'audit export aborted');
+      res.destroy();
+    } finally {
+      await release();
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
+import type { ChatKind } from '../../protocol/events.js';
+
+/** One audited chat message: a link in its room's hash chain. Rows are never updated. */
+@Entity({ name: 'chat_messages' })
+@Unique('uq_chat_messages_room_seq', ['roomId', 'seq'])
+@Unique('uq_chat_messages_sender_client_message', ['senderId', 'clientMessageId'])
+@Index('ix_chat_messages_room_sender_seq', ['roomId', 'senderId', 'seq'])
+@Index('ix_chat_messages_room_kind_seq', ['roomId', 'kind', 'seq'])
+@Index('ix_chat_messages_created_at', ['createdAt'])
+export class ChatMessageEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'room_id', type: 'uuid' })
+  roomId!: string;
+
+  /** Per-room, gapless, starting at 1. bigint arrives as a string from pg. */
+  @Column({ type: 'bigint' })
+  seq!: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  kind!: ChatKind;
+
+  @Column({ name: 'sender_id', type: 'uuid' })
+  senderId!: string;
+
+  @Column({ name: 'sender_name', type: 'varchar', length: 100 })
+  senderName!: string;
+
+  @Column({ name: 'recipient_id', type: 'uuid', nullable: true })
+  recipientId!: string | null;
+
+  @Column({ name: 'recipient_name', type: 'varchar', length: 100, nullable: true })
+  recipientName!: string | null;
+
+  @Column({ type: 'text' })
+  text!: string;
+
+  @Column({ name: 'client_message_id', type: 'uuid' })
+  clientMessageId!: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'prev_hash', type: 'char', length: 64 })
+  prevHash!: string;
+
+  @Column({ type: 'char', length: 64 })
+  hash!: string;
+}

@@ -1,0 +1,79 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { chatConfig } from '../../config/configuration.js';
+
+const HOURLY = 3_600_000;
+
+/**
+ * Purges audit rows older than CONVENE_CHAT_RETENTION_DAYS, a prefix of each room's chain at a
+ * time, and records a checkpoint (last purged seq and its hash) so the rest still verifies.
+ */
+@Injectable()
+export class AuditRetention implements OnApplicationBootstrap {
+  private readonly logger = new Logger('AuditRetention');
+
+  constructor(
+    @Inject(chatConfig.KEY) private readonly config: ConfigType<typeof chatConfig>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.retentionDays === undefined) return;
+    const run = () =>
+      this.purge().catch((error: unknown) => this.logger.error({ err: error }, 'retention purge failed'));
+    this.scheduler.addInterval('chat-retention', setInterval(() => void run(), HOURLY));
+    setTimeout(() => void run(), 5_000).unref();
+  }
+
+  /** Purges rows older than the retention period (or than `cutoff`); returns rows removed. */
+  async purge(cutoff = this.cutoff()): Promise<number> {
+    if (!cutoff) return 0;
+    const rooms = (await this.dataSource.query(
+      `SELECT DISTINCT room_id FROM chat_messages WHERE created_at < $1`,
+      [cutoff],
+    )) as { room_id: string }[];
+    let removed = 0;
+    for (const { room_id: roomId } of rooms) removed += await this.purgeRoom(roomId, cutoff);
+    if (removed > 0) this.logger.log({ removed, rooms: rooms.length, cutoff }, 'chat retention purge');
+    return removed;
+  }
+
+  private cutoff(): Date | undefined {
+    const days = this.config.retentionDays;
+    return days === undefined ? undefined : new Date(Date.now() - days * 86_400_000);
+  }
+
+  private purgeRoom(roomId: string, cutoff: Date): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      const [head] = (await tx.query(`SELECT last_seq FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`, [roomId])) as {
+        last_seq: string;
+      }[];
+      if (!head) return 0;
+      const [{ keep_from: keepFrom }] = (await tx.query(
+        `SELECT min(seq) AS keep_from FROM chat_messages WHERE room_id = $1 AND created_at >= $2`,
+        [roomId, cutoff],
+      )) as { keep_from: string | null }[];
+      // Only a prefix of the chain can go, so a newer row never loses its predecessor's hash.
+      const upTo = keepFrom === null ? Number(head.last_seq) : Number(keepFrom) - 1;
+      const [last] = (await tx.query(`SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = $2`, [roomId, upTo])) as {
+        hash: string;
+      }[];
+      if (!last) return 0;
+      const [, deleted] = (await tx.query(`DELETE FROM chat_messages WHERE room_id = $1 AND seq <= $2`, [roomId, upTo])) as [
+        unknown,
+        number,
+      ];
+      await tx.query(
+        `INSERT INTO chat_checkpoints (room_id, seq, hash, purged_count) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (room_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash,
+           purged_count = chat_checkpoints.purged_count + EXCLUDED.purged_count, created_at = now()`,
+        [roomId, upTo, last.hash, deleted],
+      );
+      return deleted;
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { RoomsModule } from '../rooms/rooms.module.js';
+import { AuditController } from './audit.controller.js';
+import { AuditLog } from './audit/audit-log.js';
+import { AuditQueries } from './audit/audit-queries.js';
+import { ChatMessageEntity } from './audit/chat-message.entity.js';
+import { AuditRetention } from './audit/retention.js';
+import { ChatDelivery } from './chat-delivery.js';
+import { ChatGateway } from './chat.gateway.js';
+import { ChatRateLimiter } from './chat-rate-limiter.js';
+import { ChatService } from './chat.service.js';
+
+/** Chat: gateway -> ChatService -> AuditLog (PostgreSQL) -> delivery; plus the audit API. */
+@Module({
+  imports: [RoomsModule, ScheduleModule.forRoot(), TypeOrmModule.forFeature([ChatMessageEntity])],
+  controllers: [AuditController],
+  providers: [ChatGateway, ChatService, ChatDelivery, ChatRateLimiter, AuditLog, AuditQueries, AuditRetention],
+  exports: [AuditRetention],
+})
+export class ChatModule {}

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Brackets, Repository } from 'typeorm';
+import { DomainError } from '../common/domain-error.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { ChatMessage, SocketIdentity } from '../protocol/events.js';
+import { RoomMembership } from '../rooms/room-membership.js';
+import { AuditLog } from './audit/audit-log.js';
+import { ChatMessageEntity } from './audit/chat-message.entity.js';
+import { ChatDelivery } from './chat-delivery.js';
+import { toChatMessage } from './chat-message.mapper.js';
+import { ChatRateLimiter } from './chat-rate-limiter.js';
+import type { ChatHistoryDto, ChatSendDto } from './dto/chat-send.dto.js';
+
+/** The chat rules. Nothing here trusts the client beyond the validated DTO. */
+@Injectable()
+export class ChatService {
+  constructor(
+    private readonly membership: RoomMembership,
+    private readonly audit: AuditLog,
+    private readonly delivery: ChatDelivery,
+    private readonly limiter: ChatRateLimiter,
+    @InjectRepository(ChatMessageEntity) private readonly messages: Repository<ChatMessageEntity>,
+  ) {}
+
+  /**
+   * Checks the rules, persists the audit row, then delivers; never delivers without a committed
+   * row. A retry with the same clientMessageId returns the stored message and delivers nothing.
+   */
+  async send(sender: SocketIdentity, dto: ChatSendDto, originSocketId?: string): Promise<ChatMessage> {
+    const self = await this.membership.current(sender.roomId, sender.participantId);
+    if (!self) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room before sending messages');
+    if (!this.limiter.tryAcquire(sender.participantId)) {
+      throw new DomainError(ErrorCode.RATE_LIMITED, 'You are sending messages too fast; wait a few seconds');
+    }
+
+    let recipient: SocketIdentity | undefined;
+    if (dto.kind === 'private') {
+      if (!dto.to) throw new DomainError(ErrorCode.VALIDATION_FAILED, 'to is required for a private message');
+      if (dto.to === sender.participantId) {
+        throw new DomainError(ErrorCode.RECIPIENT_NOT_IN_ROOM, 'You cannot send a private message to yourself');
+      }
+      recipient = await this.membership.current(sender.roomId, dto.to);
+      if (!recipient) throw new DomainError(ErrorCode.RECIPIENT_NOT_IN_ROOM, 'The recipient is not in this room');
+    } else if (dto.to !== undefined && dto.to !== null) {
+      throw new DomainError(ErrorCode.VALIDATION_FAILED, 'to must be absent for a public message');
+    }
+
+    const { row, duplicate } = await this.audit.append({
+      roomId: sender.roomId,
+      kind: dto.kind,
+      senderId: sender.participantId,
+      senderName: self.displayName,
+      recipientId: recipient?.participantId ?? null,
+      recipientName: recipient?.displayName ?? null,
+      text: dto.text,
+      clientMessageId: dto.clientMessageId,
+    });
+    const message = toChatMessage(row);
+    if (!duplicate) this.delivery.deliver(message, originSocketId);
+    return message;
+  }
+
+  /** The room's public messages plus the private ones this participant sent or received. */
+  async history(viewer: SocketIdentity, query: ChatHistoryDto): Promise<ChatMessage[]> {
+    const qb = this.messages
+      .createQueryBuilder('m')
+      .where('m.room_id = :roomId', { roomId: viewer.roomId })
+      .andWhere(
+        new Brackets((w) =>
+          w
+            .where("m.kind = 'public'")
+            .orWhere('m.sender_id = :me', { me: viewer.participantId })
+            .orWhere('m.recipient_id = :me', { me: viewer.participantId }),
+        ),
+      )
+      .orderBy('m.seq', 'DESC')
+      .limit(query.limit ?? 50);
+    if (query.before !== undefined) qb.andWhere('m.seq < :before', { before: query.before });
+    try {
+      const rows = await qb.getMany();
+      return rows.reverse().map(toChatMessage);
+    } catch {
+      throw new DomainError(ErrorCode.AUDIT_UNAVAILABLE, 'Chat history is unavailable right now');
+    }
+  }
+}

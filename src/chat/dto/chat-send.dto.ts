@@ -1,0 +1,70 @@
+import { Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  Min,
+  registerDecorator,
+  ValidationArguments,
+} from 'class-validator';
+import type { ChatKind, ChatHistoryPayload, ChatSendPayload } from '../../protocol/events.js';
+
+/** `to` is required for private messages and must be absent (or null) for public ones. */
+function RecipientMatchesKind() {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'recipientMatchesKind',
+      target: target.constructor,
+      propertyName,
+      validator: {
+        validate(value: unknown, args: ValidationArguments) {
+          const kind = (args.object as { kind?: unknown }).kind;
+          if (kind === 'private') return typeof value === 'string';
+          if (kind === 'public') return value === undefined || value === null;
+          return true; // kind itself is reported invalid
+        },
+        defaultMessage(args: ValidationArguments) {
+          return (args.object as { kind?: unknown }).kind === 'private'
+            ? 'to is required for a private message'
+            : 'to must be absent for a public message';
+        },
+      },
+    });
+}
+
+const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class ChatSendDto implements ChatSendPayload {
+  @IsIn(['public', 'private'])
+  kind!: ChatKind;
+
+  @RecipientMatchesKind()
+  @IsOptional()
+  @IsUUID()
+  to?: string;
+
+  @Transform(trimmed)
+  @IsString()
+  @Length(1, 4000)
+  text!: string;
+
+  @IsUUID()
+  clientMessageId!: string;
+}
+
+export class ChatHistoryDto implements ChatHistoryPayload {
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  before?: number;
+}
