@@ -71,6 +71,14 @@ describe('the running service', () => {
     assert.match(String(res.body.error.requestId), /^[0-9a-f-]{36}$/);
   });
 
+  it('exposes Prometheus metrics, including request durations by route pattern', async () => {
+    await request(t.url).get('/health/live').expect(200);
+    const res = await request(t.url).get('/metrics').expect(200);
+    assert.match(String(res.headers['content-type']), /text\/plain/);
+    assert.match(res.text, /convene_http_request_duration_seconds_count\{[^}]*route="\/health\/live"[^}]*\} [1-9]/);
+    assert.match(res.text, /convene_process_cpu_user_seconds_total/);
+  });
+
   it('serves the OpenAPI UI and JSON', async () => {
     const ui = await request(t.url).get('/docs').redirects(1).expect(200);
     assert.match(ui.text, /swagger-ui/i);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error.js';
+import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ChatMessage, SocketIdentity } from '../protocol/events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
@@ -20,6 +21,7 @@ export class ChatService {
     private readonly audit: AuditLog,
     private readonly delivery: ChatDelivery,
     private readonly limiter: ChatRateLimiter,
+    private readonly metrics: Metrics,
     @InjectRepository(ChatMessageEntity) private readonly messages: Repository<ChatMessageEntity>,
   ) {}
 
@@ -28,6 +30,17 @@ export class ChatService {
    * row. A retry with the same clientMessageId returns the stored message and delivers nothing.
    */
   async send(sender: SocketIdentity, dto: ChatSendDto, originSocketId?: string): Promise<ChatMessage> {
+    try {
+      const message = await this.sendChecked(sender, dto, originSocketId);
+      this.metrics.chatMessages.inc({ kind: message.kind });
+      return message;
+    } catch (error) {
+      this.metrics.chatRejected.inc({ code: error instanceof DomainError ? error.code : ErrorCode.INTERNAL });
+      throw error;
+    }
+  }
+
+  private async sendChecked(sender: SocketIdentity, dto: ChatSendDto, originSocketId?: string): Promise<ChatMessage> {
     const self = await this.membership.current(sender.roomId, sender.participantId);
     if (!self) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room before sending messages');
     if (!this.limiter.tryAcquire(sender.participantId)) {

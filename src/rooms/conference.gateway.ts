@@ -11,6 +11,7 @@ import type { Socket } from 'socket.io';
 import { DomainError } from '../common/domain-error.js';
 import { validationOptions } from '../common/validation.js';
 import { On, WsExceptionFilter } from '../common/ws.js';
+import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
   Ack,
@@ -52,6 +53,7 @@ export class ConferenceGateway implements OnGatewayInit<ConferenceNamespace>, On
     private readonly server: ConferenceServer,
     private readonly authenticator: ConnectionAuthenticator,
     private readonly sessions: SessionsService,
+    private readonly metrics: Metrics,
   ) {}
 
   afterInit(namespace: ConferenceNamespace): void {
@@ -61,6 +63,7 @@ export class ConferenceGateway implements OnGatewayInit<ConferenceNamespace>, On
         async (data) => {
           socket.data = data;
           await socket.join(socketRooms.connections(data.identity.roomId));
+          this.metrics.socketConnections.inc();
           this.logger.log({ connectionId: data.connectionId, ...data.identity }, 'connection authenticated');
           next();
         },
@@ -71,6 +74,7 @@ export class ConferenceGateway implements OnGatewayInit<ConferenceNamespace>, On
 
   async handleDisconnect(socket: ConferenceSocket): Promise<void> {
     if (!socket.data.identity) return;
+    this.metrics.socketConnections.dec();
     await this.sessions.leave(socket.data.identity, socket.id, 'disconnected').catch((error: unknown) => {
       this.logger.error({ err: error, connectionId: socket.data.connectionId }, 'cleanup after disconnect failed');
     });

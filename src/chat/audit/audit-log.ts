@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../../common/domain-error.js';
+import { Metrics } from '../../metrics/metrics.service.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ChatKind } from '../../protocol/events.js';
 import { ChatMessageEntity } from './chat-message.entity.js';
@@ -45,7 +46,10 @@ export class AuditLog {
   private readonly logger = new Logger('AuditLog');
   private readonly queues = new Map<string, { pending: Pending[]; flushing: boolean }>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: Metrics,
+  ) {}
 
   /** Persists the message (or finds its earlier copy); rejects with AUDIT_UNAVAILABLE on failure. */
   append(message: NewMessage): Promise<AppendResult> {
@@ -68,6 +72,7 @@ export class AuditLog {
       const batch = queue.pending.splice(0, MAX_BATCH);
       try {
         const results = await this.dataSource.transaction((tx) => this.commit(tx, roomId, batch.map((p) => p.message)));
+        this.metrics.auditBatchSize.observe(batch.length);
         batch.forEach((p, i) => p.resolve(results[i]));
       } catch (error) {
         this.logger.error({ err: error, roomId, messages: batch.length }, 'audit write failed; messages not delivered');
