@@ -6,7 +6,7 @@ export class ChatAudit1764000100000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE chat_messages (
-        id uuid NOT NULL DEFAULT gen_random_uuid(),
+        id uuid NOT NULL,
         room_id uuid NOT NULL,
         seq bigint NOT NULL,
         kind varchar(8) NOT NULL,
@@ -26,11 +26,15 @@ export class ChatAudit1764000100000 implements MigrationInterface {
         CONSTRAINT uq_chat_messages_room_seq UNIQUE (room_id, seq),
         CONSTRAINT uq_chat_messages_sender_client_message UNIQUE (sender_id, client_message_id)
       )`);
-    await q.query(`CREATE INDEX ix_chat_messages_room_sender_seq ON chat_messages (room_id, sender_id, seq)`);
+    await q.query(
+      `CREATE INDEX ix_chat_messages_room_sender_seq ON chat_messages (room_id, sender_id, seq)`,
+    );
     await q.query(
       `CREATE INDEX ix_chat_messages_room_recipient_seq ON chat_messages (room_id, recipient_id, seq) WHERE recipient_id IS NOT NULL`,
     );
-    await q.query(`CREATE INDEX ix_chat_messages_room_kind_seq ON chat_messages (room_id, kind, seq)`);
+    await q.query(
+      `CREATE INDEX ix_chat_messages_room_kind_seq ON chat_messages (room_id, kind, seq)`,
+    );
     await q.query(`CREATE INDEX ix_chat_messages_created_at ON chat_messages (created_at)`);
     await q.query(`
       CREATE TABLE chat_chain_heads (

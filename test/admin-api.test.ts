@@ -17,13 +17,18 @@ describe('admin API keys', () => {
     const missing = await request(t.url).get('/api/v1/rooms').expect(401);
     assert.equal(missing.body.error.code, 'UNAUTHENTICATED');
     assert.match(missing.body.error.message, /X-API-Key/);
-    const unknown = await request(t.url).get('/api/v1/rooms').set('X-API-Key', 'cvn_AAAAAAAAAAAA_' + 'x'.repeat(43)).expect(401);
+    const unknown = await request(t.url)
+      .get('/api/v1/rooms')
+      .set('X-API-Key', 'cvn_AAAAAAAAAAAA_' + 'x'.repeat(43))
+      .expect(401);
     assert.equal(unknown.body.error.code, 'UNAUTHENTICATED');
     await request(t.url).get('/api/v1/rooms').set('X-API-Key', 'nonsense').expect(401);
   });
 
   it('creates a key whose secret is shown once and stored only as a hash', async () => {
-    const created = await admin.post('/api/v1/api-keys', { name: 'HR integration', scopes: ['admin'] }).expect(201);
+    const created = await admin
+      .post('/api/v1/api-keys', { name: 'HR integration', scopes: ['admin'] })
+      .expect(201);
     const { key, id, prefix } = created.body;
     assert.match(key, /^cvn_[A-Za-z0-9]{12}_/);
     assert.ok(key.includes(prefix));
@@ -39,22 +44,35 @@ describe('admin API keys', () => {
     const after = await t.db.query('SELECT last_used_at FROM api_keys WHERE id = $1', [id]);
     await new Promise((r) => setTimeout(r, 100));
     const again = await t.db.query('SELECT last_used_at FROM api_keys WHERE id = $1', [id]);
-    assert.ok(after[0].last_used_at !== null || again[0].last_used_at !== null, 'last use not recorded');
+    assert.ok(
+      after[0].last_used_at !== null || again[0].last_used_at !== null,
+      'last use not recorded',
+    );
   });
 
   it('refuses a revoked key', async () => {
-    const { body } = await admin.post('/api/v1/api-keys', { name: 'temp', scopes: ['admin'] }).expect(201);
+    const { body } = await admin
+      .post('/api/v1/api-keys', { name: 'temp', scopes: ['admin'] })
+      .expect(201);
     await request(t.url).get('/api/v1/rooms').set('X-API-Key', body.key).expect(200);
     await admin.delete(`/api/v1/api-keys/${body.id}`).expect(204);
     const res = await request(t.url).get('/api/v1/rooms').set('X-API-Key', body.key).expect(401);
     assert.equal(res.body.error.code, 'UNAUTHENTICATED');
-    const listed = (await admin.get('/api/v1/api-keys')).body.find((k: { id: string }) => k.id === body.id);
+    const listed = (await admin.get('/api/v1/api-keys')).body.find(
+      (k: { id: string }) => k.id === body.id,
+    );
     assert.ok(listed.revokedAt);
   });
 
   it('refuses a key without the route scope', async () => {
-    const { body } = await admin.post('/api/v1/api-keys', { name: 'auditor', scopes: ['audit:read'] }).expect(201);
-    const res = await request(t.url).post('/api/v1/rooms').set('X-API-Key', body.key).send({ name: 'x' }).expect(403);
+    const { body } = await admin
+      .post('/api/v1/api-keys', { name: 'auditor', scopes: ['audit:read'] })
+      .expect(201);
+    const res = await request(t.url)
+      .post('/api/v1/rooms')
+      .set('X-API-Key', body.key)
+      .send({ name: 'x' })
+      .expect(403);
     assert.equal(res.body.error.code, 'FORBIDDEN');
     assert.match(res.body.error.message, /admin/);
   });
@@ -64,7 +82,9 @@ describe('admin API keys', () => {
     assert.equal(bad.body.error.code, 'VALIDATION_FAILED');
     assert.match(bad.body.error.message, /scopes/);
     await admin.post('/api/v1/api-keys', { name: 'x', scopes: [] }).expect(400);
-    const unknown = await admin.delete('/api/v1/api-keys/00000000-0000-4000-8000-000000000000').expect(404);
+    const unknown = await admin
+      .delete('/api/v1/api-keys/00000000-0000-4000-8000-000000000000')
+      .expect(404);
     assert.equal(unknown.body.error.code, 'API_KEY_NOT_FOUND');
     await admin.delete('/api/v1/api-keys/not-a-uuid').expect(400);
   });
@@ -90,7 +110,13 @@ describe('admin API rooms', () => {
   });
 
   it('rejects malformed bodies: unknown fields, wrong types, bad JSON, missing name', async () => {
-    for (const body of [{ name: 'x', color: 'red' }, { name: 5 }, {}, { name: 'x', maxParticipants: 0 }, { name: 'x', lobby: 'yes' }]) {
+    for (const body of [
+      { name: 'x', color: 'red' },
+      { name: 5 },
+      {},
+      { name: 'x', maxParticipants: 0 },
+      { name: 'x', lobby: 'yes' },
+    ]) {
       const res = await admin.post('/api/v1/rooms', body).expect(400);
       assert.equal(res.body.error.code, 'VALIDATION_FAILED', JSON.stringify(body));
     }
@@ -114,16 +140,25 @@ describe('admin API rooms', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: request.Response = await admin.get(`/api/v1/rooms?limit=2${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      const res: request.Response = await admin
+        .get(`/api/v1/rooms?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .expect(200);
       assert.ok(res.body.items.length <= 2);
       seen.push(...res.body.items.map((r: { id: string }) => r.id));
       cursor = res.body.nextCursor;
     } while (cursor);
     assert.equal(new Set(seen).size, seen.length, 'a room appeared on two pages');
     const order = ids.map((id) => seen.indexOf(id));
-    assert.deepEqual([...order].sort((a, b) => b - a), order, 'not newest first');
+    assert.deepEqual(
+      [...order].sort((a, b) => b - a),
+      order,
+      'not newest first',
+    );
     const closed = await admin.get('/api/v1/rooms?status=closed').expect(200);
-    assert.deepEqual(closed.body.items.map((r: { id: string }) => r.id), [ids[1]]);
+    assert.deepEqual(
+      closed.body.items.map((r: { id: string }) => r.id),
+      [ids[1]],
+    );
     await admin.get('/api/v1/rooms?status=deleted').expect(400);
     await admin.get('/api/v1/rooms?limit=0').expect(400);
     const badCursor = await admin.get('/api/v1/rooms?cursor=garbage').expect(400);
@@ -134,7 +169,9 @@ describe('admin API rooms', () => {
     const res = await admin.get('/api/v1/rooms/00000000-0000-4000-8000-000000000000').expect(404);
     assert.equal(res.body.error.code, 'ROOM_NOT_FOUND');
     await admin.get('/api/v1/rooms/abc').expect(400);
-    await admin.post('/api/v1/rooms/00000000-0000-4000-8000-000000000000/tokens', { displayName: 'A' }).expect(404);
+    await admin
+      .post('/api/v1/rooms/00000000-0000-4000-8000-000000000000/tokens', { displayName: 'A' })
+      .expect(404);
   });
 
   it('issues tokens, and refuses them for closed rooms', async () => {
@@ -143,10 +180,14 @@ describe('admin API rooms', () => {
     assert.match(token.participantId, /^[0-9a-f-]{36}$/);
     assert.ok(Date.parse(token.expiresAt) > Date.now());
     assert.equal(token.token.split('.').length, 3);
-    await admin.post(`/api/v1/rooms/${roomId}/tokens`, { displayName: 'x', role: 'admin' }).expect(400);
+    await admin
+      .post(`/api/v1/rooms/${roomId}/tokens`, { displayName: 'x', role: 'admin' })
+      .expect(400);
     await admin.post(`/api/v1/rooms/${roomId}/tokens`, { displayName: '   ' }).expect(400);
     await admin.delete(`/api/v1/rooms/${roomId}`).expect(204);
-    const closed = await admin.post(`/api/v1/rooms/${roomId}/tokens`, { displayName: 'Late' }).expect(409);
+    const closed = await admin
+      .post(`/api/v1/rooms/${roomId}/tokens`, { displayName: 'Late' })
+      .expect(409);
     assert.equal(closed.body.error.code, 'ROOM_CLOSED');
     const room = await admin.get(`/api/v1/rooms/${roomId}`).expect(200);
     assert.equal(room.body.status, 'closed');
@@ -156,9 +197,13 @@ describe('admin API rooms', () => {
 
   it('answers kicks and lobby actions for unknown participants with 404', async () => {
     const roomId = await admin.createRoom();
-    const res = await admin.delete(`/api/v1/rooms/${roomId}/participants/00000000-0000-4000-8000-000000000000`).expect(404);
+    const res = await admin
+      .delete(`/api/v1/rooms/${roomId}/participants/00000000-0000-4000-8000-000000000000`)
+      .expect(404);
     assert.equal(res.body.error.code, 'PARTICIPANT_NOT_FOUND');
-    await admin.post(`/api/v1/rooms/${roomId}/lobby/00000000-0000-4000-8000-000000000000/admit`).expect(404);
+    await admin
+      .post(`/api/v1/rooms/${roomId}/lobby/00000000-0000-4000-8000-000000000000/admit`)
+      .expect(404);
   });
 });
 

@@ -16,12 +16,16 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(field), (field = '');
-    else if (ch === '\r' && text[i + 1] === '\n') {
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
       row.push(field);
       rows.push(row);
       row = [];
@@ -45,16 +49,32 @@ describe('audit API', () => {
   before(async () => {
     t = await startApp({ CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
     admin = new Admin(t.url);
-    auditor = (await admin.post('/api/v1/api-keys', { name: 'compliance', scopes: ['audit:read'] }).expect(201)).body.key;
+    auditor = (
+      await admin
+        .post('/api/v1/api-keys', { name: 'compliance', scopes: ['audit:read'] })
+        .expect(201)
+    ).body.key;
     roomId = await admin.createRoom({ name: 'Audit room' });
     a = await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Alice')).token);
     const bTok = await admin.issueToken(roomId, 'Bob "the builder", Jr.');
     bId = bTok.participantId;
     b = await connectAndJoin(t.url, bTok.token);
     clients.push(a, b);
-    const texts = ['plain', 'with, comma', 'with "quotes"', 'multi\nline', 'unicode ✓ ünïcödé', '=cmd|calc'];
+    const texts = [
+      'plain',
+      'with, comma',
+      'with "quotes"',
+      'multi\nline',
+      'unicode ✓ ünïcödé',
+      '=cmd|calc',
+    ];
     for (const [i, text] of texts.entries()) {
-      const ack = await a.request('chat:send', i % 2 ? { kind: 'private', to: bId, text, clientMessageId: randomUUID() } : { kind: 'public', text, clientMessageId: randomUUID() });
+      const ack = await a.request(
+        'chat:send',
+        i % 2
+          ? { kind: 'private', to: bId, text, clientMessageId: randomUUID() }
+          : { kind: 'public', text, clientMessageId: randomUUID() },
+      );
       assert.ok(ack.ok);
     }
   });
@@ -66,7 +86,9 @@ describe('audit API', () => {
   const get = (path: string, key = auditor) => request(t.url).get(path).set('X-API-Key', key);
 
   it('requires the audit:read scope', async () => {
-    const { body } = await admin.post('/api/v1/api-keys', { name: 'ops', scopes: ['admin'] }).expect(201);
+    const { body } = await admin
+      .post('/api/v1/api-keys', { name: 'ops', scopes: ['admin'] })
+      .expect(201);
     const res = await get(`/api/v1/rooms/${roomId}/messages`, body.key).expect(403);
     assert.equal(res.body.error.code, 'FORBIDDEN');
     await request(t.url).get(`/api/v1/rooms/${roomId}/messages`).expect(401);
@@ -74,16 +96,28 @@ describe('audit API', () => {
 
   it('lists messages with filters and keyset pagination on seq', async () => {
     const all = await get(`/api/v1/rooms/${roomId}/messages`).expect(200);
-    assert.deepEqual(all.body.items.map((m: { seq: number }) => m.seq), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      all.body.items.map((m: { seq: number }) => m.seq),
+      [1, 2, 3, 4, 5, 6],
+    );
     assert.equal(all.body.nextCursor, null);
     const page1 = await get(`/api/v1/rooms/${roomId}/messages?limit=4`).expect(200);
     assert.equal(page1.body.nextCursor, 4);
     const page2 = await get(`/api/v1/rooms/${roomId}/messages?limit=4&cursor=4`).expect(200);
-    assert.deepEqual(page2.body.items.map((m: { seq: number }) => m.seq), [5, 6]);
-    const priv = await get(`/api/v1/rooms/${roomId}/messages?kind=private&participantId=${bId}`).expect(200);
+    assert.deepEqual(
+      page2.body.items.map((m: { seq: number }) => m.seq),
+      [5, 6],
+    );
+    const priv = await get(
+      `/api/v1/rooms/${roomId}/messages?kind=private&participantId=${bId}`,
+    ).expect(200);
     assert.equal(priv.body.items.length, 3);
-    assert.ok(priv.body.items.every((m: { to: { participantId: string } }) => m.to.participantId === bId));
-    const future = await get(`/api/v1/rooms/${roomId}/messages?from=${new Date(Date.now() + 60_000).toISOString()}`).expect(200);
+    assert.ok(
+      priv.body.items.every((m: { to: { participantId: string } }) => m.to.participantId === bId),
+    );
+    const future = await get(
+      `/api/v1/rooms/${roomId}/messages?from=${new Date(Date.now() + 60_000).toISOString()}`,
+    ).expect(200);
     assert.equal(future.body.items.length, 0);
     const bad = await get(`/api/v1/rooms/${roomId}/messages?kind=secret`).expect(400);
     assert.equal(bad.body.error.code, 'VALIDATION_FAILED');
@@ -91,10 +125,18 @@ describe('audit API', () => {
   });
 
   it('exports NDJSON and CSV that match the stored rows', async () => {
-    const rows = await t.db.query<Record<string, unknown>>(`SELECT * FROM chat_messages WHERE room_id = $1 ORDER BY seq`, [roomId]);
-    const nd = await get(`/api/v1/audit/messages/export?roomId=${roomId}&format=ndjson`).expect(200);
+    const rows = await t.db.query<Record<string, unknown>>(
+      `SELECT * FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
+      [roomId],
+    );
+    const nd = await get(`/api/v1/audit/messages/export?roomId=${roomId}&format=ndjson`).expect(
+      200,
+    );
     assert.match(String(nd.headers['content-type']), /application\/x-ndjson/);
-    const lines = nd.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = nd.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, rows.length);
     lines.forEach((line, i) => {
       assert.equal(line.id, rows[i].id);
@@ -106,13 +148,19 @@ describe('audit API', () => {
       assert.equal(line.sentAt, (rows[i].created_at as Date).toISOString());
     });
 
-    const csv = await get(`/api/v1/audit/messages/export?roomId=${roomId}&format=csv`).buffer(true).parse((res, cb) => {
-      let data = '';
-      res.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
-      res.on('end', () => cb(null, data));
-    }).expect(200);
+    const csv = await get(`/api/v1/audit/messages/export?roomId=${roomId}&format=csv`)
+      .buffer(true)
+      .parse((res, cb) => {
+        let data = '';
+        res.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+        res.on('end', () => cb(null, data));
+      })
+      .expect(200);
     const table = parseCsv(csv.body as string);
-    assert.equal(table[0].join(','), 'id,room_id,seq,kind,sender_id,sender_name,recipient_id,recipient_name,text,client_message_id,sent_at,prev_hash,hash');
+    assert.equal(
+      table[0].join(','),
+      'id,room_id,seq,kind,sender_id,sender_name,recipient_id,recipient_name,text,client_message_id,sent_at,prev_hash,hash',
+    );
     assert.equal(table.length, rows.length + 1);
     table.slice(1).forEach((cells, i) => {
       assert.equal(cells[0], rows[i].id);
@@ -129,13 +177,20 @@ describe('audit API', () => {
     const ok = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
     assert.deepEqual(ok.body, { valid: true, count: 6 });
 
-    await t.db.query(`UPDATE chat_messages SET text = 'edited' WHERE room_id = $1 AND seq = 3`, [roomId]);
+    await t.db.query(`UPDATE chat_messages SET text = 'edited' WHERE room_id = $1 AND seq = 3`, [
+      roomId,
+    ]);
     const edited = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
     assert.deepEqual(edited.body, { valid: false, count: 6, firstBrokenSeq: 3 });
-    await t.db.query(`UPDATE chat_messages SET text = 'with "quotes"' WHERE room_id = $1 AND seq = 3`, [roomId]);
+    await t.db.query(
+      `UPDATE chat_messages SET text = 'with "quotes"' WHERE room_id = $1 AND seq = 3`,
+      [roomId],
+    );
     assert.equal((await get(`/api/v1/rooms/${roomId}/messages/verify`)).body.valid, true);
 
-    const [saved] = await t.db.query(`SELECT * FROM chat_messages WHERE room_id = $1 AND seq = 6`, [roomId]);
+    const [saved] = await t.db.query(`SELECT * FROM chat_messages WHERE room_id = $1 AND seq = 6`, [
+      roomId,
+    ]);
     await t.db.query(`DELETE FROM chat_messages WHERE room_id = $1 AND seq = 6`, [roomId]);
     const truncated = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
     assert.deepEqual(truncated.body, { valid: false, count: 5, firstBrokenSeq: 6 });
@@ -144,10 +199,16 @@ describe('audit API', () => {
       [JSON.stringify(saved)],
     );
 
-    await t.db.query(`UPDATE chat_messages SET sender_name = 'Mallory' WHERE room_id = $1 AND seq = 2`, [roomId]);
+    await t.db.query(
+      `UPDATE chat_messages SET sender_name = 'Mallory' WHERE room_id = $1 AND seq = 2`,
+      [roomId],
+    );
     const renamed = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
     assert.equal(renamed.body.firstBrokenSeq, 2);
-    await t.db.query(`UPDATE chat_messages SET sender_name = 'Alice' WHERE room_id = $1 AND seq = 2`, [roomId]);
+    await t.db.query(
+      `UPDATE chat_messages SET sender_name = 'Alice' WHERE room_id = $1 AND seq = 2`,
+      [roomId],
+    );
     assert.equal((await get(`/api/v1/rooms/${roomId}/messages/verify`)).body.valid, true);
   });
 
@@ -155,21 +216,55 @@ describe('audit API', () => {
     const room = await admin.createRoom({ name: 'Retention' });
     const x = await connectAndJoin(t.url, (await admin.issueToken(room, 'X')).token);
     clients.push(x);
-    for (let i = 0; i < 3; i++) assert.ok((await x.request('chat:send', { kind: 'public', text: `old-${i}`, clientMessageId: randomUUID() })).ok);
+    for (let i = 0; i < 3; i++)
+      assert.ok(
+        (
+          await x.request('chat:send', {
+            kind: 'public',
+            text: `old-${i}`,
+            clientMessageId: randomUUID(),
+          })
+        ).ok,
+      );
     await sleep(20);
     const cutoff = new Date();
     await sleep(20);
-    for (let i = 0; i < 2; i++) assert.ok((await x.request('chat:send', { kind: 'public', text: `new-${i}`, clientMessageId: randomUUID() })).ok);
+    for (let i = 0; i < 2; i++)
+      assert.ok(
+        (
+          await x.request('chat:send', {
+            kind: 'public',
+            text: `new-${i}`,
+            clientMessageId: randomUUID(),
+          })
+        ).ok,
+      );
 
     const removed = await t.app.get(AuditRetention).purge(cutoff);
     assert.ok(removed >= 3);
-    const left = await t.db.query<{ text: string }>(`SELECT text FROM chat_messages WHERE room_id = $1 ORDER BY seq`, [room]);
-    assert.deepEqual(left.map((r) => r.text), ['new-0', 'new-1']);
+    const left = await t.db.query<{ text: string }>(
+      `SELECT text FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
+      [room],
+    );
+    assert.deepEqual(
+      left.map((r) => r.text),
+      ['new-0', 'new-1'],
+    );
     const verified = await get(`/api/v1/rooms/${room}/messages/verify`).expect(200);
     assert.deepEqual(verified.body, { valid: true, count: 2, checkpointSeq: 3 });
-    assert.ok((await x.request('chat:send', { kind: 'public', text: 'after purge', clientMessageId: randomUUID() })).ok);
+    assert.ok(
+      (
+        await x.request('chat:send', {
+          kind: 'public',
+          text: 'after purge',
+          clientMessageId: randomUUID(),
+        })
+      ).ok,
+    );
     assert.equal((await get(`/api/v1/rooms/${room}/messages/verify`)).body.valid, true);
-    await t.db.query(`UPDATE chat_messages SET text = 'forged' WHERE room_id = $1 AND seq = 4`, [room]);
+    await t.db.query(`UPDATE chat_messages SET text = 'forged' WHERE room_id = $1 AND seq = 4`, [
+      room,
+    ]);
     assert.equal((await get(`/api/v1/rooms/${room}/messages/verify`)).body.firstBrokenSeq, 4);
   });
 });

@@ -18,13 +18,20 @@ async function person(t: TestApp, admin: Admin, roomId: string, name: string): P
   return { name, participantId, token, client: await connectAndJoin(t.url, token) };
 }
 
-async function sendOk(from: Person, payload: { kind: 'public' | 'private'; to?: string; text: string }): Promise<ChatMessage> {
+async function sendOk(
+  from: Person,
+  payload: { kind: 'public' | 'private'; to?: string; text: string },
+): Promise<ChatMessage> {
   const ack = await from.client.request('chat:send', { ...payload, clientMessageId: randomUUID() });
   if (!ack.ok) throw new Error(`send failed: ${ack.error.code} ${ack.error.message}`);
   return ack.message;
 }
 
-const privateTexts = (c: TestClient) => c.events('chat:message').filter((m) => m.kind === 'private').map((m) => m.text);
+const privateTexts = (c: TestClient) =>
+  c
+    .events('chat:message')
+    .filter((m) => m.kind === 'private')
+    .map((m) => m.text);
 const allTexts = (c: TestClient) => c.events('chat:message').map((m) => m.text);
 
 describe('private chat cannot leak', () => {
@@ -53,13 +60,21 @@ describe('private chat cannot leak', () => {
     await sendOk(b, { kind: 'private', to: a.participantId, text: 'before-2 (reply)' });
     const c = await join(roomId, 'C');
     await a.client.waitFor('participant:joined', (p) => p.participantId === c.participantId);
-    for (let i = 1; i <= 5; i++) await sendOk(a, { kind: 'private', to: b.participantId, text: `after-${i}` });
+    for (let i = 1; i <= 5; i++)
+      await sendOk(a, { kind: 'private', to: b.participantId, text: `after-${i}` });
     await sendOk(a, { kind: 'public', text: 'hello everyone' });
     await b.client.waitFor('chat:message', (m) => m.text === 'hello everyone');
     await c.client.waitFor('chat:message', (m) => m.text === 'hello everyone');
     await sleep(100);
 
-    assert.deepEqual(privateTexts(b.client), ['before-1', 'after-1', 'after-2', 'after-3', 'after-4', 'after-5']);
+    assert.deepEqual(privateTexts(b.client), [
+      'before-1',
+      'after-1',
+      'after-2',
+      'after-3',
+      'after-4',
+      'after-5',
+    ]);
     assert.deepEqual(privateTexts(a.client), ['before-2 (reply)']);
     assert.deepEqual(allTexts(c.client), ['hello everyone'], 'C saw something it must not');
     for (const m of b.client.events('chat:message').filter((x) => x.kind === 'private')) {
@@ -72,11 +87,19 @@ describe('private chat cannot leak', () => {
     for (const item of audit.body.items) {
       const fromA = item.from.participantId === a.participantId;
       assert.equal(item.from.displayName, fromA ? 'A' : 'B');
-      assert.deepEqual(item.to, fromA ? { participantId: b.participantId, displayName: 'B' } : { participantId: a.participantId, displayName: 'A' });
+      assert.deepEqual(
+        item.to,
+        fromA
+          ? { participantId: b.participantId, displayName: 'B' }
+          : { participantId: a.participantId, displayName: 'A' },
+      );
     }
     const history = await c.client.request('chat:history', {});
     assert.ok(history.ok);
-    assert.deepEqual(history.messages.map((m) => m.text), ['hello everyone']);
+    assert.deepEqual(
+      history.messages.map((m) => m.text),
+      ['hello everyone'],
+    );
     const historyB = await b.client.request('chat:history', {});
     assert.ok(historyB.ok);
     assert.equal(historyB.messages.length, 8);
@@ -115,16 +138,34 @@ describe('private chat cannot leak', () => {
       });
       const sends = texts.map(async (text) => {
         await sleep(Math.floor(random() * 10));
-        return a.client.request('chat:send', { kind: 'private', to: b.participantId, text, clientMessageId: randomUUID() });
+        return a.client.request('chat:send', {
+          kind: 'private',
+          to: b.participantId,
+          text,
+          clientMessageId: randomUUID(),
+        });
       });
       const [acks] = await Promise.all([Promise.all(sends), Promise.all(churn)]);
 
-      assert.ok(acks.every((ack) => ack.ok), `iteration ${iteration}: an ack failed: ${JSON.stringify(acks.find((x) => !x.ok))}`);
-      await b.client.waitFor('chat:message', () => privateTexts(b.client).length >= burst, 3000).catch(() => undefined);
+      assert.ok(
+        acks.every((ack) => ack.ok),
+        `iteration ${iteration}: an ack failed: ${JSON.stringify(acks.find((x) => !x.ok))}`,
+      );
+      await b.client
+        .waitFor('chat:message', () => privateTexts(b.client).length >= burst, 3000)
+        .catch(() => undefined);
       await sleep(30);
-      assert.deepEqual([...privateTexts(b.client)].sort(), [...texts].sort(), `iteration ${iteration} (seed ${seed}): B's messages differ`);
+      assert.deepEqual(
+        [...privateTexts(b.client)].sort(),
+        [...texts].sort(),
+        `iteration ${iteration} (seed ${seed}): B's messages differ`,
+      );
       for (const client of otherClients) {
-        assert.equal(client.events('chat:message').length, 0, `iteration ${iteration} (seed ${seed}): a bystander received a message`);
+        assert.equal(
+          client.events('chat:message').length,
+          0,
+          `iteration ${iteration} (seed ${seed}): a bystander received a message`,
+        );
       }
       const rows = await t.db.query<{ n: string; distinct_ids: string }>(
         `SELECT count(*) AS n, count(DISTINCT client_message_id) AS distinct_ids FROM chat_messages WHERE room_id = $1 AND kind = 'private' AND sender_id = $2 AND recipient_id = $3`,
@@ -155,7 +196,12 @@ describe('private chat cannot leak', () => {
     const left = await b2.request('room:leave', {});
     assert.ok(left.ok);
     await a.client.waitFor('participant:left', (p) => p.participantId === b.participantId);
-    const refused = await a.client.request('chat:send', { kind: 'private', to: b.participantId, text: 'three', clientMessageId: randomUUID() });
+    const refused = await a.client.request('chat:send', {
+      kind: 'private',
+      to: b.participantId,
+      text: 'three',
+      clientMessageId: randomUUID(),
+    });
     assert.ok(!refused.ok);
     assert.equal(refused.error.code, 'RECIPIENT_NOT_IN_ROOM');
     await sleep(100);
@@ -175,37 +221,114 @@ describe('private chat cannot leak', () => {
     const before = await t.db.query(`SELECT count(*) AS n FROM chat_messages`);
     const id = () => randomUUID();
     const cases: [string, unknown, string][] = [
-      ['missing kind', { to: b.participantId, text: 'x', clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['unknown kind', { kind: 'whisper', to: b.participantId, text: 'x', clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['private without to', { kind: 'private', text: 'x', clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['private with null to', { kind: 'private', to: null, text: 'x', clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['public with to', { kind: 'public', to: b.participantId, text: 'x', clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['to in another room', { kind: 'private', to: stranger.participantId, text: 'x', clientMessageId: id() }, 'RECIPIENT_NOT_IN_ROOM'],
-      ['to unknown', { kind: 'private', to: randomUUID(), text: 'x', clientMessageId: id() }, 'RECIPIENT_NOT_IN_ROOM'],
-      ['to = self', { kind: 'private', to: a.participantId, text: 'x', clientMessageId: id() }, 'RECIPIENT_NOT_IN_ROOM'],
-      ['to not a uuid', { kind: 'private', to: 'B', text: 'x', clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['forged from', { kind: 'public', from: { participantId: b.participantId }, text: 'x', clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['over-long text', { kind: 'public', text: 'y'.repeat(4001), clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['blank text', { kind: 'public', text: '   \n ', clientMessageId: id() }, 'VALIDATION_FAILED'],
+      [
+        'missing kind',
+        { to: b.participantId, text: 'x', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'unknown kind',
+        { kind: 'whisper', to: b.participantId, text: 'x', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'private without to',
+        { kind: 'private', text: 'x', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'private with null to',
+        { kind: 'private', to: null, text: 'x', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'public with to',
+        { kind: 'public', to: b.participantId, text: 'x', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'to in another room',
+        { kind: 'private', to: stranger.participantId, text: 'x', clientMessageId: id() },
+        'RECIPIENT_NOT_IN_ROOM',
+      ],
+      [
+        'to unknown',
+        { kind: 'private', to: randomUUID(), text: 'x', clientMessageId: id() },
+        'RECIPIENT_NOT_IN_ROOM',
+      ],
+      [
+        'to = self',
+        { kind: 'private', to: a.participantId, text: 'x', clientMessageId: id() },
+        'RECIPIENT_NOT_IN_ROOM',
+      ],
+      [
+        'to not a uuid',
+        { kind: 'private', to: 'B', text: 'x', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'forged from',
+        {
+          kind: 'public',
+          from: { participantId: b.participantId },
+          text: 'x',
+          clientMessageId: id(),
+        },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'over-long text',
+        { kind: 'public', text: 'y'.repeat(4001), clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'blank text',
+        { kind: 'public', text: '   \n ', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
       ['non-string text', { kind: 'public', text: 42, clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['object text', { kind: 'public', text: { toString: 'x' }, clientMessageId: id() }, 'VALIDATION_FAILED'],
-      ['unknown field', { kind: 'public', text: 'x', clientMessageId: id(), priority: 'high' }, 'VALIDATION_FAILED'],
-      ['bad clientMessageId', { kind: 'public', text: 'x', clientMessageId: '1' }, 'VALIDATION_FAILED'],
-      ['1 MB payload', { kind: 'public', text: 'z'.repeat(1_000_000), clientMessageId: id() }, 'VALIDATION_FAILED'],
+      [
+        'object text',
+        { kind: 'public', text: { toString: 'x' }, clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'unknown field',
+        { kind: 'public', text: 'x', clientMessageId: id(), priority: 'high' },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'bad clientMessageId',
+        { kind: 'public', text: 'x', clientMessageId: '1' },
+        'VALIDATION_FAILED',
+      ],
+      [
+        '1 MB payload',
+        { kind: 'public', text: 'z'.repeat(1_000_000), clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
       ['not an object', 'hello', 'VALIDATION_FAILED'],
     ];
     for (const [name, payload, code] of cases) {
-      const ack = (await a.client.requestRaw('chat:send', payload)) as { ok: boolean; error?: { code: string; message: string } };
+      const ack = (await a.client.requestRaw('chat:send', payload)) as {
+        ok: boolean;
+        error?: { code: string; message: string };
+      };
       assert.equal(ack.ok, false, name);
       assert.equal(ack.error?.code, code, `${name}: ${ack.error?.message}`);
     }
     const lurker = await connect(t.url, (await admin.issueToken(roomId, 'Lurker')).token);
     open.push(lurker);
-    const notJoined = await lurker.request('chat:send', { kind: 'public', text: 'x', clientMessageId: id() });
+    const notJoined = await lurker.request('chat:send', {
+      kind: 'public',
+      text: 'x',
+      clientMessageId: id(),
+    });
     assert.ok(!notJoined.ok && notJoined.error.code === 'NOT_JOINED');
 
     await sleep(100);
-    for (const p of [b, c, stranger]) assert.deepEqual(allTexts(p.client), [], `${p.name} received something`);
+    for (const p of [b, c, stranger])
+      assert.deepEqual(allTexts(p.client), [], `${p.name} received something`);
     assert.deepEqual(await t.db.query(`SELECT count(*) AS n FROM chat_messages`), before);
     assert.ok(a.client.socket.connected, 'bad input must not cost the sender its connection');
   });
@@ -214,15 +337,25 @@ describe('private chat cannot leak', () => {
     const roomId = await admin.createRoom();
     const a = await join(roomId, 'A');
     const b = await join(roomId, 'B');
-    const payload = { kind: 'private' as const, to: b.participantId, text: 'exactly once', clientMessageId: randomUUID() };
-    const acks = await Promise.all([a.client.request('chat:send', payload), a.client.request('chat:send', payload)]);
+    const payload = {
+      kind: 'private' as const,
+      to: b.participantId,
+      text: 'exactly once',
+      clientMessageId: randomUUID(),
+    };
+    const acks = await Promise.all([
+      a.client.request('chat:send', payload),
+      a.client.request('chat:send', payload),
+    ]);
     const third = await a.client.request('chat:send', payload);
     for (const ack of [...acks, third]) assert.ok(ack.ok);
     const ids = [...acks, third].map((x) => (x.ok ? `${x.message.id}/${x.message.seq}` : ''));
     assert.equal(new Set(ids).size, 1);
     await sleep(150);
     assert.deepEqual(privateTexts(b.client), ['exactly once']);
-    const rows = await t.db.query(`SELECT 1 FROM chat_messages WHERE client_message_id = $1`, [payload.clientMessageId]);
+    const rows = await t.db.query(`SELECT 1 FROM chat_messages WHERE client_message_id = $1`, [
+      payload.clientMessageId,
+    ]);
     assert.equal(rows.length, 1);
   });
 
@@ -233,10 +366,18 @@ describe('private chat cannot leak', () => {
     const c = await join(roomId, 'C');
     await t.db.cut();
     try {
-      const priv = await a.client.request('chat:send', { kind: 'private', to: b.participantId, text: 'lost?', clientMessageId: randomUUID() }, 15000);
+      const priv = await a.client.request(
+        'chat:send',
+        { kind: 'private', to: b.participantId, text: 'lost?', clientMessageId: randomUUID() },
+        15000,
+      );
       assert.ok(!priv.ok);
       assert.equal(priv.error.code, 'AUDIT_UNAVAILABLE');
-      const pub = await a.client.request('chat:send', { kind: 'public', text: 'lost too?', clientMessageId: randomUUID() }, 15000);
+      const pub = await a.client.request(
+        'chat:send',
+        { kind: 'public', text: 'lost too?', clientMessageId: randomUUID() },
+        15000,
+      );
       assert.ok(!pub.ok && pub.error.code === 'AUDIT_UNAVAILABLE');
     } finally {
       await t.db.reopen();
@@ -264,12 +405,25 @@ describe('chat rate limit', () => {
     const a = await person(t, admin, roomId, 'A');
     const b = await person(t, admin, roomId, 'B');
     const acks = [];
-    for (let i = 0; i < 7; i++) acks.push(await a.client.request('chat:send', { kind: 'public', text: `m${i}`, clientMessageId: randomUUID() }));
+    for (let i = 0; i < 7; i++)
+      acks.push(
+        await a.client.request('chat:send', {
+          kind: 'public',
+          text: `m${i}`,
+          clientMessageId: randomUUID(),
+        }),
+      );
     assert.equal(acks.filter((x) => x.ok).length, 5);
     assert.ok(acks.slice(5).every((x) => !x.ok && x.error.code === 'RATE_LIMITED'));
-    const other = await b.client.request('chat:send', { kind: 'public', text: 'b is fine', clientMessageId: randomUUID() });
+    const other = await b.client.request('chat:send', {
+      kind: 'public',
+      text: 'b is fine',
+      clientMessageId: randomUUID(),
+    });
     assert.ok(other.ok, 'the limit is per participant');
-    const rows = await t.db.query(`SELECT count(*) AS n FROM chat_messages WHERE room_id = $1`, [roomId]);
+    const rows = await t.db.query(`SELECT count(*) AS n FROM chat_messages WHERE room_id = $1`, [
+      roomId,
+    ]);
     assert.equal(Number(rows[0].n), 6);
     a.client.close();
     b.client.close();

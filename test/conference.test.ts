@@ -41,14 +41,20 @@ describe('conference connections', () => {
     assert.equal(seen.participantId, bob.participantId);
 
     const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
-    assert.deepEqual(live.body.map((p: { displayName: string }) => p.displayName).sort(), ['Ada', 'Bob']);
+    assert.deepEqual(live.body.map((p: { displayName: string }) => p.displayName).sort(), [
+      'Ada',
+      'Bob',
+    ]);
 
     const left = await b.request('room:leave', {});
     assert.ok(left.ok);
     const event = await a.waitFor('participant:left');
     assert.deepEqual(event, { participantId: bob.participantId, reason: 'left' });
     const after = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
-    assert.deepEqual(after.body.map((p: { displayName: string }) => p.displayName), ['Ada']);
+    assert.deepEqual(
+      after.body.map((p: { displayName: string }) => p.displayName),
+      ['Ada'],
+    );
   });
 
   it('refuses handshakes without, with forged, expired, or other-room tokens', async () => {
@@ -90,7 +96,9 @@ describe('conference connections', () => {
 
   it('a reconnect keeps the participant id, and a second connection replaces the first', async () => {
     const roomId = await admin.createRoom();
-    const watcher = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Watcher')).token));
+    const watcher = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Watcher')).token),
+    );
     const dana = await admin.issueToken(roomId, 'Dana');
     const first = track(await connectAndJoin(t.url, dana.token));
     await watcher.waitFor('participant:joined', (p) => p.participantId === dana.participantId);
@@ -102,10 +110,22 @@ describe('conference connections', () => {
     assert.equal(ended.reason, 'replaced');
     await first.waitForDisconnect();
     await sleep(100);
-    assert.equal(watcher.events('participant:left').length, 0, 'a replacement must not look like leaving');
-    assert.equal(watcher.events('participant:joined').filter((p) => p.participantId === dana.participantId).length, 1);
+    assert.equal(
+      watcher.events('participant:left').length,
+      0,
+      'a replacement must not look like leaving',
+    );
+    assert.equal(
+      watcher.events('participant:joined').filter((p) => p.participantId === dana.participantId)
+        .length,
+      1,
+    );
     const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
-    assert.equal(live.body.filter((p: { participantId: string }) => p.participantId === dana.participantId).length, 1);
+    assert.equal(
+      live.body.filter((p: { participantId: string }) => p.participantId === dana.participantId)
+        .length,
+      1,
+    );
     second.close();
     const left = await watcher.waitFor('participant:left');
     assert.deepEqual(left, { participantId: dana.participantId, reason: 'disconnected' });
@@ -127,20 +147,27 @@ describe('conference connections', () => {
 
   it('a kicked participant is disconnected, others are told, and the token stops working', async () => {
     const roomId = await admin.createRoom();
-    const host = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token));
+    const host = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
+    );
     const eve = await admin.issueToken(roomId, 'Eve');
     const e = track(await connectAndJoin(t.url, eve.token));
     await admin.delete(`/api/v1/rooms/${roomId}/participants/${eve.participantId}`).expect(204);
     const ended = await e.waitFor('session:ended');
     assert.equal(ended.reason, 'kicked');
     await e.waitForDisconnect();
-    assert.deepEqual(await host.waitFor('participant:left'), { participantId: eve.participantId, reason: 'kicked' });
+    assert.deepEqual(await host.waitFor('participant:left'), {
+      participantId: eve.participantId,
+      reason: 'kicked',
+    });
     assert.equal(await connectError(t.url, eve.token), 'TOKEN_REVOKED');
   });
 
   it('a host can kick from the socket; a participant cannot', async () => {
     const roomId = await admin.createRoom();
-    const host = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token));
+    const host = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
+    );
     const frank = await admin.issueToken(roomId, 'Frank');
     const f = track(await connectAndJoin(t.url, frank.token));
     const refused = await f.request('room:kick', { participantId: frank.participantId });
@@ -173,15 +200,22 @@ describe('conference connections', () => {
 
   it('lobby: guests wait, hosts see them, admit lets them in, reject keeps them out', async () => {
     const roomId = await admin.createRoom({ lobby: true });
-    const host = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token));
-    const member = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Member')).token));
+    const host = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
+    );
+    const member = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Member')).token),
+    );
     const gina = await admin.issueToken(roomId, 'Gina', 'guest');
     const g = track(await connect(t.url, gina.token));
     const waiting = await g.request('room:join', {});
     assert.ok(waiting.ok && waiting.status === 'waiting');
     assert.equal((await host.waitFor('lobby:waiting')).participantId, gina.participantId);
     const lobby = await admin.get(`/api/v1/rooms/${roomId}/lobby`).expect(200);
-    assert.deepEqual(lobby.body.map((w: { displayName: string }) => w.displayName), ['Gina']);
+    assert.deepEqual(
+      lobby.body.map((w: { displayName: string }) => w.displayName),
+      ['Gina'],
+    );
     const listed = await host.request('lobby:list', {});
     assert.ok(listed.ok && listed.waiting.length === 1);
     const memberList = await member.request('lobby:list', {});
@@ -252,18 +286,28 @@ describe('corporate identity provider tokens (JWKS)', () => {
   it('accepts IdP tokens, maps claims, and keeps the participant id stable across reconnects', async () => {
     const admin = new Admin(t.url);
     const roomId = await admin.createRoom();
-    const token = await idpToken({ convene_room: roomId, name: 'Irene Adler', convene_role: 'host' });
+    const token = await idpToken({
+      convene_room: roomId,
+      name: 'Irene Adler',
+      convene_role: 'host',
+    });
     const first = await connect(t.url, token);
     const ack = await first.request('room:join', {});
     assert.ok(ack.ok && ack.status === 'joined');
     assert.equal(ack.self.displayName, 'Irene Adler');
     assert.equal(ack.self.role, 'host');
     first.close();
-    const second = await connectAndJoin(t.url, await idpToken({ convene_room: roomId, name: 'Irene Adler' }));
+    const second = await connectAndJoin(
+      t.url,
+      await idpToken({ convene_room: roomId, name: 'Irene Adler' }),
+    );
     const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
     assert.equal(live.body[0].participantId, ack.self.participantId);
     second.close();
-    assert.equal(await connectError(t.url, await idpToken({ convene_room: roomId }, 'someone-else')), 'TOKEN_INVALID');
+    assert.equal(
+      await connectError(t.url, await idpToken({ convene_room: roomId }, 'someone-else')),
+      'TOKEN_INVALID',
+    );
     assert.equal(await connectError(t.url, await idpToken({ name: 'No room' })), 'TOKEN_INVALID');
   });
 

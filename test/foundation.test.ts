@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
@@ -75,7 +76,10 @@ describe('the running service', () => {
     await request(t.url).get('/health/live').expect(200);
     const res = await request(t.url).get('/metrics').expect(200);
     assert.match(String(res.headers['content-type']), /text\/plain/);
-    assert.match(res.text, /convene_http_request_duration_seconds_count\{[^}]*route="\/health\/live"[^}]*\} [1-9]/);
+    assert.match(
+      res.text,
+      /convene_http_request_duration_seconds_count\{[^}]*route="\/health\/live"[^}]*\} [1-9]/,
+    );
     assert.match(res.text, /convene_process_cpu_user_seconds_total/);
   });
 
@@ -100,6 +104,47 @@ describe('configuration at boot', () => {
     const { code, stderr } = await runNode(['dist/src/main.js'], { PORT: 'http' });
     assert.equal(code, 1);
     assert.match(stderr, /PORT must be an integer/);
+  });
+});
+
+describe('embedded PostgreSQL (no DATABASE_URL)', () => {
+  it('starts the app on it, and Ctrl-C stops both with no orphaned server', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'convene-embedded-'));
+    await chmod(dir, 0o755); // the server runs as the postgres user when we are root
+    const dataDir = join(dir, 'pgdata');
+    const child = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        CONVENE_EMBEDDED_PG_DIR: dataDir,
+        CONVENE_EMBEDDED_PG_PORT: String(55000 + Math.floor(Math.random() * 1000)),
+        CONVENE_MEDIA_WORKERS: '1',
+      },
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!output.includes('Nest application successfully started')) {
+        assert.ok(Date.now() < deadline, `app did not start:\n${output}`);
+        assert.equal(child.exitCode, null, `app exited:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(output, /embedded PostgreSQL ready/);
+      const running = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(dataDir) && l.includes('postgres'));
+      assert.equal(running().length > 0, true, 'no embedded postgres process found');
+      child.kill('SIGINT');
+      await exited;
+      for (let i = 0; i < 50 && running().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(running(), [], 'PostgreSQL survived the app');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -141,5 +186,27 @@ describe('OpenAPI spec', () => {
     const committed = await readFile(join(root, 'openapi.json'), 'utf8');
     const generated = await generateOpenApiJson();
     assert.deepEqual(JSON.parse(generated), JSON.parse(committed));
+  });
+});
+
+describe('schema', () => {
+  it('entities and migrations agree: generating a migration after all have run yields nothing', async () => {
+    const db = await TestDatabase.create();
+    const { DataSource } = await import('typeorm');
+    const { dataSourceOptions } = await import('../src/database/data-source-options.js');
+    const dataSource = new DataSource(dataSourceOptions(db.url));
+    try {
+      await dataSource.initialize();
+      await dataSource.runMigrations();
+      const drift = await dataSource.driver.createSchemaBuilder().log();
+      assert.deepEqual(
+        drift.upQueries.map((q) => q.query),
+        [],
+        'entities differ from migrations: write a migration (npm run migration:generate)',
+      );
+    } finally {
+      await dataSource.destroy();
+      await db.drop();
+    }
   });
 });

@@ -12,13 +12,27 @@ describe('the mediasoup worker built at install', () => {
         mediaCodecs: [
           { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
           { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
-          { kind: 'video', mimeType: 'video/H264', clockRate: 90000, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' } },
+          {
+            kind: 'video',
+            mimeType: 'video/H264',
+            clockRate: 90000,
+            parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' },
+          },
         ],
       });
       const mimeTypes = router.rtpCapabilities.codecs?.map((c) => c.mimeType) ?? [];
-      assert.ok(mimeTypes.includes('audio/opus') && mimeTypes.includes('video/VP8') && mimeTypes.includes('video/H264'));
-      const server = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1', port: 0 }] });
-      const transport = await router.createWebRtcTransport({ webRtcServer: server, enableUdp: true });
+      assert.ok(
+        mimeTypes.includes('audio/opus') &&
+          mimeTypes.includes('video/VP8') &&
+          mimeTypes.includes('video/H264'),
+      );
+      const server = await worker.createWebRtcServer({
+        listenInfos: [{ protocol: 'udp', ip: '127.0.0.1', port: 0 }],
+      });
+      const transport = await router.createWebRtcTransport({
+        webRtcServer: server,
+        enableUdp: true,
+      });
       assert.equal(transport.iceCandidates[0].ip, '127.0.0.1');
       // Closing the server under a live transport crashed unpatched builds (hardened abseil).
       server.close();

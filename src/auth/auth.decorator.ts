@@ -18,8 +18,14 @@ export function Auth(options: { scope: ApiKeyScope }) {
   return applyDecorators(
     SetMetadata(AUTH_SCOPE, options.scope),
     ApiSecurity('api-key'),
-    ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key', type: ErrorResponseDto }),
-    ApiForbiddenResponse({ description: `The key lacks the \`${options.scope}\` scope`, type: ErrorResponseDto }),
+    ApiUnauthorizedResponse({
+      description: 'Missing, unknown or revoked API key',
+      type: ErrorResponseDto,
+    }),
+    ApiForbiddenResponse({
+      description: `The key lacks the \`${options.scope}\` scope`,
+      type: ErrorResponseDto,
+    }),
     ApiTooManyRequestsResponse({ description: 'Rate limited', type: ErrorResponseDto }),
   );
 }

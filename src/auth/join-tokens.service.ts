@@ -53,7 +53,10 @@ export class JoinTokensService {
   constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {
     this.secret = new TextEncoder().encode(config.jwtSecret);
     this.jwks = config.jwksUrl
-      ? createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 3000, cooldownDuration: 30_000 })
+      ? createRemoteJWKSet(new URL(config.jwksUrl), {
+          timeoutDuration: 3000,
+          cooldownDuration: 30_000,
+        })
       : undefined;
   }
 
@@ -89,11 +92,17 @@ export class JoinTokensService {
       }
       throw new DomainError(ErrorCode.TOKEN_INVALID, 'The join token is not valid');
     }
-    throw new DomainError(ErrorCode.TOKEN_INVALID, `Join tokens signed with ${alg ?? 'no algorithm'} are not accepted`);
+    throw new DomainError(
+      ErrorCode.TOKEN_INVALID,
+      `Join tokens signed with ${alg ?? 'no algorithm'} are not accepted`,
+    );
   }
 
   private async verifyOwn(token: string): Promise<JoinClaims> {
-    const { payload } = await jwtVerify(token, this.secret, { issuer: ISSUER, algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, this.secret, {
+      issuer: ISSUER,
+      algorithms: ['HS256'],
+    });
     const role = payload.role as Role;
     if (
       typeof payload.sub !== 'string' ||
@@ -130,12 +139,18 @@ export class JoinTokensService {
     const roomId = stringClaim(payload, 'convene_room', 'room');
     const role = (stringClaim(payload, 'convene_role') ?? 'participant') as Role;
     if (!roomId || !UUID.test(roomId) || !ROLES.includes(role)) {
-      throw new DomainError(ErrorCode.TOKEN_INVALID, 'The identity token names no valid room or role');
+      throw new DomainError(
+        ErrorCode.TOKEN_INVALID,
+        'The identity token names no valid room or role',
+      );
     }
     return {
       roomId,
       participantId: participantIdForSubject(String(payload.iss), payload.sub!),
-      displayName: (stringClaim(payload, 'name', 'preferred_username', 'email') ?? 'Guest').slice(0, 100),
+      displayName: (stringClaim(payload, 'name', 'preferred_username', 'email') ?? 'Guest').slice(
+        0,
+        100,
+      ),
       role,
       expiresAt: new Date(payload.exp! * 1000),
       source: 'idp',

@@ -7,7 +7,12 @@ import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { RoomsService } from '../rooms/rooms.service.js';
 import { AuditQueries } from './audit/audit-queries.js';
 import { exportFormatter } from './audit/export-format.js';
-import { AuditMessagePageDto, ExportQueryDto, ListMessagesQueryDto, VerifyResultDto } from './dto/audit.dto.js';
+import {
+  AuditMessagePageDto,
+  ExportQueryDto,
+  ListMessagesQueryDto,
+  VerifyResultDto,
+} from './dto/audit.dto.js';
 
 /** The chat audit trail, for compliance (scope `audit:read`). */
 @ApiTags('audit')
@@ -48,8 +53,14 @@ export class AuditController {
     const format = query.format ?? 'ndjson';
     const { rows, release } = await this.audit.exportRows(query);
     res.status(200);
-    res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="convene-messages.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+    res.setHeader(
+      'Content-Type',
+      format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    );
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="convene-messages.${format === 'csv' ? 'csv' : 'ndjson'}"`,
+    );
     try {
       await pipeline(rows, exportFormatter(format), res);
     } catch (error) {

@@ -15,7 +15,10 @@ export class ChatDelivery {
     switch (message.kind) {
       case 'private': {
         if (!message.to) throw new Error(`private message ${message.id} without a recipient`);
-        const targets = [socketRooms.participant(message.to), socketRooms.participant(message.from.participantId)];
+        const targets = [
+          socketRooms.participant(message.to),
+          socketRooms.participant(message.from.participantId),
+        ];
         const emitter = this.server.io.to(targets);
         (originSocketId ? emitter.except(originSocketId) : emitter).emit('chat:message', message);
         return;

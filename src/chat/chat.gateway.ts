@@ -21,7 +21,10 @@ export class ChatGateway {
   constructor(private readonly chat: ChatService) {}
 
   @On('chat:send')
-  async send(@ConnectedSocket() socket: ConferenceSocket, @MessageBody() body: ChatSendDto): Promise<Ack<{ message: ChatMessage }>> {
+  async send(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ChatSendDto,
+  ): Promise<Ack<{ message: ChatMessage }>> {
     requireJoined(socket);
     return { ok: true, message: await this.chat.send(socket.data.identity, body, socket.id) };
   }

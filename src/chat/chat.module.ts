@@ -16,7 +16,15 @@ import { ChatService } from './chat.service.js';
 @Module({
   imports: [RoomsModule, ScheduleModule.forRoot(), TypeOrmModule.forFeature([ChatMessageEntity])],
   controllers: [AuditController],
-  providers: [ChatGateway, ChatService, ChatDelivery, ChatRateLimiter, AuditLog, AuditQueries, AuditRetention],
+  providers: [
+    ChatGateway,
+    ChatService,
+    ChatDelivery,
+    ChatRateLimiter,
+    AuditLog,
+    AuditQueries,
+    AuditRetention,
+  ],
   exports: [AuditRetention],
 })
 export class ChatModule {}

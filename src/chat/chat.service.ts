@@ -29,32 +29,50 @@ export class ChatService {
    * Checks the rules, persists the audit row, then delivers; never delivers without a committed
    * row. A retry with the same clientMessageId returns the stored message and delivers nothing.
    */
-  async send(sender: SocketIdentity, dto: ChatSendDto, originSocketId?: string): Promise<ChatMessage> {
+  async send(
+    sender: SocketIdentity,
+    dto: ChatSendDto,
+    originSocketId?: string,
+  ): Promise<ChatMessage> {
     try {
       const message = await this.sendChecked(sender, dto, originSocketId);
       this.metrics.chatMessages.inc({ kind: message.kind });
       return message;
     } catch (error) {
-      this.metrics.chatRejected.inc({ code: error instanceof DomainError ? error.code : ErrorCode.INTERNAL });
+      this.metrics.chatRejected.inc({
+        code: error instanceof DomainError ? error.code : ErrorCode.INTERNAL,
+      });
       throw error;
     }
   }
 
-  private async sendChecked(sender: SocketIdentity, dto: ChatSendDto, originSocketId?: string): Promise<ChatMessage> {
+  private async sendChecked(
+    sender: SocketIdentity,
+    dto: ChatSendDto,
+    originSocketId?: string,
+  ): Promise<ChatMessage> {
     const self = await this.membership.current(sender.roomId, sender.participantId);
     if (!self) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room before sending messages');
     if (!this.limiter.tryAcquire(sender.participantId)) {
-      throw new DomainError(ErrorCode.RATE_LIMITED, 'You are sending messages too fast; wait a few seconds');
+      throw new DomainError(
+        ErrorCode.RATE_LIMITED,
+        'You are sending messages too fast; wait a few seconds',
+      );
     }
 
     let recipient: SocketIdentity | undefined;
     if (dto.kind === 'private') {
-      if (!dto.to) throw new DomainError(ErrorCode.VALIDATION_FAILED, 'to is required for a private message');
+      if (!dto.to)
+        throw new DomainError(ErrorCode.VALIDATION_FAILED, 'to is required for a private message');
       if (dto.to === sender.participantId) {
-        throw new DomainError(ErrorCode.RECIPIENT_NOT_IN_ROOM, 'You cannot send a private message to yourself');
+        throw new DomainError(
+          ErrorCode.RECIPIENT_NOT_IN_ROOM,
+          'You cannot send a private message to yourself',
+        );
       }
       recipient = await this.membership.current(sender.roomId, dto.to);
-      if (!recipient) throw new DomainError(ErrorCode.RECIPIENT_NOT_IN_ROOM, 'The recipient is not in this room');
+      if (!recipient)
+        throw new DomainError(ErrorCode.RECIPIENT_NOT_IN_ROOM, 'The recipient is not in this room');
     } else if (dto.to !== undefined && dto.to !== null) {
       throw new DomainError(ErrorCode.VALIDATION_FAILED, 'to must be absent for a public message');
     }

@@ -10,8 +10,12 @@ export const On = (event: keyof ClientToServerEvents) => SubscribeMessage(event)
 
 /** A failed ack for an error: domain errors keep their code, anything else is INTERNAL. */
 export function errorAck(error: unknown, connectionId?: string): Ack<never> {
-  if (error instanceof DomainError) return { ok: false, error: { code: error.code, message: error.message } };
-  return { ok: false, error: { code: ErrorCode.INTERNAL, message: 'Internal error', requestId: connectionId } };
+  if (error instanceof DomainError)
+    return { ok: false, error: { code: error.code, message: error.message } };
+  return {
+    ok: false,
+    error: { code: ErrorCode.INTERNAL, message: 'Internal error', requestId: connectionId },
+  };
 }
 
 /**
@@ -27,9 +31,13 @@ export class WsExceptionFilter implements ExceptionFilter {
     const socket = ws.getClient<Socket>();
     const connectionId = (socket.data as { connectionId?: string } | undefined)?.connectionId;
     if (!(exception instanceof DomainError)) {
-      this.logger.error({ err: exception, connectionId, socketId: socket.id }, 'socket handler failed');
+      this.logger.error(
+        { err: exception, connectionId, socketId: socket.id },
+        'socket handler failed',
+      );
     }
     const ack: unknown = host.getArgByIndex(2);
-    if (typeof ack === 'function') (ack as (response: unknown) => void)(errorAck(exception, connectionId));
+    if (typeof ack === 'function')
+      (ack as (response: unknown) => void)(errorAck(exception, connectionId));
   }
 }

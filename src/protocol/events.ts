@@ -142,7 +142,10 @@ export interface ClientToServerEvents {
     payload: { consumerId: string; spatialLayer: number; temporalLayer?: number },
     ack: AckFn,
   ) => void;
-  'media:listProducers': (payload: Record<string, never>, ack: AckFn<{ producers: ProducerInfo[] }>) => void;
+  'media:listProducers': (
+    payload: Record<string, never>,
+    ack: AckFn<{ producers: ProducerInfo[] }>,
+  ) => void;
   'media:muteParticipant': (
     payload: { participantId: string; kind: MediaKind },
     ack: AckFn,
@@ -162,7 +165,11 @@ export interface ServerToClientEvents {
   'media:newProducer': (producer: ProducerInfo) => void;
   'media:producerClosed': (event: { producerId: string; participantId: string }) => void;
   'media:consumerClosed': (event: { consumerId: string; producerId: string }) => void;
-  'media:producerPaused': (event: { producerId: string; participantId: string; byHost: boolean }) => void;
+  'media:producerPaused': (event: {
+    producerId: string;
+    participantId: string;
+    byHost: boolean;
+  }) => void;
   'media:producerResumed': (event: { producerId: string; participantId: string }) => void;
   'media:activeSpeaker': (event: { participantId: string | null }) => void;
   'media:restart': (event: { reason: string }) => void;

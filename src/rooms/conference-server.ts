@@ -4,7 +4,12 @@ import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol/events.js';
 
-export type ConferenceNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
+export type ConferenceNamespace = Namespace<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  object,
+  SocketData
+>;
 
 /**
  * The `/conference` Socket.IO namespace, for services that must reach connections (emit to a
@@ -20,7 +25,8 @@ export class ConferenceServer {
   }
 
   get io(): ConferenceNamespace {
-    if (!this.namespace) throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Conference server not ready');
+    if (!this.namespace)
+      throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Conference server not ready');
     return this.namespace;
   }
 }

@@ -28,7 +28,12 @@ import { ConferenceNamespace, ConferenceServer } from './conference-server.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { SessionsService } from './sessions.service.js';
 
-export type ConferenceSocket = Socket<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
+export type ConferenceSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  object,
+  SocketData
+>;
 
 class ParticipantRefDto {
   @IsUUID()
@@ -39,14 +44,21 @@ class EmptyDto {}
 
 export function requireHost(socket: ConferenceSocket): void {
   if (!socket.data.joined) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room first');
-  if (socket.data.identity.role !== 'host') throw new DomainError(ErrorCode.FORBIDDEN, 'Only hosts can do this');
+  if (socket.data.identity.role !== 'host')
+    throw new DomainError(ErrorCode.FORBIDDEN, 'Only hosts can do this');
 }
 
 /** Rooms over Socket.IO: handshake authentication, join/leave, lobby and host actions. */
-@WebSocketGateway({ namespace: CONFERENCE_NAMESPACE, cors: { origin: true }, maxHttpBufferSize: 2_000_000 })
+@WebSocketGateway({
+  namespace: CONFERENCE_NAMESPACE,
+  cors: { origin: true },
+  maxHttpBufferSize: 2_000_000,
+})
 @UseFilters(WsExceptionFilter)
 @UsePipes(new ValidationPipe(validationOptions))
-export class ConferenceGateway implements OnGatewayInit<ConferenceNamespace>, OnGatewayDisconnect<ConferenceSocket> {
+export class ConferenceGateway
+  implements OnGatewayInit<ConferenceNamespace>, OnGatewayDisconnect<ConferenceSocket>
+{
   private readonly logger = new Logger('ConferenceGateway');
 
   constructor(
@@ -64,7 +76,10 @@ export class ConferenceGateway implements OnGatewayInit<ConferenceNamespace>, On
           socket.data = data;
           await socket.join(socketRooms.connections(data.identity.roomId));
           this.metrics.socketConnections.inc();
-          this.logger.log({ connectionId: data.connectionId, ...data.identity }, 'connection authenticated');
+          this.logger.log(
+            { connectionId: data.connectionId, ...data.identity },
+            'connection authenticated',
+          );
           next();
         },
         (error: unknown) => next(this.authenticator.toHandshakeError(error)),
@@ -75,47 +90,71 @@ export class ConferenceGateway implements OnGatewayInit<ConferenceNamespace>, On
   async handleDisconnect(socket: ConferenceSocket): Promise<void> {
     if (!socket.data.identity) return;
     this.metrics.socketConnections.dec();
-    await this.sessions.leave(socket.data.identity, socket.id, 'disconnected').catch((error: unknown) => {
-      this.logger.error({ err: error, connectionId: socket.data.connectionId }, 'cleanup after disconnect failed');
-    });
+    await this.sessions
+      .leave(socket.data.identity, socket.id, 'disconnected')
+      .catch((error: unknown) => {
+        this.logger.error(
+          { err: error, connectionId: socket.data.connectionId },
+          'cleanup after disconnect failed',
+        );
+      });
   }
 
   @On('room:join')
-  async join(@ConnectedSocket() socket: ConferenceSocket): Promise<Ack<JoinedResult | WaitingResult>> {
+  async join(
+    @ConnectedSocket() socket: ConferenceSocket,
+  ): Promise<Ack<JoinedResult | WaitingResult>> {
     return { ok: true, ...(await this.sessions.join(socket.data.identity, socket.id)) };
   }
 
   @On('room:leave')
-  async leave(@ConnectedSocket() socket: ConferenceSocket, @MessageBody() _body: EmptyDto): Promise<Ack> {
+  async leave(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() _body: EmptyDto,
+  ): Promise<Ack> {
     await this.sessions.leave(socket.data.identity, socket.id, 'left');
     return { ok: true };
   }
 
   @On('room:kick')
-  async kick(@ConnectedSocket() socket: ConferenceSocket, @MessageBody() body: ParticipantRefDto): Promise<Ack> {
+  async kick(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ParticipantRefDto,
+  ): Promise<Ack> {
     requireHost(socket);
     if (body.participantId === socket.data.identity.participantId) {
-      throw new DomainError(ErrorCode.VALIDATION_FAILED, 'You cannot remove yourself; leave instead');
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        'You cannot remove yourself; leave instead',
+      );
     }
     await this.sessions.kick(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }
 
   @On('lobby:list')
-  async lobby(@ConnectedSocket() socket: ConferenceSocket): Promise<Ack<{ waiting: LobbyEntry[] }>> {
+  async lobby(
+    @ConnectedSocket() socket: ConferenceSocket,
+  ): Promise<Ack<{ waiting: LobbyEntry[] }>> {
     requireHost(socket);
     return { ok: true, waiting: await this.sessions.lobby(socket.data.identity.roomId) };
   }
 
   @On('lobby:admit')
-  async admit(@ConnectedSocket() socket: ConferenceSocket, @MessageBody() body: ParticipantRefDto): Promise<Ack> {
+  async admit(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ParticipantRefDto,
+  ): Promise<Ack> {
     requireHost(socket);
     await this.sessions.admit(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }
 
   @On('lobby:reject')
-  async reject(@ConnectedSocket() socket: ConferenceSocket, @MessageBody() body: ParticipantRefDto): Promise<Ack> {
+  async reject(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ParticipantRefDto,
+  ): Promise<Ack> {
     requireHost(socket);
     await this.sessions.reject(socket.data.identity.roomId, body.participantId);
     return { ok: true };

@@ -28,7 +28,10 @@ export class ConnectionAuthenticator {
     const address = socket.handshake.address;
     const auth = (socket.handshake.auth ?? {}) as { token?: unknown; roomId?: unknown };
     if (this.limiter.isBlocked(address)) {
-      throw new DomainError(ErrorCode.RATE_LIMITED, 'Too many failed attempts; try again in a minute');
+      throw new DomainError(
+        ErrorCode.RATE_LIMITED,
+        'Too many failed attempts; try again in a minute',
+      );
     }
     try {
       if (typeof auth.token !== 'string' || auth.token.length === 0 || auth.token.length > 8192) {
@@ -54,7 +57,8 @@ export class ConnectionAuthenticator {
 
   /** The error a Socket.IO client sees in `connect_error` (`err.message`, `err.data.code`). */
   toHandshakeError(error: unknown): HandshakeError {
-    if (error instanceof DomainError) return Object.assign(new Error(error.message), { data: { code: error.code } });
+    if (error instanceof DomainError)
+      return Object.assign(new Error(error.message), { data: { code: error.code } });
     this.logger.error({ err: error }, 'handshake failed');
     return Object.assign(new Error('Internal error'), { data: { code: ErrorCode.INTERNAL } });
   }

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import type { Role } from '../protocol/events.js';
 
 export type Admission = 'admitted' | 'pending' | 'rejected';
@@ -6,11 +6,14 @@ export type Admission = 'admitted' | 'pending' | 'rejected';
 /** A participant identity issued for a room (one per join token); not the live connection. */
 @Entity({ name: 'participants' })
 @Index('ix_participants_room_id', ['roomId'])
+@Check('ck_participants_role', `role IN ('host', 'participant', 'guest')`)
+@Check('ck_participants_admission', `admission IN ('admitted', 'pending', 'rejected')`)
 export class ParticipantEntity {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
 
   @Column({ name: 'room_id', type: 'uuid' })
+  @ForeignKey('RoomEntity', { name: 'fk_participants_room', onDelete: 'RESTRICT' })
   roomId!: string;
 
   @Column({ name: 'display_name', type: 'varchar', length: 100 })

@@ -12,7 +12,14 @@ export class RoomMembership {
 
   async current(roomId: string, participantId: string): Promise<SocketIdentity | undefined> {
     const entry = await this.presence.get(roomId, participantId);
-    return entry && { roomId: entry.roomId, participantId: entry.participantId, displayName: entry.displayName, role: entry.role };
+    return (
+      entry && {
+        roomId: entry.roomId,
+        participantId: entry.participantId,
+        displayName: entry.displayName,
+        role: entry.role,
+      }
+    );
   }
 
   async members(roomId: string): Promise<SocketIdentity[]> {

@@ -1,9 +1,11 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type RoomStatus = 'open' | 'closed';
 
 @Entity({ name: 'rooms' })
 @Index('ix_rooms_status_created_at', ['status', 'createdAt', 'id'])
+@Check('ck_rooms_status', `status IN ('open', 'closed')`)
+@Check('ck_rooms_max_participants', 'max_participants IS NULL OR max_participants > 0')
 export class RoomEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

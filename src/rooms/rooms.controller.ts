@@ -1,8 +1,23 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
-import { IssueTokenDto, JoinTokenDto, LiveParticipantDto, LobbyEntryDto } from './dto/participant.dto.js';
+import {
+  IssueTokenDto,
+  JoinTokenDto,
+  LiveParticipantDto,
+  LobbyEntryDto,
+} from './dto/participant.dto.js';
 import { CreateRoomDto, ListRoomsQueryDto, RoomDto, RoomPageDto } from './dto/room.dto.js';
 import { RoomsService, toRoomDto } from './rooms.service.js';
 import { SessionsService } from './sessions.service.js';
@@ -12,7 +27,10 @@ const ParticipantId = () => Param('participantId', new ParseUUIDPipe());
 
 @ApiTags('rooms')
 @Auth({ scope: 'admin' })
-@ApiNotFoundResponse({ description: 'No such room (ROOM_NOT_FOUND) or participant', type: ErrorResponseDto })
+@ApiNotFoundResponse({
+  description: 'No such room (ROOM_NOT_FOUND) or participant',
+  type: ErrorResponseDto,
+})
 @Controller('api/v1/rooms')
 export class RoomsController {
   constructor(

@@ -41,7 +41,8 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 export class RoomsService {
   constructor(
     @InjectRepository(RoomEntity) private readonly rooms: Repository<RoomEntity>,
-    @InjectRepository(ParticipantEntity) private readonly participants: Repository<ParticipantEntity>,
+    @InjectRepository(ParticipantEntity)
+    private readonly participants: Repository<ParticipantEntity>,
     private readonly tokens: JoinTokensService,
   ) {}
 
@@ -58,9 +59,16 @@ export class RoomsService {
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
-  async list(query: { status?: RoomStatus; limit?: number; cursor?: string }): Promise<RoomPageDto> {
+  async list(query: {
+    status?: RoomStatus;
+    limit?: number;
+    cursor?: string;
+  }): Promise<RoomPageDto> {
     const limit = query.limit ?? 50;
-    const qb = this.rooms.createQueryBuilder('r').orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC');
+    const qb = this.rooms
+      .createQueryBuilder('r')
+      .orderBy('r.created_at', 'DESC')
+      .addOrderBy('r.id', 'DESC');
     if (query.status) qb.andWhere('r.status = :status', { status: query.status });
     if (query.cursor) {
       const after = decodeCursor(query.cursor);
@@ -89,7 +97,10 @@ export class RoomsService {
   /** Marks the room closed (idempotent); returns whether this call closed it. */
   async markClosed(roomId: string): Promise<boolean> {
     await this.get(roomId);
-    const result = await this.rooms.update({ id: roomId, status: 'open' }, { status: 'closed', closedAt: new Date() });
+    const result = await this.rooms.update(
+      { id: roomId, status: 'open' },
+      { status: 'closed', closedAt: new Date() },
+    );
     return (result.affected ?? 0) > 0;
   }
 
@@ -106,7 +117,13 @@ export class RoomsService {
       admission: room.lobby && role === 'guest' ? 'pending' : 'admitted',
       expiresAt,
     });
-    const token = await this.tokens.sign({ roomId, participantId, displayName: displayName.trim(), role, expiresAt });
+    const token = await this.tokens.sign({
+      roomId,
+      participantId,
+      displayName: displayName.trim(),
+      role,
+      expiresAt,
+    });
     return { token, participantId, expiresAt: expiresAt.toISOString() };
   }
 
@@ -114,7 +131,10 @@ export class RoomsService {
    * Checks a verified token against stored state: the room exists and is open, the identity was
    * issued for it and not revoked. IdP identities are recorded on first use.
    */
-  async authorize(claims: JoinClaims, requestedRoomId?: string): Promise<{ room: RoomEntity; participant: ParticipantEntity }> {
+  async authorize(
+    claims: JoinClaims,
+    requestedRoomId?: string,
+  ): Promise<{ room: RoomEntity; participant: ParticipantEntity }> {
     if (requestedRoomId !== undefined && requestedRoomId !== claims.roomId) {
       throw new DomainError(ErrorCode.TOKEN_WRONG_ROOM, 'This join token is for another room');
     }
@@ -136,7 +156,8 @@ export class RoomsService {
         .execute();
       participant = await this.participants.findOne({ where: { id: claims.participantId } });
     }
-    if (!participant) throw new DomainError(ErrorCode.TOKEN_INVALID, 'This join token was not issued here');
+    if (!participant)
+      throw new DomainError(ErrorCode.TOKEN_INVALID, 'This join token was not issued here');
     if (participant.roomId !== room.id) {
       throw new DomainError(ErrorCode.TOKEN_WRONG_ROOM, 'This join token is for another room');
     }
@@ -149,7 +170,10 @@ export class RoomsService {
   async getParticipant(roomId: string, participantId: string): Promise<ParticipantEntity> {
     const participant = await this.participants.findOne({ where: { id: participantId, roomId } });
     if (!participant) {
-      throw new DomainError(ErrorCode.PARTICIPANT_NOT_FOUND, `No participant ${participantId} in this room`);
+      throw new DomainError(
+        ErrorCode.PARTICIPANT_NOT_FOUND,
+        `No participant ${participantId} in this room`,
+      );
     }
     return participant;
   }

@@ -41,7 +41,8 @@ export class SessionsService {
   async join(identity: SocketIdentity, socketId: string): Promise<JoinedResult | WaitingResult> {
     const room = await this.rooms.getOpen(identity.roomId);
     const participant = await this.rooms.getParticipant(room.id, identity.participantId);
-    if (participant.revokedAt) throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
+    if (participant.revokedAt)
+      throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
     if (participant.admission === 'rejected') {
       throw new DomainError(ErrorCode.LOBBY_REJECTED, 'A host declined your request to join');
     }
@@ -49,7 +50,13 @@ export class SessionsService {
     if (!socket) throw new DomainError(ErrorCode.NOT_JOINED, 'Connection closed');
 
     if (participant.admission === 'pending') {
-      const waiter = { roomId: room.id, participantId: identity.participantId, displayName: identity.displayName, socketId, waitingSince: new Date() };
+      const waiter = {
+        roomId: room.id,
+        participantId: identity.participantId,
+        displayName: identity.displayName,
+        socketId,
+        waitingSince: new Date(),
+      };
       await this.presence.enqueueLobby(waiter);
       await socket.join(socketRooms.participant(identity.participantId));
       this.server.io.to(socketRooms.hosts(room.id)).emit('lobby:waiting', {
@@ -63,9 +70,13 @@ export class SessionsService {
     const entry: PresenceEntry = { ...identity, socketId, joinedAt: new Date() };
     const result = await this.presence.join(entry, room.maxParticipants);
     if (!result.ok) throw new DomainError(ErrorCode.ROOM_FULL, 'This room is full');
-    if (result.replacedSocketId) this.endConnection(result.replacedSocketId, 'replaced', 'You joined from another connection');
+    if (result.replacedSocketId)
+      this.endConnection(result.replacedSocketId, 'replaced', 'You joined from another connection');
 
-    const memberships = [socketRooms.room(room.id), socketRooms.participant(identity.participantId)];
+    const memberships = [
+      socketRooms.room(room.id),
+      socketRooms.participant(identity.participantId),
+    ];
     if (identity.role === 'host') memberships.push(socketRooms.hosts(room.id));
     await socket.join(memberships);
     socket.data.joined = true;
@@ -74,22 +85,30 @@ export class SessionsService {
     const self = everyone.find((e) => e.participantId === identity.participantId) ?? entry;
     if (!result.replacedSocketId) {
       socket.to(socketRooms.room(room.id)).emit('participant:joined', toView(self));
-      this.events.emit('participant.joined', { roomId: room.id, participantId: identity.participantId });
+      this.events.emit('participant.joined', {
+        roomId: room.id,
+        participantId: identity.participantId,
+      });
     }
     return { status: 'joined', self: toView(self), participants: everyone.map(toView) };
   }
 
   /** Removes the participant if `socketId` is still their connection; tells the room why. */
   async leave(identity: SocketIdentity, socketId: string, reason: LeaveReason): Promise<void> {
-    await this.presence.dequeueLobby(identity.roomId, identity.participantId, socketId).then((waiter) => {
-      if (waiter) this.server.io.to(socketRooms.hosts(identity.roomId)).emit('lobby:left', { participantId: waiter.participantId });
-    });
+    await this.presence
+      .dequeueLobby(identity.roomId, identity.participantId, socketId)
+      .then((waiter) => {
+        if (waiter)
+          this.server.io
+            .to(socketRooms.hosts(identity.roomId))
+            .emit('lobby:left', { participantId: waiter.participantId });
+      });
     const entry = await this.presence.leave(identity.roomId, identity.participantId, socketId);
     const socket = this.server.io.sockets.get(socketId);
     if (socket) {
       socket.data.joined = false;
-      socket.leave(socketRooms.room(identity.roomId));
-      socket.leave(socketRooms.hosts(identity.roomId));
+      await socket.leave(socketRooms.room(identity.roomId));
+      await socket.leave(socketRooms.hosts(identity.roomId));
     }
     if (entry) this.announceLeft(identity.roomId, identity.participantId, reason);
   }
@@ -122,13 +141,21 @@ export class SessionsService {
       code: ErrorCode.ROOM_CLOSED,
       message: 'This room was closed',
     });
-    this.server.io.to(socketRooms.connections(roomId)).except(socketRooms.room(roomId)).emit('session:ended', {
-      reason: 'room-closed',
-      code: ErrorCode.ROOM_CLOSED,
-      message: 'This room was closed',
-    });
+    this.server.io
+      .to(socketRooms.connections(roomId))
+      .except(socketRooms.room(roomId))
+      .emit('session:ended', {
+        reason: 'room-closed',
+        code: ErrorCode.ROOM_CLOSED,
+        message: 'This room was closed',
+      });
     this.server.io.in(socketRooms.connections(roomId)).disconnectSockets(true);
-    for (const entry of entries) this.events.emit('participant.left', { roomId, participantId: entry.participantId, reason: 'room-closed' });
+    for (const entry of entries)
+      this.events.emit('participant.left', {
+        roomId,
+        participantId: entry.participantId,
+        reason: 'room-closed',
+      });
     this.events.emit('room.closed', { roomId });
     this.logger.log({ roomId, participants: entries.length }, 'room closed');
   }
@@ -155,7 +182,10 @@ export class SessionsService {
   async reject(roomId: string, participantId: string): Promise<void> {
     const participant = await this.rooms.getParticipant(roomId, participantId);
     if (participant.admission === 'admitted') {
-      throw new DomainError(ErrorCode.VALIDATION_FAILED, 'This participant was already admitted; remove them instead');
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        'This participant was already admitted; remove them instead',
+      );
     }
     await this.rooms.setAdmission(participantId, 'rejected');
     await this.presence.dequeueLobby(roomId, participantId);
@@ -179,7 +209,11 @@ export class SessionsService {
 
   private endParticipant(participantId: string, reason: LeaveReason, message: string): void {
     const target = this.server.io.to(socketRooms.participant(participantId));
-    target.emit('session:ended', { reason, code: reason === 'kicked' ? ErrorCode.TOKEN_REVOKED : undefined, message });
+    target.emit('session:ended', {
+      reason,
+      code: reason === 'kicked' ? ErrorCode.TOKEN_REVOKED : undefined,
+      message,
+    });
     this.server.io.in(socketRooms.participant(participantId)).disconnectSockets(true);
   }
 }

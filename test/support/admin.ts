@@ -18,13 +18,18 @@ export class Admin {
     return request(this.baseUrl).delete(path).set('X-API-Key', this.key);
   }
 
-  async createRoom(body: { name?: string; maxParticipants?: number; lobby?: boolean } = {}): Promise<string> {
+  async createRoom(
+    body: { name?: string; maxParticipants?: number; lobby?: boolean } = {},
+  ): Promise<string> {
     const res = await this.post('/api/v1/rooms', { name: 'Weekly sync', ...body }).expect(201);
     return (res.body as { id: string }).id;
   }
 
   async issueToken(roomId: string, displayName: string, role?: 'host' | 'participant' | 'guest') {
-    const res = await this.post(`/api/v1/rooms/${roomId}/tokens`, { displayName, ...(role ? { role } : {}) }).expect(201);
+    const res = await this.post(`/api/v1/rooms/${roomId}/tokens`, {
+      displayName,
+      ...(role ? { role } : {}),
+    }).expect(201);
     return res.body as { token: string; participantId: string; expiresAt: string };
   }
 }

@@ -7,7 +7,9 @@ import {
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Payload<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[0];
-type AckOf<E extends keyof ClientToServerEvents> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
+type AckOf<E extends keyof ClientToServerEvents> = Parameters<
+  Parameters<ClientToServerEvents[E]>[1]
+>[0];
 type EventArg<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
 
 /** A connected client plus everything the server sent it, in order. */
@@ -19,13 +21,21 @@ export class TestClient {
   }
 
   /** Sends an event and resolves with its ack (rejects if none arrives in time). */
-  request<E extends keyof ClientToServerEvents>(event: E, payload: Payload<E>, timeoutMs = 5000): Promise<AckOf<E>> {
-    return (this.socket.timeout(timeoutMs).emitWithAck as (e: string, p: unknown) => Promise<AckOf<E>>)(event, payload);
+  request<E extends keyof ClientToServerEvents>(
+    event: E,
+    payload: Payload<E>,
+    timeoutMs = 5000,
+  ): Promise<AckOf<E>> {
+    return (
+      this.socket.timeout(timeoutMs).emitWithAck as (e: string, p: unknown) => Promise<AckOf<E>>
+    )(event, payload);
   }
 
   /** Sends a raw, possibly malformed payload (for bad-input tests). */
   requestRaw(event: string, ...args: unknown[]): Promise<unknown> {
-    return (this.socket.timeout(5000).emitWithAck as (e: string, ...a: unknown[]) => Promise<unknown>)(event, ...args);
+    return (
+      this.socket.timeout(5000).emitWithAck as (e: string, ...a: unknown[]) => Promise<unknown>
+    )(event, ...args);
   }
 
   events<E extends keyof ServerToClientEvents>(event: E): EventArg<E>[] {
@@ -59,7 +69,10 @@ export class TestClient {
   waitForDisconnect(timeoutMs = 5000): Promise<string> {
     if (!this.socket.connected) return Promise.resolve('already disconnected');
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for disconnect')), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error('timed out waiting for disconnect')),
+        timeoutMs,
+      );
       this.socket.once('disconnect', (reason) => {
         clearTimeout(timer);
         resolve(reason);
@@ -73,7 +86,11 @@ export class TestClient {
 }
 
 /** Connects to /conference with a join token; resolves once connected, rejects with the connect_error. */
-export function connect(baseUrl: string, token: string | undefined, extraAuth: Record<string, unknown> = {}): Promise<TestClient> {
+export function connect(
+  baseUrl: string,
+  token: string | undefined,
+  extraAuth: Record<string, unknown> = {},
+): Promise<TestClient> {
   const socket: ClientSocket = io(`${baseUrl}${CONFERENCE_NAMESPACE}`, {
     auth: token === undefined ? extraAuth : { token, ...extraAuth },
     transports: ['websocket'],
@@ -99,7 +116,11 @@ export async function connectAndJoin(baseUrl: string, token: string): Promise<Te
 }
 
 /** Resolves with the connect_error code of a connection attempt that must fail. */
-export async function connectError(baseUrl: string, token: string | undefined, extraAuth: Record<string, unknown> = {}): Promise<string | undefined> {
+export async function connectError(
+  baseUrl: string,
+  token: string | undefined,
+  extraAuth: Record<string, unknown> = {},
+): Promise<string | undefined> {
   try {
     const client = await connect(baseUrl, token, extraAuth);
     client.close();

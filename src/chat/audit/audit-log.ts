@@ -71,12 +71,24 @@ export class AuditLog {
     while (queue.pending.length > 0) {
       const batch = queue.pending.splice(0, MAX_BATCH);
       try {
-        const results = await this.dataSource.transaction((tx) => this.commit(tx, roomId, batch.map((p) => p.message)));
+        const results = await this.dataSource.transaction((tx) =>
+          this.commit(
+            tx,
+            roomId,
+            batch.map((p) => p.message),
+          ),
+        );
         this.metrics.auditBatchSize.observe(batch.length);
         batch.forEach((p, i) => p.resolve(results[i]));
       } catch (error) {
-        this.logger.error({ err: error, roomId, messages: batch.length }, 'audit write failed; messages not delivered');
-        const failure = new DomainError(ErrorCode.AUDIT_UNAVAILABLE, 'The message could not be recorded and was not sent; try again');
+        this.logger.error(
+          { err: error, roomId, messages: batch.length },
+          'audit write failed; messages not delivered',
+        );
+        const failure = new DomainError(
+          ErrorCode.AUDIT_UNAVAILABLE,
+          'The message could not be recorded and was not sent; try again',
+        );
         batch.forEach((p) => p.reject(failure));
       }
     }
@@ -84,15 +96,19 @@ export class AuditLog {
     this.queues.delete(roomId);
   }
 
-  private async commit(tx: EntityManager, roomId: string, messages: NewMessage[]): Promise<AppendResult[]> {
+  private async commit(
+    tx: EntityManager,
+    roomId: string,
+    messages: NewMessage[],
+  ): Promise<AppendResult[]> {
     await tx.query(
       `INSERT INTO chat_chain_heads (room_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (room_id) DO NOTHING`,
       [roomId, GENESIS_HASH],
     );
-    const [head] = (await tx.query(
+    const [head] = await tx.query<{ last_seq: string; last_hash: string }[]>(
       `SELECT last_seq, last_hash FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
       [roomId],
-    )) as { last_seq: string; last_hash: string }[];
+    );
 
     // Retries: rows already stored for (sender, clientMessageId), now visible under the lock.
     const existing = await tx
@@ -103,7 +119,9 @@ export class AuditLog {
         ids: [...new Set(messages.map((m) => m.clientMessageId))],
       })
       .getMany();
-    const known = new Map(existing.map((row) => [dedupeKey(row.senderId, row.clientMessageId), row]));
+    const known = new Map(
+      existing.map((row) => [dedupeKey(row.senderId, row.clientMessageId), row]),
+    );
 
     let seq = Number(head.last_seq);
     let prevHash = head.last_hash;
@@ -115,7 +133,12 @@ export class AuditLog {
       seq += 1;
       const fields = { ...message, id: randomUUID(), seq, createdAt: new Date() };
       const hash = linkHash(prevHash, fields);
-      const row = Object.assign(new ChatMessageEntity(), { ...fields, seq: String(seq), prevHash, hash });
+      const row = Object.assign(new ChatMessageEntity(), {
+        ...fields,
+        seq: String(seq),
+        prevHash,
+        hash,
+      });
       prevHash = hash;
       known.set(key, row);
       fresh.push(row);

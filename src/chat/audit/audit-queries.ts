@@ -2,7 +2,13 @@ import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import type { AuditMessageDto, AuditMessagePageDto, ExportQueryDto, ListMessagesQueryDto, VerifyResultDto } from '../dto/audit.dto.js';
+import type {
+  AuditMessageDto,
+  AuditMessagePageDto,
+  ExportQueryDto,
+  ListMessagesQueryDto,
+  VerifyResultDto,
+} from '../dto/audit.dto.js';
 import { ChatMessageEntity } from './chat-message.entity.js';
 import { GENESIS_HASH, linkHash } from './hash-chain.js';
 
@@ -30,7 +36,9 @@ export function toAuditDto(row: ChatMessageEntity): AuditMessageDto {
     seq: Number(row.seq),
     kind: row.kind,
     from: { participantId: row.senderId, displayName: row.senderName },
-    to: row.recipientId ? { participantId: row.recipientId, displayName: row.recipientName ?? '' } : null,
+    to: row.recipientId
+      ? { participantId: row.recipientId, displayName: row.recipientName ?? '' }
+      : null,
     text: row.text,
     clientMessageId: row.clientMessageId,
     sentAt: row.createdAt.toISOString(),
@@ -60,7 +68,7 @@ export function rawToEntity(raw: RawMessageRow): ChatMessageEntity {
 /** A row stream over a server-side cursor, plus the release of its connection. */
 export interface RowStream {
   rows: Readable;
-  release(): Promise<void>;
+  release: () => Promise<void>;
 }
 
 /** Read side of the audit log for compliance: listing, streaming export, chain verification. */
@@ -81,7 +89,8 @@ export class AuditQueries {
       .orderBy('m.seq', 'ASC')
       .limit(limit + 1);
     if (q.kind) qb.andWhere('m.kind = :kind', { kind: q.kind });
-    if (q.participantId) qb.andWhere('(m.sender_id = :p OR m.recipient_id = :p)', { p: q.participantId });
+    if (q.participantId)
+      qb.andWhere('(m.sender_id = :p OR m.recipient_id = :p)', { p: q.participantId });
     if (q.from) qb.andWhere('m.created_at >= :from', { from: new Date(q.from) });
     if (q.to) qb.andWhere('m.created_at < :to', { to: new Date(q.to) });
     const rows = await qb.getMany();
@@ -109,20 +118,23 @@ export class AuditQueries {
    * rows) are all detected.
    */
   async verify(roomId: string): Promise<VerifyResultDto> {
-    const [checkpoint] = (await this.dataSource.query(
+    const [checkpoint] = await this.dataSource.query<{ seq: string; hash: string }[]>(
       `SELECT seq, hash FROM chat_checkpoints WHERE room_id = $1`,
       [roomId],
-    )) as { seq: string; hash: string }[];
-    const [head] = (await this.dataSource.query(
+    );
+    const [head] = await this.dataSource.query<{ last_seq: string; last_hash: string }[]>(
       `SELECT last_seq, last_hash FROM chat_chain_heads WHERE room_id = $1`,
       [roomId],
-    )) as { last_seq: string; last_hash: string }[];
+    );
 
     let expectedSeq = checkpoint ? Number(checkpoint.seq) + 1 : 1;
     let prevHash = checkpoint?.hash ?? GENESIS_HASH;
     let count = 0;
     let firstBrokenSeq: number | undefined;
-    const { rows, release } = await this.stream(`SELECT * FROM chat_messages WHERE room_id = $1 ORDER BY seq`, [roomId]);
+    const { rows, release } = await this.stream(
+      `SELECT * FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
+      [roomId],
+    );
     try {
       for await (const raw of rows as AsyncIterable<RawMessageRow>) {
         count++;
@@ -140,7 +152,8 @@ export class AuditQueries {
     }
     if (firstBrokenSeq === undefined && head) {
       const lastSeq = Number(head.last_seq);
-      if (expectedSeq - 1 !== lastSeq || prevHash !== head.last_hash) firstBrokenSeq = Math.min(expectedSeq, lastSeq);
+      if (expectedSeq - 1 !== lastSeq || prevHash !== head.last_hash)
+        firstBrokenSeq = Math.min(expectedSeq, lastSeq);
     }
     return {
       valid: firstBrokenSeq === undefined,

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
 import type { ChatKind } from '../../protocol/events.js';
 
 /** One audited chat message: a link in its room's hash chain. Rows are never updated. */
@@ -8,11 +8,15 @@ import type { ChatKind } from '../../protocol/events.js';
 @Index('ix_chat_messages_room_sender_seq', ['roomId', 'senderId', 'seq'])
 @Index('ix_chat_messages_room_kind_seq', ['roomId', 'kind', 'seq'])
 @Index('ix_chat_messages_created_at', ['createdAt'])
+@Index('ix_chat_messages_room_recipient_seq', ['roomId', 'recipientId', 'seq'], { where: 'recipient_id IS NOT NULL' })
+@Check('ck_chat_messages_kind', `kind IN ('public', 'private')`)
+@Check('ck_chat_messages_recipient', `(kind = 'private') = (recipient_id IS NOT NULL)`)
 export class ChatMessageEntity {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
 
   @Column({ name: 'room_id', type: 'uuid' })
+  @ForeignKey('RoomEntity', { name: 'fk_chat_messages_room', onDelete: 'RESTRICT' })
   roomId!: string;
 
   /** Per-room, gapless, starting at 1. bigint arrives as a string from pg. */

@@ -51,7 +51,8 @@ export function exportFormatter(format: 'ndjson' | 'csv'): Transform {
   return new Transform({
     writableObjectMode: true,
     transform(raw: RawMessageRow, _encoding, done) {
-      if (format === 'ndjson') return done(null, JSON.stringify(toAuditDto(rawToEntity(raw))) + '\n');
+      if (format === 'ndjson')
+        return done(null, JSON.stringify(toAuditDto(rawToEntity(raw))) + '\n');
       const header = headerWritten ? '' : CSV_COLUMNS.join(',') + '\r\n';
       headerWritten = true;
       done(null, header + csvLine(raw));

@@ -24,21 +24,27 @@ export class AuditRetention implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (this.config.retentionDays === undefined) return;
     const run = () =>
-      this.purge().catch((error: unknown) => this.logger.error({ err: error }, 'retention purge failed'));
-    this.scheduler.addInterval('chat-retention', setInterval(() => void run(), HOURLY));
+      this.purge().catch((error: unknown) =>
+        this.logger.error({ err: error }, 'retention purge failed'),
+      );
+    this.scheduler.addInterval(
+      'chat-retention',
+      setInterval(() => void run(), HOURLY),
+    );
     setTimeout(() => void run(), 5_000).unref();
   }
 
   /** Purges rows older than the retention period (or than `cutoff`); returns rows removed. */
   async purge(cutoff = this.cutoff()): Promise<number> {
     if (!cutoff) return 0;
-    const rooms = (await this.dataSource.query(
+    const rooms = await this.dataSource.query<{ room_id: string }[]>(
       `SELECT DISTINCT room_id FROM chat_messages WHERE created_at < $1`,
       [cutoff],
-    )) as { room_id: string }[];
+    );
     let removed = 0;
     for (const { room_id: roomId } of rooms) removed += await this.purgeRoom(roomId, cutoff);
-    if (removed > 0) this.logger.log({ removed, rooms: rooms.length, cutoff }, 'chat retention purge');
+    if (removed > 0)
+      this.logger.log({ removed, rooms: rooms.length, cutoff }, 'chat retention purge');
     return removed;
   }
 
@@ -49,24 +55,26 @@ export class AuditRetention implements OnApplicationBootstrap {
 
   private purgeRoom(roomId: string, cutoff: Date): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
-      const [head] = (await tx.query(`SELECT last_seq FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`, [roomId])) as {
-        last_seq: string;
-      }[];
+      const [head] = await tx.query<{ last_seq: string }[]>(
+        `SELECT last_seq FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
+        [roomId],
+      );
       if (!head) return 0;
-      const [{ keep_from: keepFrom }] = (await tx.query(
+      const [{ keep_from: keepFrom }] = await tx.query<{ keep_from: string | null }[]>(
         `SELECT min(seq) AS keep_from FROM chat_messages WHERE room_id = $1 AND created_at >= $2`,
         [roomId, cutoff],
-      )) as { keep_from: string | null }[];
+      );
       // Only a prefix of the chain can go, so a newer row never loses its predecessor's hash.
       const upTo = keepFrom === null ? Number(head.last_seq) : Number(keepFrom) - 1;
-      const [last] = (await tx.query(`SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = $2`, [roomId, upTo])) as {
-        hash: string;
-      }[];
+      const [last] = await tx.query<{ hash: string }[]>(
+        `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = $2`,
+        [roomId, upTo],
+      );
       if (!last) return 0;
-      const [, deleted] = (await tx.query(`DELETE FROM chat_messages WHERE room_id = $1 AND seq <= $2`, [roomId, upTo])) as [
-        unknown,
-        number,
-      ];
+      const [, deleted] = await tx.query<[unknown, number]>(
+        `DELETE FROM chat_messages WHERE room_id = $1 AND seq <= $2`,
+        [roomId, upTo],
+      );
       await tx.query(
         `INSERT INTO chat_checkpoints (room_id, seq, hash, purged_count) VALUES ($1, $2, $3, $4)
          ON CONFLICT (room_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash,

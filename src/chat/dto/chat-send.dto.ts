@@ -36,7 +36,8 @@ function RecipientMatchesKind() {
     });
 }
 
-const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const trimmed = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim() : value;
 
 export class ChatSendDto implements ChatSendPayload {
   @IsIn(['public', 'private'])

@@ -15,11 +15,16 @@ export class InMemoryPresenceStore extends PresenceStore {
     }
     room.set(entry.participantId, { ...entry, joinedAt: existing?.joinedAt ?? entry.joinedAt });
     this.rooms.set(entry.roomId, room);
-    const replaced = existing && existing.socketId !== entry.socketId ? existing.socketId : undefined;
+    const replaced =
+      existing && existing.socketId !== entry.socketId ? existing.socketId : undefined;
     return Promise.resolve({ ok: true, replacedSocketId: replaced });
   }
 
-  leave(roomId: string, participantId: string, socketId?: string): Promise<PresenceEntry | undefined> {
+  leave(
+    roomId: string,
+    participantId: string,
+    socketId?: string,
+  ): Promise<PresenceEntry | undefined> {
     const room = this.rooms.get(roomId);
     const entry = room?.get(participantId);
     if (!room || !entry || (socketId !== undefined && entry.socketId !== socketId)) {
@@ -48,12 +53,19 @@ export class InMemoryPresenceStore extends PresenceStore {
   enqueueLobby(waiter: LobbyWaiter): Promise<void> {
     const lobby = this.lobbies.get(waiter.roomId) ?? new Map<string, LobbyWaiter>();
     const existing = lobby.get(waiter.participantId);
-    lobby.set(waiter.participantId, { ...waiter, waitingSince: existing?.waitingSince ?? waiter.waitingSince });
+    lobby.set(waiter.participantId, {
+      ...waiter,
+      waitingSince: existing?.waitingSince ?? waiter.waitingSince,
+    });
     this.lobbies.set(waiter.roomId, lobby);
     return Promise.resolve();
   }
 
-  dequeueLobby(roomId: string, participantId: string, socketId?: string): Promise<LobbyWaiter | undefined> {
+  dequeueLobby(
+    roomId: string,
+    participantId: string,
+    socketId?: string,
+  ): Promise<LobbyWaiter | undefined> {
     const lobby = this.lobbies.get(roomId);
     const waiter = lobby?.get(participantId);
     if (!lobby || !waiter || (socketId !== undefined && waiter.socketId !== socketId)) {

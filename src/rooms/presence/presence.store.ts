@@ -19,8 +19,7 @@ export interface LobbyWaiter {
 }
 
 export type PresenceJoinResult =
-  | { ok: true; replacedSocketId: string | undefined }
-  | { ok: false; reason: 'full' };
+  { ok: true; replacedSocketId: string | undefined } | { ok: false; reason: 'full' };
 
 /**
  * Who is connected where. The first implementation is in memory (one node); the scale-out one
@@ -30,13 +29,21 @@ export abstract class PresenceStore {
   /** Adds or replaces the participant's connection, unless the room is at capacity. */
   abstract join(entry: PresenceEntry, maxParticipants: number | null): Promise<PresenceJoinResult>;
   /** Removes the participant; with `socketId`, only while that connection is still the current one. */
-  abstract leave(roomId: string, participantId: string, socketId?: string): Promise<PresenceEntry | undefined>;
+  abstract leave(
+    roomId: string,
+    participantId: string,
+    socketId?: string,
+  ): Promise<PresenceEntry | undefined>;
   abstract get(roomId: string, participantId: string): Promise<PresenceEntry | undefined>;
   abstract list(roomId: string): Promise<PresenceEntry[]>;
   /** Removes everyone from the room (and its lobby), returning who was there. */
   abstract clearRoom(roomId: string): Promise<PresenceEntry[]>;
 
   abstract enqueueLobby(waiter: LobbyWaiter): Promise<void>;
-  abstract dequeueLobby(roomId: string, participantId: string, socketId?: string): Promise<LobbyWaiter | undefined>;
+  abstract dequeueLobby(
+    roomId: string,
+    participantId: string,
+    socketId?: string,
+  ): Promise<LobbyWaiter | undefined>;
   abstract listLobby(roomId: string): Promise<LobbyWaiter[]>;
 }
