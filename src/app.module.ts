@@ -5,10 +5,21 @@ import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { MediaModule } from './media/media.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RoomsModule } from './rooms/rooms.module.js';
 
 @Module({
-  imports: [AppConfigModule, LoggingModule, MetricsModule, DatabaseModule, HealthModule, AuthModule, RoomsModule, ChatModule],
+  imports: [
+    AppConfigModule,
+    LoggingModule,
+    MetricsModule,
+    DatabaseModule,
+    HealthModule,
+    AuthModule,
+    RoomsModule,
+    ChatModule,
+    MediaModule,
+  ],
 })
 export class AppModule {}

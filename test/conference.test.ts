@@ -248,6 +248,24 @@ describe('conference connections', () => {
   });
 });
 
+describe('server shutdown', () => {
+  it('tells connected participants why before disconnecting them', async () => {
+    const t = await startApp();
+    try {
+      const admin = new Admin(t.url);
+      const roomId = await admin.createRoom();
+      const client = await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Ada')).token);
+      const ended = client.waitFor('session:ended');
+      const disconnected = client.waitForDisconnect();
+      await t.app.close();
+      assert.equal((await ended).reason, 'server-shutdown');
+      await disconnected;
+    } finally {
+      await t.db.drop();
+    }
+  });
+});
+
 describe('corporate identity provider tokens (JWKS)', () => {
   let t: TestApp;
   let jwks: Server;

@@ -20,7 +20,13 @@ export interface ParticipantView {
   joinedAt: string;
 }
 
-export type LeaveReason = 'left' | 'disconnected' | 'kicked' | 'room-closed' | 'replaced';
+export type LeaveReason =
+  | 'left'
+  | 'disconnected'
+  | 'kicked'
+  | 'room-closed'
+  | 'replaced'
+  | 'server-shutdown';
 
 export interface JoinedResult {
   status: 'joined';

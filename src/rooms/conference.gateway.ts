@@ -1,4 +1,10 @@
-import { Logger, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Logger,
+  UseFilters,
+  UsePipes,
+  ValidationPipe,
+} from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -57,9 +63,13 @@ export function requireHost(socket: ConferenceSocket): void {
 @UseFilters(WsExceptionFilter)
 @UsePipes(new ValidationPipe(validationOptions))
 export class ConferenceGateway
-  implements OnGatewayInit<ConferenceNamespace>, OnGatewayDisconnect<ConferenceSocket>
+  implements
+    OnGatewayInit<ConferenceNamespace>,
+    OnGatewayDisconnect<ConferenceSocket>,
+    BeforeApplicationShutdown
 {
   private readonly logger = new Logger('ConferenceGateway');
+  private shuttingDown = false;
 
   constructor(
     private readonly server: ConferenceServer,
@@ -71,6 +81,17 @@ export class ConferenceGateway
   afterInit(namespace: ConferenceNamespace): void {
     this.server.attach(namespace);
     namespace.use((socket, next) => {
+      if (this.shuttingDown) {
+        next(
+          this.authenticator.toHandshakeError(
+            new DomainError(
+              ErrorCode.SERVICE_UNAVAILABLE,
+              'The server is restarting; try again shortly',
+            ),
+          ),
+        );
+        return;
+      }
       this.authenticator.authenticate(socket).then(
         async (data) => {
           socket.data = data;
@@ -85,6 +106,18 @@ export class ConferenceGateway
         (error: unknown) => next(this.authenticator.toHandshakeError(error)),
       );
     });
+  }
+
+  /** On SIGTERM: refuse new connections, tell everyone why, then disconnect them. */
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
+    const io = this.server.io;
+    io.emit('session:ended', {
+      reason: 'server-shutdown',
+      code: ErrorCode.SERVICE_UNAVAILABLE,
+      message: 'The server is restarting; reconnect in a moment',
+    });
+    io.disconnectSockets(true);
   }
 
   async handleDisconnect(socket: ConferenceSocket): Promise<void> {

@@ -1,0 +1,43 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorator.js';
+import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { RoomsService } from '../rooms/rooms.service.js';
+import { MuteParticipantDto, MuteResultDto, RoomMediaDto } from './dto/media.dto.js';
+import { MediaService } from './media.service.js';
+
+const RoomId = () => Param('roomId', new ParseUUIDPipe());
+
+@ApiTags('media')
+@Auth({ scope: 'admin' })
+@ApiNotFoundResponse({
+  description:
+    'No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND)',
+  type: ErrorResponseDto,
+})
+@Controller('api/v1/rooms')
+export class MediaController {
+  constructor(
+    private readonly rooms: RoomsService,
+    private readonly media: MediaService,
+  ) {}
+
+  /** The room's media right now: per participant, what they send and receive, with bitrates. */
+  @Get(':roomId/media')
+  async roomMedia(@RoomId() roomId: string): Promise<RoomMediaDto> {
+    await this.rooms.get(roomId);
+    return this.media.roomStats(roomId);
+  }
+
+  /** Pauses the participant's audio or video and tells the room; the participant may unmute themselves. */
+  @Post(':roomId/participants/:participantId/mute')
+  @HttpCode(200)
+  async mute(
+    @RoomId() roomId: string,
+    @Param('participantId', new ParseUUIDPipe()) participantId: string,
+    @Body() body: MuteParticipantDto,
+  ): Promise<MuteResultDto> {
+    await this.rooms.get(roomId);
+    return { producerIds: await this.media.mute(roomId, participantId, body.kind) };
+  }
+}

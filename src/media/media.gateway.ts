@@ -1,0 +1,169 @@
+import { UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayDisconnect,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { DomainError } from '../common/domain-error.js';
+import { validationOptions } from '../common/validation.js';
+import { On, WsExceptionFilter } from '../common/ws.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { CONFERENCE_NAMESPACE, type ClientToServerEvents } from '../protocol/events.js';
+import { type ConferenceSocket, requireHost } from '../rooms/conference.gateway.js';
+import {
+  ConnectTransportDto,
+  ConsumeDto,
+  ConsumerRefDto,
+  CreateTransportDto,
+  EmptyDto,
+  MuteParticipantMessageDto,
+  PreferredLayersDto,
+  ProduceDto,
+  ProducerRefDto,
+} from './dto/media-messages.js';
+import { type MediaCaller, MediaService } from './media.service.js';
+
+type AckOf<E extends keyof ClientToServerEvents> = Parameters<
+  Parameters<ClientToServerEvents[E]>[1]
+>[0];
+
+/** Identity from the verified socket, never from the payload; media needs a joined connection. */
+function callerOf(socket: ConferenceSocket): MediaCaller {
+  if (!socket.data.joined) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room first');
+  const { roomId, participantId, role } = socket.data.identity;
+  return { roomId, participantId, role, socketId: socket.id };
+}
+
+/** Media signaling on the /conference namespace: translates messages to MediaService calls. */
+@WebSocketGateway({
+  namespace: CONFERENCE_NAMESPACE,
+  cors: { origin: true },
+  maxHttpBufferSize: 2_000_000,
+})
+@UseFilters(WsExceptionFilter)
+@UsePipes(new ValidationPipe(validationOptions))
+export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
+  constructor(private readonly media: MediaService) {}
+
+  handleDisconnect(socket: ConferenceSocket): void {
+    if (!socket.data.identity) return;
+    this.media.releaseConnection(
+      socket.data.identity.roomId,
+      socket.data.identity.participantId,
+      socket.id,
+    );
+  }
+
+  @On('media:getRouterRtpCapabilities')
+  async capabilities(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() _body: EmptyDto,
+  ): Promise<AckOf<'media:getRouterRtpCapabilities'>> {
+    return { ok: true, rtpCapabilities: await this.media.rtpCapabilities(callerOf(socket)) };
+  }
+
+  @On('media:createTransport')
+  async createTransport(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: CreateTransportDto,
+  ): Promise<AckOf<'media:createTransport'>> {
+    return {
+      ok: true,
+      transport: await this.media.createTransport(callerOf(socket), body.direction),
+    };
+  }
+
+  @On('media:connectTransport')
+  async connectTransport(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ConnectTransportDto,
+  ): Promise<AckOf<'media:connectTransport'>> {
+    await this.media.connectTransport(callerOf(socket), body.transportId, body.dtlsParameters);
+    return { ok: true };
+  }
+
+  @On('media:produce')
+  async produce(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ProduceDto,
+  ): Promise<AckOf<'media:produce'>> {
+    return { ok: true, producerId: await this.media.produce(callerOf(socket), body) };
+  }
+
+  @On('media:consume')
+  async consume(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ConsumeDto,
+  ): Promise<AckOf<'media:consume'>> {
+    return { ok: true, consumer: await this.media.consume(callerOf(socket), body) };
+  }
+
+  @On('media:resumeConsumer')
+  async resumeConsumer(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ConsumerRefDto,
+  ): Promise<AckOf<'media:resumeConsumer'>> {
+    await this.media.resumeConsumer(callerOf(socket), body.consumerId);
+    return { ok: true };
+  }
+
+  @On('media:setPreferredLayers')
+  async setPreferredLayers(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: PreferredLayersDto,
+  ): Promise<AckOf<'media:setPreferredLayers'>> {
+    await this.media.setPreferredLayers(
+      callerOf(socket),
+      body.consumerId,
+      body.spatialLayer,
+      body.temporalLayer,
+    );
+    return { ok: true };
+  }
+
+  @On('media:pauseProducer')
+  async pauseProducer(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ProducerRefDto,
+  ): Promise<AckOf<'media:pauseProducer'>> {
+    await this.media.pauseProducer(callerOf(socket), body.producerId);
+    return { ok: true };
+  }
+
+  @On('media:resumeProducer')
+  async resumeProducer(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ProducerRefDto,
+  ): Promise<AckOf<'media:resumeProducer'>> {
+    await this.media.resumeProducer(callerOf(socket), body.producerId);
+    return { ok: true };
+  }
+
+  @On('media:closeProducer')
+  closeProducer(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ProducerRefDto,
+  ): AckOf<'media:closeProducer'> {
+    this.media.closeProducer(callerOf(socket), body.producerId);
+    return { ok: true };
+  }
+
+  @On('media:listProducers')
+  listProducers(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() _body: EmptyDto,
+  ): AckOf<'media:listProducers'> {
+    return { ok: true, producers: this.media.listProducers(callerOf(socket).roomId) };
+  }
+
+  @On('media:muteParticipant')
+  async muteParticipant(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: MuteParticipantMessageDto,
+  ): Promise<AckOf<'media:muteParticipant'>> {
+    requireHost(socket);
+    await this.media.mute(socket.data.identity.roomId, body.participantId, body.kind);
+    return { ok: true };
+  }
+}

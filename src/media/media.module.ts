@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { RoomsModule } from '../rooms/rooms.module.js';
+import { MediaController } from './media.controller.js';
+import { MediaGateway } from './media.gateway.js';
+import { MediaNotifier } from './media-notifier.js';
+import { MediaService } from './media.service.js';
+import { RoomRouters } from './room-routers.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** The mediasoup SFU: worker pool, a router per room, participants' transports/producers/consumers. */
+@Module({
+  imports: [RoomsModule],
+  controllers: [MediaController],
+  providers: [WorkerPool, RoomRouters, MediaNotifier, MediaService, MediaGateway],
+  exports: [MediaService],
+})
+export class MediaModule {}

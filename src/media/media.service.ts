@@ -1,0 +1,561 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { types } from 'mediasoup';
+import { DomainError } from '../common/domain-error.js';
+import { mediaConfig, type MediaConfig } from '../config/configuration.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type {
+  ConsumerOptions,
+  MediaKind,
+  ProducerInfo,
+  Role,
+  TransportDirection,
+  TransportOptions,
+} from '../protocol/events.js';
+import { RoomEvents, type RoomEventMap } from '../rooms/room-events.js';
+import { RoomMembership } from '../rooms/room-membership.js';
+import { toMediaError } from './media-errors.js';
+import { MediaNotifier } from './media-notifier.js';
+import { type RoomRouter, RoomRouters } from './room-routers.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** Who is asking: from the verified socket identity, plus the connection that owns the media. */
+export interface MediaCaller {
+  roomId: string;
+  participantId: string;
+  role: Role;
+  socketId: string;
+}
+
+/** Limits per participant, so one client cannot exhaust a worker. */
+export const MEDIA_LIMITS = {
+  transports: 4,
+  producers: 8,
+  consumers: 300,
+  appDataBytes: 1024,
+} as const;
+
+type OwnerAppData = { roomId: string; participantId: string; client?: Record<string, unknown> };
+
+interface OwnedTransport {
+  transport: types.Transport;
+  direction: TransportDirection;
+  webRtc: boolean;
+  room: RoomRouter;
+}
+
+/** One participant's media on one connection. */
+class ParticipantMedia {
+  readonly transports = new Map<string, OwnedTransport>();
+  readonly producers = new Map<string, types.Producer<OwnerAppData>>();
+  readonly consumers = new Map<string, types.Consumer<OwnerAppData>>();
+
+  constructor(
+    readonly roomId: string,
+    readonly participantId: string,
+    readonly socketId: string,
+  ) {}
+}
+
+export interface StreamStats {
+  id: string;
+  kind: MediaKind;
+  paused: boolean;
+  /** Bits per second over mediasoup's last measurement window. */
+  bitrate: number;
+  packetCount: number;
+  byteCount: number;
+}
+
+export interface ParticipantMediaStats {
+  participantId: string;
+  transports: number;
+  producers: StreamStats[];
+  consumers: (StreamStats & { producerId: string })[];
+}
+
+export interface RoomMediaStats {
+  roomId: string;
+  router: { workerPid: number; workerIndex: number } | null;
+  participants: ParticipantMediaStats[];
+  totals: { transports: number; producers: number; consumers: number };
+}
+
+export interface PlainTransportInfo {
+  id: string;
+  ip: string;
+  port: number;
+  rtcpPort: number | undefined;
+}
+
+type RtpStatsEntry = { type: string; bitrate?: number; packetCount?: number; byteCount?: number };
+
+/** Sums the RTP stream entries of one direction (a simulcast producer has one per layer). */
+function sumStats(entries: RtpStatsEntry[], type: 'inbound-rtp' | 'outbound-rtp') {
+  return entries
+    .filter((e) => e.type === type)
+    .reduce(
+      (acc, e) => ({
+        bitrate: acc.bitrate + (e.bitrate ?? 0),
+        packetCount: acc.packetCount + (e.packetCount ?? 0),
+        byteCount: acc.byteCount + (e.byteCount ?? 0),
+      }),
+      { bitrate: 0, packetCount: 0, byteCount: 0 },
+    );
+}
+
+/**
+ * Transports, producers and consumers per participant, with the rules: only your own objects,
+ * only producers of your room, consumers start paused, guests may be audio-only. State is
+ * dropped when the participant leaves, is kicked, disconnects or the room closes, and when
+ * mediasoup closes objects underneath (worker death): every map entry is removed by the
+ * object's own `close` observer, so the maps never hold closed objects.
+ */
+@Injectable()
+export class MediaService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('MediaService');
+  /** roomId -> participantId -> media */
+  private readonly rooms = new Map<string, Map<string, ParticipantMedia>>();
+
+  private readonly onLeft = ({ roomId, participantId }: RoomEventMap['participant.left'][0]) => {
+    this.release(roomId, participantId);
+    this.routers.closeWhenEmpty(roomId);
+  };
+  private readonly onJoined = ({ roomId }: RoomEventMap['participant.joined'][0]) =>
+    this.routers.cancelClose(roomId);
+  private readonly onRoomClosed = ({ roomId }: RoomEventMap['room.closed'][0]) =>
+    this.closeRoom(roomId);
+  private readonly onRouterRestarted = ({ roomId }: { roomId: string }) =>
+    this.notifier.restart(roomId, 'The media server restarted; create your transports again');
+
+  constructor(
+    private readonly routers: RoomRouters,
+    private readonly pool: WorkerPool,
+    private readonly notifier: MediaNotifier,
+    private readonly roomEvents: RoomEvents,
+    private readonly membership: RoomMembership,
+    @Inject(mediaConfig.KEY) private readonly config: MediaConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.roomEvents.on('participant.left', this.onLeft);
+    this.roomEvents.on('participant.joined', this.onJoined);
+    this.roomEvents.on('room.closed', this.onRoomClosed);
+    this.routers.events.on('router.restarted', this.onRouterRestarted);
+  }
+
+  onModuleDestroy(): void {
+    this.roomEvents.off('participant.left', this.onLeft);
+    this.roomEvents.off('participant.joined', this.onJoined);
+    this.roomEvents.off('room.closed', this.onRoomClosed);
+    this.routers.events.off('router.restarted', this.onRouterRestarted);
+  }
+
+  /** The room router's capabilities (creates the router on first use). */
+  async rtpCapabilities(caller: MediaCaller): Promise<types.RtpCapabilities> {
+    return (await this.routers.get(caller.roomId)).router.rtpCapabilities;
+  }
+
+  /** A WebRTC transport on the worker's WebRtcServer (one port per worker), owned by the caller's connection. */
+  async createTransport(
+    caller: MediaCaller,
+    direction: TransportDirection,
+  ): Promise<TransportOptions> {
+    const state = this.stateFor(caller);
+    this.checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
+    const room = await this.routers.get(caller.roomId);
+    const transport = await room.router
+      .createWebRtcTransport({
+        webRtcServer: room.worker.webRtcServer,
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        appData: { roomId: caller.roomId, participantId: caller.participantId, direction },
+      })
+      .catch((error: unknown) => {
+        throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
+      });
+    this.adoptTransport(state, { transport, direction, webRtc: true, room });
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  /**
+   * A plain RTP transport owned by the caller's connection, used with produce/consume like a
+   * WebRTC one: for RTP sources and recorders on the server side (and tests with real RTP).
+   * Not reachable from clients. `remote` connects it (consumers send there); without it,
+   * comedia learns the remote address from the first packet received.
+   */
+  async createPlainTransport(
+    caller: MediaCaller,
+    direction: TransportDirection,
+    options: { rtcpMux?: boolean; remote?: { ip: string; port: number; rtcpPort?: number } } = {},
+  ): Promise<PlainTransportInfo> {
+    const state = this.stateFor(caller);
+    this.checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
+    const room = await this.routers.get(caller.roomId);
+    const transport = await room.router
+      .createPlainTransport({
+        listenIp: { ip: this.pool.listenIp, announcedIp: this.pool.announcedIp },
+        rtcpMux: options.rtcpMux ?? true,
+        comedia: options.remote === undefined,
+        appData: { roomId: caller.roomId, participantId: caller.participantId, direction },
+      })
+      .catch((error: unknown) => {
+        throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
+      });
+    this.adoptTransport(state, { transport, direction, webRtc: false, room });
+    if (options.remote) {
+      await transport.connect(options.remote).catch((error: unknown) => {
+        transport.close();
+        throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'connect the transport');
+      });
+    }
+    return {
+      id: transport.id,
+      ip: transport.tuple.localIp,
+      port: transport.tuple.localPort,
+      rtcpPort: transport.rtcpTuple?.localPort,
+    };
+  }
+
+  async connectTransport(
+    caller: MediaCaller,
+    transportId: string,
+    dtlsParameters: object,
+  ): Promise<void> {
+    const owned = this.ownTransport(caller, transportId);
+    if (!owned.webRtc)
+      throw new DomainError(ErrorCode.MEDIA_REJECTED, 'This transport is not a WebRTC transport');
+    await (owned.transport as types.WebRtcTransport)
+      .connect({ dtlsParameters: dtlsParameters as types.DtlsParameters })
+      .catch((error: unknown) => {
+        throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'connect the transport');
+      });
+  }
+
+  /** Starts sending `kind` on one of the caller's send transports; the room is told. */
+  async produce(
+    caller: MediaCaller,
+    request: {
+      transportId: string;
+      kind: MediaKind;
+      rtpParameters: object;
+      appData?: Record<string, unknown>;
+    },
+  ): Promise<string> {
+    if (request.kind === 'video' && caller.role === 'guest' && this.config.guestAudioOnly) {
+      throw new DomainError(ErrorCode.FORBIDDEN, 'Guests may only send audio in this deployment');
+    }
+    const owned = this.ownTransport(caller, request.transportId);
+    if (owned.direction !== 'send')
+      throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Produce on a send transport');
+    const state = this.current(caller);
+    this.checkLimit(state.producers.size, MEDIA_LIMITS.producers, 'producers');
+    const client = request.appData ?? {};
+    if (JSON.stringify(client).length > MEDIA_LIMITS.appDataBytes) {
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        `appData must be at most ${MEDIA_LIMITS.appDataBytes} bytes of JSON`,
+      );
+    }
+    const producer = await owned.transport
+      .produce<OwnerAppData>({
+        kind: request.kind,
+        rtpParameters: request.rtpParameters as types.RtpParameters,
+        appData: { roomId: caller.roomId, participantId: caller.participantId, client },
+      })
+      .catch((error: unknown) => {
+        throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'produce');
+      });
+    if (!this.isCurrent(state)) {
+      producer.close();
+      throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
+    }
+    state.producers.set(producer.id, producer);
+    producer.observer.once('close', () => {
+      state.producers.delete(producer.id);
+      this.notifier.producerClosed(caller.roomId, {
+        producerId: producer.id,
+        participantId: caller.participantId,
+      });
+    });
+    if (producer.kind === 'audio') {
+      owned.room.speakers.addProducer({ producerId: producer.id }).catch((error: unknown) => {
+        this.logger.warn(
+          { err: error, producerId: producer.id },
+          'could not observe the producer for the active speaker',
+        );
+      });
+    }
+    this.notifier.newProducer(caller.roomId, this.producerInfo(producer));
+    return producer.id;
+  }
+
+  /** A paused consumer of a producer in the caller's room, on one of the caller's receive transports. */
+  async consume(
+    caller: MediaCaller,
+    request: { transportId: string; producerId: string; rtpCapabilities: object },
+  ): Promise<ConsumerOptions> {
+    const owned = this.ownTransport(caller, request.transportId);
+    if (owned.direction !== 'recv')
+      throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Consume on a receive transport');
+    const state = this.current(caller);
+    this.checkLimit(state.consumers.size, MEDIA_LIMITS.consumers, 'consumers');
+    const producer = this.findProducer(caller.roomId, request.producerId);
+    const rtpCapabilities = request.rtpCapabilities as types.RtpCapabilities;
+    if (!owned.room.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      throw new DomainError(
+        ErrorCode.MEDIA_INCOMPATIBLE,
+        'Your device cannot receive this stream (no common codec)',
+      );
+    }
+    const consumer = await owned.transport
+      .consume<OwnerAppData>({
+        producerId: producer.id,
+        rtpCapabilities,
+        paused: true,
+        appData: { roomId: caller.roomId, participantId: caller.participantId },
+      })
+      .catch((error: unknown) => {
+        throw toMediaError(error, ErrorCode.MEDIA_INCOMPATIBLE, 'consume');
+      });
+    if (!this.isCurrent(state)) {
+      consumer.close();
+      throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
+    }
+    state.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => state.consumers.delete(consumer.id));
+    consumer.on('producerclose', () => {
+      this.notifier.consumerClosed(caller.participantId, {
+        consumerId: consumer.id,
+        producerId: producer.id,
+      });
+    });
+    return {
+      id: consumer.id,
+      producerId: producer.id,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters,
+      participantId: producer.appData.participantId,
+      paused: consumer.paused,
+      producerPaused: consumer.producerPaused,
+    };
+  }
+
+  async resumeConsumer(caller: MediaCaller, consumerId: string): Promise<void> {
+    const consumer = this.ownConsumer(caller, consumerId);
+    await consumer.resume().catch((error: unknown) => {
+      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the consumer');
+    });
+  }
+
+  async setPreferredLayers(
+    caller: MediaCaller,
+    consumerId: string,
+    spatialLayer: number,
+    temporalLayer?: number,
+  ): Promise<void> {
+    const consumer = this.ownConsumer(caller, consumerId);
+    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
+      throw new DomainError(
+        ErrorCode.MEDIA_INCOMPATIBLE,
+        'This stream has no layers to choose from',
+      );
+    }
+    await consumer.setPreferredLayers({ spatialLayer, temporalLayer }).catch((error: unknown) => {
+      throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'set the preferred layers');
+    });
+  }
+
+  async pauseProducer(caller: MediaCaller, producerId: string): Promise<void> {
+    const producer = this.ownProducer(caller, producerId);
+    await this.pause(producer, false);
+  }
+
+  /** Also after a host mute: hosts can silence people, never force them to send. */
+  async resumeProducer(caller: MediaCaller, producerId: string): Promise<void> {
+    const producer = this.ownProducer(caller, producerId);
+    if (!producer.paused) return;
+    await producer.resume().catch((error: unknown) => {
+      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the producer');
+    });
+    this.notifier.producerResumed(caller.roomId, {
+      producerId,
+      participantId: caller.participantId,
+    });
+  }
+
+  closeProducer(caller: MediaCaller, producerId: string): void {
+    this.ownProducer(caller, producerId).close();
+  }
+
+  listProducers(roomId: string): ProducerInfo[] {
+    return [...(this.rooms.get(roomId)?.values() ?? [])].flatMap((p) =>
+      [...p.producers.values()].map((x) => this.producerInfo(x)),
+    );
+  }
+
+  /** Pauses every `kind` producer of a participant who is in the room (host or admin action); returns their ids. */
+  async mute(roomId: string, participantId: string, kind: MediaKind): Promise<string[]> {
+    if (!(await this.membership.current(roomId, participantId))) {
+      throw new DomainError(ErrorCode.PARTICIPANT_NOT_FOUND, 'This participant is not in the room');
+    }
+    const producers = [
+      ...(this.rooms.get(roomId)?.get(participantId)?.producers.values() ?? []),
+    ].filter((p) => p.kind === kind && !p.paused);
+    await Promise.all(producers.map((p) => this.pause(p, true)));
+    return producers.map((p) => p.id);
+  }
+
+  /** Producers, consumers and their current bitrates per participant, as mediasoup measures them. */
+  async roomStats(roomId: string): Promise<RoomMediaStats> {
+    const router = this.routers.peek(roomId);
+    const participants = await Promise.all(
+      [...(this.rooms.get(roomId)?.values() ?? [])].map(
+        async (p): Promise<ParticipantMediaStats> => ({
+          participantId: p.participantId,
+          transports: p.transports.size,
+          producers: await Promise.all(
+            [...p.producers.values()].map((x) => this.streamStats(x, 'inbound-rtp')),
+          ),
+          consumers: await Promise.all(
+            [...p.consumers.values()].map(async (x) => ({
+              ...(await this.streamStats(x, 'outbound-rtp')),
+              producerId: x.producerId,
+            })),
+          ),
+        }),
+      ),
+    );
+    return {
+      roomId,
+      router: router
+        ? { workerPid: router.worker.worker.pid, workerIndex: router.worker.index }
+        : null,
+      participants,
+      totals: {
+        transports: participants.reduce((n, p) => n + p.transports, 0),
+        producers: participants.reduce((n, p) => n + p.producers.length, 0),
+        consumers: participants.reduce((n, p) => n + p.consumers.length, 0),
+      },
+    };
+  }
+
+  /** Closes everything the participant has (their producers' consumers close with them). */
+  release(roomId: string, participantId: string): void {
+    const participants = this.rooms.get(roomId);
+    const state = participants?.get(participantId);
+    if (!participants || !state) return;
+    participants.delete(participantId);
+    if (participants.size === 0) this.rooms.delete(roomId);
+    for (const { transport } of [...state.transports.values()]) transport.close();
+  }
+
+  /** Like `release`, but only if the media belongs to this connection (a newer one may have replaced it). */
+  releaseConnection(roomId: string, participantId: string, socketId: string): void {
+    if (this.rooms.get(roomId)?.get(participantId)?.socketId === socketId)
+      this.release(roomId, participantId);
+  }
+
+  closeRoom(roomId: string): void {
+    for (const participantId of [...(this.rooms.get(roomId)?.keys() ?? [])])
+      this.release(roomId, participantId);
+    this.routers.close(roomId);
+  }
+
+  private async pause(producer: types.Producer<OwnerAppData>, byHost: boolean): Promise<void> {
+    if (producer.paused) return;
+    await producer.pause().catch((error: unknown) => {
+      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'pause the producer');
+    });
+    const { roomId, participantId } = producer.appData;
+    this.notifier.producerPaused(roomId, { producerId: producer.id, participantId, byHost });
+  }
+
+  private async streamStats(
+    stream: types.Producer | types.Consumer,
+    type: 'inbound-rtp' | 'outbound-rtp',
+  ): Promise<StreamStats> {
+    const entries = (await stream.getStats().catch(() => [])) as RtpStatsEntry[];
+    return { id: stream.id, kind: stream.kind, paused: stream.paused, ...sumStats(entries, type) };
+  }
+
+  private producerInfo(producer: types.Producer<OwnerAppData>): ProducerInfo {
+    return {
+      producerId: producer.id,
+      participantId: producer.appData.participantId,
+      kind: producer.kind,
+      paused: producer.paused,
+    };
+  }
+
+  /** The caller's media state, starting a fresh one if their previous connection still had some. */
+  private stateFor(caller: MediaCaller): ParticipantMedia {
+    let participants = this.rooms.get(caller.roomId);
+    const existing = participants?.get(caller.participantId);
+    if (existing?.socketId === caller.socketId) return existing;
+    if (existing) this.release(caller.roomId, caller.participantId);
+    participants = this.rooms.get(caller.roomId) ?? new Map<string, ParticipantMedia>();
+    this.rooms.set(caller.roomId, participants);
+    const state = new ParticipantMedia(caller.roomId, caller.participantId, caller.socketId);
+    participants.set(caller.participantId, state);
+    return state;
+  }
+
+  /** Registers a transport created across an await, unless the participant left meanwhile. */
+  private adoptTransport(state: ParticipantMedia, owned: OwnedTransport): void {
+    if (!this.isCurrent(state)) {
+      owned.transport.close();
+      throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
+    }
+    state.transports.set(owned.transport.id, owned);
+    owned.transport.observer.once('close', () => state.transports.delete(owned.transport.id));
+  }
+
+  private isCurrent(state: ParticipantMedia): boolean {
+    return this.rooms.get(state.roomId)?.get(state.participantId) === state;
+  }
+
+  private current(caller: MediaCaller): ParticipantMedia {
+    const state = this.rooms.get(caller.roomId)?.get(caller.participantId);
+    if (!state || state.socketId !== caller.socketId)
+      throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'Create a transport first');
+    return state;
+  }
+
+  // Lookups only in the caller's own maps: someone else's id is indistinguishable from an unknown one.
+  private ownTransport(caller: MediaCaller, transportId: string): OwnedTransport {
+    const found = this.current(caller).transports.get(transportId);
+    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such transport of yours');
+    return found;
+  }
+
+  private ownProducer(caller: MediaCaller, producerId: string): types.Producer<OwnerAppData> {
+    const found = this.current(caller).producers.get(producerId);
+    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer of yours');
+    return found;
+  }
+
+  private ownConsumer(caller: MediaCaller, consumerId: string): types.Consumer<OwnerAppData> {
+    const found = this.current(caller).consumers.get(consumerId);
+    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such consumer of yours');
+    return found;
+  }
+
+  private findProducer(roomId: string, producerId: string): types.Producer<OwnerAppData> {
+    for (const participant of this.rooms.get(roomId)?.values() ?? []) {
+      const producer = participant.producers.get(producerId);
+      if (producer) return producer;
+    }
+    throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer in this room');
+  }
+
+  private checkLimit(count: number, limit: number, what: string): void {
+    if (count >= limit)
+      throw new DomainError(ErrorCode.MEDIA_REJECTED, `At most ${limit} ${what} per participant`);
+  }
+}

@@ -1,0 +1,145 @@
+import { EventEmitter } from 'node:events';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { types } from 'mediasoup';
+import { mediaConfig, type MediaConfig } from '../config/configuration.js';
+import { RoomMembership } from '../rooms/room-membership.js';
+import { ROUTER_MEDIA_CODECS } from './media-codecs.js';
+import { MediaNotifier } from './media-notifier.js';
+import { type MediaWorker, WorkerPool } from './worker-pool.js';
+
+/** A room's router on one worker, with the observer that picks the dominant speaker. */
+export interface RoomRouter {
+  readonly roomId: string;
+  readonly router: types.Router;
+  readonly worker: MediaWorker;
+  readonly speakers: types.ActiveSpeakerObserver;
+}
+
+export interface RoomRoutersEvents {
+  /** The room's router was rebuilt on a live worker after its worker died; old media state is gone. */
+  'router.restarted': [{ roomId: string }];
+}
+
+/** The speaker observer's window: long enough to ignore coughs, short enough to feel live. */
+const SPEAKER_INTERVAL_MS = 300;
+
+/**
+ * One router per room, created lazily on the least-loaded worker, closed a grace period after
+ * the room empties (a quick rejoin keeps it). When a worker dies, the routers of its rooms
+ * that still have people are rebuilt elsewhere and `router.restarted` is emitted.
+ */
+@Injectable()
+export class RoomRouters implements OnModuleDestroy {
+  readonly events = new EventEmitter<RoomRoutersEvents>();
+
+  private readonly logger = new Logger('RoomRouters');
+  private readonly rooms = new Map<string, RoomRouter>();
+  private readonly creating = new Map<string, Promise<RoomRouter>>();
+  private readonly closeTimers = new Map<string, NodeJS.Timeout>();
+  private destroyed = false;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly membership: RoomMembership,
+    private readonly notifier: MediaNotifier,
+    @Inject(mediaConfig.KEY) private readonly config: MediaConfig,
+  ) {}
+
+  onModuleDestroy(): void {
+    this.destroyed = true;
+    for (const timer of this.closeTimers.values()) clearTimeout(timer);
+    this.closeTimers.clear();
+    for (const room of [...this.rooms.values()]) room.router.close();
+  }
+
+  /** The room's router, creating it on first use; also cancels a pending close. */
+  get(roomId: string): Promise<RoomRouter> {
+    this.cancelClose(roomId);
+    const existing = this.rooms.get(roomId);
+    if (existing && !existing.router.closed) return Promise.resolve(existing);
+    let pending = this.creating.get(roomId);
+    if (!pending) {
+      pending = this.create(roomId).finally(() => this.creating.delete(roomId));
+      this.creating.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  peek(roomId: string): RoomRouter | undefined {
+    return this.rooms.get(roomId);
+  }
+
+  /** Closes the room's router (and so every transport, producer and consumer on it) now. */
+  close(roomId: string): void {
+    this.cancelClose(roomId);
+    this.rooms.get(roomId)?.router.close();
+    // A router still being created for a closed room is closed as soon as it exists.
+    this.creating.get(roomId)?.then(
+      (room) => room.router.close(),
+      () => undefined,
+    );
+  }
+
+  /** Closes the router after the grace period unless someone is in the room by then. */
+  closeWhenEmpty(roomId: string): void {
+    if (!this.rooms.has(roomId) || this.closeTimers.has(roomId) || this.destroyed) return;
+    const timer = setTimeout(() => {
+      this.closeTimers.delete(roomId);
+      this.membership.members(roomId).then(
+        (members) => {
+          if (members.length > 0 || this.closeTimers.has(roomId)) return;
+          this.logger.log({ roomId }, 'closing the router of an empty room');
+          this.close(roomId);
+        },
+        (error: unknown) =>
+          this.logger.error({ err: error, roomId }, 'could not check whether the room is empty'),
+      );
+    }, this.config.roomGraceSeconds * 1000);
+    timer.unref();
+    this.closeTimers.set(roomId, timer);
+  }
+
+  cancelClose(roomId: string): void {
+    const timer = this.closeTimers.get(roomId);
+    if (timer) clearTimeout(timer);
+    this.closeTimers.delete(roomId);
+  }
+
+  private async create(roomId: string): Promise<RoomRouter> {
+    const worker = await this.pool.leastLoaded();
+    const router = await worker.worker.createRouter({
+      mediaCodecs: ROUTER_MEDIA_CODECS,
+      appData: { roomId },
+    });
+    const speakers = await router.createActiveSpeakerObserver({ interval: SPEAKER_INTERVAL_MS });
+    speakers.on('dominantspeaker', ({ producer }) => {
+      const { participantId } = producer.appData;
+      this.notifier.activeSpeaker(roomId, typeof participantId === 'string' ? participantId : null);
+    });
+    const room: RoomRouter = { roomId, router, worker, speakers };
+    this.rooms.set(roomId, room);
+    router.observer.once('close', () => {
+      if (this.rooms.get(roomId) !== room) return;
+      this.rooms.delete(roomId);
+      this.cancelClose(roomId);
+      // mediasoup marks the worker dead before closing its routers, so this tells a crash from a close.
+      if (worker.worker.died && !this.destroyed) {
+        this.recover(roomId).catch((error: unknown) =>
+          this.logger.error({ err: error, roomId }, 'could not rebuild the room router'),
+        );
+      }
+    });
+    this.logger.log({ roomId, workerPid: worker.worker.pid }, 'room router created');
+    return room;
+  }
+
+  private async recover(roomId: string): Promise<void> {
+    if ((await this.membership.members(roomId)).length === 0) return;
+    const room = await this.get(roomId);
+    this.logger.warn(
+      { roomId, workerPid: room.worker.worker.pid },
+      'room router rebuilt after a worker died',
+    );
+    this.events.emit('router.restarted', { roomId });
+  }
+}

@@ -1,0 +1,652 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WorkerPool } from '../src/media/worker-pool.js';
+import type { ConsumerOptions } from '../src/protocol/events.js';
+import { Admin } from './support/admin.js';
+import { startApp, type TestApp } from './support/app.js';
+import {
+  callerOf,
+  consumeAndResume,
+  eventually,
+  MEDIA_TEST_ENV,
+  opusRtpParameters,
+  plainTransport,
+  roomMedia,
+  routerCapabilities,
+  RtpSender,
+  RtpSink,
+  vp8RtpParameters,
+} from './support/media.js';
+import { connect, connectAndJoin, type TestClient, sleep } from './support/sockets.js';
+
+/** The SSRC a consumer sends with (what the receiving side sees on the wire). */
+const ssrcOf = (consumer: ConsumerOptions) =>
+  (consumer.rtpParameters as { encodings: { ssrc: number }[] }).encodings[0].ssrc;
+
+interface Member {
+  client: TestClient;
+  participantId: string;
+  roomId: string;
+}
+
+async function join(
+  t: TestApp,
+  admin: Admin,
+  roomId: string,
+  name: string,
+  role?: 'host' | 'participant' | 'guest',
+): Promise<Member> {
+  const { token, participantId } = await admin.issueToken(roomId, name, role);
+  return { client: await connectAndJoin(t.url, token), participantId, roomId };
+}
+
+async function transport(client: TestClient, direction: 'send' | 'recv'): Promise<string> {
+  const ack = await client.request('media:createTransport', { direction });
+  assert.ok(ack.ok, JSON.stringify(ack));
+  return ack.transport.id;
+}
+
+async function produce(
+  m: Member,
+  transportId: string,
+  kind: 'audio' | 'video',
+  rtpParameters: unknown,
+): Promise<string> {
+  const ack = await m.client.request('media:produce', { transportId, kind, rtpParameters });
+  assert.ok(ack.ok, JSON.stringify(ack));
+  return ack.producerId;
+}
+
+describe('media: real RTP through the SFU', () => {
+  let t: TestApp;
+  let admin: Admin;
+  const senders: RtpSender[] = [];
+  const sinks: RtpSink[] = [];
+  before(async () => {
+    t = await startApp(MEDIA_TEST_ENV);
+    admin = new Admin(t.url);
+  });
+  after(async () => {
+    await Promise.all(senders.map((s) => s.stop()));
+    for (const sink of sinks) sink.close();
+    await t.close();
+  });
+
+  /**
+   * Alice's ffmpeg sends opus + VP8 into plain transports she owns; Bob consumes both on a plain
+   * receive transport pointed at a UDP socket of the test. Returns what is needed to observe it.
+   */
+  async function flowingRoom() {
+    const roomId = await admin.createRoom();
+    const alice = await join(t, admin, roomId, 'Alice');
+    const bob = await join(t, admin, roomId, 'Bob');
+    const caps = await routerCapabilities(bob.client);
+    const audioIn = await plainTransport(t, callerOf(alice.client, alice), 'send');
+    const videoIn = await plainTransport(t, callerOf(alice.client, alice), 'send');
+    const announced = bob.client.waitFor('media:newProducer', (p) => p.kind === 'video');
+    const audioProducer = await produce(alice, audioIn.id, 'audio', opusRtpParameters());
+    const videoProducer = await produce(alice, videoIn.id, 'video', vp8RtpParameters());
+    assert.equal((await announced).participantId, alice.participantId);
+
+    const sink = await RtpSink.open();
+    sinks.push(sink);
+    const out = await plainTransport(t, callerOf(bob.client, bob), 'recv', {
+      ip: '127.0.0.1',
+      port: sink.port,
+    });
+    const audioConsumer = await consumeAndResume(bob.client, out.id, audioProducer, caps);
+    const videoConsumer = await consumeAndResume(bob.client, out.id, videoProducer, caps);
+    const sender = RtpSender.start({ audio: audioIn, video: videoIn });
+    senders.push(sender);
+    return {
+      roomId,
+      alice,
+      bob,
+      sink,
+      sender,
+      audioProducer,
+      videoProducer,
+      audioConsumer,
+      videoConsumer,
+    };
+  }
+
+  it('forwards opus and VP8 from an ffmpeg RTP sender to a consumer: packets and bytes grow on both sides', async () => {
+    const room = await flowingRoom();
+    const [audioSsrc, videoSsrc] = [ssrcOf(room.audioConsumer), ssrcOf(room.videoConsumer)];
+    assert.equal(room.audioConsumer.paused, true, 'consumers start paused');
+
+    const first = await eventually(async () => {
+      const media = await roomMedia(admin, room.roomId);
+      const bob = media.participants.find((p) => p.participantId === room.bob.participantId);
+      const ok =
+        bob && bob.consumers.length === 2 && bob.consumers.every((c) => c.packetCount > 20);
+      return ok ? media : undefined;
+    }, 'consumer packets');
+    await sleep(1500);
+    const second = await roomMedia(admin, room.roomId);
+
+    const consumerStats = (m: typeof first, id: string) =>
+      m.participants.flatMap((p) => p.consumers).find((c) => c.id === id) ??
+      assert.fail(`no consumer ${id}`);
+    const producerStats = (m: typeof first, id: string) =>
+      m.participants.flatMap((p) => p.producers).find((c) => c.id === id) ??
+      assert.fail(`no producer ${id}`);
+    for (const id of [room.audioConsumer.id, room.videoConsumer.id]) {
+      const [a, b] = [consumerStats(first, id), consumerStats(second, id)];
+      assert.ok(
+        b.packetCount > a.packetCount && b.byteCount > a.byteCount,
+        `consumer ${id} stats did not grow: ${JSON.stringify([a, b])}`,
+      );
+      assert.ok(b.bitrate > 0);
+    }
+    for (const id of [room.audioProducer, room.videoProducer]) {
+      const p = producerStats(second, id);
+      assert.ok(
+        p.packetCount > 0 && p.byteCount > 0 && p.bitrate > 0,
+        `producer ${id}: ${JSON.stringify(p)}`,
+      );
+    }
+    // What actually left the SFU: RTP with the consumer's SSRCs and payload types.
+    assert.ok(
+      room.sink.count(audioSsrc) > 50,
+      `audio packets received: ${room.sink.count(audioSsrc)}`,
+    );
+    assert.ok(
+      room.sink.count(videoSsrc) > 20,
+      `video packets received: ${room.sink.count(videoSsrc)}`,
+    );
+    const audioPt = (room.audioConsumer.rtpParameters as { codecs: { payloadType: number }[] })
+      .codecs[0].payloadType;
+    assert.deepEqual([...(room.sink.packets.get(audioSsrc)?.payloadTypes ?? [])], [audioPt]);
+    const v = consumerStats(second, room.videoConsumer.id);
+    const a = consumerStats(second, room.audioConsumer.id);
+    console.log(
+      `# audio consumer: ${a.packetCount} packets / ${a.byteCount} bytes, ${a.bitrate} bps; ` +
+        `video consumer: ${v.packetCount} packets / ${v.byteCount} bytes, ${v.bitrate} bps; ` +
+        `received by the sink: audio ${room.sink.count(audioSsrc)}, video ${room.sink.count(videoSsrc)} packets`,
+    );
+    await room.sender.stop();
+    room.alice.client.close();
+    room.bob.client.close();
+  });
+
+  it('recovers from a worker killed with SIGKILL: a replacement starts, the room is told to restart, and media flows again', async () => {
+    const room = await flowingRoom();
+    await eventually(
+      () =>
+        room.sink.count(ssrcOf(room.audioConsumer)) > 10 &&
+        room.sink.count(ssrcOf(room.videoConsumer)) > 10,
+      'media before the kill',
+    );
+    const pool = t.app.get(WorkerPool);
+    const before = await roomMedia(admin, room.roomId);
+    const victim = before.router?.workerPid ?? assert.fail('no router');
+    const pidsBefore = pool.summary().map((w) => w.pid);
+
+    const aliceRestart = room.alice.client.waitFor('media:restart', undefined, 10_000);
+    const bobRestart = room.bob.client.waitFor('media:restart', undefined, 10_000);
+    process.kill(victim, 'SIGKILL');
+    await Promise.all([aliceRestart, bobRestart]);
+    await room.sender.stop();
+
+    const pidsAfter = await eventually(() => {
+      const pids = pool.summary().map((w) => w.pid);
+      return pids.length === pidsBefore.length && !pids.includes(victim) ? pids : undefined;
+    }, 'replacement worker');
+    assert.equal(pidsAfter.length, 2);
+    const afterKill = await roomMedia(admin, room.roomId);
+    assert.ok(afterKill.router, 'router rebuilt');
+    assert.notEqual(afterKill.router.workerPid, victim);
+    assert.deepEqual(afterKill.totals, { transports: 0, producers: 0, consumers: 0 });
+
+    // The clients rebuild, as a real client does on media:restart.
+    const caps = await routerCapabilities(room.bob.client);
+    const audioIn = await plainTransport(t, callerOf(room.alice.client, room.alice), 'send');
+    const producer = await produce(room.alice, audioIn.id, 'audio', opusRtpParameters());
+    const sink = await RtpSink.open();
+    sinks.push(sink);
+    const out = await plainTransport(t, callerOf(room.bob.client, room.bob), 'recv', {
+      ip: '127.0.0.1',
+      port: sink.port,
+    });
+    const consumer = await consumeAndResume(room.bob.client, out.id, producer, caps);
+    senders.push(RtpSender.start({ audio: audioIn }));
+    const ssrc = ssrcOf(consumer);
+    await eventually(() => sink.count(ssrc) > 50 || undefined, 'audio after the restart');
+    const stats = (await roomMedia(admin, room.roomId)).participants
+      .flatMap((p) => p.consumers)
+      .find((c) => c.id === consumer.id);
+    assert.ok(stats && stats.packetCount > 50, JSON.stringify(stats));
+    console.log(
+      `# after the worker restart: consumer ${stats.packetCount} packets / ${stats.byteCount} bytes; sink ${sink.count(ssrc)} packets`,
+    );
+    room.alice.client.close();
+    room.bob.client.close();
+  });
+});
+
+describe('media: cleanup', () => {
+  let t: TestApp;
+  let admin: Admin;
+  before(async () => {
+    t = await startApp(MEDIA_TEST_ENV);
+    admin = new Admin(t.url);
+  });
+  after(() => t.close());
+
+  /** Alice sends audio and video over WebRTC transports; Bob receives both. */
+  async function busyRoom() {
+    const roomId = await admin.createRoom();
+    const alice = await join(t, admin, roomId, 'Alice');
+    const bob = await join(t, admin, roomId, 'Bob');
+    const caps = await routerCapabilities(bob.client);
+    const send = await transport(alice.client, 'send');
+    const audio = await produce(alice, send, 'audio', opusRtpParameters());
+    const video = await produce(alice, send, 'video', vp8RtpParameters());
+    const recv = await transport(bob.client, 'recv');
+    await consumeAndResume(bob.client, recv, audio, caps);
+    await consumeAndResume(bob.client, recv, video, caps);
+    assert.deepEqual((await roomMedia(admin, roomId)).totals, {
+      transports: 2,
+      producers: 2,
+      consumers: 2,
+    });
+    return { roomId, alice, bob, audio, video };
+  }
+
+  const totals = async (roomId: string) => (await roomMedia(admin, roomId)).totals;
+
+  it('a participant who leaves loses their transports and consumers; the others keep theirs', async () => {
+    const room = await busyRoom();
+    assert.ok((await room.bob.client.request('room:leave', {})).ok);
+    assert.deepEqual(await totals(room.roomId), { transports: 1, producers: 2, consumers: 0 });
+    room.alice.client.close();
+    room.bob.client.close();
+  });
+
+  it('a kicked producer takes their producers along and the consumers of others are closed (and told)', async () => {
+    const room = await busyRoom();
+    const closed = room.bob.client.waitFor('media:consumerClosed');
+    const producerClosed = room.bob.client.waitFor('media:producerClosed');
+    await admin
+      .delete(`/api/v1/rooms/${room.roomId}/participants/${room.alice.participantId}`)
+      .expect(204);
+    assert.ok([room.audio, room.video].includes((await closed).producerId));
+    assert.equal((await producerClosed).participantId, room.alice.participantId);
+    await eventually(async () => {
+      const n = await totals(room.roomId);
+      return n.transports === 1 && n.producers === 0 && n.consumers === 0;
+    }, 'kick cleanup');
+    room.bob.client.close();
+  });
+
+  it('a disconnect cleans up everything of that connection, and the empty room loses its router', async () => {
+    const room = await busyRoom();
+    room.alice.client.close();
+    room.bob.client.close();
+    await eventually(async () => {
+      const media = await roomMedia(admin, room.roomId);
+      return (
+        media.router === null && media.totals.transports === 0 && media.participants.length === 0
+      );
+    }, 'disconnect cleanup and router close');
+    assert.equal(
+      t.app
+        .get(WorkerPool)
+        .summary()
+        .reduce((n, w) => n + w.transports, 0),
+      0,
+      'no transport left on any worker',
+    );
+  });
+
+  it('closing the room closes everything at once', async () => {
+    const room = await busyRoom();
+    await admin.delete(`/api/v1/rooms/${room.roomId}`).expect(204);
+    const media = await roomMedia(admin, room.roomId);
+    assert.deepEqual(media.totals, { transports: 0, producers: 0, consumers: 0 });
+    await eventually(
+      async () => (await roomMedia(admin, room.roomId)).router === null,
+      'router closed',
+    );
+  });
+
+  it('a second connection of the same participant starts fresh media; the old one is released', async () => {
+    const roomId = await admin.createRoom();
+    const { token } = await admin.issueToken(roomId, 'Carol');
+    const first = await connectAndJoin(t.url, token);
+    await transport(first, 'send');
+    const second = await connectAndJoin(t.url, token);
+    await eventually(
+      async () => (await totals(roomId)).transports === 0,
+      'old connection released',
+    );
+    await transport(second, 'recv');
+    assert.equal((await totals(roomId)).transports, 1);
+    first.close();
+    second.close();
+  });
+});
+
+describe('media: rules and bad input', () => {
+  let t: TestApp;
+  let admin: Admin;
+  before(async () => {
+    t = await startApp(MEDIA_TEST_ENV);
+    admin = new Admin(t.url);
+  });
+  after(() => t.close());
+
+  const errorCode = (ack: { ok: boolean; error?: { code: string } }) =>
+    ack.ok ? 'ok' : ack.error?.code;
+
+  it('refuses bad requests with clear codes, and the workers keep running', async () => {
+    const pool = t.app.get(WorkerPool);
+    const pids = pool.summary().map((w) => w.pid);
+    const roomId = await admin.createRoom();
+    const otherRoom = await admin.createRoom();
+    const alice = await join(t, admin, roomId, 'Alice');
+    const bob = await join(t, admin, roomId, 'Bob');
+    const eve = await join(t, admin, otherRoom, 'Eve');
+    const aliceSend = await transport(alice.client, 'send');
+    const aliceVideo = await produce(alice, aliceSend, 'video', vp8RtpParameters());
+    const eveSend = await transport(eve.client, 'send');
+    const eveAudio = await produce(eve, eveSend, 'audio', opusRtpParameters());
+    const bobRecv = await transport(bob.client, 'recv');
+    const caps = await routerCapabilities(bob.client);
+
+    // Someone else's transport is as unknown as a made-up one.
+    assert.equal(
+      errorCode(
+        await bob.client.request('media:produce', {
+          transportId: aliceSend,
+          kind: 'audio',
+          rtpParameters: opusRtpParameters(3),
+        }),
+      ),
+      'MEDIA_NOT_FOUND',
+    );
+    assert.equal(
+      errorCode(
+        await bob.client.request('media:connectTransport', {
+          transportId: aliceSend,
+          dtlsParameters: {},
+        }),
+      ),
+      'MEDIA_NOT_FOUND',
+    );
+    assert.equal(
+      errorCode(await bob.client.request('media:pauseProducer', { producerId: aliceVideo })),
+      'MEDIA_NOT_FOUND',
+    );
+    assert.equal(
+      errorCode(await bob.client.request('media:closeProducer', { producerId: aliceVideo })),
+      'MEDIA_NOT_FOUND',
+    );
+    // A producer of another room cannot be consumed, even with its id.
+    assert.equal(
+      errorCode(
+        await bob.client.request('media:consume', {
+          transportId: bobRecv,
+          producerId: eveAudio,
+          rtpCapabilities: caps,
+        }),
+      ),
+      'MEDIA_NOT_FOUND',
+    );
+    // Consuming someone else's consumer / on a send transport.
+    assert.equal(
+      errorCode(
+        await alice.client.request('media:consume', {
+          transportId: aliceSend,
+          producerId: aliceVideo,
+          rtpCapabilities: caps,
+        }),
+      ),
+      'MEDIA_REJECTED',
+    );
+
+    // Malformed rtpParameters: wrong shape for the DTO, then wrong content for mediasoup.
+    assert.equal(
+      errorCode(
+        await alice.client.request('media:produce', {
+          transportId: aliceSend,
+          kind: 'audio',
+          rtpParameters: 'opus',
+        }),
+      ),
+      'VALIDATION_FAILED',
+    );
+    const garbage = await alice.client.request('media:produce', {
+      transportId: aliceSend,
+      kind: 'audio',
+      rtpParameters: { codecs: 'x', encodings: [] },
+    });
+    assert.equal(errorCode(garbage), 'MEDIA_REJECTED');
+    assert.ok(!garbage.ok && garbage.error.message.length > 0);
+    const unknownCodec = await alice.client.request('media:produce', {
+      transportId: aliceSend,
+      kind: 'audio',
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/AMR', payloadType: 96, clockRate: 8000 }],
+        encodings: [{ ssrc: 5 }],
+      },
+    });
+    assert.equal(errorCode(unknownCodec), 'MEDIA_REJECTED');
+    assert.equal(
+      errorCode(
+        await alice.client.request('media:produce', {
+          transportId: aliceSend,
+          kind: 'video',
+          rtpParameters: vp8RtpParameters(),
+        }),
+      ),
+      'MEDIA_REJECTED',
+      'duplicate SSRC',
+    );
+    assert.equal(
+      errorCode(
+        (await alice.client.requestRaw('media:produce', {
+          transportId: 'nope',
+          kind: 'smell',
+          rtpParameters: {},
+        })) as { ok: boolean },
+      ),
+      'VALIDATION_FAILED',
+    );
+    assert.equal(
+      errorCode(
+        await alice.client.request('media:connectTransport', {
+          transportId: aliceSend,
+          dtlsParameters: { role: 'sideways' },
+        }),
+      ),
+      'MEDIA_REJECTED',
+    );
+
+    // Capabilities without VP8 cannot consume a VP8 producer; garbage capabilities neither.
+    const opusOnly = {
+      codecs: [
+        {
+          kind: 'audio',
+          mimeType: 'audio/opus',
+          clockRate: 48000,
+          channels: 2,
+          preferredPayloadType: 100,
+        },
+      ],
+      headerExtensions: [],
+    };
+    assert.equal(
+      errorCode(
+        await bob.client.request('media:consume', {
+          transportId: bobRecv,
+          producerId: aliceVideo,
+          rtpCapabilities: opusOnly,
+        }),
+      ),
+      'MEDIA_INCOMPATIBLE',
+    );
+    assert.equal(
+      errorCode(
+        await bob.client.request('media:consume', {
+          transportId: bobRecv,
+          producerId: aliceVideo,
+          rtpCapabilities: { codecs: 7 },
+        }),
+      ),
+      'MEDIA_INCOMPATIBLE',
+    );
+    assert.equal(
+      errorCode(
+        await bob.client.request('media:setPreferredLayers', {
+          consumerId: '00000000-0000-4000-8000-000000000000',
+          spatialLayer: 1,
+        }),
+      ),
+      'MEDIA_NOT_FOUND',
+    );
+
+    // Nothing crashed: same worker processes, and the room still works.
+    assert.deepEqual(
+      pool.summary().map((w) => w.pid),
+      pids,
+    );
+    const consumer = await consumeAndResume(bob.client, bobRecv, aliceVideo, caps);
+    assert.equal(consumer.producerId, aliceVideo);
+    for (const m of [alice, bob, eve]) m.client.close();
+  });
+
+  it('media needs a joined connection, and guests may only send audio when so configured', async () => {
+    const roomId = await admin.createRoom();
+    const { token } = await admin.issueToken(roomId, 'Lurker');
+    const lurker = await connect(t.url, token);
+    assert.equal(
+      errorCode(await lurker.request('media:getRouterRtpCapabilities', {})),
+      'NOT_JOINED',
+    );
+    assert.equal(
+      errorCode(await lurker.request('media:createTransport', { direction: 'send' })),
+      'NOT_JOINED',
+    );
+    lurker.close();
+
+    const guest = await join(t, admin, roomId, 'Guest', 'guest');
+    const send = await transport(guest.client, 'send');
+    assert.equal(
+      errorCode(
+        await guest.client.request('media:produce', {
+          transportId: send,
+          kind: 'video',
+          rtpParameters: vp8RtpParameters(),
+        }),
+      ),
+      'FORBIDDEN',
+    );
+    await produce(guest, send, 'audio', opusRtpParameters());
+    assert.equal(
+      errorCode(
+        await guest.client.request('media:createTransport', { direction: 'sideways' as 'send' }),
+      ),
+      'VALIDATION_FAILED',
+    );
+    guest.client.close();
+  });
+
+  it('a host mutes a participant from the socket and an admin over HTTP; the participant is told and may unmute', async () => {
+    const roomId = await admin.createRoom();
+    const host = await join(t, admin, roomId, 'Host', 'host');
+    const alice = await join(t, admin, roomId, 'Alice');
+    const send = await transport(alice.client, 'send');
+    const audio = await produce(alice, send, 'audio', opusRtpParameters());
+    const video = await produce(alice, send, 'video', vp8RtpParameters());
+
+    assert.equal(
+      errorCode(
+        await alice.client.request('media:muteParticipant', {
+          participantId: host.participantId,
+          kind: 'audio',
+        }),
+      ),
+      'FORBIDDEN',
+    );
+    const told = alice.client.waitFor('media:producerPaused', (e) => e.producerId === audio);
+    assert.ok(
+      (
+        await host.client.request('media:muteParticipant', {
+          participantId: alice.participantId,
+          kind: 'audio',
+        })
+      ).ok,
+    );
+    assert.deepEqual(await told, {
+      producerId: audio,
+      participantId: alice.participantId,
+      byHost: true,
+    });
+    const listed = await host.client.request('media:listProducers', {});
+    assert.ok(listed.ok);
+    assert.deepEqual(listed.producers.find((p) => p.producerId === audio)?.paused, true);
+
+    const res = await admin
+      .post(`/api/v1/rooms/${roomId}/participants/${alice.participantId}/mute`, { kind: 'video' })
+      .expect(200);
+    assert.deepEqual(res.body, { producerIds: [video] });
+    await alice.client.waitFor('media:producerPaused', (e) => e.producerId === video && e.byHost);
+    const stats = await roomMedia(admin, roomId);
+    assert.ok(
+      stats.participants
+        .find((p) => p.participantId === alice.participantId)
+        ?.producers.every((p) => p.paused),
+    );
+
+    const resumed = host.client.waitFor('media:producerResumed', (e) => e.producerId === audio);
+    assert.ok((await alice.client.request('media:resumeProducer', { producerId: audio })).ok);
+    await resumed;
+
+    await admin
+      .post(`/api/v1/rooms/${roomId}/participants/${alice.participantId}/mute`, { kind: 'loud' })
+      .expect(400);
+    const notHere = await admin
+      .post(`/api/v1/rooms/${roomId}/participants/00000000-0000-4000-8000-000000000000/mute`, {
+        kind: 'audio',
+      })
+      .expect(404);
+    assert.equal(notHere.body.error.code, 'PARTICIPANT_NOT_FOUND');
+    const noRoom = await admin
+      .get('/api/v1/rooms/00000000-0000-4000-8000-000000000000/media')
+      .expect(404);
+    assert.equal(noRoom.body.error.code, 'ROOM_NOT_FOUND');
+    host.client.close();
+    alice.client.close();
+  });
+
+  it('closing a producer tells the room and closes its consumers', async () => {
+    const roomId = await admin.createRoom();
+    const alice = await join(t, admin, roomId, 'Alice');
+    const bob = await join(t, admin, roomId, 'Bob');
+    const audio = await produce(
+      alice,
+      await transport(alice.client, 'send'),
+      'audio',
+      opusRtpParameters(),
+    );
+    const consumer = await consumeAndResume(
+      bob.client,
+      await transport(bob.client, 'recv'),
+      audio,
+      await routerCapabilities(bob.client),
+    );
+    const closed = bob.client.waitFor('media:consumerClosed');
+    assert.ok((await alice.client.request('media:closeProducer', { producerId: audio })).ok);
+    assert.deepEqual(await closed, { consumerId: consumer.id, producerId: audio });
+    assert.deepEqual((await roomMedia(admin, roomId)).totals, {
+      transports: 2,
+      producers: 0,
+      consumers: 0,
+    });
+    alice.client.close();
+    bob.client.close();
+  });
+});

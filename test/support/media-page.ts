@@ -1,0 +1,138 @@
+// Runs inside headless Chromium (bundled with mediasoup-client by media-browser.ts): a minimal
+// WebRTC participant. Signaling goes through `window.signal`, which the test forwards over the
+// participant's Socket.IO connection, so the server sees an ordinary client.
+import { Device, type types } from 'mediasoup-client';
+
+type Ack =
+  { ok: true; [key: string]: unknown } | { ok: false; error: { code: string; message: string } };
+
+interface PageWindow {
+  signal(event: string, payload: unknown): Promise<Ack>;
+}
+
+const page = window as unknown as PageWindow;
+const device = new Device();
+const transports: Partial<Record<'send' | 'recv', types.Transport>> = {};
+const consumers: types.Consumer[] = [];
+
+async function request<T>(event: string, payload: unknown): Promise<T> {
+  const ack = await page.signal(event, payload);
+  if (!ack.ok) throw new Error(`${event}: ${ack.error.code} ${ack.error.message}`);
+  return ack as T;
+}
+
+async function createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+  const { transport: options } = await request<{ transport: types.TransportOptions }>(
+    'media:createTransport',
+    { direction },
+  );
+  const transport =
+    direction === 'send'
+      ? device.createSendTransport(options)
+      : device.createRecvTransport(options);
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    request('media:connectTransport', { transportId: transport.id, dtlsParameters }).then(
+      () => callback(),
+      errback,
+    );
+  });
+  transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+    request<{ producerId: string }>('media:produce', {
+      transportId: transport.id,
+      kind,
+      rtpParameters,
+      appData,
+    }).then(({ producerId }) => callback({ id: producerId }), errback);
+  });
+  transports[direction] = transport;
+  return transport;
+}
+
+/** Loads the router's capabilities and creates a send and a receive transport. */
+export async function start(): Promise<void> {
+  const { rtpCapabilities } = await request<{ rtpCapabilities: types.RtpCapabilities }>(
+    'media:getRouterRtpCapabilities',
+    {},
+  );
+  await device.load({ routerRtpCapabilities: rtpCapabilities });
+  await createTransport('send');
+  await createTransport('recv');
+}
+
+/** Sends the fake camera (VP8) and microphone (opus) through the send transport; returns producer ids. */
+export async function sendCameraAndMicrophone(): Promise<string[]> {
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: true,
+    video: { width: 640, height: 360 },
+  });
+  const send = transports.send ?? (await createTransport('send'));
+  const ids: string[] = [];
+  for (const track of stream.getTracks()) ids.push((await send.produce({ track })).id);
+  return ids;
+}
+
+/** Consumes a producer (paused on the server), plays it, then asks the server to resume it. */
+export async function receive(producerId: string): Promise<void> {
+  const recv = transports.recv ?? (await createTransport('recv'));
+  const { consumer: options } = await request<{
+    consumer: {
+      id: string;
+      producerId: string;
+      kind: 'audio' | 'video';
+      rtpParameters: types.RtpParameters;
+    };
+  }>('media:consume', {
+    transportId: recv.id,
+    producerId,
+    rtpCapabilities: device.rtpCapabilities,
+  });
+  const consumer = await recv.consume(options);
+  consumers.push(consumer);
+  const element = document.createElement(consumer.kind === 'video' ? 'video' : 'audio');
+  element.muted = true;
+  element.autoplay = true;
+  element.srcObject = new MediaStream([consumer.track]);
+  document.body.append(element);
+  await request('media:resumeConsumer', { consumerId: options.id });
+}
+
+export function connectionStates(): Record<string, string | undefined> {
+  return { send: transports.send?.connectionState, recv: transports.recv?.connectionState };
+}
+
+/** The browser's own inbound-rtp counters, per kind. */
+export async function inbound(): Promise<
+  { kind: string; packetsReceived: number; bytesReceived: number }[]
+> {
+  const result: { kind: string; packetsReceived: number; bytesReceived: number }[] = [];
+  for (const consumer of consumers) {
+    (await consumer.getStats()).forEach(
+      (report: {
+        type: string;
+        kind?: string;
+        packetsReceived?: number;
+        bytesReceived?: number;
+      }) => {
+        if (report.type === 'inbound-rtp') {
+          result.push({
+            kind: report.kind ?? consumer.kind,
+            packetsReceived: report.packetsReceived ?? 0,
+            bytesReceived: report.bytesReceived ?? 0,
+          });
+        }
+      },
+    );
+  }
+  return result;
+}
+
+/** The DTLS state the browser reached on each transport's ICE/DTLS stack. */
+export async function dtlsStates(): Promise<string[]> {
+  const states: string[] = [];
+  for (const transport of Object.values(transports)) {
+    (await transport.getStats()).forEach((report: { type: string; dtlsState?: string }) => {
+      if (report.type === 'transport' && report.dtlsState) states.push(report.dtlsState);
+    });
+  }
+  return states;
+}

@@ -1,0 +1,211 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import type { ConsumerOptions } from '../../src/protocol/events.js';
+import type {
+  MediaCaller,
+  PlainTransportInfo,
+  RoomMediaStats,
+} from '../../src/media/media.service.js';
+import { MediaService } from '../../src/media/media.service.js';
+import type { Admin } from './admin.js';
+import type { TestApp } from './app.js';
+import type { TestClient } from './sockets.js';
+
+/** Environment for apps in media tests: loopback only, a port range of their own, no router grace. */
+export const MEDIA_TEST_ENV = {
+  CONVENE_MEDIA_WORKERS: '2',
+  CONVENE_RTC_LISTEN_IP: '127.0.0.1',
+  CONVENE_RTC_MIN_PORT: '41000',
+  CONVENE_RTC_MAX_PORT: '41199',
+  CONVENE_ROOM_GRACE_SECONDS: '0',
+  CONVENE_GUEST_AUDIO_ONLY: 'true',
+};
+
+export const OPUS = { payloadType: 100, ssrc: 11111111 };
+export const VP8 = { payloadType: 101, ssrc: 22222222 };
+
+/** What a sender announces for the streams `RtpSender` produces (opus stereo, VP8). */
+export const opusRtpParameters = (ssrc = OPUS.ssrc) => ({
+  codecs: [
+    {
+      mimeType: 'audio/opus',
+      payloadType: OPUS.payloadType,
+      clockRate: 48000,
+      channels: 2,
+      parameters: { 'sprop-stereo': 1 },
+    },
+  ],
+  encodings: [{ ssrc }],
+});
+export const vp8RtpParameters = (ssrc = VP8.ssrc) => ({
+  codecs: [{ mimeType: 'video/VP8', payloadType: VP8.payloadType, clockRate: 90000 }],
+  encodings: [{ ssrc }],
+});
+
+/** The server-side identity of a connected test client, for MediaService's internal (plain RTP) methods. */
+export function callerOf(
+  client: TestClient,
+  identity: { roomId: string; participantId: string; role?: MediaCaller['role'] },
+): MediaCaller {
+  if (!client.socket.id) throw new Error('client not connected');
+  return {
+    roomId: identity.roomId,
+    participantId: identity.participantId,
+    role: identity.role ?? 'participant',
+    socketId: client.socket.id,
+  };
+}
+
+/**
+ * A plain RTP transport owned by the client's participant. Ingest ones (no `remote`) learn the
+ * sender's address from its first packet (comedia) and keep RTCP on its own port, because
+ * ffmpeg sends RTP and RTCP from two different source ports.
+ */
+export function plainTransport(
+  t: TestApp,
+  caller: MediaCaller,
+  direction: 'send' | 'recv',
+  remote?: { ip: string; port: number },
+): Promise<PlainTransportInfo> {
+  return t.app
+    .get(MediaService)
+    .createPlainTransport(caller, direction, { rtcpMux: remote !== undefined, remote });
+}
+
+export type RtpTarget = { port: number; rtcpPort?: number };
+const rtpUrl = (target: RtpTarget) =>
+  `rtp://127.0.0.1:${target.port}?rtcpport=${target.rtcpPort ?? target.port}&pkt_size=1200`;
+
+/**
+ * A real RTP sender: Debian's ffmpeg encoding a 440 Hz tone to opus and a test pattern to VP8
+ * (a keyframe every second), each stream to its own UDP port, RTCP muxed.
+ */
+export class RtpSender {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static start(
+    target: { audio?: RtpTarget; video?: RtpTarget },
+    ssrc: { audio?: number; video?: number } = {},
+  ): RtpSender {
+    const inputs: string[] = [];
+    const outputs: string[] = [];
+    if (target.audio) {
+      inputs.push('-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
+      outputs.push(`-map ${inputs.length / 5 - 1}:a -c:a libopus -b:a 64k -ac 2 -ar 48000`);
+      outputs.push(
+        `-payload_type ${OPUS.payloadType} -ssrc ${ssrc.audio ?? OPUS.ssrc} -f rtp ${rtpUrl(target.audio)}`,
+      );
+    }
+    if (target.video) {
+      inputs.push('-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=30');
+      outputs.push(
+        `-map ${inputs.length / 5 - 1}:v -c:v libvpx -b:v 400k -deadline realtime -cpu-used 8 -g 30`,
+      );
+      outputs.push(
+        `-payload_type ${VP8.payloadType} -ssrc ${ssrc.video ?? VP8.ssrc} -f rtp ${rtpUrl(target.video)}`,
+      );
+    }
+    const args = [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      ...inputs,
+      ...outputs.join(' ').split(' '),
+    ];
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (process.env.TEST_FFMPEG_LOG) process.stderr.write(chunk);
+    });
+    return new RtpSender(child);
+  }
+
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGKILL');
+    });
+  }
+}
+
+/** A UDP socket that counts the RTP packets (by SSRC) a consumer's plain transport sends it. */
+export class RtpSink {
+  readonly packets = new Map<number, { count: number; bytes: number; payloadTypes: Set<number> }>();
+
+  private constructor(private readonly socket: dgram.Socket) {
+    socket.on('message', (msg) => {
+      // RTP version 2, not RTCP (second byte 192-223, RFC 5761).
+      if (msg.length < 12 || msg[0] >> 6 !== 2 || (msg[1] >= 192 && msg[1] <= 223)) return;
+      const pt = msg[1] & 0x7f;
+      const ssrc = msg.readUInt32BE(8);
+      const entry = this.packets.get(ssrc) ?? {
+        count: 0,
+        bytes: 0,
+        payloadTypes: new Set<number>(),
+      };
+      entry.count++;
+      entry.bytes += msg.length;
+      entry.payloadTypes.add(pt);
+      this.packets.set(ssrc, entry);
+    });
+  }
+
+  static async open(): Promise<RtpSink> {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return new RtpSink(socket);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  count(ssrc: number): number {
+    return this.packets.get(ssrc)?.count ?? 0;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** Consumes a producer on a client's receive transport and resumes it, as a real client would. */
+export async function consumeAndResume(
+  client: TestClient,
+  transportId: string,
+  producerId: string,
+  rtpCapabilities: unknown,
+): Promise<ConsumerOptions> {
+  const ack = await client.request('media:consume', { transportId, producerId, rtpCapabilities });
+  if (!ack.ok) throw new Error(`consume failed: ${ack.error.code} ${ack.error.message}`);
+  const resumed = await client.request('media:resumeConsumer', { consumerId: ack.consumer.id });
+  if (!resumed.ok) throw new Error(`resume failed: ${resumed.error.code}`);
+  return ack.consumer;
+}
+
+export async function routerCapabilities(client: TestClient): Promise<unknown> {
+  const ack = await client.request('media:getRouterRtpCapabilities', {});
+  if (!ack.ok) throw new Error(`capabilities failed: ${ack.error.code} ${ack.error.message}`);
+  return ack.rtpCapabilities;
+}
+
+export async function roomMedia(admin: Admin, roomId: string): Promise<RoomMediaStats> {
+  return (await admin.get(`/api/v1/rooms/${roomId}/media`).expect(200)).body as RoomMediaStats;
+}
+
+/** Polls until `check` returns a value (not undefined/false) or the time is up. */
+export async function eventually<T>(
+  check: () => T,
+  what: string,
+  timeoutMs = 8000,
+): Promise<Exclude<Awaited<T>, undefined | false>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false)
+      return value as Exclude<Awaited<T>, undefined | false>;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
