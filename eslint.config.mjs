@@ -45,6 +45,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web client runs in the browser (its own tsconfig: client/tsconfig.json).
+    files: ['client/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
   },

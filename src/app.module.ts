@@ -5,9 +5,10 @@ import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
-import { MediaModule } from './media/media.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { MediaModule } from './media/media.module.js';
 import { RoomsModule } from './rooms/rooms.module.js';
+import { WebModule } from './web/web.module.js';
 
 @Module({
   imports: [
@@ -20,6 +21,7 @@ import { RoomsModule } from './rooms/rooms.module.js';
     RoomsModule,
     ChatModule,
     MediaModule,
+    WebModule,
   ],
 })
 export class AppModule {}

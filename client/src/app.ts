@@ -1,0 +1,627 @@
+import { ErrorCode } from '../../src/protocol/error-codes.js';
+import type {
+  ChatMessage,
+  JoinedResult,
+  LeaveReason,
+  MediaKind,
+  ParticipantView,
+} from '../../src/protocol/events.js';
+import { ChatState, type ConversationKey, PUBLIC } from './chat.js';
+import { Connection, type LoggedEvent } from './connection.js';
+import { describeEnd, describeError, ServerError } from './errors.js';
+import { LocalMedia } from './local-media.js';
+import { type InboundStats, MediaSession } from './media-session.js';
+import { forgetJoinLink, type JoinLink } from './token.js';
+import { ChatPanel } from './ui/chat-panel.js';
+import { replaceChildren } from './ui/dom.js';
+import { confirmDialog, messageScreen, Toasts } from './ui/feedback.js';
+import type { Person, RoomModel } from './ui/model.js';
+import { nameOf } from './ui/model.js';
+import { PeoplePanel } from './ui/people-panel.js';
+import { PreJoinView } from './ui/prejoin.js';
+import { type PanelName, RoomView } from './ui/room-view.js';
+import { VideoGrid } from './ui/video-grid.js';
+
+type Phase = 'prejoin' | 'connecting' | 'lobby' | 'room' | 'ended';
+
+/** What `#debug=1` exposes on `window.conveneDebug` (browser tests read it). */
+export interface ConveneDebug {
+  /** Every server event this page received, in order. */
+  events(): LoggedEvent[];
+  inboundStats(): Promise<InboundStats[]>;
+  phase(): Phase;
+}
+
+declare global {
+  interface Window {
+    conveneDebug?: ConveneDebug;
+  }
+}
+
+/**
+ * The web client: pre-join, lobby, room and end screens over one Socket.IO connection. The room
+ * survives reconnects: after the link comes back it joins again, reloads chat history and
+ * rebuilds the media session, without touching the chat's active conversation.
+ */
+export class App {
+  private phase: Phase = 'prejoin';
+  private readonly local = new LocalMedia();
+  private readonly toasts = new Toasts();
+  private connection?: Connection;
+  private media?: MediaSession;
+  private prejoin?: PreJoinView;
+  private wantMedia: Record<MediaKind, boolean> = { audio: true, video: true };
+  private readonly model: RoomModel = {
+    selfId: '',
+    isHost: false,
+    people: new Map(),
+    lobby: [],
+    speakerId: null,
+  };
+  private readonly chat = new ChatState('');
+  private readonly grid = new VideoGrid();
+  private room?: RoomView;
+  private chatPanel?: ChatPanel;
+  private peoplePanel?: PeoplePanel;
+  /** producerId -> whose and which kind, for pause/resume and close events. */
+  private readonly remote = new Map<
+    string,
+    { participantId: string; kind: MediaKind; track?: MediaStreamTrack }
+  >();
+  private mediaRebuild?: Promise<void>;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly link: JoinLink | undefined,
+  ) {}
+
+  start(): void {
+    if (!this.link) {
+      this.show(
+        messageScreen({
+          title: 'Open your join link',
+          text: 'To join a meeting, open the link you were sent by the organiser. It contains your personal invitation.',
+          tone: 'error',
+        }),
+      );
+      return;
+    }
+    if (this.link.debug) this.exposeDebug();
+    this.prejoin = new PreJoinView(this.link, this.local, {
+      join: (options) => this.join(options),
+    });
+    this.show(this.prejoin.root);
+    this.prejoin.load().then(
+      () => this.prejoin?.focus(),
+      () =>
+        this.prejoin?.showError(
+          'Your camera and microphone could not be started. You can still join.',
+          true,
+        ),
+    );
+  }
+
+  // ---- joining ----
+
+  private join(options: { audio: boolean; video: boolean }): void {
+    if (!this.link) return;
+    this.wantMedia = options;
+    this.phase = 'connecting';
+    this.prejoin?.setBusy('Joining…');
+    if (this.connection) {
+      this.connection.open();
+      return;
+    }
+    const connection = new Connection(this.link.token, {
+      connected: () => this.run(this.enter()),
+      reconnecting: () => this.onReconnecting(),
+      refused: (code, message) => this.onRefused(code, message),
+    });
+    this.connection = connection;
+    this.listen(connection);
+    connection.open();
+  }
+
+  /** Joins (or re-joins after a reconnect or lobby admission). */
+  private async enter(): Promise<void> {
+    const connection = this.connection;
+    if (!connection || this.phase === 'ended') return;
+    let result;
+    try {
+      result = await connection.request('room:join', {});
+    } catch (error) {
+      if (error instanceof ServerError) {
+        this.end(describeError(error.code, error.message), false);
+        return;
+      }
+      throw error;
+    }
+    if (result.status === 'waiting') {
+      this.phase = 'lobby';
+      this.show(
+        messageScreen({
+          title: 'Waiting to be admitted',
+          text: 'A host will let you in shortly. Keep this page open.',
+          busy: true,
+          actions: [{ label: 'Leave', run: () => this.leave() }],
+        }),
+      );
+      return;
+    }
+    this.onJoined(result);
+    await Promise.all([this.loadHistory(), this.loadLobby(), this.startMedia()]);
+  }
+
+  private onJoined(result: JoinedResult): void {
+    const first = this.phase !== 'room';
+    this.phase = 'room';
+    this.model.selfId = result.self.participantId;
+    this.model.isHost = result.self.role === 'host';
+    this.chat.setSelf(result.self.participantId);
+    const here = new Set(result.participants.map((p) => p.participantId));
+    for (const person of this.model.people.values())
+      person.present = here.has(person.participantId);
+    for (const p of result.participants) this.upsertPerson(p);
+    const self = this.model.people.get(this.model.selfId);
+    if (self) self.media = { audio: this.selfState('audio'), video: this.selfState('video') };
+    if (first) this.mountRoom();
+    this.room?.setConnection('ok');
+    this.renderRoom();
+  }
+
+  private mountRoom(): void {
+    this.chatPanel = new ChatPanel(this.chat, this.model, {
+      send: (text) => this.sendChat(this.chat.active, text, crypto.randomUUID()),
+      retry: (id) => {
+        const entry = this.chat.retry(id);
+        if (entry) this.sendChat(entry.key, entry.text, id, false);
+      },
+      open: (key) => this.openConversation(key),
+      openPrivate: (id) => this.openPrivate(id),
+      close: () => this.togglePanel('chat'),
+    });
+    this.peoplePanel = new PeoplePanel(this.model, {
+      message: (id) => this.openPrivate(id),
+      mute: (id, kind) => this.run(this.hostMute(id, kind)),
+      remove: (id) => this.run(this.hostRemove(id)),
+      admit: (id) => this.run(this.lobbyDecision('lobby:admit', id)),
+      reject: (id) => this.run(this.lobbyDecision('lobby:reject', id)),
+      close: () => this.togglePanel('people'),
+    });
+    this.room = new RoomView(
+      this.model,
+      this.grid,
+      { chat: this.chatPanel.root, people: this.peoplePanel.root },
+      {
+        toggleMedia: (kind) => this.run(this.toggleMedia(kind)),
+        togglePanel: (panel) => this.togglePanel(panel),
+        leave: () => this.leave(),
+      },
+    );
+    this.grid.onAudioBlocked = () =>
+      this.toasts.show('Your browser paused the sound.', {
+        action: { label: 'Turn sound on', run: () => this.grid.resumeAudio() },
+      });
+    this.show(this.room.root);
+    this.prejoin = undefined;
+  }
+
+  private async loadHistory(): Promise<void> {
+    const { messages } = await this.request('chat:history', {});
+    for (const m of messages) {
+      this.rememberName(m);
+      this.chat.receive(m, false);
+    }
+    this.renderChat();
+  }
+
+  private async loadLobby(): Promise<void> {
+    if (!this.model.isHost) return;
+    const { waiting } = await this.request('lobby:list', {});
+    this.model.lobby = waiting;
+    this.renderRoom();
+  }
+
+  // ---- media ----
+
+  private selfState(kind: MediaKind): Person['media'][MediaKind] {
+    const track = this.local.track(kind);
+    if (!track) return 'none';
+    return this.wantMedia[kind] ? 'on' : 'off';
+  }
+
+  private async startMedia(): Promise<void> {
+    this.media?.close();
+    const connection = this.connection;
+    if (!connection) return;
+    const media = new MediaSession(connection, {
+      remoteTrack: (t) => {
+        this.remote.set(t.producerId, {
+          participantId: t.participantId,
+          kind: t.kind,
+          track: t.track,
+        });
+        this.grid.attach(t.participantId, t.kind, t.track);
+        this.setRemoteState(t.participantId, t.kind, t.paused ? 'off' : 'on');
+      },
+      remoteTrackEnded: (producerId) => {
+        const info = this.remote.get(producerId);
+        this.remote.delete(producerId);
+        if (!info) return;
+        if (info.track) this.grid.detach(info.track);
+        this.setRemoteState(info.participantId, info.kind, 'none');
+      },
+      failed: () => this.rebuildMedia(),
+    });
+    this.media = media;
+    try {
+      await media.start();
+      for (const kind of ['audio', 'video'] as const) {
+        const track = this.local.track(kind);
+        if (!track) continue;
+        track.enabled = true;
+        const ok = await media.produce(kind, track, !this.wantMedia[kind]);
+        if (!ok && kind === 'video') {
+          this.toasts.show(
+            'Your camera is not shared: guests can only send audio in this meeting.',
+          );
+          this.setSelfState('video', 'none');
+        }
+      }
+    } catch (error) {
+      if (this.media !== media) return;
+      this.toasts.show(
+        describeError(error instanceof ServerError ? error.code : ErrorCode.MEDIA_UNAVAILABLE),
+        { tone: 'error' },
+      );
+    }
+  }
+
+  /** Throws the media session away and builds a new one (transport failure, server restart). */
+  private rebuildMedia(): void {
+    if (this.mediaRebuild || this.phase !== 'room' || !this.connection?.connected) return;
+    this.mediaRebuild = this.startMedia().finally(() => (this.mediaRebuild = undefined));
+    this.run(this.mediaRebuild);
+  }
+
+  private async toggleMedia(kind: MediaKind): Promise<void> {
+    const self = this.model.people.get(this.model.selfId);
+    if (!self || self.media[kind] === 'none') return;
+    const on = self.media[kind] !== 'on';
+    this.wantMedia[kind] = on;
+    this.setSelfState(kind, on ? 'on' : 'off');
+    await this.media?.setPaused(kind, !on);
+  }
+
+  private setSelfState(kind: MediaKind, state: Person['media'][MediaKind]): void {
+    const self = this.model.people.get(this.model.selfId);
+    if (self) self.media[kind] = state;
+    this.renderRoom();
+  }
+
+  private setRemoteState(
+    participantId: string,
+    kind: MediaKind,
+    state: Person['media'][MediaKind],
+  ): void {
+    const person = this.model.people.get(participantId);
+    if (person) person.media[kind] = state;
+    this.renderRoom();
+  }
+
+  // ---- chat ----
+
+  private sendChat(
+    key: ConversationKey,
+    text: string,
+    clientMessageId: string,
+    addPending = true,
+  ): void {
+    const payload = this.chat.outgoing(key, text, clientMessageId);
+    if (addPending) this.chat.addPending(key, clientMessageId, text);
+    this.renderChat();
+    this.request('chat:send', payload).then(
+      ({ message }) => {
+        this.chat.confirm(clientMessageId, message);
+        this.renderChat();
+      },
+      (error: unknown) => {
+        const code = error instanceof ServerError ? error.code : undefined;
+        this.chat.fail(
+          clientMessageId,
+          code
+            ? describeError(code, error instanceof Error ? error.message : undefined)
+            : 'No connection. Try again when you are back online.',
+        );
+        this.renderChat();
+      },
+    );
+  }
+
+  private openConversation(key: ConversationKey): void {
+    this.chat.activate(key);
+    this.renderChat();
+  }
+
+  private openPrivate(participantId: string): void {
+    this.chat.openPrivate(participantId);
+    if (this.room?.panel !== 'chat') this.togglePanel('chat');
+    this.renderChat();
+    this.chatPanel?.focusInput();
+  }
+
+  private rememberName(message: ChatMessage): void {
+    if (!this.model.people.has(message.from.participantId)) {
+      this.model.people.set(message.from.participantId, {
+        participantId: message.from.participantId,
+        displayName: message.from.displayName,
+        role: 'participant',
+        present: false,
+        isSelf: false,
+        media: { audio: 'none', video: 'none' },
+      });
+    }
+  }
+
+  // ---- host ----
+
+  private async hostMute(participantId: string, kind: MediaKind): Promise<void> {
+    await this.request('media:muteParticipant', { participantId, kind });
+    this.toasts.show(
+      `${kind === 'audio' ? 'Muted' : 'Stopped the video of'} ${nameOf(this.model, participantId)}.`,
+    );
+  }
+
+  private async hostRemove(participantId: string): Promise<void> {
+    const name = nameOf(this.model, participantId);
+    const sure = await confirmDialog(
+      `Remove ${name}?`,
+      `${name} will leave the meeting and cannot rejoin with the same link.`,
+      'Remove',
+    );
+    if (!sure) return;
+    await this.request('room:kick', { participantId });
+    this.toasts.show(`${name} was removed from the meeting.`);
+  }
+
+  private async lobbyDecision(
+    event: 'lobby:admit' | 'lobby:reject',
+    participantId: string,
+  ): Promise<void> {
+    await this.request(event, { participantId });
+    this.model.lobby = this.model.lobby.filter((w) => w.participantId !== participantId);
+    this.renderRoom();
+  }
+
+  // ---- server events ----
+
+  private listen(connection: Connection): void {
+    connection.on('participant:joined', (p) => {
+      this.upsertPerson(p);
+      this.renderRoom();
+      this.toasts.show(`${p.displayName} joined.`);
+    });
+    connection.on('participant:left', ({ participantId, reason }) => {
+      const person = this.model.people.get(participantId);
+      if (!person) return;
+      person.present = false;
+      person.media = { audio: 'none', video: 'none' };
+      if (this.model.speakerId === participantId) this.model.speakerId = null;
+      this.renderRoom();
+      this.toasts.show(`${person.displayName} ${reason === 'kicked' ? 'was removed' : 'left'}.`);
+    });
+    connection.on('session:ended', ({ reason, code }) =>
+      this.onSessionEnded(reason, code as ErrorCode | undefined),
+    );
+    connection.on('chat:message', (message) => {
+      this.rememberName(message);
+      const key = this.chat.receive(message);
+      this.renderChat();
+      if (key && key !== PUBLIC && this.room?.panel !== 'chat') {
+        this.toasts.show(`Private message from ${message.from.displayName}`, {
+          action: { label: 'Open', run: () => this.openPrivate(message.from.participantId) },
+        });
+      }
+    });
+    connection.on('lobby:waiting', (entry) => {
+      if (!this.model.lobby.some((w) => w.participantId === entry.participantId))
+        this.model.lobby.push(entry);
+      this.renderRoom();
+      this.toasts.show(`${entry.displayName} is waiting to join.`, {
+        action: {
+          label: 'Admit',
+          run: () => this.run(this.lobbyDecision('lobby:admit', entry.participantId)),
+        },
+      });
+    });
+    connection.on('lobby:left', ({ participantId }) => {
+      this.model.lobby = this.model.lobby.filter((w) => w.participantId !== participantId);
+      this.renderRoom();
+    });
+    connection.on('lobby:admitted', () => this.run(this.enter()));
+    connection.on('lobby:rejected', () => this.end(describeError(ErrorCode.LOBBY_REJECTED), false));
+    connection.on('media:newProducer', (info) => this.run(this.media?.consume(info)));
+    connection.on('media:producerClosed', ({ producerId }) => this.media?.dropConsumer(producerId));
+    connection.on('media:consumerClosed', ({ producerId }) => this.media?.dropConsumer(producerId));
+    connection.on('media:producerPaused', ({ producerId, participantId, byHost }) => {
+      if (participantId === this.model.selfId) {
+        const kind = this.media?.pausedByServer(producerId);
+        if (!kind) return;
+        this.wantMedia[kind] = false;
+        this.setSelfState(kind, 'off');
+        if (byHost)
+          this.toasts.show(
+            kind === 'audio' ? 'A host muted your microphone.' : 'A host turned off your camera.',
+          );
+        return;
+      }
+      const info = this.remote.get(producerId);
+      if (info) this.setRemoteState(participantId, info.kind, 'off');
+    });
+    connection.on('media:producerResumed', ({ producerId, participantId }) => {
+      const info = this.remote.get(producerId);
+      if (info) this.setRemoteState(participantId, info.kind, 'on');
+    });
+    connection.on('media:activeSpeaker', ({ participantId }) => {
+      this.model.speakerId = participantId;
+      this.renderRoom();
+    });
+    connection.on('media:restart', () => this.rebuildMedia());
+  }
+
+  private onReconnecting(): void {
+    if (this.phase !== 'room') return;
+    this.media?.close();
+    this.media = undefined;
+    for (const person of this.model.people.values())
+      if (!person.isSelf) person.media = { audio: 'none', video: 'none' };
+    this.room?.setConnection('reconnecting');
+    this.renderRoom();
+  }
+
+  private onRefused(code: ErrorCode | undefined, message: string): void {
+    if (code === ErrorCode.SERVICE_UNAVAILABLE && this.phase === 'room') {
+      // The server is restarting: keep the room on screen and try again shortly.
+      this.onReconnecting();
+      window.setTimeout(() => this.connection?.open(), 2000);
+      return;
+    }
+    const text = describeError(code, message);
+    if (this.phase === 'connecting' && this.prejoin) {
+      const retry =
+        code !== ErrorCode.TOKEN_EXPIRED &&
+        code !== ErrorCode.TOKEN_REVOKED &&
+        code !== ErrorCode.TOKEN_INVALID &&
+        code !== ErrorCode.ROOM_CLOSED;
+      this.phase = 'prejoin';
+      this.prejoin.showError(text, retry);
+      return;
+    }
+    this.end(text, false);
+  }
+
+  private onSessionEnded(reason: LeaveReason, code: ErrorCode | undefined): void {
+    if (reason === 'server-shutdown') {
+      this.onReconnecting();
+      return;
+    }
+    this.end(describeEnd(reason, code), reason === 'replaced');
+  }
+
+  // ---- leaving ----
+
+  private leave(): void {
+    const connection = this.connection;
+    if (connection?.connected && this.phase !== 'ended') {
+      connection.request('room:leave', {}).then(
+        () => connection.close(),
+        () => connection.close(),
+      );
+    }
+    this.end('You left the meeting.', true, 'You left');
+  }
+
+  private end(text: string, canRejoin: boolean, title = 'The meeting is over for you'): void {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    this.media?.close();
+    this.media = undefined;
+    // Rejoining reloads the page (the token stays in this tab), so this connection is done either way.
+    this.connection?.close();
+    this.local.stop();
+    if (!canRejoin) forgetJoinLink(window.sessionStorage);
+    const screen = messageScreen({
+      title,
+      text,
+      tone: canRejoin ? 'info' : 'error',
+      actions: canRejoin
+        ? [{ label: 'Rejoin', primary: true, run: () => window.location.reload() }]
+        : [],
+    });
+    this.show(screen);
+    screen.querySelector<HTMLElement>('h1')?.focus();
+  }
+
+  // ---- rendering ----
+
+  private togglePanel(panel: PanelName): void {
+    if (!this.room) return;
+    const next = this.room.panel === panel ? null : panel;
+    this.room.showPanel(next);
+    if (next === 'chat') {
+      this.chat.activate(this.chat.active);
+      this.renderChat();
+      this.chatPanel?.focusInput();
+    } else if (next === null) {
+      this.room.focusPanelButton(panel);
+    }
+    this.renderRoom();
+  }
+
+  private renderRoom(): void {
+    if (!this.room) return;
+    const present = [...this.model.people.values()].filter((p) => p.present);
+    this.grid.sync(present, this.model.speakerId, this.local.stream);
+    this.room.render();
+    this.peoplePanel?.render();
+    this.chatPanel?.render();
+    this.room.setChatUnread(this.unread());
+  }
+
+  private renderChat(): void {
+    if (this.room?.panel === 'chat') this.chat.activate(this.chat.active);
+    this.chatPanel?.render();
+    this.room?.setChatUnread(this.unread());
+  }
+
+  private unread(): number {
+    return this.chat.list().reduce((n, c) => n + c.unread, 0);
+  }
+
+  private upsertPerson(p: ParticipantView): void {
+    const existing = this.model.people.get(p.participantId);
+    if (existing) {
+      existing.displayName = p.displayName;
+      existing.role = p.role;
+      existing.present = true;
+      return;
+    }
+    this.model.people.set(p.participantId, {
+      participantId: p.participantId,
+      displayName: p.displayName,
+      role: p.role,
+      present: true,
+      isSelf: p.participantId === this.model.selfId,
+      media: { audio: 'none', video: 'none' },
+    });
+  }
+
+  private show(screen: HTMLElement): void {
+    replaceChildren(this.root, screen, this.toasts.root);
+  }
+
+  private request: Connection['request'] = (event, payload) => {
+    if (!this.connection) return Promise.reject(new Error('not connected'));
+    return this.connection.request(event, payload);
+  };
+
+  /** Runs a background task; failures become a notice instead of an unhandled rejection. */
+  private run(task: Promise<unknown> | undefined): void {
+    task?.catch((error: unknown) => {
+      if (!(error instanceof ServerError)) console.error('convene:', error);
+      const text =
+        error instanceof ServerError
+          ? describeError(error.code, error.message)
+          : 'That did not work. Check your connection and try again.';
+      this.toasts.show(text, { tone: 'error' });
+    });
+  }
+
+  private exposeDebug(): void {
+    window.conveneDebug = {
+      events: () => this.connection?.log ?? [],
+      inboundStats: () => this.media?.inboundStats() ?? Promise.resolve([]),
+      phase: () => this.phase,
+    };
+  }
+}

@@ -1,0 +1,222 @@
+import { Device, type types } from 'mediasoup-client';
+import type { MediaKind, ProducerInfo, TransportOptions } from '../../src/protocol/events.js';
+import type { Connection } from './connection.js';
+import { ServerError } from './errors.js';
+
+export interface RemoteTrack {
+  participantId: string;
+  producerId: string;
+  kind: MediaKind;
+  track: MediaStreamTrack;
+  paused: boolean;
+}
+
+export interface MediaSessionEvents {
+  remoteTrack(track: RemoteTrack): void;
+  remoteTrackEnded(producerId: string): void;
+  /** A transport failed (network change, server restart): the owner should rebuild. */
+  failed(reason: string): void;
+}
+
+export interface InboundStats {
+  kind: string;
+  bytesReceived: number;
+  packetsReceived: number;
+  framesDecoded: number;
+}
+
+/**
+ * The SFU side of a session over mediasoup-client: one send and one receive transport, a
+ * producer per local track and a consumer per remote producer. Built after each (re)join and
+ * thrown away as a whole on failure; the server drops its side when the connection goes.
+ */
+export class MediaSession {
+  private readonly device = new Device();
+  private send?: types.Transport;
+  private recv?: types.Transport;
+  private readonly producers = new Map<MediaKind, types.Producer>();
+  private readonly consumers = new Map<string, types.Consumer>();
+  private readonly wanted = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly events: MediaSessionEvents,
+  ) {}
+
+  /** Loads the router's capabilities, creates both transports and consumes what the room already sends. */
+  async start(): Promise<void> {
+    const { rtpCapabilities } = await this.connection.request('media:getRouterRtpCapabilities', {});
+    await this.device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+    this.recv = await this.createTransport('recv');
+    const { producers } = await this.connection.request('media:listProducers', {});
+    await Promise.all(producers.map((p) => this.consume(p)));
+  }
+
+  /** Sends a local track; returns false if the server refuses this kind (e.g. guests audio-only). */
+  async produce(kind: MediaKind, track: MediaStreamTrack, paused: boolean): Promise<boolean> {
+    if (this.closed || !this.device.canProduce(kind)) return false;
+    this.send ??= await this.createTransport('send');
+    try {
+      const producer = await this.send.produce({
+        track,
+        stopTracks: false,
+        zeroRtpOnPause: true,
+        encodings: kind === 'video' ? [{ maxBitrate: 600_000 }] : undefined,
+        codecOptions: kind === 'audio' ? { opusDtx: true, opusFec: true } : undefined,
+        appData: { source: kind === 'video' ? 'camera' : 'microphone' },
+      });
+      this.producers.set(kind, producer);
+      if (paused) await this.setPaused(kind, true);
+      return true;
+    } catch (error) {
+      if (error instanceof ServerError) return false;
+      throw error;
+    }
+  }
+
+  isProducing(kind: MediaKind): boolean {
+    return this.producers.has(kind);
+  }
+
+  /** Pauses or resumes our own producer, locally (no bytes) and on the server (others are told). */
+  async setPaused(kind: MediaKind, paused: boolean): Promise<void> {
+    const producer = this.producers.get(kind);
+    if (!producer || producer.closed) return;
+    if (paused) {
+      producer.pause();
+      await this.connection.request('media:pauseProducer', { producerId: producer.id });
+    } else {
+      producer.resume();
+      await this.connection.request('media:resumeProducer', { producerId: producer.id });
+    }
+  }
+
+  /** The server paused our producer (host mute): match it locally so we stop sending. */
+  pausedByServer(producerId: string): MediaKind | undefined {
+    for (const [kind, producer] of this.producers) {
+      if (producer.id === producerId) {
+        producer.pause();
+        return kind;
+      }
+    }
+    return undefined;
+  }
+
+  async replaceTrack(kind: MediaKind, track: MediaStreamTrack): Promise<void> {
+    await this.producers.get(kind)?.replaceTrack({ track });
+  }
+
+  /** Receives a remote producer (idempotent); the consumer starts paused on the server, then resumes. */
+  async consume(info: ProducerInfo): Promise<void> {
+    if (this.closed || !this.recv || this.wanted.has(info.producerId)) return;
+    this.wanted.add(info.producerId);
+    try {
+      const { consumer: options } = await this.connection.request('media:consume', {
+        transportId: this.recv.id,
+        producerId: info.producerId,
+        rtpCapabilities: this.device.recvRtpCapabilities,
+      });
+      if (this.closed || !this.wanted.has(info.producerId)) return;
+      const consumer = await this.recv.consume({
+        id: options.id,
+        producerId: options.producerId,
+        kind: options.kind,
+        rtpParameters: options.rtpParameters as types.RtpParameters,
+      });
+      this.consumers.set(info.producerId, consumer);
+      consumer.on('trackended', () => this.dropConsumer(info.producerId));
+      consumer.on('transportclose', () => this.dropConsumer(info.producerId));
+      await this.connection.request('media:resumeConsumer', { consumerId: consumer.id });
+      this.events.remoteTrack({
+        participantId: options.participantId,
+        producerId: options.producerId,
+        kind: options.kind,
+        track: consumer.track,
+        paused: options.producerPaused,
+      });
+    } catch (error) {
+      this.wanted.delete(info.producerId);
+      // The producer closed meanwhile: nothing to show.
+      if (error instanceof ServerError) return;
+      throw error;
+    }
+  }
+
+  dropConsumer(producerId: string): void {
+    this.wanted.delete(producerId);
+    const consumer = this.consumers.get(producerId);
+    if (!consumer) return;
+    this.consumers.delete(producerId);
+    consumer.close();
+    this.events.remoteTrackEnded(producerId);
+  }
+
+  /** Byte and frame counters of what we receive (from the browser's inbound-rtp stats). */
+  async inboundStats(): Promise<InboundStats[]> {
+    if (!this.recv) return [];
+    const report = await this.recv.getStats();
+    const out: InboundStats[] = [];
+    report.forEach((entry: { type?: string } & Record<string, unknown>) => {
+      if (entry.type !== 'inbound-rtp') return;
+      out.push({
+        kind: String(entry.kind),
+        bytesReceived: Number(entry.bytesReceived ?? 0),
+        packetsReceived: Number(entry.packetsReceived ?? 0),
+        framesDecoded: Number(entry.framesDecoded ?? 0),
+      });
+    });
+    return out;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const producerId of [...this.consumers.keys()]) this.dropConsumer(producerId);
+    this.send?.close();
+    this.recv?.close();
+    this.producers.clear();
+  }
+
+  private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+    const { transport: options } = await this.connection.request('media:createTransport', {
+      direction,
+    });
+    const transportOptions = toTransportOptions(options);
+    const transport =
+      direction === 'send'
+        ? this.device.createSendTransport(transportOptions)
+        : this.device.createRecvTransport(transportOptions);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.connection
+        .request('media:connectTransport', { transportId: transport.id, dtlsParameters })
+        .then(
+          () => callback(),
+          (error: unknown) => errback(error instanceof Error ? error : new Error(String(error))),
+        );
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        this.connection
+          .request('media:produce', { transportId: transport.id, kind, rtpParameters, appData })
+          .then(
+            ({ producerId }) => callback({ id: producerId }),
+            (error: unknown) => errback(error instanceof Error ? error : new Error(String(error))),
+          );
+      });
+    }
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed' && !this.closed) this.events.failed(`${direction} transport failed`);
+    });
+    return transport;
+  }
+}
+
+/** The protocol leaves mediasoup's parameter shapes opaque; mediasoup-client gets them as sent. */
+function toTransportOptions(options: TransportOptions): types.TransportOptions {
+  return {
+    id: options.id,
+    iceParameters: options.iceParameters as types.IceParameters,
+    iceCandidates: options.iceCandidates as types.IceCandidate[],
+    dtlsParameters: options.dtlsParameters as types.DtlsParameters,
+  };
+}

@@ -1,0 +1,126 @@
+import { h } from './dom.js';
+
+/** Short-lived notices (joins, mutes, errors), announced to screen readers. */
+export class Toasts {
+  readonly root = h('div', { class: 'toasts' });
+  private readonly polite = h('div', {
+    class: 'toast-stack',
+    role: 'status',
+    'aria-live': 'polite',
+  });
+  private readonly urgent = h('div', { class: 'toast-stack', role: 'alert' });
+
+  constructor() {
+    this.root.append(this.urgent, this.polite);
+  }
+
+  show(
+    text: string,
+    options: {
+      tone?: 'info' | 'error';
+      action?: { label: string; run: () => void };
+      ms?: number;
+    } = {},
+  ): void {
+    const tone = options.tone ?? 'info';
+    const toast = h('div', { class: `toast toast-${tone}` }, h('span', {}, text));
+    if (options.action) {
+      const { label, run } = options.action;
+      toast.append(
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'small-button primary',
+            onclick: () => {
+              run();
+              toast.remove();
+            },
+          },
+          label,
+        ),
+      );
+    }
+    (tone === 'error' ? this.urgent : this.polite).append(toast);
+    window.setTimeout(() => toast.remove(), options.ms ?? (options.action ? 15_000 : 6_000));
+  }
+}
+
+/** A modal yes/no question (native <dialog>: focus trapping and Escape come with it). */
+export function confirmDialog(
+  question: string,
+  detail: string,
+  confirmLabel: string,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const dialog = h(
+      'dialog',
+      { class: 'dialog', 'aria-labelledby': 'dialog-title', 'aria-describedby': 'dialog-detail' },
+      h(
+        'form',
+        { method: 'dialog' },
+        h('h2', { id: 'dialog-title' }, question),
+        h('p', { id: 'dialog-detail' }, detail),
+        h(
+          'div',
+          { class: 'dialog-actions' },
+          h(
+            'button',
+            { type: 'submit', value: 'cancel', class: 'small-button', autofocus: true },
+            'Cancel',
+          ),
+          h(
+            'button',
+            { type: 'submit', value: 'confirm', class: 'small-button danger' },
+            confirmLabel,
+          ),
+        ),
+      ),
+    );
+    dialog.addEventListener('close', () => {
+      resolve(dialog.returnValue === 'confirm');
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+/** A full-page message: lobby waiting, meeting ended, errors. */
+export function messageScreen(options: {
+  title: string;
+  text: string;
+  busy?: boolean;
+  tone?: 'info' | 'error';
+  actions?: { label: string; run: () => void; primary?: boolean }[];
+}): HTMLElement {
+  return h(
+    'main',
+    { class: 'message-screen', 'aria-labelledby': 'screen-title' },
+    h(
+      'section',
+      { class: `message-card${options.tone === 'error' ? ' is-error' : ''}` },
+      h('p', { class: 'brand' }, 'convene'),
+      options.busy ? h('span', { class: 'spinner spinner-large', 'aria-hidden': 'true' }) : null,
+      h('h1', { id: 'screen-title', tabindex: '-1' }, options.title),
+      h('p', { role: options.tone === 'error' ? 'alert' : 'status' }, options.text),
+      options.actions?.length
+        ? h(
+            'div',
+            { class: 'dialog-actions' },
+            ...options.actions.map((a) =>
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: a.primary ? 'primary-button' : 'small-button',
+                  onclick: a.run,
+                },
+                a.label,
+              ),
+            ),
+          )
+        : null,
+    ),
+  );
+}

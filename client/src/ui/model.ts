@@ -1,0 +1,33 @@
+import type { LobbyEntry, MediaKind, Role } from '../../../src/protocol/events.js';
+
+/** 'none': not sending this kind at all; 'off': sending but paused (muted). */
+export type TrackState = 'none' | 'on' | 'off';
+
+export interface Person {
+  participantId: string;
+  displayName: string;
+  role: Role;
+  /** False once they left; kept so chat can still name them. */
+  present: boolean;
+  isSelf: boolean;
+  media: Record<MediaKind, TrackState>;
+}
+
+/** Everything the room's views render from. */
+export interface RoomModel {
+  selfId: string;
+  isHost: boolean;
+  people: Map<string, Person>;
+  lobby: LobbyEntry[];
+  speakerId: string | null;
+}
+
+export const nameOf = (model: RoomModel, participantId: string): string =>
+  model.people.get(participantId)?.displayName ?? 'Someone who left';
+
+export const presentPeople = (model: RoomModel): Person[] =>
+  [...model.people.values()]
+    .filter((p) => p.present)
+    .sort(
+      (a, b) => Number(b.isSelf) - Number(a.isSelf) || a.displayName.localeCompare(b.displayName),
+    );

@@ -1,0 +1,152 @@
+import type { MediaKind } from '../../../src/protocol/events.js';
+import { h, icon } from './dom.js';
+import type { RoomModel } from './model.js';
+import { presentPeople } from './model.js';
+import type { VideoGrid } from './video-grid.js';
+
+export type PanelName = 'chat' | 'people';
+
+export interface RoomActions {
+  toggleMedia(kind: MediaKind): void;
+  togglePanel(panel: PanelName): void;
+  leave(): void;
+}
+
+/** The in-room layout: header with connection state, the stage, a side panel and the control bar. */
+export class RoomView {
+  readonly root: HTMLElement;
+  private readonly connectionBanner = h('div', {
+    class: 'connection-banner',
+    role: 'status',
+    'aria-live': 'polite',
+  });
+  private readonly count = h('span', { class: 'muted' });
+  private readonly side = h('aside', { class: 'side', 'aria-label': 'Side panel' });
+  private readonly mediaButtons: Record<MediaKind, HTMLButtonElement>;
+  private readonly panelButtons: Record<PanelName, HTMLButtonElement>;
+  private readonly badges: Record<PanelName, HTMLElement> = {
+    chat: h('span', { class: 'unread', 'aria-hidden': 'true', hidden: true }),
+    people: h('span', { class: 'unread', 'aria-hidden': 'true', hidden: true }),
+  };
+  panel: PanelName | null = null;
+
+  constructor(
+    private readonly model: RoomModel,
+    grid: VideoGrid,
+    private readonly panels: Record<PanelName, HTMLElement>,
+    private readonly actions: RoomActions,
+  ) {
+    const mediaButton = (kind: MediaKind) =>
+      h('button', {
+        type: 'button',
+        class: 'control',
+        onclick: () => this.actions.toggleMedia(kind),
+      });
+    this.mediaButtons = { audio: mediaButton('audio'), video: mediaButton('video') };
+    const panelButton = (panel: PanelName, label: string) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'control',
+          'aria-expanded': 'false',
+          'aria-controls': `${panel}-panel`,
+          onclick: () => this.actions.togglePanel(panel),
+        },
+        icon(panel === 'chat' ? 'chat' : 'people'),
+        h('span', { class: 'control-label' }, label),
+        this.badges[panel],
+      );
+    this.panelButtons = {
+      chat: panelButton('chat', 'Chat'),
+      people: panelButton('people', 'People'),
+    };
+    panels.chat.id = 'chat-panel';
+    panels.people.id = 'people-panel';
+
+    this.root = h(
+      'div',
+      { class: 'room' },
+      h(
+        'header',
+        { class: 'room-header' },
+        h('h1', { class: 'brand' }, 'convene'),
+        this.count,
+        this.connectionBanner,
+      ),
+      h('main', { class: 'room-main' }, grid.root, this.side),
+      h(
+        'footer',
+        { class: 'controls', 'aria-label': 'Meeting controls' },
+        h('div', { class: 'control-group' }, this.mediaButtons.audio, this.mediaButtons.video),
+        h('div', { class: 'control-group' }, this.panelButtons.chat, this.panelButtons.people),
+        h(
+          'button',
+          { type: 'button', class: 'control control-leave', onclick: () => this.actions.leave() },
+          icon('leave'),
+          h('span', { class: 'control-label' }, 'Leave'),
+        ),
+      ),
+    );
+  }
+
+  render(): void {
+    const n = presentPeople(this.model).length;
+    this.count.textContent = `${n} ${n === 1 ? 'person' : 'people'}`;
+    const self = this.model.people.get(this.model.selfId);
+    for (const kind of ['audio', 'video'] as const) {
+      const state = self?.media[kind] ?? 'none';
+      const on = state === 'on';
+      const what = kind === 'audio' ? 'microphone' : 'camera';
+      const button = this.mediaButtons[kind];
+      button.replaceChildren(
+        icon(kind === 'audio' ? (on ? 'mic' : 'micOff') : on ? 'cam' : 'camOff'),
+        h(
+          'span',
+          { class: 'control-label' },
+          kind === 'audio' ? (on ? 'Mute' : 'Unmute') : on ? 'Stop video' : 'Start video',
+        ),
+      );
+      button.setAttribute('aria-label', on ? `Turn off ${what}` : `Turn on ${what}`);
+      button.setAttribute('aria-pressed', String(!on));
+      button.classList.toggle('is-off', !on);
+      button.disabled = state === 'none';
+      button.title =
+        state === 'none' ? `No ${what} available` : (button.getAttribute('aria-label') ?? '');
+    }
+    this.badges.people.hidden = !(this.model.isHost && this.model.lobby.length > 0);
+    this.badges.people.textContent = String(this.model.lobby.length);
+  }
+
+  setChatUnread(unread: number): void {
+    this.badges.chat.hidden = unread === 0 || this.panel === 'chat';
+    this.badges.chat.textContent = String(unread);
+    this.panelButtons.chat.setAttribute(
+      'aria-label',
+      unread && this.panel !== 'chat' ? `Chat, ${unread} unread` : 'Chat',
+    );
+  }
+
+  showPanel(panel: PanelName | null): void {
+    this.panel = panel;
+    this.side.replaceChildren(...(panel ? [this.panels[panel]] : []));
+    this.root.classList.toggle('has-panel', panel !== null);
+    for (const name of ['chat', 'people'] as const) {
+      this.panelButtons[name].setAttribute('aria-expanded', String(panel === name));
+      this.panelButtons[name].classList.toggle('is-active', panel === name);
+    }
+  }
+
+  focusPanelButton(panel: PanelName): void {
+    this.panelButtons[panel].focus();
+  }
+
+  setConnection(state: 'ok' | 'reconnecting'): void {
+    this.root.classList.toggle('is-reconnecting', state === 'reconnecting');
+    this.connectionBanner.replaceChildren(
+      ...(state === 'reconnecting'
+        ? [h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Connection lost. Reconnecting…']
+        : []),
+    );
+  }
+}

@@ -1,0 +1,192 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+/** Debian's Chromium (CI installs it); never a downloaded browser. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  // Remote audio plays without a click in tests (a person's click on Join allows it anyway).
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** Screenshots for people to look at (gitignored). */
+export const ARTIFACTS_DIR = resolve(import.meta.dirname, '../../../test-artifacts');
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+export interface LoggedEvent {
+  event: string;
+  payload: unknown;
+}
+
+export interface InboundStats {
+  kind: string;
+  bytesReceived: number;
+  packetsReceived: number;
+  framesDecoded: number;
+}
+
+/** What the page's `#debug=1` hook exposes (see client/src/app.ts). */
+interface DebugWindow {
+  conveneDebug?: {
+    events(): LoggedEvent[];
+    inboundStats(): Promise<InboundStats[]>;
+    phase(): string;
+  };
+}
+
+/** One person in their own browser context (own storage), driving the real web client. */
+export class BrowserUser {
+  private constructor(
+    readonly name: string,
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly consoleErrors: string[],
+  ) {}
+
+  /** Opens the join link (`/join#token=...&debug=1`) in a fresh context. */
+  static async open(
+    browser: Browser,
+    baseUrl: string,
+    name: string,
+    token: string,
+    viewport = { width: 1280, height: 760 },
+  ): Promise<BrowserUser> {
+    const context = await browser.newContext({ viewport, baseURL: baseUrl });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await page.goto(`/join#token=${encodeURIComponent(token)}&debug=1`);
+    return new BrowserUser(name, context, page, errors);
+  }
+
+  /** Clicks Join on the pre-join screen; resolves once the room (or the lobby) is shown. */
+  async join(expect: 'room' | 'lobby' = 'room'): Promise<void> {
+    await this.page.getByRole('button', { name: 'Join meeting' }).click();
+    if (expect === 'room') await this.page.getByRole('button', { name: 'Leave' }).waitFor();
+    else await this.page.getByRole('heading', { name: 'Waiting to be admitted' }).waitFor();
+  }
+
+  /** Every server event the page received so far. */
+  events(): Promise<LoggedEvent[]> {
+    return this.page.evaluate(() => (window as DebugWindow).conveneDebug?.events() ?? []);
+  }
+
+  inboundStats(): Promise<InboundStats[]> {
+    return this.page.evaluate(
+      () => (window as DebugWindow).conveneDebug?.inboundStats() ?? Promise.resolve([]),
+    );
+  }
+
+  /** The video of someone's tile: its size and playback position. */
+  videoOf(
+    participantId: string,
+  ): Promise<{ width: number; height: number; time: number; paused: boolean } | null> {
+    return this.page.evaluate((id) => {
+      const video = document.querySelector<HTMLVideoElement>(
+        `figure[data-participant-id="${id}"] video`,
+      );
+      if (!video || video.hidden) return null;
+      return {
+        width: video.videoWidth,
+        height: video.videoHeight,
+        time: video.currentTime,
+        paused: video.paused,
+      };
+    }, participantId);
+  }
+
+  /** Waits until someone's video has a size and its time advances; returns what was seen. */
+  async waitForPlayingVideo(
+    participantId: string,
+    timeoutMs = 20_000,
+  ): Promise<{ width: number; height: number; advanced: number }> {
+    const deadline = Date.now() + timeoutMs;
+    let last: Awaited<ReturnType<BrowserUser['videoOf']>> = null;
+    while (Date.now() < deadline) {
+      const first = await this.videoOf(participantId);
+      if (first && first.width > 0 && !first.paused) {
+        await this.page.waitForTimeout(600);
+        const second = await this.videoOf(participantId);
+        if (second && second.time > first.time)
+          return { width: second.width, height: second.height, advanced: second.time - first.time };
+      }
+      last = first;
+      await this.page.waitForTimeout(250);
+    }
+    throw new Error(
+      `${this.name}: video of ${participantId} never played (last: ${JSON.stringify(last)})`,
+    );
+  }
+
+  /** Text of every message shown in the active conversation. */
+  messageTexts(): Promise<string[]> {
+    return this.page.locator('.message-log .message-text').allTextContents();
+  }
+
+  async openChat(): Promise<void> {
+    const chat = this.page.getByRole('button', { name: /^Chat/ });
+    if ((await chat.getAttribute('aria-expanded')) !== 'true') await chat.click();
+    await this.page.getByRole('heading', { name: 'Chat' }).waitFor();
+  }
+
+  async openPeople(): Promise<void> {
+    const people = this.page.getByRole('button', { name: 'People', exact: true });
+    if ((await people.getAttribute('aria-expanded')) !== 'true') await people.click();
+    await this.page.getByRole('heading', { name: 'People' }).waitFor();
+  }
+
+  /** Types into the chat composer and presses Enter; waits until the message is stored (no longer pending). */
+  async send(text: string): Promise<void> {
+    const input = this.page.locator('#chat-input');
+    await input.fill(text);
+    await input.press('Enter');
+    await this.page
+      .locator('.message.is-mine:not(.is-pending)')
+      .getByText(text, { exact: true })
+      .waitFor();
+  }
+
+  async screenshot(file: string): Promise<string> {
+    await mkdir(ARTIFACTS_DIR, { recursive: true });
+    const path = resolve(ARTIFACTS_DIR, file);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  close(): Promise<void> {
+    return this.context.close();
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
