@@ -135,11 +135,16 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(output, /embedded PostgreSQL ready/);
-      const running = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(dataDir) && l.includes('postgres'));
+      const running = () =>
+        execFileSync('ps', ['-eo', 'args'])
+          .toString()
+          .split('\n')
+          .filter((l) => l.includes(dataDir) && l.includes('postgres'));
       assert.equal(running().length > 0, true, 'no embedded postgres process found');
       child.kill('SIGINT');
       await exited;
-      for (let i = 0; i < 50 && running().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && running().length > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(running(), [], 'PostgreSQL survived the app');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -1,9 +1,19 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import { SubscribeMessage } from '@nestjs/websockets';
+import {
+  applyDecorators,
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  Logger,
+  UseFilters,
+  UsePipes,
+  ValidationPipe,
+} from '@nestjs/common';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { Ack, ClientToServerEvents } from '../protocol/events.js';
+import { type Ack, type ClientToServerEvents, CONFERENCE_NAMESPACE } from '../protocol/events.js';
 import { DomainError } from './domain-error.js';
+import { validationOptions } from './validation.js';
 
 /** `@SubscribeMessage` whose event name is checked against the protocol contract. */
 export const On = (event: keyof ClientToServerEvents) => SubscribeMessage(event);
@@ -40,4 +50,20 @@ export class WsExceptionFilter implements ExceptionFilter {
     if (typeof ack === 'function')
       (ack as (response: unknown) => void)(errorAck(exception, connectionId));
   }
+}
+
+/**
+ * A gateway on the `/conference` namespace: the same server options, validation and error
+ * model for every feature that handles conference events (rooms, chat, media).
+ */
+export function ConferenceNamespaceGateway(): ClassDecorator {
+  return applyDecorators(
+    WebSocketGateway({
+      namespace: CONFERENCE_NAMESPACE,
+      cors: { origin: true },
+      maxHttpBufferSize: 2_000_000,
+    }),
+    UseFilters(WsExceptionFilter),
+    UsePipes(new ValidationPipe(validationOptions)),
+  );
 }

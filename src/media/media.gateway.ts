@@ -1,16 +1,7 @@
-import { UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
-import {
-  ConnectedSocket,
-  MessageBody,
-  OnGatewayDisconnect,
-  WebSocketGateway,
-} from '@nestjs/websockets';
-import { DomainError } from '../common/domain-error.js';
-import { validationOptions } from '../common/validation.js';
-import { On, WsExceptionFilter } from '../common/ws.js';
-import { ErrorCode } from '../protocol/error-codes.js';
-import { CONFERENCE_NAMESPACE, type ClientToServerEvents } from '../protocol/events.js';
-import { type ConferenceSocket, requireHost } from '../rooms/conference.gateway.js';
+import { ConnectedSocket, MessageBody, OnGatewayDisconnect } from '@nestjs/websockets';
+import { ConferenceNamespaceGateway, On } from '../common/ws.js';
+import { type ClientToServerEvents } from '../protocol/events.js';
+import { type ConferenceSocket, requireHost, requireJoined } from '../rooms/conference.gateway.js';
 import {
   ConnectTransportDto,
   ConsumeDto,
@@ -30,19 +21,13 @@ type AckOf<E extends keyof ClientToServerEvents> = Parameters<
 
 /** Identity from the verified socket, never from the payload; media needs a joined connection. */
 function callerOf(socket: ConferenceSocket): MediaCaller {
-  if (!socket.data.joined) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room first');
+  requireJoined(socket);
   const { roomId, participantId, role } = socket.data.identity;
   return { roomId, participantId, role, socketId: socket.id };
 }
 
 /** Media signaling on the /conference namespace: translates messages to MediaService calls. */
-@WebSocketGateway({
-  namespace: CONFERENCE_NAMESPACE,
-  cors: { origin: true },
-  maxHttpBufferSize: 2_000_000,
-})
-@UseFilters(WsExceptionFilter)
-@UsePipes(new ValidationPipe(validationOptions))
+@ConferenceNamespaceGateway()
 export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
   constructor(private readonly media: MediaService) {}
 

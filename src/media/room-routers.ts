@@ -7,12 +7,12 @@ import { ROUTER_MEDIA_CODECS } from './media-codecs.js';
 import { MediaNotifier } from './media-notifier.js';
 import { type MediaWorker, WorkerPool } from './worker-pool.js';
 
-/** A room's router on one worker, with the observer that picks the dominant speaker. */
+/** A room's router on one worker, with the observer that picks the loudest speaker. */
 export interface RoomRouter {
   readonly roomId: string;
   readonly router: types.Router;
   readonly worker: MediaWorker;
-  readonly speakers: types.ActiveSpeakerObserver;
+  readonly speakers: types.AudioLevelObserver;
 }
 
 export interface RoomRoutersEvents {
@@ -20,8 +20,9 @@ export interface RoomRoutersEvents {
   'router.restarted': [{ roomId: string }];
 }
 
-/** The speaker observer's window: long enough to ignore coughs, short enough to feel live. */
-const SPEAKER_INTERVAL_MS = 300;
+/** How often the loudest voice is sampled, and how loud it must be to count as speaking. */
+const SPEAKER_INTERVAL_MS = 500;
+const SPEAKER_THRESHOLD_DBOV = -80; // mediasoup's default, tuned for speech
 
 /**
  * One router per room, created lazily on the least-loaded worker, closed a grace period after
@@ -111,10 +112,18 @@ export class RoomRouters implements OnModuleDestroy {
       mediaCodecs: ROUTER_MEDIA_CODECS,
       appData: { roomId },
     });
-    const speakers = await router.createActiveSpeakerObserver({ interval: SPEAKER_INTERVAL_MS });
-    speakers.on('dominantspeaker', ({ producer }) => {
-      const { participantId } = producer.appData;
-      this.notifier.activeSpeaker(roomId, typeof participantId === 'string' ? participantId : null);
+    const speakers = await router.createAudioLevelObserver({
+      maxEntries: 1,
+      threshold: SPEAKER_THRESHOLD_DBOV,
+      interval: SPEAKER_INTERVAL_MS,
+    });
+    let current: string | undefined;
+    speakers.on('volumes', ([loudest]) => {
+      const { participantId } = loudest.producer.appData;
+      // Only changes are announced: the highlight stays on the last speaker through pauses.
+      if (typeof participantId !== 'string' || participantId === current) return;
+      current = participantId;
+      this.notifier.activeSpeaker(roomId, participantId);
     });
     const room: RoomRouter = { roomId, router, worker, speakers };
     this.rooms.set(roomId, room);

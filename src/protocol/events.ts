@@ -21,12 +21,7 @@ export interface ParticipantView {
 }
 
 export type LeaveReason =
-  | 'left'
-  | 'disconnected'
-  | 'kicked'
-  | 'room-closed'
-  | 'replaced'
-  | 'server-shutdown';
+  'left' | 'disconnected' | 'kicked' | 'room-closed' | 'replaced' | 'server-shutdown';
 
 export interface JoinedResult {
   status: 'joined';

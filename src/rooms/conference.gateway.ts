@@ -1,27 +1,18 @@
-import {
-  BeforeApplicationShutdown,
-  Logger,
-  UseFilters,
-  UsePipes,
-  ValidationPipe,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
   OnGatewayDisconnect,
   OnGatewayInit,
-  WebSocketGateway,
 } from '@nestjs/websockets';
 import { IsUUID } from 'class-validator';
 import type { Socket } from 'socket.io';
 import { DomainError } from '../common/domain-error.js';
-import { validationOptions } from '../common/validation.js';
-import { On, WsExceptionFilter } from '../common/ws.js';
+import { ConferenceNamespaceGateway, On } from '../common/ws.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
   Ack,
-  CONFERENCE_NAMESPACE,
   ClientToServerEvents,
   JoinedResult,
   LobbyEntry,
@@ -48,20 +39,19 @@ class ParticipantRefDto {
 
 class EmptyDto {}
 
-export function requireHost(socket: ConferenceSocket): void {
+/** Room events need a joined connection; a socket that only authenticated gets NOT_JOINED. */
+export function requireJoined(socket: ConferenceSocket): void {
   if (!socket.data.joined) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room first');
+}
+
+export function requireHost(socket: ConferenceSocket): void {
+  requireJoined(socket);
   if (socket.data.identity.role !== 'host')
     throw new DomainError(ErrorCode.FORBIDDEN, 'Only hosts can do this');
 }
 
 /** Rooms over Socket.IO: handshake authentication, join/leave, lobby and host actions. */
-@WebSocketGateway({
-  namespace: CONFERENCE_NAMESPACE,
-  cors: { origin: true },
-  maxHttpBufferSize: 2_000_000,
-})
-@UseFilters(WsExceptionFilter)
-@UsePipes(new ValidationPipe(validationOptions))
+@ConferenceNamespaceGateway()
 export class ConferenceGateway
   implements
     OnGatewayInit<ConferenceNamespace>,

@@ -1,23 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import type * as MediaPage from './media-page.js';
 import type { TestClient } from './sockets.js';
-
-export const CHROMIUM = '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-];
 
 /** media-page.ts (compiled beside this file) with mediasoup-client, as one script for the page. */
 export async function bundleMediaPage(): Promise<string> {
@@ -42,9 +27,7 @@ export async function bundleMediaPage(): Promise<string> {
   throw new Error('bundling media-page produced no script');
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-}
+export { launchBrowser as launchChromium } from './browser.js';
 
 type PageApi = typeof MediaPage;
 type Method = {

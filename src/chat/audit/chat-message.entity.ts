@@ -8,7 +8,9 @@ import type { ChatKind } from '../../protocol/events.js';
 @Index('ix_chat_messages_room_sender_seq', ['roomId', 'senderId', 'seq'])
 @Index('ix_chat_messages_room_kind_seq', ['roomId', 'kind', 'seq'])
 @Index('ix_chat_messages_created_at', ['createdAt'])
-@Index('ix_chat_messages_room_recipient_seq', ['roomId', 'recipientId', 'seq'], { where: 'recipient_id IS NOT NULL' })
+@Index('ix_chat_messages_room_recipient_seq', ['roomId', 'recipientId', 'seq'], {
+  where: 'recipient_id IS NOT NULL',
+})
 @Check('ck_chat_messages_kind', `kind IN ('public', 'private')`)
 @Check('ck_chat_messages_recipient', `(kind = 'private') = (recipient_id IS NOT NULL)`)
 export class ChatMessageEntity {
