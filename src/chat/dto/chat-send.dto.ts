@@ -9,6 +9,7 @@ import {
   Max,
   Min,
   registerDecorator,
+  ValidateIf,
   ValidationArguments,
 } from 'class-validator';
 import type { ChatKind, ChatHistoryPayload, ChatSendPayload } from '../../protocol/events.js';
@@ -43,8 +44,10 @@ export class ChatSendDto implements ChatSendPayload {
   @IsIn(['public', 'private'])
   kind!: ChatKind;
 
+  // Not @IsOptional: that would skip every check when `to` is missing, including the one that
+  // makes it required for private messages.
+  @ValidateIf((o: { kind?: unknown; to?: unknown }) => o.kind === 'private' || o.to != null)
   @RecipientMatchesKind()
-  @IsOptional()
   @IsUUID()
   to?: string;
 
