@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { MediaModule } from './media/media.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RoomsModule } from './rooms/rooms.module.js';
 import { WebModule } from './web/web.module.js';
 
@@ -16,6 +17,7 @@ import { WebModule } from './web/web.module.js';
     LoggingModule,
     MetricsModule,
     DatabaseModule,
+    RateLimitModule,
     HealthModule,
     AuthModule,
     RoomsModule,

@@ -105,6 +105,21 @@ describe('configuration at boot', () => {
     assert.equal(code, 1);
     assert.match(stderr, /PORT must be an integer/);
   });
+
+  it('stops when a configured Redis does not answer, naming REDIS_URL', async () => {
+    const db = await TestDatabase.create();
+    try {
+      const { code, stdout, stderr } = await runNode(['dist/src/main.js'], {
+        DATABASE_URL: db.url,
+        PORT: '0',
+        REDIS_URL: 'redis://127.0.0.1:1',
+      });
+      assert.equal(code, 1);
+      assert.match(stdout + stderr, /REDIS_URL: cannot connect/);
+    } finally {
+      await db.drop();
+    }
+  });
 });
 
 describe('embedded PostgreSQL (no DATABASE_URL)', () => {

@@ -13,4 +13,16 @@ export class AdminThrottlerGuard extends ThrottlerGuard {
     ]);
     return Promise.resolve(isPublic === true);
   }
+
+  /**
+   * One budget per client address for the whole admin API (the throttler's default key is per
+   * route, which let a client make the limit's worth of requests on every route).
+   */
+  protected override generateKey(
+    _context: ExecutionContext,
+    tracker: string,
+    name: string,
+  ): string {
+    return `${name}:${tracker}`;
+  }
 }

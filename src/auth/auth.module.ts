@@ -4,6 +4,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { authConfig } from '../config/configuration.js';
+import { RateLimitStore } from '../rate-limit/rate-limit.store.js';
+import { ThrottlerStorageAdapter } from '../rate-limit/throttler-storage.adapter.js';
 import { AdminThrottlerGuard } from './admin-throttler.guard.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeyEntity } from './api-key.entity.js';
@@ -17,9 +19,10 @@ import { TokenFailureLimiter } from './token-failure-limiter.js';
   imports: [
     TypeOrmModule.forFeature([ApiKeyEntity]),
     ThrottlerModule.forRootAsync({
-      inject: [authConfig.KEY],
-      useFactory: (config: ConfigType<typeof authConfig>) => ({
+      inject: [authConfig.KEY, RateLimitStore],
+      useFactory: (config: ConfigType<typeof authConfig>, store: RateLimitStore) => ({
         throttlers: [{ name: 'admin', ttl: 60_000, limit: config.adminRateLimitPerMinute }],
+        storage: new ThrottlerStorageAdapter(store),
       }),
     }),
   ],

@@ -1,35 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { chatConfig } from '../config/configuration.js';
+import { RateLimitStore } from '../rate-limit/rate-limit.store.js';
 
 const WINDOW_MS = 10_000;
 
-/**
- * Per-participant sliding-window limit on chat sends. Per process for now (a participant has
- * one live connection, on one node); the scale-out version keeps the window in Redis.
- */
+/** Per-participant limit on chat sends per 10-second window (shared by nodes with Redis). */
 @Injectable()
 export class ChatRateLimiter {
-  private readonly sent = new Map<string, number[]>();
-
-  constructor(@Inject(chatConfig.KEY) private readonly config: ConfigType<typeof chatConfig>) {}
+  constructor(
+    @Inject(chatConfig.KEY) private readonly config: ConfigType<typeof chatConfig>,
+    private readonly store: RateLimitStore,
+  ) {}
 
   /** Records an attempt; false when the participant is over the limit. */
-  tryAcquire(participantId: string, now = Date.now()): boolean {
-    const recent = (this.sent.get(participantId) ?? []).filter((t) => now - t < WINDOW_MS);
-    if (recent.length >= this.config.rateLimitPer10s) {
-      this.sent.set(participantId, recent);
-      return false;
-    }
-    recent.push(now);
-    this.sent.set(participantId, recent);
-    if (this.sent.size > 50_000) this.sweep(now);
-    return true;
-  }
-
-  private sweep(now: number): void {
-    for (const [id, times] of this.sent) {
-      if (times.every((t) => now - t >= WINDOW_MS)) this.sent.delete(id);
-    }
+  async tryAcquire(participantId: string): Promise<boolean> {
+    const { count } = await this.store.hit(`chat:${participantId}`, WINDOW_MS);
+    return count <= this.config.rateLimitPer10s;
   }
 }

@@ -7,6 +7,7 @@ import { DomainError } from '../common/domain-error.js';
 import type { chatConfig } from '../config/configuration.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
+import { InMemoryRateLimitStore } from '../rate-limit/in-memory-rate-limit.store.js';
 import type { ChatKind, ChatMessage, SocketIdentity } from '../protocol/events.js';
 import { ConferenceNamespace, ConferenceServer } from '../rooms/conference-server.js';
 import { InMemoryPresenceStore } from '../rooms/presence/in-memory-presence.store.js';
@@ -125,7 +126,7 @@ describe('ChatService', () => {
       new RoomMembership(presence),
       audit as unknown as AuditLog,
       new ChatDelivery(server),
-      new ChatRateLimiter(config),
+      new ChatRateLimiter(config, new InMemoryRateLimitStore()),
       new Metrics(),
       undefined as unknown as Repository<ChatMessageEntity>,
     );

@@ -53,7 +53,7 @@ export class ChatService {
   ): Promise<ChatMessage> {
     const self = await this.membership.current(sender.roomId, sender.participantId);
     if (!self) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room before sending messages');
-    if (!this.limiter.tryAcquire(sender.participantId)) {
+    if (!(await this.limiter.tryAcquire(sender.participantId))) {
       throw new DomainError(
         ErrorCode.RATE_LIMITED,
         'You are sending messages too fast; wait a few seconds',

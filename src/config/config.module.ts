@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { appConfig, authConfig, chatConfig, databaseConfig, mediaConfig } from './configuration.js';
+import {
+  appConfig,
+  authConfig,
+  chatConfig,
+  databaseConfig,
+  mediaConfig,
+  rateLimitConfig,
+} from './configuration.js';
 import { parseEnv } from './env.js';
 
 /** Validates the whole environment once at boot, then exposes typed per-feature slices. */
@@ -13,7 +20,7 @@ import { parseEnv } from './env.js';
         parseEnv(raw);
         return raw;
       },
-      load: [appConfig, databaseConfig, authConfig, chatConfig, mediaConfig],
+      load: [appConfig, databaseConfig, authConfig, chatConfig, mediaConfig, rateLimitConfig],
     }),
   ],
 })

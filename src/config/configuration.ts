@@ -48,6 +48,11 @@ export const mediaConfig = registerAs('media', () => {
   };
 });
 
+export const rateLimitConfig = registerAs('rateLimit', () => {
+  const env = parseEnv(process.env);
+  return { redisUrl: env.redisUrl, redisKeyPrefix: env.redisKeyPrefix };
+});
+
 export type AppConfig = ReturnType<typeof appConfig>;
 export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;

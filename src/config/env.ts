@@ -100,6 +100,7 @@ export interface Env {
   chatRetentionDays: number | undefined;
   chatRateLimitPer10s: number;
   redisUrl: string | undefined;
+  redisKeyPrefix: string;
   mediaWorkers: number | undefined;
   rtcMinPort: number;
   rtcMaxPort: number;
@@ -135,6 +136,7 @@ export function parseEnv(raw: Raw): Env {
     chatRetentionDays: r.optionalInt('CONVENE_CHAT_RETENTION_DAYS', 1, 36500),
     chatRateLimitPer10s: r.int('CONVENE_CHAT_RATE_LIMIT_PER_10S', 30, 1, 100_000),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: r.string('CONVENE_REDIS_KEY_PREFIX', 'convene:'),
     mediaWorkers: r.optionalInt('CONVENE_MEDIA_WORKERS', 1, 256),
     rtcMinPort: r.int('CONVENE_RTC_MIN_PORT', 40000, 1024, 65535),
     rtcMaxPort: r.int('CONVENE_RTC_MAX_PORT', 40099, 1024, 65535),

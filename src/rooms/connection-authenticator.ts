@@ -27,7 +27,7 @@ export class ConnectionAuthenticator {
   async authenticate(socket: Socket): Promise<SocketData> {
     const address = socket.handshake.address;
     const auth = (socket.handshake.auth ?? {}) as { token?: unknown; roomId?: unknown };
-    if (this.limiter.isBlocked(address)) {
+    if (await this.limiter.isBlocked(address)) {
       throw new DomainError(
         ErrorCode.RATE_LIMITED,
         'Too many failed attempts; try again in a minute',
@@ -49,7 +49,7 @@ export class ConnectionAuthenticator {
       return { identity, connectionId: randomUUID(), joined: false };
     } catch (error) {
       if (error instanceof DomainError && error.code !== ErrorCode.ROOM_CLOSED) {
-        this.limiter.recordFailure(address);
+        await this.limiter.recordFailure(address);
       }
       throw error;
     }

@@ -27,8 +27,14 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     ...env,
   });
   const { createApp } = await import('../../src/bootstrap.js');
-  const app = await createApp();
-  await app.listen(0, '127.0.0.1');
+  let app: NestExpressApplication;
+  try {
+    app = await createApp();
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
     app,

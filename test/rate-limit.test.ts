@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { InMemoryRateLimitStore } from '../src/rate-limit/in-memory-rate-limit.store.js';
+import type { RateLimitStore } from '../src/rate-limit/rate-limit.store.js';
+import { RedisRateLimitStore } from '../src/rate-limit/redis-rate-limit.store.js';
+import { Admin } from './support/admin.js';
+import { startApp, type TestApp } from './support/app.js';
+import { connectError, sleep } from './support/sockets.js';
+
+// The Redis every session and CI machine runs; REDIS_URL points elsewhere if needed.
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function redisClient(): Promise<Redis> {
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  await client.connect();
+  return client;
+}
+
+function storeContract(
+  name: string,
+  makeStore: () => Promise<{ store: RateLimitStore; close?: () => void }>,
+) {
+  describe(`rate-limit store: ${name}`, () => {
+    let store: RateLimitStore;
+    let close: (() => void) | undefined;
+    before(async () => {
+      ({ store, close } = await makeStore());
+    });
+    after(() => close?.());
+
+    it('counts hits per key within a window, and peek does not count', async () => {
+      const [a, b] = [randomUUID(), randomUUID()];
+      assert.deepEqual(
+        (await Promise.all([1, 2, 3].map(() => store.hit(a, 60_000)))).map((w) => w.count).sort(),
+        [1, 2, 3],
+      );
+      assert.equal((await store.peek(a)).count, 3);
+      assert.equal((await store.peek(a)).count, 3);
+      assert.equal((await store.hit(b, 60_000)).count, 1);
+      const { resetInMs } = await store.peek(a);
+      assert.ok(resetInMs > 50_000 && resetInMs <= 60_000, `resetInMs ${resetInMs}`);
+      assert.deepEqual(await store.peek(randomUUID()), { count: 0, resetInMs: 0 });
+    });
+
+    it('starts a new window when the old one ends', async () => {
+      const key = randomUUID();
+      await store.hit(key, 150);
+      await store.hit(key, 150);
+      await sleep(250);
+      assert.equal((await store.peek(key)).count, 0);
+      assert.equal((await store.hit(key, 150)).count, 1);
+    });
+  });
+}
+
+storeContract('in memory', () => Promise.resolve({ store: new InMemoryRateLimitStore() }));
+storeContract('Redis', async () => {
+  const client = await redisClient();
+  return {
+    store: new RedisRateLimitStore(client, `test-${randomUUID()}:`),
+    close: () => client.disconnect(),
+  };
+});
+
+describe('rate-limit store: Redis, shared and failing', () => {
+  let client: Redis;
+  before(async () => {
+    client = await redisClient();
+  });
+  after(() => client.disconnect());
+
+  it('two nodes with the same prefix share one count; another prefix does not', async () => {
+    const prefix = `test-${randomUUID()}:`;
+    const [nodeA, nodeB] = [prefix, prefix].map((p) => new RedisRateLimitStore(client, p));
+    const other = new RedisRateLimitStore(client, `test-${randomUUID()}:`);
+    await nodeA.hit('k', 60_000);
+    await nodeB.hit('k', 60_000);
+    assert.equal((await nodeA.hit('k', 60_000)).count, 3);
+    assert.equal((await other.peek('k')).count, 0);
+  });
+
+  it('fails open when Redis does not answer: the request is not refused and nothing hangs', async () => {
+    const down = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    const store = new RedisRateLimitStore(down, 'test:');
+    for (let i = 0; i < 3; i++) assert.equal((await store.hit('k', 1000)).count, 0);
+    assert.equal((await store.peek('k')).count, 0);
+    down.disconnect();
+  });
+});
+
+describe('rate limits across two nodes sharing Redis', () => {
+  let a: TestApp;
+  let b: TestApp;
+  before(async () => {
+    const shared = {
+      REDIS_URL,
+      CONVENE_REDIS_KEY_PREFIX: `test-${randomUUID()}:`,
+      CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '10',
+    };
+    a = await startApp(shared);
+    // The second node uses the first one's database, as two pods of one deployment do.
+    b = await startApp({ ...shared, DATABASE_URL: a.db.url });
+  });
+  after(async () => {
+    delete process.env.REDIS_URL;
+    delete process.env.CONVENE_REDIS_KEY_PREFIX;
+    await b?.close();
+    await a?.close();
+  });
+
+  it('token guessing spread over both nodes is blocked on both, even with a valid token', async () => {
+    const [adminA, adminB] = [new Admin(a.url), new Admin(b.url)];
+    const roomId = await adminA.createRoom(); // admin hit 1 (node A)
+    const valid = await adminA.issueToken(roomId, 'Alice'); // admin hit 2 (node A)
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 20; i++) {
+      codes.push(await connectError(i % 2 ? b.url : a.url, `bad.token.${i}`));
+    }
+    assert.deepEqual(new Set(codes), new Set(['TOKEN_INVALID']));
+    assert.equal(await connectError(a.url, valid.token), 'RATE_LIMITED');
+    assert.equal(await connectError(b.url, valid.token), 'RATE_LIMITED');
+
+    // The admin API limit (10 a minute) is one budget for both nodes.
+    for (let i = 0; i < 4; i++) await adminA.get('/api/v1/rooms').expect(200); // hits 3..6
+    for (let i = 0; i < 4; i++) await adminB.get('/api/v1/rooms').expect(200); // hits 7..10
+    const refused = await adminB.get('/api/v1/rooms').expect(429);
+    assert.equal(refused.body.error.code, 'RATE_LIMITED');
+    assert.ok(Number(refused.headers['retry-after']) > 0, 'Retry-After is set');
+    await adminA.get('/api/v1/rooms').expect(429);
+  });
+});
