@@ -41,6 +41,9 @@ describe('the running service', () => {
     await request(t.url).get('/health/live').expect(200);
     const ready = await request(t.url).get('/health/ready').expect(200);
     assert.equal(ready.body.details.database.status, 'up');
+    const { media } = ready.body.details;
+    assert.equal(media.status, 'up');
+    assert.ok(media.workers >= 1 && media.live === media.workers, JSON.stringify(media));
   });
 
   it('reports not ready while the database is unreachable, and ready again after', async () => {

@@ -140,4 +140,101 @@ describe('media: WebRTC end to end in headless Chromium', () => {
     beaSocket.close();
     alice.close();
   });
+
+  it('a browser sends simulcast video; another browser switches layers with media:setPreferredLayers and decodes the new size', async () => {
+    const roomId = await admin.createRoom();
+    const camToken = await admin.issueToken(roomId, 'Cam');
+    const viewerToken = await admin.issueToken(roomId, 'Viewer');
+    const camSocket = await connectAndJoin(t.url, camToken.token);
+    const cam = await BrowserParticipant.open(browser, script, camSocket);
+    await cam.call('start');
+    const producerId = await cam.call('sendSimulcastCamera');
+    let since = Date.now();
+    const elapsed = () => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+    // Chromium really encodes every layer (at 640x360 it would leave r2 unused).
+    const sent = await eventually(
+      async () => {
+        const out = await cam.call('outboundVideo');
+        return out.length === 3 && out.every((x) => x.framesEncoded > 0 && x.frameWidth > 0)
+          ? out
+          : undefined;
+      },
+      'three simulcast layers encoded',
+      45_000,
+    );
+    const top = sent.length - 1;
+    const sentAfter = elapsed();
+
+    // A second browser (own page, token and socket) receives it.
+    const viewerSocket = await connectAndJoin(t.url, viewerToken.token);
+    const viewer = await BrowserParticipant.open(browser, script, viewerSocket);
+    await viewer.call('start');
+    const consumerId = await viewer.call('receive', producerId);
+    const consumerStats = async () =>
+      (await roomMedia(admin, roomId)).participants
+        .find((p) => p.participantId === viewerToken.participantId)
+        ?.consumers.find((c) => c.id === consumerId);
+    const initial = await consumerStats();
+    assert.equal(initial?.type, 'simulcast');
+    assert.equal(initial.preferredLayers?.spatialLayer, top, 'mediasoup prefers the top layer');
+
+    /**
+     * Asks for `layer`, then waits until the SFU forwards it and the viewer decodes frames of
+     * the size the sender encodes for that layer right now (compared live, not hard-coded).
+     */
+    const switchTo = async (layer: number) => {
+      await viewer.call('setPreferredLayers', consumerId, layer);
+      return eventually(
+        async () => {
+          const [c, seen, out] = await Promise.all([
+            consumerStats(),
+            viewer.call('inboundVideo', consumerId),
+            cam.call('outboundVideo'),
+          ]);
+          return c?.preferredLayers?.spatialLayer === layer &&
+            c.currentLayers?.spatialLayer === layer &&
+            seen.frameWidth > 0 &&
+            seen.frameWidth === out[layer]?.frameWidth &&
+            seen.frameHeight === out[layer]?.frameHeight
+            ? { layers: c.currentLayers, ...seen }
+            : undefined;
+        },
+        `viewer decoding spatial layer ${layer}`,
+        30_000,
+      );
+    };
+    since = Date.now();
+    const low = await switchTo(0);
+    const lowAfter = elapsed();
+    since = Date.now();
+    const high = await switchTo(top);
+    const highAfter = elapsed();
+    assert.ok(
+      low.frameWidth * 2 <= high.frameWidth && low.frameHeight < high.frameHeight,
+      `low ${low.frameWidth}x${low.frameHeight}, top ${high.frameWidth}x${high.frameHeight}`,
+    );
+    // Still decoding after the switches, not a frozen last frame.
+    const after = await eventually(
+      async () => {
+        const seen = await viewer.call('inboundVideo', consumerId);
+        return seen.framesDecoded > high.framesDecoded + 10 ? seen : undefined;
+      },
+      'viewer keeps decoding the top layer',
+      15_000,
+    );
+    assert.equal(after.frameWidth, high.frameWidth);
+
+    const size = (x: { frameWidth: number; frameHeight: number }) =>
+      `${x.frameWidth}x${x.frameHeight}`;
+    console.log(
+      `# simulcast sent ${sent.map((x) => `${x.rid} ${size(x)}`).join(', ')} (all after ${sentAfter}); ` +
+        `viewer decoded layer ${low.layers.spatialLayer}/${low.layers.temporalLayer} at ${size(low)} ` +
+        `(${lowAfter} after asking), layer ${high.layers.spatialLayer}/${high.layers.temporalLayer} ` +
+        `at ${size(high)} (${highAfter} after asking)`,
+    );
+    await Promise.all([cam.page.close(), viewer.page.close()]);
+    camSocket.close();
+    viewerSocket.close();
+  });
 });

@@ -2,6 +2,7 @@ import { Controller, Get, UseFilters } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/public.decorator.js';
+import { MediaHealthIndicator } from '../media/media.health.js';
 import { HealthCheckFilter } from './health-check.filter.js';
 
 @ApiTags('health')
@@ -12,6 +13,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly media: MediaHealthIndicator,
   ) {}
 
   /** The process is up and serving HTTP. */
@@ -21,10 +23,14 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** The process can serve requests: the database answers within 1.5 s. */
+  /** The process can serve requests: the database answers within 1.5 s and a media worker runs. */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);
+    // Media reports `degraded` (still 200) while some of its workers are being replaced.
+    return this.health.check([
+      () => this.db.pingCheck('database', { timeout: 1500 }),
+      () => this.media.check('media'),
+    ]);
   }
 }

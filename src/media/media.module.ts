@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { RoomsModule } from '../rooms/rooms.module.js';
 import { MediaController } from './media.controller.js';
 import { MediaGateway } from './media.gateway.js';
+import { MediaHealthIndicator } from './media.health.js';
 import { MediaNotifier } from './media-notifier.js';
 import { MediaService } from './media.service.js';
 import { RoomRouters } from './room-routers.js';
@@ -9,9 +11,16 @@ import { WorkerPool } from './worker-pool.js';
 
 /** The mediasoup SFU: worker pool, a router per room, participants' transports/producers/consumers. */
 @Module({
-  imports: [RoomsModule],
+  imports: [RoomsModule, TerminusModule],
   controllers: [MediaController],
-  providers: [WorkerPool, RoomRouters, MediaNotifier, MediaService, MediaGateway],
-  exports: [MediaService],
+  providers: [
+    WorkerPool,
+    RoomRouters,
+    MediaNotifier,
+    MediaService,
+    MediaGateway,
+    MediaHealthIndicator,
+  ],
+  exports: [MediaService, MediaHealthIndicator],
 })
 export class MediaModule {}

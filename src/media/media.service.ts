@@ -66,11 +66,20 @@ export interface StreamStats {
   byteCount: number;
 }
 
+export interface ConsumerStats extends StreamStats {
+  producerId: string;
+  type: types.ConsumerType;
+  /** Simulcast/SVC only: the layers the receiver asked for (the highest until it asks). */
+  preferredLayers?: types.ConsumerLayers | null;
+  /** Simulcast/SVC only: the layers being forwarded now; null while none is. */
+  currentLayers?: types.ConsumerLayers | null;
+}
+
 export interface ParticipantMediaStats {
   participantId: string;
   transports: number;
   producers: StreamStats[];
-  consumers: (StreamStats & { producerId: string })[];
+  consumers: ConsumerStats[];
 }
 
 export interface RoomMediaStats {
@@ -101,6 +110,19 @@ function sumStats(entries: RtpStatsEntry[], type: 'inbound-rtp' | 'outbound-rtp'
       }),
       { bitrate: 0, packetCount: 0, byteCount: 0 },
     );
+}
+
+/** A consumer's layers, only for the types that have some (null: mediasoup reports none). */
+function layersOf(
+  consumer: types.Consumer,
+): Pick<ConsumerStats, 'preferredLayers' | 'currentLayers'> {
+  if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return {};
+  const copy = (l: types.ConsumerLayers | undefined) =>
+    l ? { spatialLayer: l.spatialLayer, temporalLayer: l.temporalLayer } : null;
+  return {
+    preferredLayers: copy(consumer.preferredLayers),
+    currentLayers: copy(consumer.currentLayers),
+  };
 }
 
 /**
@@ -426,6 +448,8 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
             [...p.consumers.values()].map(async (x) => ({
               ...(await this.streamStats(x, 'outbound-rtp')),
               producerId: x.producerId,
+              type: x.type,
+              ...layersOf(x),
             })),
           ),
         }),

@@ -42,6 +42,12 @@ const TEST_DEFAULT_WORKERS = 2;
 const isAddressInUse = (error: unknown) =>
   error instanceof Error && /address already in use/i.test(error.message);
 
+/** How many media workers the pool keeps, and how many are running right now. */
+export interface WorkerLiveness {
+  workers: number;
+  live: number;
+}
+
 /**
  * The mediasoup worker processes: started at boot, one per core unless configured. A worker
  * that dies is logged and replaced (its port is reused); listeners of `worker.died` rebuild
@@ -119,6 +125,12 @@ export class WorkerPool implements OnModuleInit, OnApplicationShutdown {
       });
     }
     throw new DomainError(ErrorCode.MEDIA_UNAVAILABLE, 'No media server is available');
+  }
+
+  /** How many workers the pool keeps, and how many run now (the others are being replaced). */
+  liveness(): WorkerLiveness {
+    const live = this.slots.filter((s) => s !== undefined && !s.worker.closed).length;
+    return { workers: this.size, live };
   }
 
   summary(): WorkerSummary[] {

@@ -71,8 +71,65 @@ export async function sendCameraAndMicrophone(): Promise<string[]> {
   return ids;
 }
 
-/** Consumes a producer (paused on the server), plays it, then asks the server to resume it. */
-export async function receive(producerId: string): Promise<void> {
+/**
+ * Sends the fake camera at 1280x720 as VP8 simulcast: three encodings (r0 = 1/4, r1 = 1/2,
+ * r2 = full size). Chromium caps the layer count by resolution: at 640x360 it leaves r2 unused,
+ * at 1280x720 it sends all three. It also enables a layer only when its bandwidth estimate
+ * covers it: low caps keep that threshold under the estimate Chromium starts with, so r2 is
+ * sent from the start instead of after a ramp-up that took up to 18 s with 1.5 Mbps on r2.
+ */
+export async function sendSimulcastCamera(): Promise<string> {
+  const stream = await navigator.mediaDevices.getUserMedia({
+    video: { width: { exact: 1280 }, height: { exact: 720 }, frameRate: 30 },
+  });
+  const send = transports.send ?? (await createTransport('send'));
+  const codec = device.rtpCapabilities.codecs?.find(
+    (c) => c.mimeType.toLowerCase() === 'video/vp8',
+  );
+  const producer = await send.produce({
+    track: stream.getVideoTracks()[0],
+    codec,
+    encodings: [
+      { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 80_000 },
+      { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 200_000 },
+      { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 400_000 },
+    ],
+  });
+  return producer.id;
+}
+
+/** What the browser sends per simulcast encoding, from the sender's outbound-rtp reports. */
+export async function outboundVideo(): Promise<
+  { rid: string; frameWidth: number; frameHeight: number; framesEncoded: number }[]
+> {
+  const result: { rid: string; frameWidth: number; frameHeight: number; framesEncoded: number }[] =
+    [];
+  const send = transports.send;
+  if (!send) return result;
+  (await send.getStats()).forEach(
+    (report: {
+      type: string;
+      kind?: string;
+      rid?: string;
+      frameWidth?: number;
+      frameHeight?: number;
+      framesEncoded?: number;
+    }) => {
+      if (report.type === 'outbound-rtp' && report.kind === 'video') {
+        result.push({
+          rid: report.rid ?? '',
+          frameWidth: report.frameWidth ?? 0,
+          frameHeight: report.frameHeight ?? 0,
+          framesEncoded: report.framesEncoded ?? 0,
+        });
+      }
+    },
+  );
+  return result.sort((a, b) => a.rid.localeCompare(b.rid));
+}
+
+/** Consumes a producer (paused on the server), plays it, then asks the server to resume it; returns the consumer id. */
+export async function receive(producerId: string): Promise<string> {
   const recv = transports.recv ?? (await createTransport('recv'));
   const { consumer: options } = await request<{
     consumer: {
@@ -94,6 +151,41 @@ export async function receive(producerId: string): Promise<void> {
   element.srcObject = new MediaStream([consumer.track]);
   document.body.append(element);
   await request('media:resumeConsumer', { consumerId: options.id });
+  return options.id;
+}
+
+/** Asks the server which simulcast/SVC layers to forward on one of this page's consumers. */
+export async function setPreferredLayers(
+  consumerId: string,
+  spatialLayer: number,
+  temporalLayer?: number,
+): Promise<void> {
+  await request('media:setPreferredLayers', { consumerId, spatialLayer, temporalLayer });
+}
+
+/** The size of the frames the browser decodes for one consumer (0 before the first frame). */
+export async function inboundVideo(
+  consumerId: string,
+): Promise<{ frameWidth: number; frameHeight: number; framesDecoded: number }> {
+  const consumer = consumers.find((c) => c.id === consumerId);
+  if (!consumer) throw new Error(`no consumer ${consumerId}`);
+  const result = { frameWidth: 0, frameHeight: 0, framesDecoded: 0 };
+  (await consumer.getStats()).forEach(
+    (report: {
+      type: string;
+      kind?: string;
+      frameWidth?: number;
+      frameHeight?: number;
+      framesDecoded?: number;
+    }) => {
+      if (report.type === 'inbound-rtp' && report.kind === 'video') {
+        result.frameWidth = report.frameWidth ?? 0;
+        result.frameHeight = report.frameHeight ?? 0;
+        result.framesDecoded = report.framesDecoded ?? 0;
+      }
+    },
+  );
+  return result;
 }
 
 export function connectionStates(): Record<string, string | undefined> {

@@ -1,4 +1,5 @@
 import { IsIn } from 'class-validator';
+import type { types } from 'mediasoup';
 import type { MediaKind } from '../../protocol/events.js';
 
 export class MuteParticipantDto {
@@ -22,8 +23,21 @@ export class StreamStatsDto {
   byteCount!: number;
 }
 
+export class ConsumerLayersDto {
+  /** Spatial layer index from 0 (simulcast: the encoding, lowest resolution first). */
+  spatialLayer!: number;
+  /** Temporal layer index from 0 (frame rate), when the codec has temporal layers. */
+  temporalLayer?: number;
+}
+
 export class ConsumerStatsDto extends StreamStatsDto {
   producerId!: string;
+  /** How mediasoup forwards the stream; only simulcast and svc consumers have layers to choose from. */
+  type!: types.ConsumerType;
+  /** Simulcast/svc only: the layers the receiver asked for with media:setPreferredLayers (the highest until it asks). */
+  preferredLayers?: ConsumerLayersDto | null;
+  /** Simulcast/svc only: the layers being forwarded now; null while none is (paused, or no keyframe of the layer yet). */
+  currentLayers?: ConsumerLayersDto | null;
 }
 
 export class ParticipantMediaDto {
