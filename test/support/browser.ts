@@ -5,7 +5,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 /** Debian's Chromium (CI installs it); never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const CHROMIUM_ARGS = [
+const BASE_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -15,7 +15,6 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
   // Remote audio plays without a click in tests (a person's click on Join allows it anyway).
   '--autoplay-policy=no-user-gesture-required',
 ];
@@ -23,8 +22,14 @@ const CHROMIUM_ARGS = [
 /** Screenshots for people to look at (gitignored). */
 export const ARTIFACTS_DIR = resolve(import.meta.dirname, '../../../test-artifacts');
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+/**
+ * `granted`: every page may use the (fake) camera and microphone. `per-context`: without
+ * --use-fake-ui-for-media-stream, which grants getUserMedia whatever the context's permissions
+ * say; then a context not granted camera/microphone gets NotAllowedError, as after "Block".
+ */
+export function launchBrowser(media: 'granted' | 'per-context' = 'granted'): Promise<Browser> {
+  const args = media === 'granted' ? [...BASE_ARGS, '--use-fake-ui-for-media-stream'] : BASE_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
 }
 
 export interface LoggedEvent {
@@ -87,6 +92,11 @@ export class BrowserUser {
   /** Every server event the page received so far. */
   events(): Promise<LoggedEvent[]> {
     return this.page.evaluate(() => (window as DebugWindow).conveneDebug?.events() ?? []);
+  }
+
+  /** The client's phase: prejoin, connecting, lobby, room or ended. */
+  phase(): Promise<string | undefined> {
+    return this.page.evaluate(() => (window as DebugWindow).conveneDebug?.phase());
   }
 
   inboundStats(): Promise<InboundStats[]> {
@@ -162,6 +172,92 @@ export class BrowserUser {
       .locator('.message.is-mine:not(.is-pending)')
       .getByText(text, { exact: true })
       .waitFor();
+  }
+
+  /** The focused element's role and accessible name, as assistive technology gets them. */
+  async focused(): Promise<{ role: string; name: string }> {
+    const onBody = await this.page.evaluate(
+      () => document.activeElement === null || document.activeElement === document.body,
+    );
+    if (onBody) return { role: 'nothing (page body)', name: '' };
+    const snapshot = await this.page.locator(':focus').ariaSnapshot({ timeout: 2000 });
+    const first = /^- ([\w-]+)(?: "((?:[^"\\]|\\.)*)")?/.exec(snapshot.trim());
+    if (!first?.[1]) throw new Error(`${this.name}: cannot read the focused element: ${snapshot}`);
+    return { role: first[1], name: (first[2] ?? '').replace(/\\(.)/g, '$1') };
+  }
+
+  /** Presses `key` until the focused element has this role and name; fails after `max` presses. */
+  async pressUntilFocused(
+    key: 'Tab' | 'Shift+Tab',
+    role: string,
+    name: string | RegExp,
+    max = 15,
+  ): Promise<void> {
+    const seen: string[] = [];
+    for (let i = 0; i < max; i++) {
+      await this.page.keyboard.press(key);
+      const now = await this.focused();
+      seen.push(`${now.role} "${now.name}"`);
+      const nameMatches = typeof name === 'string' ? now.name === name : name.test(now.name);
+      if (now.role === role && nameMatches) return;
+    }
+    throw new Error(
+      `${this.name}: ${key} never reached ${role} "${name}"; went ${seen.join(' -> ')}`,
+    );
+  }
+
+  /** Starts counting focus moves; each one makes a screen reader speak. Read with focusMoves(). */
+  async recordFocusMoves(): Promise<void> {
+    await this.page.evaluate(() => {
+      const w = window as unknown as { focusMoves?: number };
+      if (w.focusMoves === undefined)
+        document.addEventListener('focusin', () => (w.focusMoves = (w.focusMoves ?? 0) + 1));
+      w.focusMoves = 0;
+    });
+  }
+
+  focusMoves(): Promise<number> {
+    return this.page.evaluate(() => (window as unknown as { focusMoves?: number }).focusMoves ?? 0);
+  }
+
+  /**
+   * Starts recording what is added to live regions (aria-live, or the roles alert, status and
+   * log), i.e. what a screen reader would announce. Read it with announcements().
+   */
+  async recordAnnouncements(): Promise<void> {
+    await this.page.evaluate(() => {
+      const w = window as unknown as { announced?: string[] };
+      if (w.announced) {
+        w.announced.length = 0;
+        return;
+      }
+      const announced: string[] = [];
+      w.announced = announced;
+      const politeness = (el: Element | null): string => {
+        for (let e = el; e; e = e.parentElement) {
+          const live = e.getAttribute('aria-live');
+          if (live) return live;
+          const role = e.getAttribute('role');
+          if (role === 'alert') return 'assertive';
+          if (role === 'status' || role === 'log') return 'polite';
+        }
+        return 'off';
+      };
+      new MutationObserver((records) => {
+        for (const record of records)
+          for (const node of record.addedNodes) {
+            const el = node instanceof Element ? node : node.parentElement;
+            const text = node.textContent?.trim();
+            if (text && politeness(el) !== 'off') announced.push(text);
+          }
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+  }
+
+  announcements(): Promise<string[]> {
+    return this.page.evaluate(
+      () => (window as unknown as { announced?: string[] }).announced?.slice() ?? [],
+    );
   }
 
   async screenshot(file: string): Promise<string> {

@@ -1,0 +1,75 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export type Direction = 'to-browser' | 'to-server';
+
+/**
+ * A TCP relay in front of the app, standing in for one person's network: a held direction keeps
+ * what is sent that way in the link, as on a link that stalls, and release() delivers it in
+ * order. Nothing in the page or the server is changed.
+ */
+export class SlowLink {
+  private readonly held = new Set<Direction>();
+  private readonly waiting: Record<Direction, (() => void)[]> = {
+    'to-browser': [],
+    'to-server': [],
+  };
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  /** Relays to `target` (http://host:port); the browser opens `link.url` instead. */
+  static async start(target: string): Promise<SlowLink> {
+    const { hostname, port } = new URL(target);
+    const server = createServer();
+    const link: SlowLink = await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        if (address === null || typeof address === 'string') reject(new Error('no port'));
+        else resolve(new SlowLink(server, `http://127.0.0.1:${address.port}`));
+      });
+    });
+    server.on('connection', (browserSide) => link.relay(browserSide, hostname, Number(port)));
+    return link;
+  }
+
+  hold(direction: Direction): void {
+    this.held.add(direction);
+  }
+
+  release(direction: Direction): void {
+    this.held.delete(direction);
+    for (const deliver of this.waiting[direction].splice(0)) deliver();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private relay(browserSide: Socket, host: string, port: number): void {
+    const serverSide = connect(port, host);
+    this.forward(browserSide, serverSide, 'to-server');
+    this.forward(serverSide, browserSide, 'to-browser');
+  }
+
+  private forward(from: Socket, to: Socket, direction: Direction): void {
+    this.sockets.add(from);
+    from.on('error', () => from.destroy());
+    // end(), not destroy(): what was already written still arrives (e.g. a goodbye, then close).
+    from.on('close', () => {
+      this.sockets.delete(from);
+      to.end();
+    });
+    from.on('data', (chunk) => {
+      const deliver = () => {
+        if (to.writable) to.write(chunk);
+      };
+      if (this.held.has(direction)) this.waiting[direction].push(deliver);
+      else deliver();
+    });
+  }
+}
