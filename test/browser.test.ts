@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { ChatMessage } from '../src/protocol/events.js';
 import { ConferenceServer } from '../src/rooms/conference-server.js';
 import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
 import { BrowserUser, eventually, launchBrowser } from './support/browser.js';
+import { SlowLink } from './support/slow-link.js';
 
 /** Media on loopback with one worker (two cores for three browsers and the server). */
 const BROWSER_TEST_ENV = {
@@ -19,6 +20,28 @@ const BROWSER_TEST_ENV = {
 const chatMessages = (events: { event: string; payload: unknown }[]) =>
   events.filter((e) => e.event === 'chat:message').map((e) => e.payload as ChatMessage);
 
+const PHONE = { width: 390, height: 844 };
+
+/** The microphone and camera buttons sit on the preview, clear of the initials shown instead of video. */
+async function assertPreviewLayout(user: BrowserUser): Promise<void> {
+  const box = async (selector: string) => {
+    const found = await user.page.locator(selector).boundingBox();
+    assert.ok(found, `${user.name}: ${selector} is shown`);
+    return found;
+  };
+  const frame = await box('.preview-frame');
+  const controls = await box('.preview-controls');
+  const avatar = await box('.preview-frame .avatar');
+  assert.ok(
+    controls.y >= frame.y && controls.y + controls.height <= frame.y + frame.height,
+    `${user.name}: the controls are on the preview (${JSON.stringify({ frame, controls })})`,
+  );
+  assert.ok(
+    controls.y >= avatar.y + avatar.height,
+    `${user.name}: the controls do not cover the initials (${JSON.stringify({ avatar, controls })})`,
+  );
+}
+
 describe('web client in Chromium', () => {
   let t: TestApp;
   let admin: Admin;
@@ -29,6 +52,36 @@ describe('web client in Chromium', () => {
   let a: BrowserUser;
   let b: BrowserUser;
   let c: BrowserUser;
+  /** People opened by the later tests, for the page-error check. */
+  const others: BrowserUser[] = [];
+  /** Closed after each test, last first, whether it passed or not. */
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const open = async (
+    name: string,
+    token: string,
+    options: {
+      from?: Browser;
+      baseUrl?: string;
+      viewport?: { width: number; height: number };
+    } = {},
+  ) => {
+    const user = await BrowserUser.open(
+      options.from ?? browser,
+      options.baseUrl ?? t.url,
+      name,
+      token,
+      options.viewport,
+    );
+    others.push(user);
+    cleanups.push(() => user.close());
+    return user;
+  };
+  const inRoom = async (name: string, displayName: string, room: string, role?: 'host') => {
+    const issued = await admin.issueToken(room, displayName, role);
+    const user = await open(name, issued.token);
+    await user.join();
+    return { user, id: issued.participantId };
+  };
 
   before(async () => {
     t = await startApp(BROWSER_TEST_ENV);
@@ -44,6 +97,10 @@ describe('web client in Chromium', () => {
       ids[k] = issued[k].participantId;
       tokens[k] = issued[k].token;
     }
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
   after(async () => {
@@ -199,7 +256,7 @@ describe('web client in Chromium', () => {
     assert.match(await b.page.getByRole('tab', { selected: true }).innerText(), /Alice Host/);
     assert.equal((await b.messageTexts()).length, 3);
     await b.send('back again');
-    await a.page.getByText('back again').waitFor();
+    await a.page.locator('.message-log').getByText('back again').waitFor();
     console.log(
       `  reconnect: B rejoined ${recoveredMs} ms after the cut; video playing again both ways`,
     );
@@ -249,7 +306,388 @@ describe('web client in Chromium', () => {
     await x.close();
   });
 
+  it('keyboard only: from the pre-join screen, joins, messages two people privately and switches conversations', async () => {
+    const room = await admin.createRoom({ name: 'Keyboard' });
+    const bob = await inRoom('KB', 'Bob Builder', room);
+    const carol = await inRoom('KC', 'Carol Late', room);
+    const kimToken = await admin.issueToken(room, 'Kim Keys');
+    const kim = await open('K', kimToken.token);
+    const keys = kim.page.keyboard;
+
+    // Pre-join: focus starts on Join; Shift+Tab back to the microphone, Space turns it off.
+    await eventually(
+      async () => ((await kim.focused()).name === 'Join meeting' ? true : undefined),
+      'focus on Join meeting',
+    );
+    await kim.pressUntilFocused('Shift+Tab', 'button', 'Turn off microphone');
+    await keys.press('Space');
+    assert.deepEqual(await kim.focused(), { role: 'button', name: 'Turn on microphone' });
+    await kim.pressUntilFocused('Tab', 'button', 'Join meeting');
+    await keys.press('Enter');
+    await kim.page.getByRole('button', { name: 'Leave' }).waitFor();
+
+    // In the room focus starts at the top, not on the page body; the microphone stayed off.
+    assert.equal((await kim.focused()).role, 'heading');
+    await kim.pressUntilFocused('Tab', 'button', 'Turn on microphone');
+
+    // Keyboard focus is visible, also in forced colours (Windows High Contrast drops box-shadow).
+    const focusRing = () =>
+      kim.page.evaluate(() => {
+        const style = getComputedStyle(document.activeElement ?? document.body);
+        const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+        return outline || style.boxShadow !== 'none';
+      });
+    const focusVisibleRules = await kim.page.evaluate(
+      () =>
+        [...document.styleSheets]
+          .flatMap((sheet) => [...sheet.cssRules])
+          .filter(
+            (rule) => rule instanceof CSSStyleRule && rule.selectorText.includes(':focus-visible'),
+          ).length,
+    );
+    assert.ok(focusVisibleRules > 0, 'the stylesheet has :focus-visible rules');
+    assert.ok(await focusRing(), 'the focused button shows a focus ring');
+    await kim.page.emulateMedia({ forcedColors: 'active' });
+    assert.ok(await focusRing(), 'the focus ring survives forced colours');
+    await kim.page.emulateMedia({ forcedColors: 'none' });
+
+    // Chat: Enter opens it with focus in the composer.
+    await kim.pressUntilFocused('Tab', 'button', 'Chat');
+    await keys.press('Enter');
+    assert.deepEqual(await kim.focused(), { role: 'textbox', name: 'Message everyone' });
+
+    // "Start a private conversation": arrow keys only choose (Carol is second); Space on Open opens.
+    await kim.pressUntilFocused('Shift+Tab', 'combobox', 'Start a private conversation');
+    await keys.press('ArrowDown');
+    await keys.press('ArrowDown');
+    assert.equal((await kim.focused()).role, 'combobox', 'focus stays on the list');
+    assert.match(
+      await kim.page.getByRole('tab', { selected: true }).innerText(),
+      /Everyone/,
+      'choosing in the list does not switch conversations by itself',
+    );
+    await kim.pressUntilFocused('Tab', 'button', 'Open private conversation');
+    await keys.press('Space');
+    assert.deepEqual(await kim.focused(), {
+      role: 'textbox',
+      name: 'Private message to Carol Late',
+    });
+    await keys.type('kb: for Carol only');
+    await keys.press('Enter');
+    await kim.page
+      .locator('.message.is-mine:not(.is-pending)')
+      .getByText('kb: for Carol only')
+      .waitFor();
+
+    // People: Enter opens the panel and moves focus into it (the panel comes before the
+    // controls in the page, so without that the next Tab would land on Leave).
+    await kim.pressUntilFocused('Tab', 'button', 'People');
+    await keys.press('Enter');
+    assert.deepEqual(await kim.focused(), { role: 'heading', name: 'People' });
+    await kim.pressUntilFocused('Tab', 'button', 'Message Bob Builder privately');
+    // Someone joins while Kim is on that button: the list grows, focus stays where it was.
+    await kim.recordFocusMoves();
+    const danToken = await admin.issueToken(room, 'Dan Dropin');
+    const dan = await open('KD', danToken.token);
+    await dan.join();
+    await kim.page.getByRole('button', { name: 'Message Dan Dropin privately' }).waitFor();
+    await kim.page.waitForTimeout(1000);
+    assert.equal(await kim.focusMoves(), 0, 'focus did not move (screen readers stay quiet)');
+    assert.deepEqual(await kim.focused(), {
+      role: 'button',
+      name: 'Message Bob Builder privately',
+    });
+    await keys.press('Enter');
+    assert.deepEqual(await kim.focused(), {
+      role: 'textbox',
+      name: 'Private message to Bob Builder',
+    });
+    await keys.type('kb: for Bob only');
+    await keys.press('Enter');
+    await kim.page
+      .locator('.message.is-mine:not(.is-pending)')
+      .getByText('kb: for Bob only')
+      .waitFor();
+
+    // Conversation tabs: one tab stop (the selected tab), arrows/Home/End move and select.
+    const selected = async () => {
+      const focused = await kim.page.evaluate(() => ({
+        role: document.activeElement?.getAttribute('role'),
+        selected: document.activeElement?.getAttribute('aria-selected'),
+      }));
+      assert.deepEqual(focused, { role: 'tab', selected: 'true' }, 'the selected tab has focus');
+      return (await kim.focused()).name;
+    };
+    await kim.pressUntilFocused('Shift+Tab', 'tab', /^Private conversation with Bob Builder/);
+    // Dan leaves while Kim is on the tab: the room re-renders, focus stays put.
+    await kim.recordFocusMoves();
+    await dan.close();
+    await kim.page
+      .locator(`figure[data-participant-id="${danToken.participantId}"]`)
+      .waitFor({ state: 'detached' });
+    await kim.page.waitForTimeout(1000);
+    assert.equal(await kim.focusMoves(), 0, 'focus did not move (screen readers stay quiet)');
+    await keys.press('ArrowLeft');
+    assert.match(await selected(), /^Private conversation with Carol Late/);
+    assert.deepEqual(await kim.messageTexts(), ['kb: for Carol only']);
+    await keys.press('Home');
+    assert.match(await selected(), /^Everyone/);
+    await keys.press('End');
+    assert.match(await selected(), /^Private conversation with Bob Builder/);
+    assert.deepEqual(await kim.messageTexts(), ['kb: for Bob only']);
+    const [tab, panel] = await Promise.all([
+      kim.page.locator(':focus').boundingBox(),
+      kim.page.locator('.chat-panel').boundingBox(),
+    ]);
+    assert.ok(
+      tab && panel && tab.x >= panel.x && tab.x + tab.width <= panel.x + panel.width,
+      `the focused tab is in view: ${JSON.stringify({ tab, panel })}`,
+    );
+    await kim.screenshot('keyboard-tabs.png');
+    await keys.press('ArrowRight');
+    assert.match(await selected(), /^Everyone/, 'ArrowRight on the last tab wraps to the first');
+    await keys.press('Tab');
+    assert.equal((await kim.focused()).role, 'combobox', 'Tab leaves the tab list');
+    await kim.pressUntilFocused('Tab', 'textbox', 'Message everyone');
+    await keys.type('kb: hello everyone');
+    await keys.press('Enter');
+
+    // Each recipient got exactly what was meant for them.
+    const received = async (user: BrowserUser, n: number) =>
+      eventually(async () => {
+        const texts = chatMessages(await user.events())
+          .filter((m) => m.from.participantId === kimToken.participantId)
+          .map((m) => `${m.kind}:${m.to ?? ''}:${m.text}`);
+        return texts.length >= n ? texts : undefined;
+      }, `${user.name} to receive ${n} messages from Kim`);
+    assert.deepEqual(await received(bob.user, 2), [
+      `private:${bob.id}:kb: for Bob only`,
+      'public::kb: hello everyone',
+    ]);
+    assert.deepEqual(await received(carol.user, 2), [
+      `private:${carol.id}:kb: for Carol only`,
+      'public::kb: hello everyone',
+    ]);
+    await carol.user.openChat();
+    await carol.user.page.getByRole('tab', { name: /^Private conversation with Kim Keys/ }).click();
+    assert.deepEqual(await carol.user.messageTexts(), ['kb: for Carol only']);
+  });
+
+  it('when the room is closed, everyone sees it in words and nobody tries to reconnect', async () => {
+    const room = await admin.createRoom({ name: 'Closing time' });
+    const link = await SlowLink.start(t.url);
+    cleanups.push(() => link.close());
+    const hostToken = await admin.issueToken(room, 'Rita Host', 'host');
+    const host = await open('RH', hostToken.token, { baseUrl: link.url });
+    await host.join();
+    const phoneToken = await admin.issueToken(room, 'Paul Phone');
+    const phone = await open('RP', phoneToken.token, { viewport: PHONE });
+    await phone.join();
+    const lateToken = await admin.issueToken(room, 'Lena Late');
+    const late = await open('RL', lateToken.token, { viewport: PHONE });
+    await late.page.getByRole('heading', { name: 'Ready to join?' }).waitFor();
+
+    const websockets = new Map<BrowserUser, number>();
+    for (const user of [host, phone, late]) {
+      websockets.set(user, 0);
+      user.page.on('websocket', () => websockets.set(user, (websockets.get(user) ?? 0) + 1));
+    }
+    // Rita stops her video as the room closes: her request is still on its way when it ends.
+    link.hold('to-server');
+    await host.page.getByRole('button', { name: 'Turn off camera' }).click();
+    await admin.delete(`/api/v1/rooms/${room}`).expect(204);
+
+    const closed = async (user: BrowserUser) => {
+      await user.page.getByRole('heading', { name: 'The meeting has ended' }).waitFor();
+      const text = user.page.getByText(
+        'The room was closed for everyone. This link no longer works.',
+      );
+      assert.equal(await text.getAttribute('role'), 'alert', `${user.name}: announced`);
+      assert.equal(await user.page.getByRole('button').count(), 0, `${user.name}: no way back in`);
+    };
+    for (const user of [host, phone]) await closed(user);
+    // Longer than the client's first reconnection delays: a retry would have opened a socket.
+    await host.page.waitForTimeout(3000);
+    assert.equal(websockets.get(host), 0, 'the host page did not reconnect');
+    assert.equal(websockets.get(phone), 0, 'the phone page did not reconnect');
+    for (const user of [host, phone]) assert.equal(await user.phase(), 'ended', user.name);
+    // The request cut short by the end is no error to report.
+    assert.deepEqual(host.consoleErrors, []);
+    assert.equal(await host.page.locator('.toast').count(), 0, 'no leftover or error notices');
+    await host.screenshot('room-closed.png');
+    await phone.screenshot('room-closed-phone.png');
+
+    // Someone still on the pre-join screen is told the same when they try; the preview goes away.
+    await late.page.getByRole('button', { name: 'Join meeting' }).click();
+    await closed(late);
+    assert.equal(await late.page.locator('video').count(), 0);
+    await late.screenshot('room-closed-prejoin-phone.png');
+    await late.page.waitForTimeout(1500);
+    assert.equal(websockets.get(late), 1, 'one refused attempt, no retries');
+  });
+
+  it('a private message to someone who has just left is refused: the sender is told who left, nobody gets it', async () => {
+    const room = await admin.createRoom({ name: 'Leaving' });
+    const link = await SlowLink.start(t.url);
+    cleanups.push(() => link.close());
+    const annToken = await admin.issueToken(room, 'Ann Sender');
+    const ann = await open('LA', annToken.token, { baseUrl: link.url });
+    await ann.join();
+    const ben = await inRoom('LB', 'Ben Leaving', room);
+    const cat = await inRoom('LC', 'Cat Bystander', room);
+    await ann.openPeople();
+    await ann.page.getByRole('button', { name: 'Message Ben Leaving privately' }).click();
+    await ann.page.getByText('only you and Ben Leaving can see these messages').waitFor();
+    await ann.recordAnnouncements();
+
+    // Ann's network stalls, so the news that Ben left has not reached her when she sends.
+    link.hold('to-browser');
+    await ben.user.page.getByRole('button', { name: 'Leave' }).click();
+    await ben.user.page.getByText('You left the meeting.').waitFor();
+    await eventually(async () => {
+      const res = await admin.get(`/api/v1/rooms/${room}/participants`).expect(200);
+      const ids = (res.body as { participantId: string }[]).map((p) => p.participantId);
+      return ids.includes(ben.id) ? undefined : true;
+    }, 'Ben to be gone on the server');
+    const text = 'are you still there, Ben?';
+    await ann.page.locator('#chat-input').fill(text);
+    await ann.page.locator('#chat-input').press('Enter');
+    await ann.page.locator('.message.is-pending').getByText(text).waitFor();
+    link.release('to-browser');
+
+    const failed = ann.page.locator('.message.is-failed');
+    await failed.getByText(text).waitFor();
+    assert.match(
+      await failed.innerText(),
+      /Ben Leaving left the meeting, so this message was not sent/,
+    );
+    assert.match(await failed.innerText(), /Not sent/);
+    // No "Try again" while Ben is away, like the composer.
+    assert.equal(await failed.getByRole('button', { name: 'Try again' }).count(), 0);
+    assert.equal(
+      await ann.page.locator('.message:not(.is-failed)').getByText(text).count(),
+      0,
+      'not shown as sent',
+    );
+    // Her page now knows too: the conversation says so and the composer is off.
+    await ann.page.getByText('Ben Leaving has left the meeting').waitFor();
+    assert.equal(await ann.page.locator('#chat-input').isDisabled(), true);
+    // Told once, not again on every re-render.
+    await ann.page.waitForTimeout(1500);
+    const told = (await ann.announcements()).filter((a) => a.includes('was not sent'));
+    assert.equal(told.length, 1, `announced once: ${JSON.stringify(told)}`);
+
+    // Nobody received it, and it was never stored.
+    await cat.user.openChat();
+    assert.ok(!(await cat.user.page.content()).includes(text), "not on Cat's page");
+    assert.ok(!chatMessages(await cat.user.events()).some((m) => m.text === text));
+    assert.ok(!chatMessages(await ben.user.events()).some((m) => m.text === text));
+    const stored = await t.db.query('SELECT 1 FROM chat_messages WHERE text = $1', [text]);
+    assert.equal(stored.length, 0, 'not in the audit trail');
+    await ann.screenshot('recipient-left.png');
+  });
+
+  it('a browser that blocks the camera and microphone: told in words before joining, can still join without them', async () => {
+    const blocking = await launchBrowser('per-context');
+    cleanups.push(() => blocking.close());
+    const room = await admin.createRoom({ name: 'No camera' });
+    const host = await inRoom('BH', 'Hal Host', room, 'host');
+    const deeToken = await admin.issueToken(room, 'Dee Blocked');
+    const dee = await open('BD', deeToken.token, { from: blocking });
+    const notice = dee.page.getByText(
+      'Your browser blocked the camera and microphone. To use them, allow them in the site settings (the icon next to the address), then reload this page. You can still join without them.',
+    );
+    await notice.waitFor();
+    assert.equal(
+      await notice.evaluate((el) => el.closest('[role="alert"]') !== null),
+      true,
+      'the notice is announced',
+    );
+    assert.equal(await dee.page.getByRole('button', { name: 'Join meeting' }).isEnabled(), true);
+    for (const label of ['Camera', 'Microphone'])
+      assert.deepEqual(await dee.page.getByLabel(label).locator('option').allTextContents(), [
+        'Blocked by your browser',
+      ]);
+    await assertPreviewLayout(dee);
+    await dee.screenshot('prejoin-blocked.png');
+    const pipToken = await admin.issueToken(room, 'Pip Blocked');
+    const pip = await open('BP', pipToken.token, { from: blocking, viewport: PHONE });
+    await pip.page
+      .getByText('Your browser blocked the camera and microphone.', { exact: false })
+      .waitFor();
+    await assertPreviewLayout(pip);
+    await pip.screenshot('prejoin-blocked-phone.png');
+    await pip.close();
+
+    await dee.join();
+    for (const what of ['microphone', 'camera'])
+      assert.equal(
+        await dee.page.getByRole('button', { name: `Turn on ${what}` }).isDisabled(),
+        true,
+      );
+    await host.user.page
+      .locator(`figure[data-participant-id="${deeToken.participantId}"]`)
+      .waitFor();
+    await dee.openChat();
+    await dee.send('no camera, but here');
+    await host.user.openChat();
+    await host.user.page.locator('.message-log').getByText('no camera, but here').waitFor();
+  });
+
+  it('screen readers hear each new message once, private ones too, and hear when the connection drops', async () => {
+    const room = await admin.createRoom({ name: 'Listening' });
+    const sam = await inRoom('SS', 'Sam Screenreader', room);
+    const tom = await inRoom('ST', 'Tom Talker', room);
+    await sam.user.openChat();
+    await sam.user.page.waitForTimeout(1000);
+    await sam.user.recordAnnouncements();
+    // Both microphones send sound: active-speaker changes re-render the room meanwhile.
+    await sam.user.page.waitForTimeout(2500);
+    assert.deepEqual(await sam.user.announcements(), [], 'nothing announced while nothing happens');
+
+    await tom.user.openChat();
+    await tom.user.send('public hello to Sam');
+    await tom.user.page.getByRole('tab', { name: /^Everyone/ }).click();
+    await tom.user.openPeople();
+    await tom.user.page.getByRole('button', { name: 'Message Sam Screenreader privately' }).click();
+    await tom.user.send('a private word, Sam');
+    await sam.user.page.waitForTimeout(2500);
+    const heard = await sam.user.announcements();
+    for (const text of ['public hello to Sam', 'a private word, Sam'])
+      assert.equal(
+        heard.filter((a) => a.includes(text)).length,
+        1,
+        `"${text}" announced once: ${JSON.stringify(heard)}`,
+      );
+    // The element holding each announced message is a polite live region.
+    for (const text of ['public hello to Sam', 'a private word, Sam']) {
+      const live = await sam.user.page.evaluate((t) => {
+        const holders = [...document.querySelectorAll('[aria-live]')].filter(
+          (el) => el.getAttribute('aria-live') !== 'off' && el.textContent?.includes(t),
+        );
+        return holders.map((el) => `${el.getAttribute('role')}/${el.getAttribute('aria-live')}`);
+      }, text);
+      assert.deepEqual(live, ['log/polite'], text);
+    }
+
+    // Reconnecting is announced by a status region that was there before the connection dropped.
+    const banner = sam.user.page.locator('.connection-banner');
+    assert.equal(await banner.getAttribute('role'), 'status');
+    assert.equal(await banner.getAttribute('aria-live'), 'polite');
+    const server = t.app.get(ConferenceServer).io;
+    [...server.sockets.values()]
+      .find((s) => s.data.identity?.participantId === sam.id)
+      ?.conn.close();
+    await banner.getByText('Connection lost. Reconnecting…').waitFor();
+    await banner.getByText('Connection lost. Reconnecting…').waitFor({ state: 'detached' });
+    assert.ok(
+      (await sam.user.announcements()).includes('Connection lost. Reconnecting…'),
+      'the drop was announced',
+    );
+  });
+
   it('reports no page errors', () => {
-    for (const user of [a, b, c]) assert.deepEqual(user.consoleErrors, [], `${user.name}'s page`);
+    for (const user of [a, b, c, ...others])
+      assert.deepEqual(user.consoleErrors, [], `${user.name}'s page`);
   });
 });

@@ -8,13 +8,13 @@ import type {
 } from '../../src/protocol/events.js';
 import { ChatState, type ConversationKey, PUBLIC } from './chat.js';
 import { Connection, type LoggedEvent } from './connection.js';
-import { describeEnd, describeError, ServerError } from './errors.js';
+import { describeChatError, describeEnd, describeError, endTitle, ServerError } from './errors.js';
 import { LocalMedia } from './local-media.js';
 import { type InboundStats, MediaSession } from './media-session.js';
 import { forgetJoinLink, type JoinLink } from './token.js';
 import { ChatPanel } from './ui/chat-panel.js';
 import { replaceChildren } from './ui/dom.js';
-import { confirmDialog, messageScreen, Toasts } from './ui/feedback.js';
+import { Announcer, confirmDialog, messageScreen, Toasts } from './ui/feedback.js';
 import type { Person, RoomModel } from './ui/model.js';
 import { nameOf } from './ui/model.js';
 import { PeoplePanel } from './ui/people-panel.js';
@@ -47,6 +47,9 @@ export class App {
   private phase: Phase = 'prejoin';
   private readonly local = new LocalMedia();
   private readonly toasts = new Toasts();
+  private readonly announcer = new Announcer();
+  /** Holds the current screen; the live regions beside it stay put, or they would stop working. */
+  private readonly screen = document.createElement('div');
   private connection?: Connection;
   private media?: MediaSession;
   private prejoin?: PreJoinView;
@@ -76,6 +79,7 @@ export class App {
   ) {}
 
   start(): void {
+    replaceChildren(this.root, this.screen, this.toasts.root, this.announcer.root);
     if (!this.link) {
       this.show(
         messageScreen({
@@ -131,7 +135,7 @@ export class App {
       result = await connection.request('room:join', {});
     } catch (error) {
       if (error instanceof ServerError) {
-        this.end(describeError(error.code, error.message), false);
+        this.end(describeError(error.code, error.message), false, endTitle(error.code));
         return;
       }
       throw error;
@@ -203,6 +207,8 @@ export class App {
         action: { label: 'Turn sound on', run: () => this.grid.resumeAudio() },
       });
     this.show(this.room.root);
+    // The Join button is gone: start keyboard and screen reader users at the top of the room.
+    this.room.focusHeading();
     this.prejoin = undefined;
   }
 
@@ -326,14 +332,17 @@ export class App {
         this.renderChat();
       },
       (error: unknown) => {
-        const code = error instanceof ServerError ? error.code : undefined;
-        this.chat.fail(
-          clientMessageId,
-          code
-            ? describeError(code, error instanceof Error ? error.message : undefined)
-            : 'No connection. Try again when you are back online.',
+        if (this.phase === 'ended') return;
+        const server = error instanceof ServerError ? error : undefined;
+        const peerId = this.chat.get(key)?.peerId;
+        const text = describeChatError(
+          server?.code,
+          server?.message,
+          peerId ? nameOf(this.model, peerId) : undefined,
         );
+        this.chat.fail(clientMessageId, text);
         this.renderChat();
+        this.announcer.say(text);
       },
     );
   }
@@ -417,9 +426,17 @@ export class App {
       this.rememberName(message);
       const key = this.chat.receive(message);
       this.renderChat();
-      if (key && key !== PUBLIC && this.room?.panel !== 'chat') {
-        this.toasts.show(`Private message from ${message.from.displayName}`, {
+      if (!key || message.from.participantId === this.model.selfId) return;
+      const from = message.from.displayName;
+      this.announcer.say(
+        key === PUBLIC
+          ? `${from}: ${message.text}`
+          : `Private message from ${from}: ${message.text}`,
+      );
+      if (key !== PUBLIC && this.room?.panel !== 'chat') {
+        this.toasts.show(`Private message from ${from}`, {
           action: { label: 'Open', run: () => this.openPrivate(message.from.participantId) },
+          quiet: true,
         });
       }
     });
@@ -487,17 +504,18 @@ export class App {
       return;
     }
     const text = describeError(code, message);
-    if (this.phase === 'connecting' && this.prejoin) {
-      const retry =
-        code !== ErrorCode.TOKEN_EXPIRED &&
-        code !== ErrorCode.TOKEN_REVOKED &&
-        code !== ErrorCode.TOKEN_INVALID &&
-        code !== ErrorCode.ROOM_CLOSED;
+    const cannotJoin =
+      code === ErrorCode.TOKEN_EXPIRED ||
+      code === ErrorCode.TOKEN_REVOKED ||
+      code === ErrorCode.TOKEN_INVALID ||
+      code === ErrorCode.ROOM_CLOSED;
+    if (this.phase === 'connecting' && this.prejoin && !cannotJoin) {
       this.phase = 'prejoin';
-      this.prejoin.showError(text, retry);
+      this.prejoin.showError(text, true);
       return;
     }
-    this.end(text, false);
+    // Nothing more can happen on the pre-join screen: say so and turn the camera off.
+    this.end(text, false, endTitle(code));
   }
 
   private onSessionEnded(reason: LeaveReason, code: ErrorCode | undefined): void {
@@ -505,7 +523,11 @@ export class App {
       this.onReconnecting();
       return;
     }
-    this.end(describeEnd(reason, code), reason === 'replaced');
+    this.end(
+      describeEnd(reason, code),
+      reason === 'replaced',
+      reason === 'room-closed' ? endTitle(ErrorCode.ROOM_CLOSED) : undefined,
+    );
   }
 
   // ---- leaving ----
@@ -529,6 +551,7 @@ export class App {
     // Rejoining reloads the page (the token stays in this tab), so this connection is done either way.
     this.connection?.close();
     this.local.stop();
+    this.toasts.clear();
     if (!canRejoin) forgetJoinLink(window.sessionStorage);
     const screen = messageScreen({
       title,
@@ -552,7 +575,10 @@ export class App {
       this.chat.activate(this.chat.active);
       this.renderChat();
       this.chatPanel?.focusInput();
-    } else if (next === null) {
+    } else if (next === 'people') {
+      // The panel sits before the controls in the page: without this, Tab would go to Leave.
+      this.peoplePanel?.focusHeading();
+    } else {
       this.room.focusPanelButton(panel);
     }
     this.renderRoom();
@@ -597,7 +623,7 @@ export class App {
   }
 
   private show(screen: HTMLElement): void {
-    replaceChildren(this.root, screen, this.toasts.root);
+    replaceChildren(this.screen, screen);
   }
 
   private request: Connection['request'] = (event, payload) => {
@@ -608,6 +634,8 @@ export class App {
   /** Runs a background task; failures become a notice instead of an unhandled rejection. */
   private run(task: Promise<unknown> | undefined): void {
     task?.catch((error: unknown) => {
+      // Requests cut short by the meeting ending are expected; the end screen says what happened.
+      if (this.phase === 'ended') return;
       if (!(error instanceof ServerError)) console.error('convene:', error);
       const text =
         error instanceof ServerError

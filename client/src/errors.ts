@@ -16,6 +16,25 @@ export class ServerError extends Error {
   }
 }
 
+const ROOM_CLOSED_TEXT = 'The room was closed for everyone. This link no longer works.';
+
+/** The heading above describeError's text when the meeting cannot go on for this person. */
+export function endTitle(code: ErrorCode | undefined): string {
+  switch (code) {
+    case ErrorCode.ROOM_CLOSED:
+    case ErrorCode.ROOM_NOT_FOUND:
+      return 'The meeting has ended';
+    case ErrorCode.TOKEN_EXPIRED:
+    case ErrorCode.TOKEN_REVOKED:
+    case ErrorCode.TOKEN_INVALID:
+    case ErrorCode.TOKEN_WRONG_ROOM:
+    case ErrorCode.UNAUTHENTICATED:
+      return 'You cannot join this meeting';
+    default:
+      return 'The meeting is over for you';
+  }
+}
+
 /** What a person reads when joining fails or a session ends, by error code. */
 export function describeError(code: ErrorCode | undefined, fallback?: string): string {
   switch (code) {
@@ -28,7 +47,7 @@ export function describeError(code: ErrorCode | undefined, fallback?: string): s
     case ErrorCode.UNAUTHENTICATED:
       return 'This join link is not valid. Check that you copied all of it, or ask the organiser for a new one.';
     case ErrorCode.ROOM_CLOSED:
-      return 'This meeting has ended.';
+      return ROOM_CLOSED_TEXT;
     case ErrorCode.ROOM_NOT_FOUND:
       return 'This meeting does not exist any more.';
     case ErrorCode.ROOM_FULL:
@@ -73,7 +92,8 @@ export function describeEnd(reason: LeaveReason, code: ErrorCode | undefined): s
         ? 'A host removed you from the meeting.'
         : describeError(code);
     case 'room-closed':
-      return 'The meeting has ended. The host closed the room.';
+      // Closed through the admin API (not by a host in the meeting), so no one is named.
+      return ROOM_CLOSED_TEXT;
     case 'replaced':
       return 'You joined this meeting from another tab or device, so this window was disconnected.';
     case 'left':
@@ -85,23 +105,37 @@ export function describeEnd(reason: LeaveReason, code: ErrorCode | undefined): s
   }
 }
 
-/** getUserMedia failures, in words. */
-export function describeDeviceError(
-  error: unknown,
-  what: 'camera' | 'microphone' | 'camera and microphone',
+/** Why a chat message was not sent; names the recipient when they are the reason. */
+export function describeChatError(
+  code: ErrorCode | undefined,
+  message: string | undefined,
+  recipientName: string | undefined,
 ): string {
+  if (code === ErrorCode.RECIPIENT_NOT_IN_ROOM && recipientName)
+    return `${recipientName} left the meeting, so this message was not sent.`;
+  if (code === undefined)
+    return 'No connection, so this message was not sent. Try again when you are back online.';
+  return describeError(code, message);
+}
+
+export type DeviceName = 'camera' | 'microphone' | 'camera and microphone';
+
+/** getUserMedia failures, in words. */
+export function describeDeviceError(error: unknown, what: DeviceName): string {
   const name = error instanceof DOMException ? error.name : '';
+  const both = what === 'camera and microphone';
+  const it = both ? 'them' : 'it';
   switch (name) {
     case 'NotAllowedError':
     case 'SecurityError':
-      return `Your browser blocked the ${what}. Allow access in the site settings (the icon next to the address) and try again. You can still join without it.`;
+      return `Your browser blocked the ${what}. To use ${it}, allow ${it} in the site settings (the icon next to the address), then reload this page. You can still join without ${it}.`;
     case 'NotFoundError':
     case 'OverconstrainedError':
-      return `No ${what} was found. Plug one in, or join without it.`;
+      return `No ${what} ${both ? 'were' : 'was'} found. Plug ${both ? 'them' : 'one'} in, or join without ${it}.`;
     case 'NotReadableError':
     case 'AbortError':
-      return `The ${what} is in use by another app. Close it there, or join without it.`;
+      return `The ${what} ${both ? 'are' : 'is'} in use by another app. Close ${it} there, or join without ${it}.`;
     default:
-      return `The ${what} could not be started. You can still join without it.`;
+      return `The ${what} could not be started. You can still join without ${it}.`;
   }
 }

@@ -1,6 +1,8 @@
 import type { MediaKind } from '../../src/protocol/events.js';
 import { describeDeviceError } from './errors.js';
 
+const errorName = (error: unknown) => (error instanceof DOMException ? error.name : 'Error');
+
 export interface DeviceChoice {
   deviceId: string;
   label: string;
@@ -14,11 +16,11 @@ const VIDEO_CONSTRAINTS: MediaTrackConstraints = {
 
 /**
  * This person's camera and microphone: one track of each at most, chosen by device id. A device
- * that fails leaves the other working; the failure is kept in words for the UI.
+ * that fails leaves the other working; the failure is kept for the UI to put in words.
  */
 export class LocalMedia {
   readonly stream = new MediaStream();
-  readonly problems: Partial<Record<MediaKind, string>> = {};
+  private readonly failures: Partial<Record<MediaKind, unknown>> = {};
   private readonly chosen: Partial<Record<MediaKind, string>> = {};
 
   track(kind: MediaKind): MediaStreamTrack | undefined {
@@ -55,9 +57,26 @@ export class LocalMedia {
       if (deviceId) this.chosen[kind] = deviceId;
       return track;
     } catch (error) {
-      this.problems[kind] = describeDeviceError(error, kind === 'video' ? 'camera' : 'microphone');
+      this.failures[kind] = error ?? new Error('getUserMedia failed');
       return undefined;
     }
+  }
+
+  /** Whether the browser (or the person) refused this device. */
+  blocked(kind: MediaKind): boolean {
+    const name = errorName(this.failures[kind]);
+    return name === 'NotAllowedError' || name === 'SecurityError';
+  }
+
+  /** What went wrong, in words: one notice when both devices failed for the same reason. */
+  problems(): string[] {
+    const { audio, video } = this.failures;
+    if (audio !== undefined && video !== undefined && errorName(audio) === errorName(video))
+      return [describeDeviceError(video, 'camera and microphone')];
+    const messages: string[] = [];
+    if (video !== undefined) messages.push(describeDeviceError(video, 'camera'));
+    if (audio !== undefined) messages.push(describeDeviceError(audio, 'microphone'));
+    return messages;
   }
 
   async devices(): Promise<Record<MediaKind, DeviceChoice[]>> {
@@ -86,6 +105,6 @@ export class LocalMedia {
       this.stream.removeTrack(old);
     }
     this.stream.addTrack(track);
-    delete this.problems[kind];
+    delete this.failures[kind];
   }
 }

@@ -34,26 +34,31 @@ export class ChatPanel {
   private readonly sendButton: HTMLButtonElement;
   private readonly form: HTMLFormElement;
   private renderedKey: ConversationKey | null = null;
+  private pickerChoices = '';
+  private tabsSignature = '';
 
   constructor(
     private readonly chat: ChatState,
     private readonly model: RoomModel,
     private readonly actions: ChatActions,
   ) {
+    // Choosing does not open: arrow keys change a select's value, so opening on change would
+    // open the first person's conversation on the first ArrowDown.
     this.newPrivate = h('select', {
       id: 'new-private',
       class: 'new-private',
-      onchange: () => {
-        const id = this.newPrivate.value;
-        this.newPrivate.value = '';
-        if (id) this.actions.openPrivate(id);
+      onkeydown: (event: Event) => {
+        if ((event as KeyboardEvent).key !== 'Enter') return;
+        event.preventDefault();
+        this.openChosen();
       },
     });
+    // Not live: it re-renders with the room; the app's Announcer says each new message once.
     this.log = h('div', {
       class: 'message-log',
       role: 'log',
-      'aria-live': 'polite',
-      'aria-relevant': 'additions',
+      'aria-live': 'off',
+      'aria-label': 'Messages',
       tabindex: '0',
       id: 'chat-log',
     });
@@ -111,19 +116,36 @@ export class ChatPanel {
       ),
       this.tabs,
       h(
-        'div',
-        { class: 'field field-compact' },
+        'form',
+        {
+          class: 'field-compact new-private-form',
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            this.openChosen();
+          },
+        },
         h(
           'label',
           { for: 'new-private', class: 'visually-hidden' },
           'Start a private conversation',
         ),
         this.newPrivate,
+        h(
+          'button',
+          { type: 'submit', class: 'small-button', 'aria-label': 'Open private conversation' },
+          'Open',
+        ),
       ),
       this.banner,
       this.log,
       this.form,
     );
+  }
+
+  private openChosen(): void {
+    const id = this.newPrivate.value;
+    this.newPrivate.value = '';
+    if (id) this.actions.openPrivate(id);
   }
 
   focusInput(): void {
@@ -140,13 +162,21 @@ export class ChatPanel {
   }
 
   private renderTabs(): void {
-    const focusedKey = (document.activeElement as HTMLElement | null)?.dataset.conversation;
     const conversations = this.chat.list();
+    const labelOf = (c: Conversation) =>
+      c.peerId === null ? 'Everyone' : nameOf(this.model, c.peerId);
+    // The room re-renders often; re-creating the focused tab would make screen readers repeat it.
+    const signature = JSON.stringify(
+      conversations.map((c) => [c.key, labelOf(c), c.key === this.chat.active, c.unread]),
+    );
+    if (signature === this.tabsSignature) return;
+    this.tabsSignature = signature;
+    const focusedKey = (document.activeElement as HTMLElement | null)?.dataset.conversation;
     this.tabs.replaceChildren(
       ...conversations.map((c) => {
         const isPrivate = c.peerId !== null;
         const selected = c.key === this.chat.active;
-        const label = isPrivate ? nameOf(this.model, c.peerId ?? '') : 'Everyone';
+        const label = labelOf(c);
         const tab = h(
           'button',
           {
@@ -185,10 +215,17 @@ export class ChatPanel {
     key: ConversationKey,
   ): void {
     const index = conversations.findIndex((c) => c.key === key);
-    const delta = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
-    if (delta === 0) return;
+    const count = conversations.length;
+    const target: Record<string, number> = {
+      ArrowRight: (index + 1) % count,
+      ArrowLeft: (index - 1 + count) % count,
+      Home: 0,
+      End: count - 1,
+    };
+    const to = target[event.key];
+    if (to === undefined) return;
     event.preventDefault();
-    const next = conversations[(index + delta + conversations.length) % conversations.length];
+    const next = conversations[to];
     if (next) {
       this.actions.open(next.key);
       this.tabs
@@ -199,13 +236,24 @@ export class ChatPanel {
 
   private renderPicker(): void {
     const others = presentPeople(this.model).filter((p) => !p.isSelf);
+    // The room re-renders often (e.g. on every active-speaker change): keep the person chosen.
+    const choices = JSON.stringify(others.map((p) => [p.participantId, p.displayName]));
+    if (choices === this.pickerChoices) return;
+    this.pickerChoices = choices;
+    const chosen = this.newPrivate.value;
     this.newPrivate.replaceChildren(
       h(
         'option',
         { value: '' },
         others.length ? 'Message someone privately…' : 'No one else is here yet',
       ),
-      ...others.map((p) => h('option', { value: p.participantId }, p.displayName)),
+      ...others.map((p) =>
+        h(
+          'option',
+          { value: p.participantId, selected: p.participantId === chosen },
+          p.displayName,
+        ),
+      ),
     );
     this.newPrivate.disabled = others.length === 0;
   }
@@ -301,18 +349,24 @@ export class ChatPanel {
       entry.state === 'failed'
         ? h(
             'p',
-            { class: 'message-error', role: 'alert' },
+            // Not an alert: this re-renders; the app announces the failure once.
+            { class: 'message-error' },
             entry.error ?? 'Not sent.',
-            ' ',
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'link-button',
-                onclick: () => this.actions.retry(entry.clientMessageId),
-              },
-              'Try again',
-            ),
+            // Like the composer: no retry while the recipient is away.
+            this.input.disabled
+              ? null
+              : [
+                  ' ',
+                  h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'link-button',
+                      onclick: () => this.actions.retry(entry.clientMessageId),
+                    },
+                    'Try again',
+                  ),
+                ],
           )
         : null,
     );

@@ -9,9 +9,15 @@ export class Toasts {
     'aria-live': 'polite',
   });
   private readonly urgent = h('div', { class: 'toast-stack', role: 'alert' });
+  /** For notices whose news the Announcer already said. */
+  private readonly quiet = h('div', { class: 'toast-stack' });
 
   constructor() {
-    this.root.append(this.urgent, this.polite);
+    this.root.append(this.urgent, this.polite, this.quiet);
+  }
+
+  clear(): void {
+    for (const stack of [this.urgent, this.polite, this.quiet]) stack.replaceChildren();
   }
 
   show(
@@ -20,6 +26,7 @@ export class Toasts {
       tone?: 'info' | 'error';
       action?: { label: string; run: () => void };
       ms?: number;
+      quiet?: boolean;
     } = {},
   ): void {
     const tone = options.tone ?? 'info';
@@ -41,8 +48,26 @@ export class Toasts {
         ),
       );
     }
-    (tone === 'error' ? this.urgent : this.polite).append(toast);
+    (options.quiet ? this.quiet : tone === 'error' ? this.urgent : this.polite).append(toast);
     window.setTimeout(() => toast.remove(), options.ms ?? (options.action ? 15_000 : 6_000));
+  }
+}
+
+/**
+ * Tells screen readers about new chat messages and failed sends, once each, whichever
+ * conversation is open. The visible message list is not live: it re-renders with the room.
+ */
+export class Announcer {
+  readonly root = h('div', {
+    class: 'visually-hidden',
+    role: 'log',
+    'aria-live': 'polite',
+    'aria-relevant': 'additions',
+  });
+
+  say(text: string): void {
+    this.root.append(h('p', {}, text));
+    while (this.root.childElementCount > 20) this.root.firstElementChild?.remove();
   }
 }
 

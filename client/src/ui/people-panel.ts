@@ -17,6 +17,9 @@ export class PeoplePanel {
   private readonly lobby = h('div', { class: 'lobby-section' });
   private readonly list = h('ul', { class: 'people-list', 'aria-labelledby': 'people-heading' });
   private readonly heading = h('h3', { id: 'people-heading', class: 'section-title' });
+  private lobbySignature = '';
+  /** participantId -> its row and what it was rendered from. */
+  private readonly rows = new Map<string, { signature: string; el: HTMLElement }>();
 
   constructor(
     private readonly model: RoomModel,
@@ -28,7 +31,7 @@ export class PeoplePanel {
       h(
         'header',
         { class: 'panel-header' },
-        h('h2', { id: 'people-title' }, 'People'),
+        h('h2', { id: 'people-title', tabindex: '-1' }, 'People'),
         h(
           'button',
           {
@@ -44,13 +47,51 @@ export class PeoplePanel {
     );
   }
 
+  focusHeading(): void {
+    this.root.querySelector<HTMLElement>('#people-title')?.focus();
+  }
+
+  /**
+   * Re-creates only what changed: re-creating the focused button moves focus, and screen readers
+   * then say it again (the room re-renders on every active-speaker change).
+   */
   render(): void {
     const focusKey = (document.activeElement as HTMLElement | null)?.dataset.focusKey;
-    this.renderLobby();
+    const lobby = JSON.stringify([this.model.isHost, this.model.lobby]);
+    if (lobby !== this.lobbySignature) {
+      this.lobbySignature = lobby;
+      this.renderLobby();
+    }
     const people = presentPeople(this.model);
     this.heading.textContent = `In the meeting (${people.length})`;
-    this.list.replaceChildren(...people.map((p) => this.row(p)));
-    if (focusKey)
+    const wanted = people.map((p) => {
+      const signature = JSON.stringify([
+        this.model.isHost,
+        p.displayName,
+        p.role,
+        p.isSelf,
+        p.media,
+      ]);
+      let row = this.rows.get(p.participantId);
+      if (row?.signature !== signature) {
+        row = { signature, el: this.row(p) };
+        this.rows.set(p.participantId, row);
+      }
+      return row.el;
+    });
+    const keep = new Set(wanted);
+    for (const [id, row] of this.rows)
+      if (!keep.has(row.el)) {
+        row.el.remove();
+        this.rows.delete(id);
+      }
+    for (const el of [...this.list.children]) if (!keep.has(el as HTMLElement)) el.remove();
+    wanted.forEach((el, i) => {
+      if (this.list.children[i] !== el) this.list.insertBefore(el, this.list.children[i] ?? null);
+    });
+    for (const el of wanted)
+      el.classList.toggle('is-speaking', el.dataset.participantId === this.model.speakerId);
+    if (focusKey && !this.root.contains(document.activeElement))
       this.root.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
   }
 

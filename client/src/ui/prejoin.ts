@@ -166,10 +166,13 @@ export class PreJoinView {
           h('option', { value: d.deviceId, selected: d.deviceId === current }, d.label),
         ),
       );
-      if (devices[kind].length === 0)
-        select.append(
-          h('option', { value: '' }, kind === 'video' ? 'No camera found' : 'No microphone found'),
-        );
+      // A blocked browser lists no devices: say blocked, not "none found".
+      const none = this.media.blocked(kind)
+        ? 'Blocked by your browser'
+        : kind === 'video'
+          ? 'No camera found'
+          : 'No microphone found';
+      if (devices[kind].length === 0) select.append(h('option', { value: '' }, none));
       select.disabled = devices[kind].length === 0;
     }
   }
@@ -209,9 +212,8 @@ export class PreJoinView {
   }
 
   private renderProblems(): void {
-    const messages = Object.values(this.media.problems);
     this.problems.replaceChildren(
-      ...messages.map((m) => h('p', { class: 'notice notice-warning' }, m)),
+      ...this.media.problems().map((m) => h('p', { class: 'notice notice-warning' }, m)),
     );
   }
 }

@@ -21,6 +21,7 @@ export class RoomView {
     'aria-live': 'polite',
   });
   private readonly count = h('span', { class: 'muted' });
+  private readonly heading = h('h1', { class: 'brand', tabindex: '-1' }, 'convene');
   private readonly side = h('aside', { class: 'side', 'aria-label': 'Side panel' });
   private readonly mediaButtons: Record<MediaKind, HTMLButtonElement>;
   private readonly panelButtons: Record<PanelName, HTMLButtonElement>;
@@ -67,13 +68,7 @@ export class RoomView {
     this.root = h(
       'div',
       { class: 'room' },
-      h(
-        'header',
-        { class: 'room-header' },
-        h('h1', { class: 'brand' }, 'convene'),
-        this.count,
-        this.connectionBanner,
-      ),
+      h('header', { class: 'room-header' }, this.heading, this.count, this.connectionBanner),
       h('main', { class: 'room-main' }, grid.root, this.side),
       h(
         'footer',
@@ -135,6 +130,10 @@ export class RoomView {
       this.panelButtons[name].setAttribute('aria-expanded', String(panel === name));
       this.panelButtons[name].classList.toggle('is-active', panel === name);
     }
+  }
+
+  focusHeading(): void {
+    this.heading.focus();
   }
 
   focusPanelButton(panel: PanelName): void {
