@@ -194,18 +194,4 @@ export async function roomMedia(admin: Admin, roomId: string): Promise<RoomMedia
   return (await admin.get(`/api/v1/rooms/${roomId}/media`).expect(200)).body as RoomMediaStats;
 }
 
-/** Polls until `check` returns a value (not undefined/false) or the time is up. */
-export async function eventually<T>(
-  check: () => T,
-  what: string,
-  timeoutMs = 8000,
-): Promise<Exclude<Awaited<T>, undefined | false>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false)
-      return value as Exclude<Awaited<T>, undefined | false>;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { eventually } from './eventually.js';
