@@ -587,6 +587,47 @@ describe('web client in Chromium', () => {
     await ann.screenshot('recipient-left.png');
   });
 
+  it('a message sent while the link is down goes out after the re-join: stored once, delivered once, shown as sent', async () => {
+    const room = await admin.createRoom({ name: 'Offline send' });
+    const link = await SlowLink.start(t.url);
+    cleanups.push(() => link.close());
+    const dinaToken = await admin.issueToken(room, 'Dina Offline');
+    const dina = await open('OD', dinaToken.token, { baseUrl: link.url });
+    await dina.join();
+    const eli = await inRoom('OE', 'Eli Online', room);
+    await dina.openPeople();
+    await dina.page.getByRole('button', { name: 'Message Eli Online privately' }).click();
+    await dina.page.getByText('only you and Eli Online can see these messages').waitFor();
+
+    // Dina's network drops and stays stalled: her reconnect waits in the link.
+    link.hold('to-server');
+    link.drop();
+    await dina.page.getByText('Connection lost. Reconnecting…').waitFor();
+    const text = 'typed while the link was down';
+    await dina.page.locator('#chat-input').fill(text);
+    await dina.page.locator('#chat-input').press('Enter');
+    await dina.page.locator('.message.is-pending').getByText(text).waitFor();
+    link.release('to-server');
+
+    await dina.page.getByText('Connection lost. Reconnecting…').waitFor({ state: 'detached' });
+    await dina.page
+      .locator('.message.is-mine:not(.is-pending):not(.is-failed)')
+      .getByText(text, { exact: true })
+      .waitFor();
+    const delivered = await eventually(async () => {
+      const got = chatMessages(await eli.user.events()).filter((m) => m.text === text);
+      return got.length > 0 ? got : undefined;
+    }, 'Eli to receive the message');
+    assert.equal(delivered[0]?.kind, 'private');
+    assert.equal(delivered[0]?.to, eli.id);
+    await dina.page.waitForTimeout(1000);
+    assert.equal(chatMessages(await eli.user.events()).filter((m) => m.text === text).length, 1);
+    const stored = await t.db.query('SELECT recipient_id FROM chat_messages WHERE text = $1', [
+      text,
+    ]);
+    assert.deepEqual(stored, [{ recipient_id: eli.id }]);
+  });
+
   it('a browser that blocks the camera and microphone: told in words before joining, can still join without them', async () => {
     const blocking = await launchBrowser('per-context');
     cleanups.push(() => blocking.close());

@@ -45,6 +45,10 @@ declare global {
  */
 export class App {
   private phase: Phase = 'prejoin';
+  /** In the room on the server right now (false from a dropped link until the re-join). */
+  private joined = false;
+  /** Chat sent while the link was down: sent after the re-join, with the same ids. */
+  private unsentChat: { key: ConversationKey; text: string; clientMessageId: string }[] = [];
   private readonly local = new LocalMedia();
   private readonly toasts = new Toasts();
   private readonly announcer = new Announcer();
@@ -153,12 +157,17 @@ export class App {
       return;
     }
     this.onJoined(result);
+    // Retrying with the same clientMessageId is idempotent on the server: a message whose ack
+    // was lost with the link is stored and delivered once.
+    for (const m of this.unsentChat.splice(0))
+      this.sendChat(m.key, m.text, m.clientMessageId, false);
     await Promise.all([this.loadHistory(), this.loadLobby(), this.startMedia()]);
   }
 
   private onJoined(result: JoinedResult): void {
     const first = this.phase !== 'room';
     this.phase = 'room';
+    this.joined = true;
     this.model.selfId = result.self.participantId;
     this.model.isHost = result.self.role === 'host';
     this.chat.setSelf(result.self.participantId);
@@ -326,6 +335,8 @@ export class App {
     const payload = this.chat.outgoing(key, text, clientMessageId);
     if (addPending) this.chat.addPending(key, clientMessageId, text);
     this.renderChat();
+    const later = () => void this.unsentChat.push({ key, text, clientMessageId });
+    if (!this.joined) return later();
     this.request('chat:send', payload).then(
       ({ message }) => {
         this.chat.confirm(clientMessageId, message);
@@ -334,6 +345,9 @@ export class App {
       (error: unknown) => {
         if (this.phase === 'ended') return;
         const server = error instanceof ServerError ? error : undefined;
+        // The link dropped before the ack (or the server saw us before the re-join): send again
+        // once joined instead of calling it failed.
+        if (!this.joined && (!server || server.code === ErrorCode.NOT_JOINED)) return later();
         const peerId = this.chat.get(key)?.peerId;
         const text = describeChatError(
           server?.code,
@@ -488,6 +502,7 @@ export class App {
 
   private onReconnecting(): void {
     if (this.phase !== 'room') return;
+    this.joined = false;
     this.media?.close();
     this.media = undefined;
     for (const person of this.model.people.values())
@@ -636,6 +651,9 @@ export class App {
     task?.catch((error: unknown) => {
       // Requests cut short by the meeting ending are expected; the end screen says what happened.
       if (this.phase === 'ended') return;
+      // Cut short by a dropped link: the re-join redoes media and history, and the page already
+      // says it is reconnecting.
+      if (!this.joined && !(error instanceof ServerError)) return;
       if (!(error instanceof ServerError)) console.error('convene:', error);
       const text =
         error instanceof ServerError
