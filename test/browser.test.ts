@@ -15,6 +15,7 @@ const BROWSER_TEST_ENV = {
   CONVENE_RTC_MIN_PORT: '41300',
   CONVENE_RTC_MAX_PORT: '41399',
   CONVENE_ROOM_GRACE_SECONDS: '0',
+  CONVENE_CHAT_RATE_LIMIT_PER_10S: '10',
 };
 
 const chatMessages = (events: { event: string; payload: unknown }[]) =>
@@ -626,6 +627,31 @@ describe('web client in Chromium', () => {
       text,
     ]);
     assert.deepEqual(stored, [{ recipient_id: eli.id }]);
+  });
+
+  it('sending faster than the chat limit: the extra message is marked not sent, in words about chat', async () => {
+    const room = await admin.createRoom({ name: 'Fast typist' });
+    const fay = await inRoom('RF', 'Fay Fast', room);
+    await fay.user.openChat();
+    const input = fay.user.page.locator('#chat-input');
+    // The test app allows CONVENE_CHAT_RATE_LIMIT_PER_10S messages per 10 s; send one more.
+    const limit = Number(BROWSER_TEST_ENV.CONVENE_CHAT_RATE_LIMIT_PER_10S);
+    for (let i = 0; i <= limit; i++) {
+      await input.fill(`burst ${i}`);
+      await input.press('Enter');
+    }
+    const failed = fay.user.page.locator('.message.is-failed');
+    await failed.first().waitFor();
+    assert.equal(await failed.count(), 1);
+    assert.match(
+      await failed.innerText(),
+      /You are sending messages too fast, so this one was not sent\. Wait a few seconds/,
+    );
+    const stored = await t.db.query(
+      'SELECT count(*)::int AS n FROM chat_messages WHERE room_id = $1',
+      [room],
+    );
+    assert.deepEqual(stored, [{ n: limit }]);
   });
 
   it('a browser that blocks the camera and microphone: told in words before joining, can still join without them', async () => {

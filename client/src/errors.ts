@@ -115,6 +115,9 @@ export function describeChatError(
     return `${recipientName} left the meeting, so this message was not sent.`;
   if (code === undefined)
     return 'No connection, so this message was not sent. Try again when you are back online.';
+  // Chat's limit is per 10 seconds; the join-attempt wording ("wait a minute") would mislead.
+  if (code === ErrorCode.RATE_LIMITED)
+    return 'You are sending messages too fast, so this one was not sent. Wait a few seconds and try again.';
   return describeError(code, message);
 }
 
