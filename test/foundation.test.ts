@@ -210,6 +210,29 @@ describe('OpenAPI spec', () => {
     const generated = await generateOpenApiJson();
     assert.deepEqual(JSON.parse(generated), JSON.parse(committed));
   });
+
+  it('documents the auth, rate-limit and input errors of every admin route', async () => {
+    const spec = JSON.parse(await generateOpenApiJson()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { parameters?: unknown[]; requestBody?: unknown; responses: object; security?: unknown }
+        >
+      >;
+    };
+    const admin = Object.entries(spec.paths).filter(([path]) => path.startsWith('/api/v1/'));
+    assert.ok(admin.length >= 15);
+    for (const [path, operations] of admin) {
+      for (const [method, op] of Object.entries(operations)) {
+        const codes = Object.keys(op.responses);
+        const where = `${method.toUpperCase()} ${path}: ${codes.join(',')}`;
+        assert.ok(op.security, `${where} has no security`);
+        for (const code of ['401', '403', '429']) assert.ok(codes.includes(code), where);
+        if (op.parameters?.length || op.requestBody) assert.ok(codes.includes('400'), where);
+      }
+    }
+  });
 });
 
 describe('schema', () => {

@@ -9,7 +9,7 @@ import {
   Post,
 } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
-import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { Auth } from './auth.decorator.js';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
@@ -22,6 +22,7 @@ export class ApiKeysController {
 
   /** Creates an API key. The secret is in the response once and never again. */
   @Post()
+  @ApiInvalidInputResponse()
   create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     return this.keys.create(body.name, body.scopes);
   }
@@ -36,6 +37,7 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiInvalidInputResponse()
   async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.keys.revoke(id);
   }

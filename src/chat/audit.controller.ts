@@ -3,7 +3,7 @@ import { Controller, Get, Logger, Param, ParseUUIDPipe, Query, Res } from '@nest
 import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Auth } from '../auth/auth.decorator.js';
-import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
 import { RoomsService } from '../rooms/rooms.service.js';
 import { AuditQueries } from './audit/audit-queries.js';
 import { exportFormatter } from './audit/export-format.js';
@@ -17,6 +17,7 @@ import {
 /** The chat audit trail, for compliance (scope `audit:read`). */
 @ApiTags('audit')
 @Auth({ scope: 'audit:read' })
+@ApiInvalidInputResponse()
 @Controller('api/v1')
 export class AuditController {
   private readonly logger = new Logger('AuditController');

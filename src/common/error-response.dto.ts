@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiProperty } from '@nestjs/swagger';
 import { ErrorCode } from '../protocol/error-codes.js';
 
 export class ErrorBodyDto {
@@ -16,3 +16,11 @@ export class ErrorBodyDto {
 export class ErrorResponseDto {
   error!: ErrorBodyDto;
 }
+
+/** Documents the 400 of a route whose path, query or body is validated. */
+export const ApiInvalidInputResponse = () =>
+  ApiBadRequestResponse({
+    description:
+      'Invalid input (VALIDATION_FAILED): malformed JSON, unknown or missing fields, bad ids or values',
+    type: ErrorResponseDto,
+  });

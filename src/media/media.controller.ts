@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator.js';
-import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
 import { RoomsService } from '../rooms/rooms.service.js';
 import { MuteParticipantDto, MuteResultDto, RoomMediaDto } from './dto/media.dto.js';
 import { MediaService } from './media.service.js';
@@ -10,6 +10,7 @@ const RoomId = () => Param('roomId', new ParseUUIDPipe());
 
 @ApiTags('media')
 @Auth({ scope: 'admin' })
+@ApiInvalidInputResponse()
 @ApiNotFoundResponse({
   description:
     'No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND)',

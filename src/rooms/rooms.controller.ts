@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator.js';
-import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
 import {
   IssueTokenDto,
   JoinTokenDto,
@@ -27,6 +27,7 @@ const ParticipantId = () => Param('participantId', new ParseUUIDPipe());
 
 @ApiTags('rooms')
 @Auth({ scope: 'admin' })
+@ApiInvalidInputResponse()
 @ApiNotFoundResponse({
   description: 'No such room (ROOM_NOT_FOUND) or participant',
   type: ErrorResponseDto,
