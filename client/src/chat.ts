@@ -63,20 +63,27 @@ export class ChatState {
     conversation.unread = 0;
   }
 
-  /** The payload for sending `text` in a conversation: a private one always names its recipient. */
+  /**
+   * The payload for sending `text` in a conversation. Only the public conversation sends a public
+   * message; a private one always names its recipient, and one without a recipient throws rather
+   * than falling back to public.
+   */
   outgoing(key: ConversationKey, text: string, clientMessageId: string): ChatSendPayload {
-    const conversation = this.ensure(key);
-    return conversation.peerId === null
-      ? { kind: 'public', text, clientMessageId }
-      : { kind: 'private', to: conversation.peerId, text, clientMessageId };
+    if (key === PUBLIC) return { kind: 'public', text, clientMessageId };
+    const peerId = this.ensure(key).peerId;
+    if (!peerId) throw new Error(`The private conversation ${key} has no recipient`);
+    return { kind: 'private', to: peerId, text, clientMessageId };
   }
 
-  /** The conversation a stored message belongs to, from its own fields only. */
-  keyOf(message: ChatMessage): ConversationKey {
+  /**
+   * The conversation a stored message belongs to, from its own fields only. A private message
+   * whose other party is unclear belongs to no conversation (never to the public one).
+   */
+  keyOf(message: ChatMessage): ConversationKey | undefined {
     if (message.kind === 'public') return PUBLIC;
     const peer =
       message.from.participantId === this.selfId ? message.to : message.from.participantId;
-    return peer === null ? PUBLIC : privateKey(peer);
+    return peer ? privateKey(peer) : undefined;
   }
 
   addPending(key: ConversationKey, clientMessageId: string, text: string): void {
@@ -121,8 +128,13 @@ export class ChatState {
   /** Adds a stored message once (history and live delivery may overlap); returns its conversation. */
   receive(message: ChatMessage, countUnread = true): ConversationKey | undefined {
     if (this.seen.has(message.id)) return undefined;
+    const key = this.keyOf(message);
+    if (!key) {
+      console.warn('chat: dropped a private message without a clear recipient', message.id);
+      return undefined;
+    }
     this.seen.add(message.id);
-    const conversation = this.ensure(this.keyOf(message));
+    const conversation = this.ensure(key);
     const entries = conversation.messages;
     // Keep stored messages in seq order; pending ones stay at the end.
     let index = entries.length;
