@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -92,6 +93,54 @@ describe('conference connections', () => {
     await a.request('room:leave', {});
     await sleep(100);
     assert.deepEqual(lurker.received, []);
+  });
+
+  it('a repeated room:join on the same connection changes nothing and announces nothing', async () => {
+    const roomId = await admin.createRoom();
+    const watcher = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Watcher')).token),
+    );
+    const eve = await admin.issueToken(roomId, 'Eve');
+    const e = track(await connectAndJoin(t.url, eve.token));
+    const again = await e.request('room:join', {});
+    assert.ok(again.ok && again.status === 'joined');
+    assert.equal(again.self.participantId, eve.participantId);
+    assert.ok(e.socket.connected);
+    const unknownField = await e.request('room:join', { participantId: 'someone-else' } as never);
+    assert.ok(!unknownField.ok);
+    assert.equal(unknownField.error.code, 'VALIDATION_FAILED');
+    await sleep(100);
+    const announced = watcher
+      .events('participant:joined')
+      .filter((p) => p.participantId === eve.participantId);
+    assert.equal(announced.length, 1);
+  });
+
+  it('a connection that left gets no private messages, even when the person re-joins elsewhere', async () => {
+    const roomId = await admin.createRoom();
+    const a = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'A')).token));
+    const bob = await admin.issueToken(roomId, 'Bob');
+    const b1 = track(await connectAndJoin(t.url, bob.token));
+    assert.ok((await b1.request('room:leave', {})).ok);
+    const b2 = track(await connectAndJoin(t.url, bob.token));
+    const sent = await a.request('chat:send', {
+      kind: 'private',
+      to: bob.participantId,
+      text: 'for the joined connection only',
+      clientMessageId: randomUUID(),
+    });
+    assert.ok(sent.ok);
+    await b2.waitFor('chat:message', (m) => m.text === 'for the joined connection only');
+    await sleep(100);
+    assert.ok(b1.socket.connected);
+    assert.deepEqual(b1.events('chat:message'), []);
+    const refused = await b1.request('chat:send', {
+      kind: 'public',
+      text: 'from a connection that left',
+      clientMessageId: randomUUID(),
+    });
+    assert.ok(!refused.ok);
+    assert.equal(refused.error.code, 'NOT_JOINED');
   });
 
   it('a reconnect keeps the participant id, and a second connection replaces the first', async () => {

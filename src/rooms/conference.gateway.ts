@@ -126,6 +126,7 @@ export class ConferenceGateway
   @On('room:join')
   async join(
     @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() _body: EmptyDto,
   ): Promise<Ack<JoinedResult | WaitingResult>> {
     return { ok: true, ...(await this.sessions.join(socket.data.identity, socket.id)) };
   }
@@ -158,6 +159,7 @@ export class ConferenceGateway
   @On('lobby:list')
   async lobby(
     @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() _body: EmptyDto,
   ): Promise<Ack<{ waiting: LobbyEntry[] }>> {
     requireHost(socket);
     return { ok: true, waiting: await this.sessions.lobby(socket.data.identity.roomId) };

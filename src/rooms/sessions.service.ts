@@ -83,7 +83,8 @@ export class SessionsService {
 
     const everyone = await this.presence.list(room.id);
     const self = everyone.find((e) => e.participantId === identity.participantId) ?? entry;
-    if (!result.replacedSocketId) {
+    // A repeated room:join on the same connection changes nothing and announces nothing.
+    if (!result.replacedSocketId && !result.alreadyJoined) {
       socket.to(socketRooms.room(room.id)).emit('participant:joined', toView(self));
       this.events.emit('participant.joined', {
         roomId: room.id,
@@ -107,8 +108,13 @@ export class SessionsService {
     const socket = this.server.io.sockets.get(socketId);
     if (socket) {
       socket.data.joined = false;
-      await socket.leave(socketRooms.room(identity.roomId));
-      await socket.leave(socketRooms.hosts(identity.roomId));
+      // Out of every group that reaches a joined participant, their personal one included: a
+      // connection that left receives no private messages even while it stays connected.
+      await Promise.all([
+        socket.leave(socketRooms.room(identity.roomId)),
+        socket.leave(socketRooms.hosts(identity.roomId)),
+        socket.leave(socketRooms.participant(identity.participantId)),
+      ]);
     }
     if (entry) this.announceLeft(identity.roomId, identity.participantId, reason);
   }

@@ -15,9 +15,9 @@ export class InMemoryPresenceStore extends PresenceStore {
     }
     room.set(entry.participantId, { ...entry, joinedAt: existing?.joinedAt ?? entry.joinedAt });
     this.rooms.set(entry.roomId, room);
-    const replaced =
-      existing && existing.socketId !== entry.socketId ? existing.socketId : undefined;
-    return Promise.resolve({ ok: true, replacedSocketId: replaced });
+    const alreadyJoined = existing?.socketId === entry.socketId;
+    const replaced = existing && !alreadyJoined ? existing.socketId : undefined;
+    return Promise.resolve({ ok: true, replacedSocketId: replaced, alreadyJoined });
   }
 
   leave(

@@ -19,7 +19,14 @@ export interface LobbyWaiter {
 }
 
 export type PresenceJoinResult =
-  { ok: true; replacedSocketId: string | undefined } | { ok: false; reason: 'full' };
+  | {
+      ok: true;
+      /** The participant's previous connection, now replaced. */
+      replacedSocketId: string | undefined;
+      /** This very connection had already joined: nothing changed. */
+      alreadyJoined: boolean;
+    }
+  | { ok: false; reason: 'full' };
 
 /**
  * Who is connected where. The first implementation is in memory (one node); the scale-out one
