@@ -16,6 +16,8 @@ export async function createApp(): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     bufferLogs: true,
     bodyParser: false,
+    // Throw instead of aborting the process, so that a failed boot can still stop what it started.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   configureApp(app);

@@ -1,11 +1,21 @@
+import type { INestApplication } from '@nestjs/common';
 import { ConfigValidationError, parseEnv } from './config/env.js';
+import { EmbeddedPostgres } from './database/embedded-postgres.js';
 
 async function main(): Promise<void> {
   // Fail fast, before any module starts, with a message naming each bad variable.
   const env = parseEnv(process.env);
   const { createApp } = await import('./bootstrap.js');
-  const app = await createApp();
-  await app.listen(env.port, env.host);
+  let app: INestApplication | undefined;
+  try {
+    app = await createApp();
+    await app.listen(env.port, env.host);
+  } catch (error) {
+    // Whatever started before the failure (the embedded PostgreSQL above all) must not outlive us.
+    await app?.close().catch(() => undefined);
+    await EmbeddedPostgres.stopAll();
+    throw error;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import request from 'supertest';
 import { generateOpenApiJson } from '../src/openapi-preview.js';
 import { startApp, TestApp } from './support/app.js';
@@ -126,10 +129,31 @@ describe('configuration at boot', () => {
 });
 
 describe('embedded PostgreSQL (no DATABASE_URL)', () => {
-  it('starts the app on it, and Ctrl-C stops both with no orphaned server', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'convene-embedded-'));
+  let dir: string;
+  let dataDir: string;
+  const pgPort = 55000 + Math.floor(Math.random() * 1000);
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'convene-embedded-'));
     await chmod(dir, 0o755); // the server runs as the postgres user when we are root
-    const dataDir = join(dir, 'pgdata');
+    dataDir = join(dir, 'pgdata');
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const postgresProcesses = () =>
+    execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter((l) => l.includes(dataDir) && l.includes('postgres'));
+  async function noPostgresLeft(): Promise<void> {
+    for (let i = 0; i < 50 && postgresProcesses().length > 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(postgresProcesses(), [], 'PostgreSQL survived the app');
+  }
+
+  /** Runs `npm start`'s entry point on the embedded server until it is up (or has exited). */
+  async function startMain(env: Record<string, string> = {}) {
     const child = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: root,
       env: {
@@ -137,36 +161,86 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
         PORT: '0',
         HOST: '127.0.0.1',
         CONVENE_EMBEDDED_PG_DIR: dataDir,
-        CONVENE_EMBEDDED_PG_PORT: String(55000 + Math.floor(Math.random() * 1000)),
+        CONVENE_EMBEDDED_PG_PORT: String(pgPort),
         CONVENE_MEDIA_WORKERS: '1',
+        ...env,
       },
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    const deadline = Date.now() + 60_000;
+    while (!output.includes('Nest application successfully started') && child.exitCode === null) {
+      assert.ok(Date.now() < deadline, `app did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { child, exited, output: () => output };
+  }
+
+  const pgUrl = async () => {
+    const password = (await readFile(`${dataDir}.password`, 'utf8')).trim();
+    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/postgres`;
+  };
+
+  it('starts the app on it, and Ctrl-C stops both with no orphaned server', async () => {
+    const app = await startMain();
     try {
-      const deadline = Date.now() + 60_000;
-      while (!output.includes('Nest application successfully started')) {
-        assert.ok(Date.now() < deadline, `app did not start:\n${output}`);
-        assert.equal(child.exitCode, null, `app exited:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.match(output, /embedded PostgreSQL ready/);
-      const running = () =>
-        execFileSync('ps', ['-eo', 'args'])
-          .toString()
-          .split('\n')
-          .filter((l) => l.includes(dataDir) && l.includes('postgres'));
-      assert.equal(running().length > 0, true, 'no embedded postgres process found');
-      child.kill('SIGINT');
-      await exited;
-      for (let i = 0; i < 50 && running().length > 0; i++)
-        await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(running(), [], 'PostgreSQL survived the app');
+      assert.equal(app.child.exitCode, null, `app exited:\n${app.output()}`);
+      assert.match(app.output(), /embedded PostgreSQL ready/);
+      assert.equal(postgresProcesses().length > 0, true, 'no embedded postgres process found');
+      // No default password: a random one, readable by its owner only.
+      const passwordFile = await stat(`${dataDir}.password`);
+      assert.equal(passwordFile.mode & 0o777, 0o600);
+      assert.notEqual((await readFile(`${dataDir}.password`, 'utf8')).trim(), 'postgres');
+      const client = new pg.Client(await pgUrl());
+      await client.connect();
+      await client.query('CREATE TABLE survives_restart (note text)');
+      await client.query(`INSERT INTO survives_restart VALUES ('still here')`);
+      await client.end();
+      app.child.kill('SIGINT');
+      await app.exited;
+      await noPostgresLeft();
+      assert.match(app.output(), /embedded PostgreSQL stopped/);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await rm(dir, { recursive: true, force: true });
+      if (app.child.exitCode === null) app.child.kill('SIGKILL');
+    }
+  });
+
+  it('keeps its data across restarts, and SIGTERM stops the app and then the server', async () => {
+    const app = await startMain();
+    try {
+      assert.equal(app.child.exitCode, null, `app exited:\n${app.output()}`);
+      const client = new pg.Client(await pgUrl());
+      await client.connect();
+      const rows = await client.query<{ note: string }>('SELECT note FROM survives_restart');
+      await client.end();
+      assert.deepEqual(rows.rows, [{ note: 'still here' }]);
+      app.child.kill('SIGTERM');
+      await app.exited;
+      await noPostgresLeft();
+      // The app's own shutdown stopped the server (after closing its pool), not a racing hook.
+      assert.match(app.output(), /embedded PostgreSQL stopped/);
+    } finally {
+      if (app.child.exitCode === null) app.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops the server it started when the boot fails afterwards (port in use)', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const app = await startMain({ PORT: String(port) });
+      const code = await app.exited;
+      assert.equal(code, 1, app.output());
+      assert.match(app.output(), /embedded PostgreSQL ready/);
+      assert.match(app.output(), /EADDRINUSE/);
+      await noPostgresLeft();
+    } finally {
+      busy.close();
     }
   });
 });

@@ -25,6 +25,8 @@ export class DatabaseServer implements OnApplicationShutdown {
       dataDir: this.config.embeddedDir,
       port: this.config.embeddedPort,
       log: (line) => this.logger.debug(line),
+      // Nest's shutdown hooks stop it, after the pool is closed (onApplicationShutdown below).
+      ownSignalHandling: true,
     });
     const started = Date.now();
     const url = await this.embedded.start();
