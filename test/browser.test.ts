@@ -328,7 +328,10 @@ describe('web client in Chromium', () => {
     await kim.page.getByRole('button', { name: 'Leave' }).waitFor();
 
     // In the room focus starts at the top, not on the page body; the microphone stayed off.
-    assert.equal((await kim.focused()).role, 'heading');
+    await eventually(
+      async () => ((await kim.focused()).role === 'heading' ? true : undefined),
+      'focus on the room heading',
+    );
     await kim.pressUntilFocused('Tab', 'button', 'Turn on microphone');
 
     // Keyboard focus is visible, also in forced colours (Windows High Contrast drops box-shadow).
@@ -452,6 +455,11 @@ describe('web client in Chromium', () => {
     await kim.pressUntilFocused('Tab', 'textbox', 'Message everyone');
     await keys.type('kb: hello everyone');
     await keys.press('Enter');
+    // Escape closes the panel and gives focus back to its button.
+    await kim.page.locator('.message.is-mine').getByText('kb: hello everyone').waitFor();
+    await keys.press('Escape');
+    await kim.page.locator('#chat-panel').waitFor({ state: 'detached' });
+    assert.deepEqual(await kim.focused(), { role: 'button', name: 'Chat' });
 
     // Each recipient got exactly what was meant for them.
     const received = async (user: BrowserUser, n: number) =>

@@ -176,11 +176,19 @@ export class BrowserUser {
 
   /** The focused element's role and accessible name, as assistive technology gets them. */
   async focused(): Promise<{ role: string; name: string }> {
-    const onBody = await this.page.evaluate(
-      () => document.activeElement === null || document.activeElement === document.body,
-    );
-    if (onBody) return { role: 'nothing (page body)', name: '' };
-    const snapshot = await this.page.locator(':focus').ariaSnapshot({ timeout: 2000 });
+    let snapshot: string | undefined;
+    // Focus can move between the two reads (a re-render replacing the focused element): read again.
+    for (let attempt = 0; snapshot === undefined; attempt++) {
+      const onBody = await this.page.evaluate(
+        () => document.activeElement === null || document.activeElement === document.body,
+      );
+      if (onBody) return { role: 'nothing (page body)', name: '' };
+      try {
+        snapshot = await this.page.locator(':focus').ariaSnapshot({ timeout: 1000 });
+      } catch (error) {
+        if (attempt >= 2) throw error;
+      }
+    }
     const first = /^- ([\w-]+)(?: "((?:[^"\\]|\\.)*)")?/.exec(snapshot.trim());
     if (!first?.[1]) throw new Error(`${this.name}: cannot read the focused element: ${snapshot}`);
     return { role: first[1], name: (first[2] ?? '').replace(/\\(.)/g, '$1') };

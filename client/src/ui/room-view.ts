@@ -62,6 +62,12 @@ export class RoomView {
       chat: panelButton('chat', 'Chat'),
       people: panelButton('people', 'People'),
     };
+    // Escape closes the open panel and gives focus back to its button.
+    this.side.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || !this.panel || event.defaultPrevented) return;
+      event.preventDefault();
+      this.actions.togglePanel(this.panel);
+    });
     panels.chat.id = 'chat-panel';
     panels.people.id = 'people-panel';
 
