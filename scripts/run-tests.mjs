@@ -46,7 +46,7 @@ const child = spawn(
     '--enable-source-maps',
     '--test',
     '--test-reporter=spec',
-    `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? 180000}`,
+    `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? 600000}`,
     `--test-concurrency=${concurrency}`,
     ...files.map((f) => relative(process.cwd(), join(root, f))),
   ],
