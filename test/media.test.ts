@@ -601,6 +601,23 @@ describe('media: rules and bad input', () => {
         ?.producers.every((p) => p.paused),
     );
 
+    // A host sees the same over the socket; a participant may not.
+    assert.equal(errorCode(await alice.client.request('media:roomStats', {})), 'FORBIDDEN');
+    const fromSocket = await host.client.request('media:roomStats', {});
+    assert.ok(fromSocket.ok);
+    assert.equal(fromSocket.media.roomId, roomId);
+    const aliceMedia = fromSocket.media.participants.find(
+      (p) => p.participantId === alice.participantId,
+    );
+    assert.deepEqual(
+      aliceMedia?.producers.map((p) => [p.id, p.kind, p.paused]).sort(),
+      [
+        [audio, 'audio', true],
+        [video, 'video', true],
+      ].sort(),
+    );
+    assert.deepEqual(fromSocket.media.totals, stats.totals);
+
     const resumed = host.client.waitFor('media:producerResumed', (e) => e.producerId === audio);
     assert.ok((await alice.client.request('media:resumeProducer', { producerId: audio })).ok);
     await resumed;

@@ -142,6 +142,15 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
     return { ok: true, producers: this.media.listProducers(callerOf(socket).roomId) };
   }
 
+  @On('media:roomStats')
+  async roomStats(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() _body: EmptyDto,
+  ): Promise<AckOf<'media:roomStats'>> {
+    requireHost(socket);
+    return { ok: true, media: await this.media.roomStats(socket.data.identity.roomId) };
+  }
+
   @On('media:muteParticipant')
   async muteParticipant(
     @ConnectedSocket() socket: ConferenceSocket,

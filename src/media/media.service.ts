@@ -5,9 +5,13 @@ import { mediaConfig, type MediaConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type {
   ConsumerOptions,
+  ConsumerStats,
   MediaKind,
+  ParticipantMediaStats,
   ProducerInfo,
   Role,
+  RoomMediaStats,
+  StreamStats,
   TransportDirection,
   TransportOptions,
 } from '../protocol/events.js';
@@ -56,38 +60,12 @@ class ParticipantMedia {
   ) {}
 }
 
-export interface StreamStats {
-  id: string;
-  kind: MediaKind;
-  paused: boolean;
-  /** Bits per second over mediasoup's last measurement window. */
-  bitrate: number;
-  packetCount: number;
-  byteCount: number;
-}
-
-export interface ConsumerStats extends StreamStats {
-  producerId: string;
-  type: types.ConsumerType;
-  /** Simulcast/SVC only: the layers the receiver asked for (the highest until it asks). */
-  preferredLayers?: types.ConsumerLayers | null;
-  /** Simulcast/SVC only: the layers being forwarded now; null while none is. */
-  currentLayers?: types.ConsumerLayers | null;
-}
-
-export interface ParticipantMediaStats {
-  participantId: string;
-  transports: number;
-  producers: StreamStats[];
-  consumers: ConsumerStats[];
-}
-
-export interface RoomMediaStats {
-  roomId: string;
-  router: { workerPid: number; workerIndex: number } | null;
-  participants: ParticipantMediaStats[];
-  totals: { transports: number; producers: number; consumers: number };
-}
+export type {
+  ConsumerStats,
+  ParticipantMediaStats,
+  RoomMediaStats,
+  StreamStats,
+} from '../protocol/events.js';
 
 export interface PlainTransportInfo {
   id: string;

@@ -101,6 +101,46 @@ export interface ProducerInfo {
   paused: boolean;
 }
 
+/** One producer or consumer as the SFU sees it. */
+export interface StreamStats {
+  id: string;
+  kind: MediaKind;
+  paused: boolean;
+  /** Bits per second over mediasoup's last measurement window. */
+  bitrate: number;
+  packetCount: number;
+  byteCount: number;
+}
+
+export interface MediaLayers {
+  spatialLayer: number;
+  temporalLayer?: number;
+}
+
+export interface ConsumerStats extends StreamStats {
+  producerId: string;
+  type: 'simple' | 'simulcast' | 'svc' | 'pipe';
+  /** Simulcast/SVC only: the layers the receiver asked for (the highest until it asks). */
+  preferredLayers?: MediaLayers | null;
+  /** Simulcast/SVC only: the layers being forwarded now; null while none is. */
+  currentLayers?: MediaLayers | null;
+}
+
+export interface ParticipantMediaStats {
+  participantId: string;
+  transports: number;
+  producers: StreamStats[];
+  consumers: ConsumerStats[];
+}
+
+/** A room's media right now (the admin API's `GET /rooms/:id/media`, a host's `media:roomStats`). */
+export interface RoomMediaStats {
+  roomId: string;
+  router: { workerPid: number; workerIndex: number } | null;
+  participants: ParticipantMediaStats[];
+  totals: { transports: number; producers: number; consumers: number };
+}
+
 export interface ClientToServerEvents {
   'room:join': (payload: Record<string, never>, ack: AckFn<JoinedResult | WaitingResult>) => void;
   'room:leave': (payload: Record<string, never>, ack: AckFn) => void;
@@ -151,6 +191,8 @@ export interface ClientToServerEvents {
     payload: { participantId: string; kind: MediaKind },
     ack: AckFn,
   ) => void;
+  /** Hosts only: what everyone in the room sends and receives, with bitrates. */
+  'media:roomStats': (payload: Record<string, never>, ack: AckFn<{ media: RoomMediaStats }>) => void;
 }
 
 export interface ServerToClientEvents {
