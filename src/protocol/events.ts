@@ -192,7 +192,10 @@ export interface ClientToServerEvents {
     ack: AckFn,
   ) => void;
   /** Hosts only: what everyone in the room sends and receives, with bitrates. */
-  'media:roomStats': (payload: Record<string, never>, ack: AckFn<{ media: RoomMediaStats }>) => void;
+  'media:roomStats': (
+    payload: Record<string, never>,
+    ack: AckFn<{ media: RoomMediaStats }>,
+  ) => void;
 }
 
 export interface ServerToClientEvents {
