@@ -149,16 +149,45 @@ describe('web client in Chromium', () => {
       a.waitForPlayingVideo(ids.b),
     ]);
     assert.ok(bSeesA.width > 0 && aSeesB.width > 0);
-    const before = await b.inboundStats();
+    // Both directions: inbound RTP grows at A and at B.
+    const [bBefore, aBefore] = await Promise.all([b.inboundStats(), a.inboundStats()]);
     await b.page.waitForTimeout(1000);
-    const later = await b.inboundStats();
-    const bytes = (s: typeof before, kind: string) =>
+    const [bLater, aLater] = await Promise.all([b.inboundStats(), a.inboundStats()]);
+    const bytes = (s: typeof bBefore, kind: string) =>
       s.filter((x) => x.kind === kind).reduce((n, x) => n + x.bytesReceived, 0);
-    assert.ok(bytes(later, 'video') > bytes(before, 'video'), 'inbound video bytes grow');
-    assert.ok(bytes(later, 'audio') > bytes(before, 'audio'), 'inbound audio bytes grow');
+    for (const [who, before, later] of [
+      ['B', bBefore, bLater],
+      ['A', aBefore, aLater],
+    ] as const) {
+      assert.ok(bytes(later, 'video') > bytes(before, 'video'), `${who}: inbound video grows`);
+      assert.ok(bytes(later, 'audio') > bytes(before, 'audio'), `${who}: inbound audio grows`);
+    }
     console.log(
       `  video: B sees A ${bSeesA.width}x${bSeesA.height} (+${bSeesA.advanced.toFixed(2)}s), A sees B ${aSeesB.width}x${aSeesB.height} (+${aSeesB.advanced.toFixed(2)}s); ` +
-        `B inbound video ${bytes(before, 'video')} -> ${bytes(later, 'video')} bytes in 1 s`,
+        `inbound video in 1 s: B ${bytes(bBefore, 'video')} -> ${bytes(bLater, 'video')} bytes, A ${bytes(aBefore, 'video')} -> ${bytes(aLater, 'video')} bytes`,
+    );
+
+    // A turns the microphone off: B's page says so on A's tile; now only B is heard, and A's
+    // page highlights B as the active speaker. Then A turns it back on.
+    const aAtB = b.page.locator(`figure[data-participant-id="${ids.a}"]`);
+    const label = async () => (await aAtB.getAttribute('aria-label')) ?? '';
+    await a.page.getByRole('button', { name: 'Turn off microphone' }).click();
+    await eventually(
+      async () => ((await label()).includes('microphone off') ? true : undefined),
+      "B to see A's microphone off",
+    );
+    // Highlighted, and said to screen readers (both set in the same update).
+    await a.page.locator(`figure[data-participant-id="${ids.b}"].is-speaking`).waitFor();
+    const bAtA = a.page.locator(`figure[data-participant-id="${ids.b}"]`);
+    await eventually(
+      async () =>
+        (await bAtA.getAttribute('aria-label'))?.includes('speaking') ? true : undefined,
+      "A's page to say B is speaking",
+    );
+    await a.page.getByRole('button', { name: 'Turn on microphone' }).click();
+    await eventually(
+      async () => ((await label()).includes('microphone on') ? true : undefined),
+      "B to see A's microphone on again",
     );
   });
 
@@ -231,8 +260,35 @@ describe('web client in Chromium', () => {
     await a.page.getByRole('tab', { name: /^Private conversation with Bob Builder/ }).click();
     await a.waitForPlayingVideo(ids.c);
     await a.screenshot('room-three-people-chat.png');
-    await c.page.setViewportSize({ width: 390, height: 844 });
+    await c.page.setViewportSize(PHONE);
+    // On a phone the room fits the width (nothing scrolls sideways) and the message box is on screen.
+    await eventually(
+      async () =>
+        (await c.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth))
+          ? true
+          : undefined,
+      'no sideways scrolling at phone width',
+    );
+    const input = await c.page.getByRole('textbox', { name: 'Message everyone' }).boundingBox();
+    assert.ok(
+      input && input.x >= 0 && input.x + input.width <= PHONE.width,
+      'chat input on screen',
+    );
+    assert.ok(input.y + input.height <= PHONE.height, 'chat input above the fold');
     await c.screenshot('room-phone-chat.png');
+
+    // A latecomer gets the history on joining: the public conversation, none of the private one.
+    const dan = await admin.issueToken(roomId, 'Dan Later');
+    const d = await open('D', dan.token);
+    await d.join();
+    await d.openChat();
+    await eventually(
+      async () => ((await d.messageTexts()).includes('hello everyone') ? true : undefined),
+      'D to show the public message from the history',
+    );
+    const dPage = await d.page.content();
+    for (const text of privateTexts)
+      assert.ok(!dPage.includes(text), `D's page never shows "${text}"`);
   });
 
   it('after a network blip, B shows it is reconnecting and recovers by itself: video, chat and the open conversation', async () => {
@@ -283,11 +339,12 @@ describe('web client in Chromium', () => {
     await c.close();
   });
 
-  it('a guest in a lobby room waits until a host admits them', async () => {
+  it('a guest in a lobby room waits until a host admits them; a rejected one is told', async () => {
     await b.close();
     const lobbyRoom = await admin.createRoom({ name: 'Interviews', lobby: true });
     const host = await admin.issueToken(lobbyRoom, 'Harriet Host', 'host');
     const guest = await admin.issueToken(lobbyRoom, 'Gus Guest', 'guest');
+    const other = await admin.issueToken(lobbyRoom, 'Rita Refused', 'guest');
     const h = await BrowserUser.open(browser, t.url, 'H', host.token);
     await h.join();
     const g = await BrowserUser.open(browser, t.url, 'G', guest.token);
@@ -297,7 +354,19 @@ describe('web client in Chromium', () => {
     await g.page.getByRole('button', { name: 'Leave' }).waitFor();
     await g.page.locator(`figure[data-participant-id="${host.participantId}"]`).waitFor();
     await h.page.locator(`figure[data-participant-id="${guest.participantId}"]`).waitFor();
-    await Promise.all([h.close(), g.close()]);
+
+    const r = await BrowserUser.open(browser, t.url, 'R', other.token);
+    await r.join('lobby');
+    await h.page.getByRole('button', { name: 'Reject Rita Refused' }).first().click();
+    await r.page.getByText('A host declined your request to join.').waitFor();
+    await h.page
+      .getByRole('button', { name: 'Reject Rita Refused' })
+      .waitFor({ state: 'detached' });
+    assert.equal(
+      await h.page.locator(`figure[data-participant-id="${other.participantId}"]`).count(),
+      0,
+    );
+    await Promise.all([h.close(), g.close(), r.close()]);
   });
 
   it('explains a join link that is not valid', async () => {

@@ -184,7 +184,7 @@ export class BrowserUser {
       );
       if (onBody) return { role: 'nothing (page body)', name: '' };
       try {
-        snapshot = await this.page.locator(':focus').ariaSnapshot({ timeout: 1000 });
+        snapshot = await this.page.locator(':focus').ariaSnapshot({ timeout: 5000 });
       } catch (error) {
         if (attempt >= 2) throw error;
       }
