@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { RoomRouters } from '../src/media/room-routers.js';
 import { WorkerPool } from '../src/media/worker-pool.js';
 import type { ConsumerOptions } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
@@ -326,6 +327,51 @@ describe('media: cleanup', () => {
     assert.equal((await totals(roomId)).transports, 1);
     first.close();
     second.close();
+  });
+});
+
+describe('media: an empty room keeps its router for the grace period', () => {
+  const GRACE_SECONDS = 3;
+  let t: TestApp;
+  let admin: Admin;
+  before(async () => {
+    t = await startApp({
+      ...MEDIA_TEST_ENV,
+      CONVENE_RTC_MIN_PORT: '41200',
+      CONVENE_RTC_MAX_PORT: '41399',
+      CONVENE_ROOM_GRACE_SECONDS: String(GRACE_SECONDS),
+    });
+    admin = new Admin(t.url);
+  });
+  after(() => t.close());
+
+  it('someone back within the grace period finds the same router; after it, the router closes', async () => {
+    const roomId = await admin.createRoom();
+    const routerId = () => t.app.get(RoomRouters).peek(roomId)?.router.id;
+    const alice = await join(t, admin, roomId, 'Alice');
+    await transport(alice.client, 'send');
+    const first = routerId();
+    assert.ok(first, 'a router exists once media is used');
+
+    alice.client.close();
+    await eventually(
+      async () => (await roomMedia(admin, roomId)).participants.length === 0,
+      'Alice gone',
+    );
+    const leftAt = Date.now();
+    const back = await join(t, admin, roomId, 'Alice again');
+    await transport(back.client, 'send');
+    assert.ok(Date.now() - leftAt < GRACE_SECONDS * 1000, 'rejoined within the grace period');
+    assert.equal(routerId(), first, 'the same router, not a new one');
+
+    back.client.close();
+    const emptyAt = Date.now();
+    await eventually(async () => (await roomMedia(admin, roomId)).router === null, 'router closed');
+    const closedAfterMs = Date.now() - emptyAt;
+    assert.ok(
+      closedAfterMs >= GRACE_SECONDS * 1000 - 500,
+      `closed after ${closedAfterMs} ms, before the grace period`,
+    );
   });
 });
 

@@ -37,6 +37,36 @@ describe('WorkerPool', () => {
     }
   });
 
+  it('places work on the least-loaded worker: routers spread out, transports count', async () => {
+    const pool = new WorkerPool(media({ rtcMinPort: 42100, rtcMaxPort: 42149 }), app);
+    try {
+      await pool.onModuleInit();
+      const first = await pool.leastLoaded();
+      await first.worker.createRouter({ mediaCodecs: [] });
+      const second = await pool.leastLoaded();
+      assert.notEqual(second.index, first.index, 'the second router goes to the idle worker');
+      const busy = await second.worker.createRouter({ mediaCodecs: [] });
+      // Both have one router; two transports on the second make the first the lighter one.
+      for (let i = 0; i < 2; i++)
+        await busy.createWebRtcTransport({ webRtcServer: second.webRtcServer });
+      assert.deepEqual(
+        pool.summary().map((w) => [w.index, w.routers, w.transports]),
+        [
+          [first.index, 1, 0],
+          [second.index, 1, 2],
+        ].sort((x, y) => x[0] - y[0]),
+      );
+      assert.equal((await pool.leastLoaded()).index, first.index);
+      // Closing the busy router frees its worker again.
+      busy.close();
+      const after = pool.summary().find((w) => w.index === second.index);
+      assert.deepEqual([after?.routers, after?.transports], [0, 0]);
+      assert.equal((await pool.leastLoaded()).index, second.index);
+    } finally {
+      await pool.onApplicationShutdown();
+    }
+  });
+
   it('shuts down with live transports without any worker dying (routers close before WebRtcServers)', async () => {
     const pool = new WorkerPool(media({ rtcMinPort: 42100, rtcMaxPort: 42149 }), app);
     await pool.onModuleInit();
