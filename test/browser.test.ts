@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { RoomRouters } from '../src/media/room-routers.js';
 import type { ChatMessage } from '../src/protocol/events.js';
 import { ConferenceServer } from '../src/rooms/conference-server.js';
 import { Admin } from './support/admin.js';
@@ -828,6 +829,47 @@ describe('web client in Chromium', () => {
       (await sam.user.announcements()).includes('Connection lost. Reconnecting…'),
       'the drop was announced',
     );
+  });
+
+  it('when the room’s media server dies, both people rebuild their media by themselves and see each other again', async () => {
+    const room = await admin.createRoom({ name: 'Restart' });
+    const p = await inRoom('PA', 'Paula Pixel', room);
+    const q = await inRoom('PB', 'Quinn Quiet', room);
+    await Promise.all([p.user.waitForPlayingVideo(q.id), q.user.waitForPlayingVideo(p.id)]);
+    const routers = t.app.get(RoomRouters);
+    const killed = routers.peek(room)?.worker.worker.pid;
+    assert.ok(killed, 'the room has a router on a worker');
+    process.kill(killed, 'SIGKILL');
+
+    for (const u of [p.user, q.user]) {
+      await eventually(
+        async () =>
+          (await u.events()).some((e) => e.event === 'media:restart') ? true : undefined,
+        `${u.name} to be told to rebuild media`,
+      );
+    }
+    await eventually(() => {
+      const now = routers.peek(room);
+      return now && !now.router.closed && now.worker.worker.pid !== killed ? true : undefined;
+    }, 'a new router on a live worker');
+    // Inbound RTP flows again on the rebuilt transports, both ways, and the videos play.
+    for (const u of [p.user, q.user]) {
+      const videoBytes = async () =>
+        (await u.inboundStats())
+          .filter((s) => s.kind === 'video')
+          .reduce((n, s) => n + s.bytesReceived, 0);
+      await eventually(
+        async () => {
+          const before = await videoBytes();
+          await u.page.waitForTimeout(500);
+          return (await videoBytes()) > before ? true : undefined;
+        },
+        `${u.name}: inbound video flows again`,
+        30_000,
+      );
+    }
+    await Promise.all([p.user.waitForPlayingVideo(q.id), q.user.waitForPlayingVideo(p.id)]);
+    assert.equal(await p.user.page.getByText('Connection lost. Reconnecting…').count(), 0);
   });
 
   it('reports no page errors', () => {

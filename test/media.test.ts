@@ -337,8 +337,8 @@ describe('media: an empty room keeps its router for the grace period', () => {
   before(async () => {
     t = await startApp({
       ...MEDIA_TEST_ENV,
-      CONVENE_RTC_MIN_PORT: '41200',
-      CONVENE_RTC_MAX_PORT: '41399',
+      CONVENE_RTC_MIN_PORT: '41400',
+      CONVENE_RTC_MAX_PORT: '41599',
       CONVENE_ROOM_GRACE_SECONDS: String(GRACE_SECONDS),
     });
     admin = new Admin(t.url);

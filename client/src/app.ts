@@ -57,6 +57,8 @@ export class App {
   private connection?: Connection;
   private media?: MediaSession;
   private prejoin?: PreJoinView;
+  /** Camera and microphone starting on the pre-join screen; joining may be quicker than that. */
+  private localReady: Promise<void> = Promise.resolve();
   private wantMedia: Record<MediaKind, boolean> = { audio: true, video: true };
   private readonly model: RoomModel = {
     selfId: '',
@@ -99,7 +101,8 @@ export class App {
       join: (options) => this.join(options),
     });
     this.show(this.prejoin.root);
-    this.prejoin.load().then(
+    this.localReady = this.prejoin.load();
+    this.localReady.then(
       () => this.prejoin?.focus(),
       () =>
         this.prejoin?.showError(
@@ -271,6 +274,9 @@ export class App {
     this.media = media;
     try {
       await media.start();
+      // Someone who clicks Join before the camera has started still sends it once it has.
+      await this.localReady.catch(() => undefined);
+      if (this.media !== media) return;
       for (const kind of ['audio', 'video'] as const) {
         const track = this.local.track(kind);
         if (!track) continue;
