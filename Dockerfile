@@ -4,6 +4,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential make pkg-config python3 python3-pip patch ca-certificates \
       libabsl-dev libsrtp2-dev libuv1-dev nlohmann-json3-dev libssl-dev libusrsctp-dev \
     && rm -rf /var/lib/apt/lists/*
+# npm 11: its allowScripts keeps mediasoup's own install script (GitHub downloads) from running;
+# the image's npm 10 would ignore it.
+RUN npm install -g npm@11 --no-audit --no-fund
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
