@@ -308,6 +308,18 @@ describe('private chat cannot leak', () => {
         'VALIDATION_FAILED',
       ],
       ['not an object', 'hello', 'VALIDATION_FAILED'],
+      // PostgreSQL refuses NUL in text, and stores a lone surrogate as U+FFFD (the row would
+      // then no longer match its hash): both must stop at the door.
+      [
+        'NUL in text',
+        { kind: 'public', text: 'before\u0000after', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'lone surrogate in text',
+        { kind: 'private', to: b.participantId, text: 'half \uD800', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
     ];
     for (const [name, payload, code] of cases) {
       const ack = (await a.client.requestRaw('chat:send', payload)) as {
