@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { AuditLog, type NewMessage } from '../src/chat/audit/audit-log.js';
 import type { ChatMessage } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
@@ -369,6 +370,86 @@ describe('private chat cannot leak', () => {
       payload.clientMessageId,
     ]);
     assert.equal(rows.length, 1);
+  });
+
+  it('a message PostgreSQL refuses fails alone: the others group-committed with it are stored, in one linear chain', async () => {
+    const roomId = await admin.createRoom();
+    const a = await join(roomId, 'A');
+    const b = await join(roomId, 'B');
+    const audit = t.app.get(AuditLog);
+    const message = (text: string, senderName = 'A'): NewMessage => ({
+      roomId,
+      kind: 'public',
+      senderId: a.participantId,
+      senderName,
+      recipientId: null,
+      recipientName: null,
+      text,
+      clientMessageId: randomUUID(),
+    });
+    // Appended in one tick: the first opens a transaction, the other three wait and are then
+    // committed together. The bad one stands for any content PostgreSQL refuses (here a name
+    // longer than sender_name's varchar(100)).
+    const results = await Promise.allSettled([
+      audit.append(message('g0')),
+      audit.append(message('g1')),
+      audit.append(message('refused', 'x'.repeat(101))),
+      audit.append(message('g2')),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+    );
+    const refused = results[2] as PromiseRejectedResult;
+    assert.equal((refused.reason as { code?: string }).code, 'AUDIT_UNAVAILABLE');
+
+    const rows = await t.db.query<{ seq: string; text: string }>(
+      `SELECT seq, text FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
+      [roomId],
+    );
+    assert.deepEqual(
+      rows.map((r) => [Number(r.seq), r.text]),
+      [
+        [1, 'g0'],
+        [2, 'g1'],
+        [3, 'g2'],
+      ],
+    );
+    const verified = await admin.get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
+    assert.equal(verified.body.valid, true);
+    assert.equal(verified.body.count, 3);
+    const after = await sendOk(b, { kind: 'public', text: 'still fine' });
+    assert.equal(after.seq, 4);
+    await a.client.waitFor('chat:message', (m) => m.text === 'still fine');
+  });
+
+  it('a display name PostgreSQL would refuse or alter is not recorded (the row would not match its hash)', async () => {
+    const roomId = await admin.createRoom();
+    const a = await join(roomId, 'A');
+    const audit = t.app.get(AuditLog);
+    for (const senderName of ['Eve \uD800', 'Eve\u0000']) {
+      await assert.rejects(
+        audit.append({
+          roomId,
+          kind: 'public',
+          senderId: randomUUID(),
+          senderName,
+          recipientId: null,
+          recipientName: null,
+          text: 'hello',
+          clientMessageId: randomUUID(),
+        }),
+        (e: { code?: string }) => e.code === 'VALIDATION_FAILED',
+        JSON.stringify(senderName),
+      );
+    }
+    assert.deepEqual(
+      await t.db.query(`SELECT text FROM chat_messages WHERE room_id = $1`, [roomId]),
+      [],
+    );
+    await sendOk(a, { kind: 'public', text: 'ok' });
+    const verified = await admin.get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
+    assert.deepEqual(verified.body.valid, true);
   });
 
   it('fails closed while the database is down: AUDIT_UNAVAILABLE, nobody receives; works again after', async () => {
