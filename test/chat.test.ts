@@ -372,6 +372,44 @@ describe('private chat cannot leak', () => {
     assert.equal(rows.length, 1);
   });
 
+  it('a retry of a stored private message (ack lost) gets the same ack after the recipient left, and nobody receives it twice', async () => {
+    const roomId = await admin.createRoom();
+    const a = await join(roomId, 'A');
+    const b = await join(roomId, 'B');
+    const c = await join(roomId, 'C');
+    const payload = {
+      kind: 'private' as const,
+      to: b.participantId,
+      text: 'did this arrive?',
+      clientMessageId: randomUUID(),
+    };
+    const first = await a.client.request('chat:send', payload);
+    assert.ok(first.ok);
+    await b.client.waitFor('chat:message', (m) => m.text === payload.text);
+    assert.ok((await b.client.request('room:leave', {})).ok);
+    await a.client.waitFor('participant:left', (p) => p.participantId === b.participantId);
+
+    // The web client re-sends with the same clientMessageId after a reconnect.
+    const retry = await a.client.request('chat:send', payload);
+    assert.ok(retry.ok, `retry refused: ${JSON.stringify(retry)}`);
+    assert.deepEqual(retry.message, first.message);
+    await sleep(100);
+    assert.deepEqual(allTexts(b.client), [payload.text]);
+    assert.deepEqual(allTexts(c.client), []);
+    assert.deepEqual(allTexts(a.client), []);
+    const rows = await t.db.query(`SELECT 1 FROM chat_messages WHERE client_message_id = $1`, [
+      payload.clientMessageId,
+    ]);
+    assert.equal(rows.length, 1);
+
+    // A new message to B is still refused.
+    const fresh = await a.client.request('chat:send', {
+      ...payload,
+      clientMessageId: randomUUID(),
+    });
+    assert.ok(!fresh.ok && fresh.error.code === 'RECIPIENT_NOT_IN_ROOM');
+  });
+
   it('a message PostgreSQL refuses fails alone: the others group-committed with it are stored, in one linear chain', async () => {
     const roomId = await admin.createRoom();
     const a = await join(roomId, 'A');
@@ -518,6 +556,48 @@ describe('chat rate limit', () => {
       roomId,
     ]);
     assert.equal(Number(rows[0].n), 6);
+    a.client.close();
+    b.client.close();
+  });
+
+  it('a retry of a stored message gets its ack even past the limit, without a second copy', async () => {
+    const admin = new Admin(t.url);
+    const roomId = await admin.createRoom();
+    const a = await person(t, admin, roomId, 'A');
+    const b = await person(t, admin, roomId, 'B');
+    const first = { kind: 'public' as const, text: 'm0', clientMessageId: randomUUID() };
+    const firstAck = await a.client.request('chat:send', first);
+    assert.ok(firstAck.ok);
+    for (let i = 1; i < 5; i++)
+      assert.ok(
+        (
+          await a.client.request('chat:send', {
+            kind: 'public',
+            text: `m${i}`,
+            clientMessageId: randomUUID(),
+          })
+        ).ok,
+      );
+    const over = await a.client.request('chat:send', {
+      kind: 'public',
+      text: 'm5',
+      clientMessageId: randomUUID(),
+    });
+    assert.ok(!over.ok && over.error.code === 'RATE_LIMITED');
+
+    const retry = await a.client.request('chat:send', first);
+    assert.ok(retry.ok, `retry refused: ${JSON.stringify(retry)}`);
+    assert.deepEqual(retry.message, firstAck.message);
+    await b.client.waitFor('chat:message', (m) => m.text === 'm4');
+    await sleep(100);
+    assert.deepEqual(
+      b.client.events('chat:message').map((m) => m.text),
+      ['m0', 'm1', 'm2', 'm3', 'm4'],
+    );
+    const rows = await t.db.query(`SELECT 1 FROM chat_messages WHERE client_message_id = $1`, [
+      first.clientMessageId,
+    ]);
+    assert.equal(rows.length, 1);
     a.client.close();
     b.client.close();
   });
