@@ -5,6 +5,7 @@ import { AuditLog, type NewMessage } from '../src/chat/audit/audit-log.js';
 import type { ChatMessage } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
+import { SlowLink } from './support/slow-link.js';
 import { connect, connectAndJoin, sleep, TestClient } from './support/sockets.js';
 
 interface Person {
@@ -600,5 +601,75 @@ describe('chat rate limit', () => {
     assert.equal(rows.length, 1);
     a.client.close();
     b.client.close();
+  });
+});
+
+describe('chat when PostgreSQL stops answering', () => {
+  let t: TestApp;
+  let link: SlowLink;
+  before(async () => {
+    t = await startApp(
+      { CONVENE_DB_QUERY_TIMEOUT_MS: '1000', CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' },
+      {
+        // The app reaches PostgreSQL through a TCP relay that can stall, as a hung server or a
+        // black-holed network does: connections stay open, nothing is answered.
+        databaseUrl: async (url) => {
+          const direct = new URL(url);
+          link = await SlowLink.start(`http://${direct.hostname}:${direct.port || 5432}`);
+          direct.port = new URL(link.url).port;
+          return direct.toString();
+        },
+      },
+    );
+  });
+  after(async () => {
+    link.release('to-server');
+    link.release('to-browser');
+    await t.close();
+    await link.close();
+  });
+
+  it('a send fails closed within the query timeout (AUDIT_UNAVAILABLE, nobody receives), and the room works again once the database answers', async () => {
+    const admin = new Admin(t.url);
+    const roomId = await admin.createRoom();
+    const [a, b, c] = await Promise.all(['A', 'B', 'C'].map((n) => person(t, admin, roomId, n)));
+    await sendOk(a, { kind: 'private', to: b.participantId, text: 'before' });
+    await b.client.waitFor('chat:message', (m) => m.text === 'before');
+
+    // 'to-server' is the app's side to PostgreSQL, 'to-browser' the answers.
+    link.hold('to-server');
+    link.hold('to-browser');
+    try {
+      const started = Date.now();
+      const stalled = await a.client.request(
+        'chat:send',
+        { kind: 'private', to: b.participantId, text: 'stalled', clientMessageId: randomUUID() },
+        10_000,
+      );
+      const elapsed = Date.now() - started;
+      assert.ok(!stalled.ok, 'a message was acknowledged while the database did not answer');
+      assert.equal(stalled.error.code, 'AUDIT_UNAVAILABLE');
+      // 1 s statement timeout + 1 s for the link: well under the 5 s bound.
+      assert.ok(elapsed < 5000, `the send took ${elapsed} ms to fail`);
+    } finally {
+      link.release('to-server');
+      link.release('to-browser');
+    }
+
+    await sendOk(a, { kind: 'private', to: b.participantId, text: 'after' });
+    await sendOk(a, { kind: 'public', text: 'everyone' });
+    await c.client.waitFor('chat:message', (m) => m.text === 'everyone');
+    await b.client.waitFor('chat:message', (m) => m.text === 'everyone');
+    assert.deepEqual(allTexts(b.client), ['before', 'after', 'everyone']);
+    assert.deepEqual(allTexts(c.client), ['everyone']);
+    const rows = await t.db.query<{ text: string }>(
+      `SELECT text FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
+      [roomId],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.text),
+      ['before', 'after', 'everyone'],
+    );
+    for (const p of [a, b, c]) p.client.close();
   });
 });
