@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { AuditLog, type NewMessage } from '../src/chat/audit/audit-log.js';
 import type { ChatMessage } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
@@ -371,6 +372,63 @@ describe('private chat cannot leak', () => {
       payload.clientMessageId,
     ]);
     assert.equal(rows.length, 1);
+  });
+
+  it('a message is already committed in PostgreSQL when chat:message reaches its recipient, private and public', async () => {
+    const roomId = await admin.createRoom();
+    const a = await join(roomId, 'A');
+    const b = await join(roomId, 'B');
+    const c = await join(roomId, 'C');
+    // A connection of its own, not the app's: it sees only what has been committed.
+    const observer = new pg.Client({ connectionString: t.db.url });
+    await observer.connect();
+    // Every COMMIT that wrote messages takes 200 ms more (a deferred trigger runs at commit),
+    // so a message put on the wire before its commit has finished would be caught here.
+    await t.db.query(`
+      CREATE FUNCTION test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN PERFORM pg_sleep(0.2); RETURN NULL; END $$;
+      CREATE CONSTRAINT TRIGGER test_slow_commit AFTER INSERT ON chat_messages
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_slow_commit();`);
+    const checks: Promise<{ who: string; kind: string; text: string; rows: number }>[] = [];
+    const watch = (who: Person) =>
+      who.client.socket.on('chat:message', (m) => {
+        checks.push(
+          observer
+            .query('SELECT 1 FROM chat_messages WHERE id = $1', [m.id])
+            .then((r) => ({ who: who.name, kind: m.kind, text: m.text, rows: r.rowCount ?? 0 })),
+        );
+      });
+    watch(b);
+    watch(c);
+    try {
+      // Concurrent sends, so several are group-committed together.
+      await Promise.all([
+        ...[1, 2, 3].map((i) => sendOk(a, { kind: 'private', to: b.participantId, text: `p${i}` })),
+        ...[1, 2].map((i) => sendOk(a, { kind: 'public', text: `all${i}` })),
+      ]);
+      await b.client.waitFor('chat:message', () => b.client.events('chat:message').length === 5);
+      await c.client.waitFor('chat:message', () => c.client.events('chat:message').length === 2);
+      const seen = await Promise.all(checks);
+      assert.equal(seen.length, 7);
+      assert.deepEqual(
+        seen.filter((s) => s.rows !== 1),
+        [],
+        'a message arrived before its audit row was committed',
+      );
+      assert.equal(seen.filter((s) => s.who === 'B' && s.kind === 'private').length, 3);
+      assert.deepEqual(
+        seen
+          .filter((s) => s.kind === 'public')
+          .map((s) => s.who)
+          .sort(),
+        ['B', 'B', 'C', 'C'],
+      );
+    } finally {
+      await observer.end();
+      await t.db.query(`
+        DROP TRIGGER test_slow_commit ON chat_messages;
+        DROP FUNCTION test_slow_commit();`);
+    }
   });
 
   it('a retry of a stored private message (ack lost) gets the same ack after the recipient left, and nobody receives it twice', async () => {
