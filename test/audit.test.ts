@@ -36,6 +36,55 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/** A chat_messages row as pg returns it. */
+interface Row {
+  id: string;
+  room_id: string;
+  seq: string;
+  kind: string;
+  sender_id: string;
+  sender_name: string;
+  recipient_id: string | null;
+  recipient_name: string | null;
+  text: string;
+  client_message_id: string;
+  created_at: Date;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The NDJSON line a row must export as: every column, nothing else. */
+const asNdjson = (r: Row) => ({
+  id: r.id,
+  roomId: r.room_id,
+  seq: Number(r.seq),
+  kind: r.kind,
+  from: { participantId: r.sender_id, displayName: r.sender_name },
+  to: r.recipient_id ? { participantId: r.recipient_id, displayName: r.recipient_name } : null,
+  text: r.text,
+  clientMessageId: r.client_message_id,
+  sentAt: r.created_at.toISOString(),
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+/** The CSV cells a row must export as, in header order. */
+const asCsv = (r: Row) => [
+  r.id,
+  r.room_id,
+  String(r.seq),
+  r.kind,
+  r.sender_id,
+  r.sender_name,
+  r.recipient_id ?? '',
+  r.recipient_name ?? '',
+  r.text,
+  r.client_message_id,
+  r.created_at.toISOString(),
+  r.prev_hash,
+  r.hash,
+];
+
 describe('audit API', () => {
   let t: TestApp;
   let admin: Admin;
@@ -124,11 +173,29 @@ describe('audit API', () => {
     await get(`/api/v1/rooms/${randomUUID()}/messages`).expect(404);
   });
 
-  it('exports NDJSON and CSV that match the stored rows', async () => {
-    const rows = await t.db.query<Record<string, unknown>>(
-      `SELECT * FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
-      [roomId],
-    );
+  const exportText = async (query: string) =>
+    (
+      await get(`/api/v1/audit/messages/export?${query}`)
+        .buffer(true)
+        .parse((res, cb) => {
+          let data = '';
+          res.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+          res.on('end', () => cb(null, data));
+        })
+        .expect(200)
+    ).body as string;
+  const exportNdjson = async (query: string) =>
+    (await exportText(`${query}&format=ndjson`))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ReturnType<typeof asNdjson>);
+  const rowsWhere = (where: string, params: unknown[]) =>
+    t.db.query<Row>(`SELECT * FROM chat_messages WHERE ${where} ORDER BY room_id, seq`, params);
+
+  it('exports NDJSON and CSV that match the stored rows, every column', async () => {
+    const rows = await rowsWhere('room_id = $1', [roomId]);
+    assert.equal(rows.length, 6);
+    assert.ok(rows.some((r) => r.kind === 'private') && rows.some((r) => r.kind === 'public'));
     const nd = await get(`/api/v1/audit/messages/export?roomId=${roomId}&format=ndjson`).expect(
       200,
     );
@@ -137,40 +204,79 @@ describe('audit API', () => {
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
-    assert.equal(lines.length, rows.length);
-    lines.forEach((line, i) => {
-      assert.equal(line.id, rows[i].id);
-      assert.equal(line.seq, Number(rows[i].seq));
-      assert.equal(line.text, rows[i].text);
-      assert.equal(line.hash, rows[i].hash);
-      assert.equal(line.from.displayName, rows[i].sender_name);
-      assert.equal(line.to?.participantId ?? null, rows[i].recipient_id);
-      assert.equal(line.sentAt, (rows[i].created_at as Date).toISOString());
-    });
+    assert.deepEqual(lines, rows.map(asNdjson));
 
-    const csv = await get(`/api/v1/audit/messages/export?roomId=${roomId}&format=csv`)
-      .buffer(true)
-      .parse((res, cb) => {
-        let data = '';
-        res.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
-        res.on('end', () => cb(null, data));
-      })
-      .expect(200);
-    const table = parseCsv(csv.body as string);
+    const table = parseCsv(await exportText(`roomId=${roomId}&format=csv`));
     assert.equal(
       table[0].join(','),
       'id,room_id,seq,kind,sender_id,sender_name,recipient_id,recipient_name,text,client_message_id,sent_at,prev_hash,hash',
     );
-    assert.equal(table.length, rows.length + 1);
-    table.slice(1).forEach((cells, i) => {
-      assert.equal(cells[0], rows[i].id);
-      assert.equal(cells[2], String(rows[i].seq));
-      assert.equal(cells[5], rows[i].sender_name);
-      assert.equal(cells[7], rows[i].recipient_name ?? '');
-      assert.equal(cells[8], rows[i].text);
-      assert.equal(cells[12], rows[i].hash);
-    });
+    assert.deepEqual(table.slice(1), rows.map(asCsv));
     await get(`/api/v1/audit/messages/export?format=xml`).expect(400);
+  });
+
+  it('exports across all rooms and by time range (from inclusive, to exclusive), with or without a room', async () => {
+    const x = await admin.createRoom({ name: 'Export X' });
+    const y = await admin.createRoom({ name: 'Export Y' });
+    const px = await connectAndJoin(t.url, (await admin.issueToken(x, 'Xavier')).token);
+    const py = await connectAndJoin(t.url, (await admin.issueToken(y, 'Yvonne')).token);
+    clients.push(px, py);
+    const say = async (who: TestClient, text: string) =>
+      assert.ok(
+        (await who.request('chat:send', { kind: 'public', text, clientMessageId: randomUUID() }))
+          .ok,
+      );
+    const tick = () => sleep(25);
+    await say(px, 'x-early');
+    await tick();
+    const t1 = new Date();
+    await tick();
+    await say(px, 'x-mid');
+    await say(py, 'y-mid');
+    await tick();
+    const t2 = new Date();
+    await tick();
+    await say(px, 'x-late');
+    const [from, to] = [t1.toISOString(), t2.toISOString()];
+
+    const everything = await rowsWhere('true', []);
+    assert.ok(new Set(everything.map((r) => r.room_id)).size >= 3);
+    assert.deepEqual(await exportNdjson(''), everything.map(asNdjson));
+    assert.deepEqual(
+      parseCsv(await exportText('format=csv')).slice(1),
+      everything.map(asCsv),
+      'CSV of all rooms',
+    );
+
+    const window = await exportNdjson(`from=${from}&to=${to}`);
+    assert.deepEqual(window.map((m) => m.text).sort(), ['x-mid', 'y-mid']);
+    assert.deepEqual(
+      window,
+      (await rowsWhere('created_at >= $1 AND created_at < $2', [t1, t2])).map(asNdjson),
+    );
+    const windowCsv = parseCsv(await exportText(`from=${from}&to=${to}&format=csv`)).slice(1);
+    assert.deepEqual(windowCsv.map((cells) => cells[8]).sort(), ['x-mid', 'y-mid']);
+
+    const xSince = await exportNdjson(`roomId=${x}&from=${from}`);
+    assert.deepEqual(
+      xSince.map((m) => m.text),
+      ['x-mid', 'x-late'],
+    );
+    const xUntil = await exportNdjson(`roomId=${x}&to=${from}`);
+    assert.deepEqual(
+      xUntil.map((m) => m.text),
+      ['x-early'],
+    );
+    const exact = everything.find((r) => r.text === 'y-mid')!;
+    const atInstant = await exportNdjson(`roomId=${y}&from=${exact.created_at.toISOString()}`);
+    assert.deepEqual(
+      atInstant.map((m) => m.text),
+      ['y-mid'],
+      'from is inclusive',
+    );
+    const beforeInstant = await exportNdjson(`roomId=${y}&to=${exact.created_at.toISOString()}`);
+    assert.deepEqual(beforeInstant, [], 'to is exclusive');
+    await get(`/api/v1/audit/messages/export?from=yesterday`).expect(400);
   });
 
   it('verifies an intact chain, and reports the first broken seq after tampering or deletion', async () => {
