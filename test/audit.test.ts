@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { AuditRetention } from '../src/chat/audit/retention.js';
@@ -84,6 +84,28 @@ const asCsv = (r: Row) => [
   r.prev_hash,
   r.hash,
 ];
+
+/**
+ * A link's hash exactly as the README documents it for offline checks, computed from an
+ * exported NDJSON line alone (independently of the server's code).
+ */
+function documentedHash(m: ReturnType<typeof asNdjson>): string {
+  const canonical = JSON.stringify([
+    m.prevHash,
+    m.id,
+    m.roomId,
+    m.seq,
+    m.kind,
+    m.from.participantId,
+    m.from.displayName,
+    m.to?.participantId ?? null,
+    m.to?.displayName ?? null,
+    m.text,
+    m.clientMessageId,
+    m.sentAt,
+  ]);
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
 
 describe('audit API', () => {
   let t: TestApp;
@@ -281,13 +303,18 @@ describe('audit API', () => {
 
   it('verifies an intact chain, and reports the first broken seq after tampering or deletion', async () => {
     const ok = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
-    assert.deepEqual(ok.body, { valid: true, count: 6 });
+    const [last] = await t.db.query<{ hash: string }>(
+      `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = 6`,
+      [roomId],
+    );
+    const head = { headSeq: 6, headHash: last.hash };
+    assert.deepEqual(ok.body, { valid: true, count: 6, ...head });
 
     await t.db.query(`UPDATE chat_messages SET text = 'edited' WHERE room_id = $1 AND seq = 3`, [
       roomId,
     ]);
     const edited = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
-    assert.deepEqual(edited.body, { valid: false, count: 6, firstBrokenSeq: 3 });
+    assert.deepEqual(edited.body, { valid: false, count: 6, firstBrokenSeq: 3, ...head });
     await t.db.query(
       `UPDATE chat_messages SET text = 'with "quotes"' WHERE room_id = $1 AND seq = 3`,
       [roomId],
@@ -299,7 +326,7 @@ describe('audit API', () => {
     ]);
     await t.db.query(`DELETE FROM chat_messages WHERE room_id = $1 AND seq = 6`, [roomId]);
     const truncated = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
-    assert.deepEqual(truncated.body, { valid: false, count: 5, firstBrokenSeq: 6 });
+    assert.deepEqual(truncated.body, { valid: false, count: 5, firstBrokenSeq: 6, ...head });
     await t.db.query(
       `INSERT INTO chat_messages SELECT * FROM json_populate_record(null::chat_messages, $1)`,
       [JSON.stringify(saved)],
@@ -316,6 +343,51 @@ describe('audit API', () => {
       [roomId],
     );
     assert.equal((await get(`/api/v1/rooms/${roomId}/messages/verify`)).body.valid, true);
+  });
+
+  it('reports the chain head; a rewrite that recomputes the hashes passes verify but not a head recorded before it', async () => {
+    const room = await admin.createRoom({ name: 'Rewrite' });
+    const empty = await get(`/api/v1/rooms/${room}/messages/verify`).expect(200);
+    assert.deepEqual(empty.body, { valid: true, count: 0, headSeq: 0, headHash: '0'.repeat(64) });
+
+    const x = await connectAndJoin(t.url, (await admin.issueToken(room, 'X')).token);
+    clients.push(x);
+    for (const text of ['I agree', 'see you at 5', 'bye'])
+      assert.ok(
+        (await x.request('chat:send', { kind: 'public', text, clientMessageId: randomUUID() })).ok,
+      );
+
+    // The export alone is enough to check the chain offline, with the form the README gives.
+    const exported = await exportNdjson(`roomId=${room}`);
+    let prev = '0'.repeat(64);
+    for (const m of exported) {
+      assert.equal(m.prevHash, prev, `seq ${m.seq} does not link to its predecessor`);
+      assert.equal(documentedHash(m), m.hash, `seq ${m.seq}: README's canonical form differs`);
+      prev = m.hash;
+    }
+    const recorded = (await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body;
+    assert.deepEqual(recorded, { valid: true, count: 3, headSeq: 3, headHash: prev });
+
+    // Someone with write access rewrites message 1 and recomputes every later hash and the head.
+    const forged = exported.map((m) => ({ ...m }));
+    forged[0].text = 'I disagree';
+    let link = '0'.repeat(64);
+    for (const m of forged) {
+      m.prevHash = link;
+      m.hash = link = documentedHash(m);
+      await t.db.query(
+        `UPDATE chat_messages SET text = $3, prev_hash = $4, hash = $5 WHERE room_id = $1 AND seq = $2`,
+        [room, m.seq, m.text, m.prevHash, m.hash],
+      );
+    }
+    await t.db.query(`UPDATE chat_chain_heads SET last_hash = $2 WHERE room_id = $1`, [room, link]);
+
+    const after = (await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body;
+    assert.equal(after.valid, true, 'the chain alone cannot show a recomputed rewrite');
+    const [row] = await exportNdjson(`roomId=${room}`).then((ms) =>
+      ms.filter((m) => m.seq === recorded.headSeq),
+    );
+    assert.notEqual(row.hash, recorded.headHash, 'the head recorded outside shows the rewrite');
   });
 
   it('retention purges a prefix, leaves a checkpoint, and the rest still verifies', async () => {
@@ -357,7 +429,17 @@ describe('audit API', () => {
       ['new-0', 'new-1'],
     );
     const verified = await get(`/api/v1/rooms/${room}/messages/verify`).expect(200);
-    assert.deepEqual(verified.body, { valid: true, count: 2, checkpointSeq: 3 });
+    const [newest] = await t.db.query<{ hash: string }>(
+      `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = 5`,
+      [room],
+    );
+    assert.deepEqual(verified.body, {
+      valid: true,
+      count: 2,
+      checkpointSeq: 3,
+      headSeq: 5,
+      headHash: newest.hash,
+    });
     assert.ok(
       (
         await x.request('chat:send', {
