@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { AuditRetention } from '../src/chat/audit/retention.js';
@@ -34,6 +34,77 @@ function parseCsv(text: string): string[][] {
     } else field += ch;
   }
   return rows;
+}
+
+/** A chat_messages row as pg returns it. */
+interface Row {
+  id: string;
+  room_id: string;
+  seq: string;
+  kind: string;
+  sender_id: string;
+  sender_name: string;
+  recipient_id: string | null;
+  recipient_name: string | null;
+  text: string;
+  client_message_id: string;
+  created_at: Date;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The NDJSON line a row must export as: every column, nothing else. */
+const asNdjson = (r: Row) => ({
+  id: r.id,
+  roomId: r.room_id,
+  seq: Number(r.seq),
+  kind: r.kind,
+  from: { participantId: r.sender_id, displayName: r.sender_name },
+  to: r.recipient_id ? { participantId: r.recipient_id, displayName: r.recipient_name } : null,
+  text: r.text,
+  clientMessageId: r.client_message_id,
+  sentAt: r.created_at.toISOString(),
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+/** The CSV cells a row must export as, in header order. */
+const asCsv = (r: Row) => [
+  r.id,
+  r.room_id,
+  String(r.seq),
+  r.kind,
+  r.sender_id,
+  r.sender_name,
+  r.recipient_id ?? '',
+  r.recipient_name ?? '',
+  r.text,
+  r.client_message_id,
+  r.created_at.toISOString(),
+  r.prev_hash,
+  r.hash,
+];
+
+/**
+ * A link's hash exactly as the README documents it for offline checks, computed from an
+ * exported NDJSON line alone (independently of the server's code).
+ */
+function documentedHash(m: ReturnType<typeof asNdjson>): string {
+  const canonical = JSON.stringify([
+    m.prevHash,
+    m.id,
+    m.roomId,
+    m.seq,
+    m.kind,
+    m.from.participantId,
+    m.from.displayName,
+    m.to?.participantId ?? null,
+    m.to?.displayName ?? null,
+    m.text,
+    m.clientMessageId,
+    m.sentAt,
+  ]);
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
 
 describe('audit API', () => {
@@ -124,11 +195,29 @@ describe('audit API', () => {
     await get(`/api/v1/rooms/${randomUUID()}/messages`).expect(404);
   });
 
-  it('exports NDJSON and CSV that match the stored rows', async () => {
-    const rows = await t.db.query<Record<string, unknown>>(
-      `SELECT * FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
-      [roomId],
-    );
+  const exportText = async (query: string) =>
+    (
+      await get(`/api/v1/audit/messages/export?${query}`)
+        .buffer(true)
+        .parse((res, cb) => {
+          let data = '';
+          res.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+          res.on('end', () => cb(null, data));
+        })
+        .expect(200)
+    ).body as string;
+  const exportNdjson = async (query: string) =>
+    (await exportText(`${query}&format=ndjson`))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ReturnType<typeof asNdjson>);
+  const rowsWhere = (where: string, params: unknown[]) =>
+    t.db.query<Row>(`SELECT * FROM chat_messages WHERE ${where} ORDER BY room_id, seq`, params);
+
+  it('exports NDJSON and CSV that match the stored rows, every column', async () => {
+    const rows = await rowsWhere('room_id = $1', [roomId]);
+    assert.equal(rows.length, 6);
+    assert.ok(rows.some((r) => r.kind === 'private') && rows.some((r) => r.kind === 'public'));
     const nd = await get(`/api/v1/audit/messages/export?roomId=${roomId}&format=ndjson`).expect(
       200,
     );
@@ -137,51 +226,95 @@ describe('audit API', () => {
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
-    assert.equal(lines.length, rows.length);
-    lines.forEach((line, i) => {
-      assert.equal(line.id, rows[i].id);
-      assert.equal(line.seq, Number(rows[i].seq));
-      assert.equal(line.text, rows[i].text);
-      assert.equal(line.hash, rows[i].hash);
-      assert.equal(line.from.displayName, rows[i].sender_name);
-      assert.equal(line.to?.participantId ?? null, rows[i].recipient_id);
-      assert.equal(line.sentAt, (rows[i].created_at as Date).toISOString());
-    });
+    assert.deepEqual(lines, rows.map(asNdjson));
 
-    const csv = await get(`/api/v1/audit/messages/export?roomId=${roomId}&format=csv`)
-      .buffer(true)
-      .parse((res, cb) => {
-        let data = '';
-        res.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
-        res.on('end', () => cb(null, data));
-      })
-      .expect(200);
-    const table = parseCsv(csv.body as string);
+    const table = parseCsv(await exportText(`roomId=${roomId}&format=csv`));
     assert.equal(
       table[0].join(','),
       'id,room_id,seq,kind,sender_id,sender_name,recipient_id,recipient_name,text,client_message_id,sent_at,prev_hash,hash',
     );
-    assert.equal(table.length, rows.length + 1);
-    table.slice(1).forEach((cells, i) => {
-      assert.equal(cells[0], rows[i].id);
-      assert.equal(cells[2], String(rows[i].seq));
-      assert.equal(cells[5], rows[i].sender_name);
-      assert.equal(cells[7], rows[i].recipient_name ?? '');
-      assert.equal(cells[8], rows[i].text);
-      assert.equal(cells[12], rows[i].hash);
-    });
+    assert.deepEqual(table.slice(1), rows.map(asCsv));
     await get(`/api/v1/audit/messages/export?format=xml`).expect(400);
+  });
+
+  it('exports across all rooms and by time range (from inclusive, to exclusive), with or without a room', async () => {
+    const x = await admin.createRoom({ name: 'Export X' });
+    const y = await admin.createRoom({ name: 'Export Y' });
+    const px = await connectAndJoin(t.url, (await admin.issueToken(x, 'Xavier')).token);
+    const py = await connectAndJoin(t.url, (await admin.issueToken(y, 'Yvonne')).token);
+    clients.push(px, py);
+    const say = async (who: TestClient, text: string) =>
+      assert.ok(
+        (await who.request('chat:send', { kind: 'public', text, clientMessageId: randomUUID() }))
+          .ok,
+      );
+    const tick = () => sleep(25);
+    await say(px, 'x-early');
+    await tick();
+    const t1 = new Date();
+    await tick();
+    await say(px, 'x-mid');
+    await say(py, 'y-mid');
+    await tick();
+    const t2 = new Date();
+    await tick();
+    await say(px, 'x-late');
+    const [from, to] = [t1.toISOString(), t2.toISOString()];
+
+    const everything = await rowsWhere('true', []);
+    assert.ok(new Set(everything.map((r) => r.room_id)).size >= 3);
+    assert.deepEqual(await exportNdjson(''), everything.map(asNdjson));
+    assert.deepEqual(
+      parseCsv(await exportText('format=csv')).slice(1),
+      everything.map(asCsv),
+      'CSV of all rooms',
+    );
+
+    const window = await exportNdjson(`from=${from}&to=${to}`);
+    assert.deepEqual(window.map((m) => m.text).sort(), ['x-mid', 'y-mid']);
+    assert.deepEqual(
+      window,
+      (await rowsWhere('created_at >= $1 AND created_at < $2', [t1, t2])).map(asNdjson),
+    );
+    const windowCsv = parseCsv(await exportText(`from=${from}&to=${to}&format=csv`)).slice(1);
+    assert.deepEqual(windowCsv.map((cells) => cells[8]).sort(), ['x-mid', 'y-mid']);
+
+    const xSince = await exportNdjson(`roomId=${x}&from=${from}`);
+    assert.deepEqual(
+      xSince.map((m) => m.text),
+      ['x-mid', 'x-late'],
+    );
+    const xUntil = await exportNdjson(`roomId=${x}&to=${from}`);
+    assert.deepEqual(
+      xUntil.map((m) => m.text),
+      ['x-early'],
+    );
+    const exact = everything.find((r) => r.text === 'y-mid')!;
+    const atInstant = await exportNdjson(`roomId=${y}&from=${exact.created_at.toISOString()}`);
+    assert.deepEqual(
+      atInstant.map((m) => m.text),
+      ['y-mid'],
+      'from is inclusive',
+    );
+    const beforeInstant = await exportNdjson(`roomId=${y}&to=${exact.created_at.toISOString()}`);
+    assert.deepEqual(beforeInstant, [], 'to is exclusive');
+    await get(`/api/v1/audit/messages/export?from=yesterday`).expect(400);
   });
 
   it('verifies an intact chain, and reports the first broken seq after tampering or deletion', async () => {
     const ok = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
-    assert.deepEqual(ok.body, { valid: true, count: 6 });
+    const [last] = await t.db.query<{ hash: string }>(
+      `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = 6`,
+      [roomId],
+    );
+    const head = { headSeq: 6, headHash: last.hash };
+    assert.deepEqual(ok.body, { valid: true, count: 6, ...head });
 
     await t.db.query(`UPDATE chat_messages SET text = 'edited' WHERE room_id = $1 AND seq = 3`, [
       roomId,
     ]);
     const edited = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
-    assert.deepEqual(edited.body, { valid: false, count: 6, firstBrokenSeq: 3 });
+    assert.deepEqual(edited.body, { valid: false, count: 6, firstBrokenSeq: 3, ...head });
     await t.db.query(
       `UPDATE chat_messages SET text = 'with "quotes"' WHERE room_id = $1 AND seq = 3`,
       [roomId],
@@ -193,7 +326,7 @@ describe('audit API', () => {
     ]);
     await t.db.query(`DELETE FROM chat_messages WHERE room_id = $1 AND seq = 6`, [roomId]);
     const truncated = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
-    assert.deepEqual(truncated.body, { valid: false, count: 5, firstBrokenSeq: 6 });
+    assert.deepEqual(truncated.body, { valid: false, count: 5, firstBrokenSeq: 6, ...head });
     await t.db.query(
       `INSERT INTO chat_messages SELECT * FROM json_populate_record(null::chat_messages, $1)`,
       [JSON.stringify(saved)],
@@ -210,6 +343,51 @@ describe('audit API', () => {
       [roomId],
     );
     assert.equal((await get(`/api/v1/rooms/${roomId}/messages/verify`)).body.valid, true);
+  });
+
+  it('reports the chain head; a rewrite that recomputes the hashes passes verify but not a head recorded before it', async () => {
+    const room = await admin.createRoom({ name: 'Rewrite' });
+    const empty = await get(`/api/v1/rooms/${room}/messages/verify`).expect(200);
+    assert.deepEqual(empty.body, { valid: true, count: 0, headSeq: 0, headHash: '0'.repeat(64) });
+
+    const x = await connectAndJoin(t.url, (await admin.issueToken(room, 'X')).token);
+    clients.push(x);
+    for (const text of ['I agree', 'see you at 5', 'bye'])
+      assert.ok(
+        (await x.request('chat:send', { kind: 'public', text, clientMessageId: randomUUID() })).ok,
+      );
+
+    // The export alone is enough to check the chain offline, with the form the README gives.
+    const exported = await exportNdjson(`roomId=${room}`);
+    let prev = '0'.repeat(64);
+    for (const m of exported) {
+      assert.equal(m.prevHash, prev, `seq ${m.seq} does not link to its predecessor`);
+      assert.equal(documentedHash(m), m.hash, `seq ${m.seq}: README's canonical form differs`);
+      prev = m.hash;
+    }
+    const recorded = (await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body;
+    assert.deepEqual(recorded, { valid: true, count: 3, headSeq: 3, headHash: prev });
+
+    // Someone with write access rewrites message 1 and recomputes every later hash and the head.
+    const forged = exported.map((m) => ({ ...m }));
+    forged[0].text = 'I disagree';
+    let link = '0'.repeat(64);
+    for (const m of forged) {
+      m.prevHash = link;
+      m.hash = link = documentedHash(m);
+      await t.db.query(
+        `UPDATE chat_messages SET text = $3, prev_hash = $4, hash = $5 WHERE room_id = $1 AND seq = $2`,
+        [room, m.seq, m.text, m.prevHash, m.hash],
+      );
+    }
+    await t.db.query(`UPDATE chat_chain_heads SET last_hash = $2 WHERE room_id = $1`, [room, link]);
+
+    const after = (await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body;
+    assert.equal(after.valid, true, 'the chain alone cannot show a recomputed rewrite');
+    const [row] = await exportNdjson(`roomId=${room}`).then((ms) =>
+      ms.filter((m) => m.seq === recorded.headSeq),
+    );
+    assert.notEqual(row.hash, recorded.headHash, 'the head recorded outside shows the rewrite');
   });
 
   it('retention purges a prefix, leaves a checkpoint, and the rest still verifies', async () => {
@@ -251,7 +429,17 @@ describe('audit API', () => {
       ['new-0', 'new-1'],
     );
     const verified = await get(`/api/v1/rooms/${room}/messages/verify`).expect(200);
-    assert.deepEqual(verified.body, { valid: true, count: 2, checkpointSeq: 3 });
+    const [newest] = await t.db.query<{ hash: string }>(
+      `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = 5`,
+      [room],
+    );
+    assert.deepEqual(verified.body, {
+      valid: true,
+      count: 2,
+      checkpointSeq: 3,
+      headSeq: 5,
+      headHash: newest.hash,
+    });
     assert.ok(
       (
         await x.request('chat:send', {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { AuditLog, type NewMessage } from '../src/chat/audit/audit-log.js';
 import type { ChatMessage } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
+import { SlowLink } from './support/slow-link.js';
 import { connect, connectAndJoin, sleep, TestClient } from './support/sockets.js';
 
 interface Person {
@@ -308,6 +311,18 @@ describe('private chat cannot leak', () => {
         'VALIDATION_FAILED',
       ],
       ['not an object', 'hello', 'VALIDATION_FAILED'],
+      // PostgreSQL refuses NUL in text, and stores a lone surrogate as U+FFFD (the row would
+      // then no longer match its hash): both must stop at the door.
+      [
+        'NUL in text',
+        { kind: 'public', text: 'before\u0000after', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'lone surrogate in text',
+        { kind: 'private', to: b.participantId, text: 'half \uD800', clientMessageId: id() },
+        'VALIDATION_FAILED',
+      ],
     ];
     for (const [name, payload, code] of cases) {
       const ack = (await a.client.requestRaw('chat:send', payload)) as {
@@ -357,6 +372,181 @@ describe('private chat cannot leak', () => {
       payload.clientMessageId,
     ]);
     assert.equal(rows.length, 1);
+  });
+
+  it('a message is already committed in PostgreSQL when chat:message reaches its recipient, private and public', async () => {
+    const roomId = await admin.createRoom();
+    const a = await join(roomId, 'A');
+    const b = await join(roomId, 'B');
+    const c = await join(roomId, 'C');
+    // A connection of its own, not the app's: it sees only what has been committed.
+    const observer = new pg.Client({ connectionString: t.db.url });
+    await observer.connect();
+    // Every COMMIT that wrote messages takes 200 ms more (a deferred trigger runs at commit),
+    // so a message put on the wire before its commit has finished would be caught here.
+    await t.db.query(`
+      CREATE FUNCTION test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN PERFORM pg_sleep(0.2); RETURN NULL; END $$;
+      CREATE CONSTRAINT TRIGGER test_slow_commit AFTER INSERT ON chat_messages
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_slow_commit();`);
+    const checks: Promise<{ who: string; kind: string; text: string; rows: number }>[] = [];
+    const watch = (who: Person) =>
+      who.client.socket.on('chat:message', (m) => {
+        checks.push(
+          observer
+            .query('SELECT 1 FROM chat_messages WHERE id = $1', [m.id])
+            .then((r) => ({ who: who.name, kind: m.kind, text: m.text, rows: r.rowCount ?? 0 })),
+        );
+      });
+    watch(b);
+    watch(c);
+    try {
+      // Concurrent sends, so several are group-committed together.
+      await Promise.all([
+        ...[1, 2, 3].map((i) => sendOk(a, { kind: 'private', to: b.participantId, text: `p${i}` })),
+        ...[1, 2].map((i) => sendOk(a, { kind: 'public', text: `all${i}` })),
+      ]);
+      await b.client.waitFor('chat:message', () => b.client.events('chat:message').length === 5);
+      await c.client.waitFor('chat:message', () => c.client.events('chat:message').length === 2);
+      const seen = await Promise.all(checks);
+      assert.equal(seen.length, 7);
+      assert.deepEqual(
+        seen.filter((s) => s.rows !== 1),
+        [],
+        'a message arrived before its audit row was committed',
+      );
+      assert.equal(seen.filter((s) => s.who === 'B' && s.kind === 'private').length, 3);
+      assert.deepEqual(
+        seen
+          .filter((s) => s.kind === 'public')
+          .map((s) => s.who)
+          .sort(),
+        ['B', 'B', 'C', 'C'],
+      );
+    } finally {
+      await observer.end();
+      await t.db.query(`
+        DROP TRIGGER test_slow_commit ON chat_messages;
+        DROP FUNCTION test_slow_commit();`);
+    }
+  });
+
+  it('a retry of a stored private message (ack lost) gets the same ack after the recipient left, and nobody receives it twice', async () => {
+    const roomId = await admin.createRoom();
+    const a = await join(roomId, 'A');
+    const b = await join(roomId, 'B');
+    const c = await join(roomId, 'C');
+    const payload = {
+      kind: 'private' as const,
+      to: b.participantId,
+      text: 'did this arrive?',
+      clientMessageId: randomUUID(),
+    };
+    const first = await a.client.request('chat:send', payload);
+    assert.ok(first.ok);
+    await b.client.waitFor('chat:message', (m) => m.text === payload.text);
+    assert.ok((await b.client.request('room:leave', {})).ok);
+    await a.client.waitFor('participant:left', (p) => p.participantId === b.participantId);
+
+    // The web client re-sends with the same clientMessageId after a reconnect.
+    const retry = await a.client.request('chat:send', payload);
+    assert.ok(retry.ok, `retry refused: ${JSON.stringify(retry)}`);
+    assert.deepEqual(retry.message, first.message);
+    await sleep(100);
+    assert.deepEqual(allTexts(b.client), [payload.text]);
+    assert.deepEqual(allTexts(c.client), []);
+    assert.deepEqual(allTexts(a.client), []);
+    const rows = await t.db.query(`SELECT 1 FROM chat_messages WHERE client_message_id = $1`, [
+      payload.clientMessageId,
+    ]);
+    assert.equal(rows.length, 1);
+
+    // A new message to B is still refused.
+    const fresh = await a.client.request('chat:send', {
+      ...payload,
+      clientMessageId: randomUUID(),
+    });
+    assert.ok(!fresh.ok && fresh.error.code === 'RECIPIENT_NOT_IN_ROOM');
+  });
+
+  it('a message PostgreSQL refuses fails alone: the others group-committed with it are stored, in one linear chain', async () => {
+    const roomId = await admin.createRoom();
+    const a = await join(roomId, 'A');
+    const b = await join(roomId, 'B');
+    const audit = t.app.get(AuditLog);
+    const message = (text: string, senderName = 'A'): NewMessage => ({
+      roomId,
+      kind: 'public',
+      senderId: a.participantId,
+      senderName,
+      recipientId: null,
+      recipientName: null,
+      text,
+      clientMessageId: randomUUID(),
+    });
+    // Appended in one tick: the first opens a transaction, the other three wait and are then
+    // committed together. The bad one stands for any content PostgreSQL refuses (here a name
+    // longer than sender_name's varchar(100)).
+    const results = await Promise.allSettled([
+      audit.append(message('g0')),
+      audit.append(message('g1')),
+      audit.append(message('refused', 'x'.repeat(101))),
+      audit.append(message('g2')),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+    );
+    const refused = results[2] as PromiseRejectedResult;
+    assert.equal((refused.reason as { code?: string }).code, 'AUDIT_UNAVAILABLE');
+
+    const rows = await t.db.query<{ seq: string; text: string }>(
+      `SELECT seq, text FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
+      [roomId],
+    );
+    assert.deepEqual(
+      rows.map((r) => [Number(r.seq), r.text]),
+      [
+        [1, 'g0'],
+        [2, 'g1'],
+        [3, 'g2'],
+      ],
+    );
+    const verified = await admin.get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
+    assert.equal(verified.body.valid, true);
+    assert.equal(verified.body.count, 3);
+    const after = await sendOk(b, { kind: 'public', text: 'still fine' });
+    assert.equal(after.seq, 4);
+    await a.client.waitFor('chat:message', (m) => m.text === 'still fine');
+  });
+
+  it('a display name PostgreSQL would refuse or alter is not recorded (the row would not match its hash)', async () => {
+    const roomId = await admin.createRoom();
+    const a = await join(roomId, 'A');
+    const audit = t.app.get(AuditLog);
+    for (const senderName of ['Eve \uD800', 'Eve\u0000']) {
+      await assert.rejects(
+        audit.append({
+          roomId,
+          kind: 'public',
+          senderId: randomUUID(),
+          senderName,
+          recipientId: null,
+          recipientName: null,
+          text: 'hello',
+          clientMessageId: randomUUID(),
+        }),
+        (e: { code?: string }) => e.code === 'VALIDATION_FAILED',
+        JSON.stringify(senderName),
+      );
+    }
+    assert.deepEqual(
+      await t.db.query(`SELECT text FROM chat_messages WHERE room_id = $1`, [roomId]),
+      [],
+    );
+    await sendOk(a, { kind: 'public', text: 'ok' });
+    const verified = await admin.get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
+    assert.deepEqual(verified.body.valid, true);
   });
 
   it('fails closed while the database is down: AUDIT_UNAVAILABLE, nobody receives; works again after', async () => {
@@ -427,5 +617,117 @@ describe('chat rate limit', () => {
     assert.equal(Number(rows[0].n), 6);
     a.client.close();
     b.client.close();
+  });
+
+  it('a retry of a stored message gets its ack even past the limit, without a second copy', async () => {
+    const admin = new Admin(t.url);
+    const roomId = await admin.createRoom();
+    const a = await person(t, admin, roomId, 'A');
+    const b = await person(t, admin, roomId, 'B');
+    const first = { kind: 'public' as const, text: 'm0', clientMessageId: randomUUID() };
+    const firstAck = await a.client.request('chat:send', first);
+    assert.ok(firstAck.ok);
+    for (let i = 1; i < 5; i++)
+      assert.ok(
+        (
+          await a.client.request('chat:send', {
+            kind: 'public',
+            text: `m${i}`,
+            clientMessageId: randomUUID(),
+          })
+        ).ok,
+      );
+    const over = await a.client.request('chat:send', {
+      kind: 'public',
+      text: 'm5',
+      clientMessageId: randomUUID(),
+    });
+    assert.ok(!over.ok && over.error.code === 'RATE_LIMITED');
+
+    const retry = await a.client.request('chat:send', first);
+    assert.ok(retry.ok, `retry refused: ${JSON.stringify(retry)}`);
+    assert.deepEqual(retry.message, firstAck.message);
+    await b.client.waitFor('chat:message', (m) => m.text === 'm4');
+    await sleep(100);
+    assert.deepEqual(
+      b.client.events('chat:message').map((m) => m.text),
+      ['m0', 'm1', 'm2', 'm3', 'm4'],
+    );
+    const rows = await t.db.query(`SELECT 1 FROM chat_messages WHERE client_message_id = $1`, [
+      first.clientMessageId,
+    ]);
+    assert.equal(rows.length, 1);
+    a.client.close();
+    b.client.close();
+  });
+});
+
+describe('chat when PostgreSQL stops answering', () => {
+  let t: TestApp;
+  let link: SlowLink;
+  before(async () => {
+    t = await startApp(
+      { CONVENE_DB_QUERY_TIMEOUT_MS: '1000', CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' },
+      {
+        // The app reaches PostgreSQL through a TCP relay that can stall, as a hung server or a
+        // black-holed network does: connections stay open, nothing is answered.
+        databaseUrl: async (url) => {
+          const direct = new URL(url);
+          link = await SlowLink.start(`http://${direct.hostname}:${direct.port || 5432}`);
+          direct.port = new URL(link.url).port;
+          return direct.toString();
+        },
+      },
+    );
+  });
+  after(async () => {
+    link.release('to-server');
+    link.release('to-browser');
+    await t.close();
+    await link.close();
+  });
+
+  it('a send fails closed within the query timeout (AUDIT_UNAVAILABLE, nobody receives), and the room works again once the database answers', async () => {
+    const admin = new Admin(t.url);
+    const roomId = await admin.createRoom();
+    const [a, b, c] = await Promise.all(['A', 'B', 'C'].map((n) => person(t, admin, roomId, n)));
+    await sendOk(a, { kind: 'private', to: b.participantId, text: 'before' });
+    await b.client.waitFor('chat:message', (m) => m.text === 'before');
+
+    // 'to-server' is the app's side to PostgreSQL, 'to-browser' the answers.
+    link.hold('to-server');
+    link.hold('to-browser');
+    try {
+      const started = Date.now();
+      const stalled = await a.client.request(
+        'chat:send',
+        { kind: 'private', to: b.participantId, text: 'stalled', clientMessageId: randomUUID() },
+        10_000,
+      );
+      const elapsed = Date.now() - started;
+      assert.ok(!stalled.ok, 'a message was acknowledged while the database did not answer');
+      assert.equal(stalled.error.code, 'AUDIT_UNAVAILABLE');
+      // 1 s statement timeout + 1 s for the link: well under the 5 s bound.
+      assert.ok(elapsed < 5000, `the send took ${elapsed} ms to fail`);
+    } finally {
+      link.release('to-server');
+      link.release('to-browser');
+    }
+
+    await sendOk(a, { kind: 'private', to: b.participantId, text: 'after' });
+    await sendOk(a, { kind: 'public', text: 'everyone' });
+    await c.client.waitFor('chat:message', (m) => m.text === 'everyone');
+    await b.client.waitFor('chat:message', (m) => m.text === 'everyone');
+    assert.deepEqual(allTexts(b.client), ['before', 'after', 'everyone']);
+    assert.deepEqual(allTexts(c.client), ['everyone']);
+    const rows = await t.db.query<{ text: string }>(
+      `SELECT text FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
+      [roomId],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.text),
+      ['before', 'after', 'everyone'],
+    );
+    for (const p of [a, b, c]) p.client.close();
   });
 });

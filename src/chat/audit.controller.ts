@@ -38,7 +38,7 @@ export class AuditController {
     return this.audit.list(roomId, query);
   }
 
-  /** Recomputes the room's hash chain: any edited, inserted or deleted row is reported. */
+  /** Recomputes the room's hash chain: the first row that does not match, and the chain head. */
   @Get('rooms/:roomId/messages/verify')
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async verify(@Param('roomId', new ParseUUIDPipe()) roomId: string): Promise<VerifyResultDto> {

@@ -128,7 +128,15 @@ describe('ChatService', () => {
       new ChatDelivery(server),
       new ChatRateLimiter(config, new InMemoryRateLimitStore()),
       new Metrics(),
-      undefined as unknown as Repository<ChatMessageEntity>,
+      // Only the retry lookup reads stored messages here.
+      {
+        findOneBy: ({ senderId, clientMessageId }: Partial<ChatMessageEntity>) =>
+          Promise.resolve(
+            audit.rows.find(
+              (r) => r.senderId === senderId && r.clientMessageId === clientMessageId,
+            ) ?? null,
+          ),
+      } as unknown as Repository<ChatMessageEntity>,
     );
     for (const who of [alice, bob, carol, dave]) await enter(who);
   });
@@ -204,5 +212,19 @@ describe('ChatService', () => {
     assert.deepEqual(second, first);
     assert.equal(audit.rows.length, 1);
     assert.equal(emitted.length, 1);
+  });
+
+  it('a retry of a stored message gets its ack even after the recipient left, and is not delivered again', async () => {
+    const dto = send('private', 'once', bob.participantId);
+    const first = await chat.send(alice, dto);
+    await presence.leave(ROOM, bob.participantId);
+    assert.deepEqual(await chat.send(alice, dto), first);
+    assert.equal(audit.rows.length, 1);
+    assert.equal(emitted.length, 1);
+    await refused(
+      alice,
+      send('private', 'new', bob.participantId),
+      ErrorCode.RECIPIENT_NOT_IN_ROOM,
+    );
   });
 });

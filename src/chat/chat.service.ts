@@ -53,6 +53,47 @@ export class ChatService {
   ): Promise<ChatMessage> {
     const self = await this.membership.current(sender.roomId, sender.participantId);
     if (!self) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room before sending messages');
+    try {
+      return await this.sendAsMember(sender, self, dto, originSocketId);
+    } catch (error) {
+      // A retry of a message that was stored (its ack lost) must get that ack, even if it would
+      // be refused now (the recipient left, the rate limit is reached). Looked up only on
+      // refusal: on the normal path the group commit finds retries under the room's lock.
+      if (
+        !(error instanceof DomainError) ||
+        (error.code !== ErrorCode.RECIPIENT_NOT_IN_ROOM && error.code !== ErrorCode.RATE_LIMITED)
+      )
+        throw error;
+      const stored = await this.storedRetry(sender, dto.clientMessageId);
+      if (stored) return stored;
+      throw error;
+    }
+  }
+
+  /** The message this sender already stored under clientMessageId, if any (not re-delivered). */
+  private async storedRetry(
+    sender: SocketIdentity,
+    clientMessageId: string,
+  ): Promise<ChatMessage | undefined> {
+    let row: ChatMessageEntity | null;
+    try {
+      row = await this.messages.findOneBy({ senderId: sender.participantId, clientMessageId });
+    } catch {
+      // Unknown whether it was stored: the sender should try again, not be told it was refused.
+      throw new DomainError(
+        ErrorCode.AUDIT_UNAVAILABLE,
+        'The message could not be recorded and was not sent; try again',
+      );
+    }
+    return row && row.roomId === sender.roomId ? toChatMessage(row) : undefined;
+  }
+
+  private async sendAsMember(
+    sender: SocketIdentity,
+    self: SocketIdentity,
+    dto: ChatSendDto,
+    originSocketId?: string,
+  ): Promise<ChatMessage> {
     if (!(await this.limiter.tryAcquire(sender.participantId))) {
       throw new DomainError(
         ErrorCode.RATE_LIMITED,

@@ -14,6 +14,7 @@ export const databaseConfig = registerAs('database', () => {
     embeddedDir: env.embeddedPgDir,
     embeddedPort: env.embeddedPgPort,
     migrationsRun: env.migrationsRun,
+    queryTimeoutMs: env.dbQueryTimeoutMs,
   };
 });
 

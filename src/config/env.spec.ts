@@ -21,6 +21,7 @@ describe('parseEnv', () => {
     assert.equal(env.embeddedPgDir, './.convene/pgdata');
     assert.equal(env.jwtSecret, DEV_JWT_SECRET);
     assert.equal(env.migrationsRun, true);
+    assert.equal(env.dbQueryTimeoutMs, 10_000);
   });
 
   it('names each bad variable', () => {
@@ -29,9 +30,16 @@ describe('parseEnv', () => {
       DATABASE_URL: 'mysql://x',
       CONVENE_MIGRATIONS_RUN: 'maybe',
       LOG_LEVEL: 'loud',
+      CONVENE_DB_QUERY_TIMEOUT_MS: '0',
     });
-    assert.equal(problems.length, 4);
-    for (const name of ['PORT', 'DATABASE_URL', 'CONVENE_MIGRATIONS_RUN', 'LOG_LEVEL']) {
+    assert.equal(problems.length, 5);
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'CONVENE_MIGRATIONS_RUN',
+      'LOG_LEVEL',
+      'CONVENE_DB_QUERY_TIMEOUT_MS',
+    ]) {
       assert.ok(
         problems.some((p) => p.startsWith(name)),
         `no problem names ${name}`,

@@ -90,6 +90,7 @@ export interface Env {
   embeddedPgDir: string;
   embeddedPgPort: number;
   migrationsRun: boolean;
+  dbQueryTimeoutMs: number;
   jwtSecret: string;
   tokenTtlSeconds: number;
   adminApiKey: string | undefined;
@@ -126,6 +127,7 @@ export function parseEnv(raw: Raw): Env {
     embeddedPgDir: r.string('CONVENE_EMBEDDED_PG_DIR', './.convene/pgdata'),
     embeddedPgPort: r.int('CONVENE_EMBEDDED_PG_PORT', 54329, 1, 65535),
     migrationsRun: r.bool('CONVENE_MIGRATIONS_RUN', true),
+    dbQueryTimeoutMs: r.int('CONVENE_DB_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
     jwtSecret: r.string('CONVENE_JWT_SECRET', DEV_JWT_SECRET),
     tokenTtlSeconds: r.int('CONVENE_TOKEN_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
     adminApiKey: r.optionalString('CONVENE_ADMIN_API_KEY'),

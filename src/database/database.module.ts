@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { databaseConfig } from '../config/configuration.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
+import { runPendingMigrations } from './migrations.js';
 
 /** Owns the embedded PostgreSQL server when DATABASE_URL is unset. */
 @Injectable()
@@ -57,12 +58,17 @@ class DatabaseServerModule {}
     TypeOrmModule.forRootAsync({
       imports: [DatabaseServerModule],
       inject: [DatabaseServer, databaseConfig.KEY],
-      useFactory: async (server: DatabaseServer, config: ConfigType<typeof databaseConfig>) => ({
-        ...dataSourceOptions(await server.url()),
-        migrationsRun: config.migrationsRun,
-        retryAttempts: 3,
-        retryDelay: 1000,
-      }),
+      useFactory: async (server: DatabaseServer, config: ConfigType<typeof databaseConfig>) => {
+        const url = await server.url();
+        // Before the app's pool exists, and on their own connection: its query timeout would
+        // cut a long migration short.
+        if (config.migrationsRun) await runPendingMigrations(url);
+        return {
+          ...dataSourceOptions(url, { queryTimeoutMs: config.queryTimeoutMs }),
+          retryAttempts: 3,
+          retryDelay: 1000,
+        };
+      },
     }),
   ],
 })

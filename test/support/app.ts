@@ -12,16 +12,24 @@ export interface TestApp {
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
+export interface StartOptions {
+  /** The URL the app connects with, given the fresh database's (e.g. through a TCP relay). */
+  databaseUrl?: (url: string) => string | Promise<string>;
+}
+
 /**
  * Boots the real application on an ephemeral port against a fresh database with migrations
  * applied. Extra environment variables override the defaults for this app only.
  */
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestApp> {
   const db = await TestDatabase.create();
   Object.assign(process.env, {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    DATABASE_URL: db.url,
+    DATABASE_URL: options.databaseUrl ? await options.databaseUrl(db.url) : db.url,
     CONVENE_MIGRATIONS_RUN: 'true',
     CONVENE_ADMIN_API_KEY: TEST_ADMIN_KEY,
     ...env,

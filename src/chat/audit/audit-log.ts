@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import pg from 'pg';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { DomainError } from '../../common/domain-error.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ChatKind } from '../../protocol/events.js';
+import { isStorableText } from '../storable-text.js';
 import { ChatMessageEntity } from './chat-message.entity.js';
 import { GENESIS_HASH, linkHash } from './hash-chain.js';
 
@@ -36,10 +38,29 @@ const MAX_BATCH = 256;
 const dedupeKey = (senderId: string, clientMessageId: string) => `${senderId}/${clientMessageId}`;
 
 /**
+ * True when PostgreSQL answered and refused what the transaction wrote (a data or constraint
+ * error), as opposed to not answering or not being able to work (lost connection, timeout,
+ * shutdown, out of resources). Only in the first case can one message be the cause.
+ */
+function refusedByDatabase(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const cause: unknown = error.driverError;
+  if (!(cause instanceof pg.DatabaseError) || typeof cause.code !== 'string') return false;
+  return !['08', '53', '57', '58'].includes(cause.code.slice(0, 2));
+}
+
+const unavailable = () =>
+  new DomainError(
+    ErrorCode.AUDIT_UNAVAILABLE,
+    'The message could not be recorded and was not sent; try again',
+  );
+
+/**
  * The append-only audit log. Each room is a hash chain; appends to a room are serialized in
  * PostgreSQL by locking the room's chain-head row, so the chain stays linear across processes.
- * Messages arriving while a room's transaction runs are group-committed in the next one.
- * A message's promise resolves only after its transaction has committed.
+ * Messages arriving while a room's transaction runs are group-committed in the next one; if
+ * PostgreSQL refuses a batch's content, its messages are retried one per transaction, so one bad
+ * message fails alone. A message's promise resolves only after its transaction has committed.
  */
 @Injectable()
 export class AuditLog {
@@ -51,8 +72,23 @@ export class AuditLog {
     private readonly metrics: Metrics,
   ) {}
 
-  /** Persists the message (or finds its earlier copy); rejects with AUDIT_UNAVAILABLE on failure. */
+  /**
+   * Persists the message (or finds its earlier copy). Rejects with AUDIT_UNAVAILABLE when it
+   * could not be recorded, VALIDATION_FAILED when it could not be recorded exactly.
+   */
   append(message: NewMessage): Promise<AppendResult> {
+    // A field PostgreSQL would refuse or alter must not reach a batch: it would fail the others,
+    // or be stored differently from what was hashed. Text is checked at the door; names come
+    // from tokens, so they are checked here.
+    const fields = [message.text, message.senderName, message.recipientName ?? ''];
+    if (!fields.every(isStorableText)) {
+      return Promise.reject(
+        new DomainError(
+          ErrorCode.VALIDATION_FAILED,
+          'The message or a display name contains characters that cannot be recorded (NUL or an unpaired surrogate)',
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(message.roomId);
       if (!queue) {
@@ -71,29 +107,60 @@ export class AuditLog {
     while (queue.pending.length > 0) {
       const batch = queue.pending.splice(0, MAX_BATCH);
       try {
-        const results = await this.dataSource.transaction((tx) =>
-          this.commit(
-            tx,
-            roomId,
-            batch.map((p) => p.message),
-          ),
-        );
-        this.metrics.auditBatchSize.observe(batch.length);
-        batch.forEach((p, i) => p.resolve(results[i]));
+        await this.commitBatch(roomId, batch);
       } catch (error) {
-        this.logger.error(
-          { err: error, roomId, messages: batch.length },
-          'audit write failed; messages not delivered',
-        );
-        const failure = new DomainError(
-          ErrorCode.AUDIT_UNAVAILABLE,
-          'The message could not be recorded and was not sent; try again',
-        );
-        batch.forEach((p) => p.reject(failure));
+        if (batch.length > 1 && refusedByDatabase(error)) {
+          // One message's content may be the cause: commit them one by one, so it fails alone.
+          this.logger.warn(
+            { err: error, roomId, messages: batch.length },
+            'audit batch refused; committing its messages one by one',
+          );
+          await this.commitOneByOne(roomId, batch);
+        } else {
+          this.fail(roomId, batch, error);
+        }
       }
     }
     queue.flushing = false;
     this.queues.delete(roomId);
+  }
+
+  /** One transaction for the batch; each promise resolves only after the commit. */
+  private async commitBatch(roomId: string, batch: Pending[]): Promise<void> {
+    const results = await this.dataSource.transaction((tx) =>
+      this.commit(
+        tx,
+        roomId,
+        batch.map((p) => p.message),
+      ),
+    );
+    this.metrics.auditBatchSize.observe(batch.length);
+    batch.forEach((p, i) => p.resolve(results[i]));
+  }
+
+  /** In order, one transaction each; once the database is unavailable, the rest fail at once. */
+  private async commitOneByOne(roomId: string, batch: Pending[]): Promise<void> {
+    for (const [i, pending] of batch.entries()) {
+      try {
+        await this.commitBatch(roomId, [pending]);
+      } catch (error) {
+        if (refusedByDatabase(error)) {
+          this.fail(roomId, [pending], error);
+        } else {
+          this.fail(roomId, batch.slice(i), error);
+          return;
+        }
+      }
+    }
+  }
+
+  private fail(roomId: string, pending: Pending[], error: unknown): void {
+    this.logger.error(
+      { err: error, roomId, messages: pending.length },
+      'audit write failed; messages not delivered',
+    );
+    const failure = unavailable();
+    pending.forEach((p) => p.reject(failure));
   }
 
   private async commit(

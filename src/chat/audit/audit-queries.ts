@@ -114,8 +114,9 @@ export class AuditQueries {
 
   /**
    * Recomputes the room's chain from its checkpoint (or genesis) and compares it with every
-   * stored row and with the chain head, so edits, insertions and deletions (also of the newest
-   * rows) are all detected.
+   * stored row and with the chain head: an edit, insertion or deletion (also of the newest rows)
+   * made without recomputing the hashes is detected. One that recomputes them is not; that is
+   * what recording the returned head outside the database is for.
    */
   async verify(roomId: string): Promise<VerifyResultDto> {
     const [checkpoint] = await this.dataSource.query<{ seq: string; hash: string }[]>(
@@ -160,6 +161,8 @@ export class AuditQueries {
       count,
       ...(firstBrokenSeq !== undefined ? { firstBrokenSeq } : {}),
       ...(checkpoint ? { checkpointSeq: Number(checkpoint.seq) } : {}),
+      headSeq: head ? Number(head.last_seq) : 0,
+      headHash: head?.last_hash ?? GENESIS_HASH,
     };
   }
 

@@ -94,4 +94,12 @@ export class VerifyResultDto {
   firstBrokenSeq?: number;
   /** Rows before this seq were purged by retention; the chain is checked from its checkpoint. */
   checkpointSeq?: number;
+  /**
+   * The chain head as stored: the last seq (0 before the first message). Record it with
+   * `headHash` outside the database: the chain alone cannot show a rewrite by someone who can
+   * write to the database and recompute the hashes.
+   */
+  headSeq!: number;
+  /** The hash of message `headSeq` (64 zeros before the first message). */
+  headHash!: string;
 }

@@ -38,6 +38,12 @@ describe('ChatSendDto', () => {
     assert.deepEqual(invalid({ ...ok(), kind: 'public', text: 42 }), ['text']);
   });
 
+  it('rejects text PostgreSQL would refuse or alter: NUL, unpaired surrogates', () => {
+    for (const text of ['a\u0000b', '\u0000', 'x\uD800', '\uDC00y', '\uDC00\uD800'])
+      assert.deepEqual(invalid({ ...ok(), kind: 'public', text }), ['text'], JSON.stringify(text));
+    assert.deepEqual(invalid({ ...ok(), kind: 'public', text: 'emoji \uD83D\uDE00 ok' }), []);
+  });
+
   it('rejects unknown fields, such as a forged sender', () => {
     assert.deepEqual(invalid({ ...ok(), kind: 'public', from: 'someone-else' }), ['from']);
   });
