@@ -418,7 +418,8 @@ describe('audit API', () => {
         ).ok,
       );
 
-    const removed = await t.app.get(AuditRetention).purge(cutoff);
+    // Two rows per transaction: the three old rows go in two steps, the checkpoint moving on.
+    const removed = await t.app.get(AuditRetention).purge(cutoff, 2);
     assert.ok(removed >= 3);
     const left = await t.db.query<{ text: string }>(
       `SELECT text FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
@@ -428,6 +429,11 @@ describe('audit API', () => {
       left.map((r) => r.text),
       ['new-0', 'new-1'],
     );
+    const [checkpoint] = await t.db.query<{ seq: string; purged_count: number }>(
+      `SELECT seq, purged_count FROM chat_checkpoints WHERE room_id = $1`,
+      [room],
+    );
+    assert.deepEqual([Number(checkpoint.seq), Number(checkpoint.purged_count)], [3, 3]);
     const verified = await get(`/api/v1/rooms/${room}/messages/verify`).expect(200);
     const [newest] = await t.db.query<{ hash: string }>(
       `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = 5`,

@@ -6,6 +6,8 @@ import { DataSource } from 'typeorm';
 import { chatConfig } from '../../config/configuration.js';
 
 const HOURLY = 3_600_000;
+/** Rows removed per transaction: each holds the room's chain head only briefly. */
+export const PURGE_BATCH_ROWS = 5_000;
 
 /**
  * Purges audit rows older than CONVENE_CHAT_RETENTION_DAYS, a prefix of each room's chain at a
@@ -34,15 +36,26 @@ export class AuditRetention implements OnApplicationBootstrap {
     setTimeout(() => void run(), 5_000).unref();
   }
 
-  /** Purges rows older than the retention period (or than `cutoff`); returns rows removed. */
-  async purge(cutoff = this.cutoff()): Promise<number> {
+  /**
+   * Purges rows older than the retention period (or than `cutoff`); returns rows removed. Each
+   * room's old prefix goes in transactions of at most `batchRows` rows, oldest first, each
+   * moving the checkpoint forward, so a large backlog neither blocks the room's chat for long
+   * nor runs into the statement timeout.
+   */
+  async purge(cutoff = this.cutoff(), batchRows = PURGE_BATCH_ROWS): Promise<number> {
     if (!cutoff) return 0;
     const rooms = await this.dataSource.query<{ room_id: string }[]>(
       `SELECT DISTINCT room_id FROM chat_messages WHERE created_at < $1`,
       [cutoff],
     );
     let removed = 0;
-    for (const { room_id: roomId } of rooms) removed += await this.purgeRoom(roomId, cutoff);
+    for (const { room_id: roomId } of rooms) {
+      for (;;) {
+        const deleted = await this.purgeRoom(roomId, cutoff, batchRows);
+        removed += deleted;
+        if (deleted < batchRows) break;
+      }
+    }
     if (removed > 0)
       this.logger.log({ removed, rooms: rooms.length, cutoff }, 'chat retention purge');
     return removed;
@@ -53,19 +66,24 @@ export class AuditRetention implements OnApplicationBootstrap {
     return days === undefined ? undefined : new Date(Date.now() - days * 86_400_000);
   }
 
-  private purgeRoom(roomId: string, cutoff: Date): Promise<number> {
+  private purgeRoom(roomId: string, cutoff: Date, batchRows: number): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
       const [head] = await tx.query<{ last_seq: string }[]>(
         `SELECT last_seq FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
         [roomId],
       );
       if (!head) return 0;
-      const [{ keep_from: keepFrom }] = await tx.query<{ keep_from: string | null }[]>(
-        `SELECT min(seq) AS keep_from FROM chat_messages WHERE room_id = $1 AND created_at >= $2`,
+      const [range] = await tx.query<{ keep_from: string | null; first: string | null }[]>(
+        `SELECT (SELECT min(seq) FROM chat_messages WHERE room_id = $1 AND created_at >= $2)
+                  AS keep_from,
+                (SELECT min(seq) FROM chat_messages WHERE room_id = $1) AS first`,
         [roomId, cutoff],
       );
+      if (!range || range.first === null) return 0;
       // Only a prefix of the chain can go, so a newer row never loses its predecessor's hash.
-      const upTo = keepFrom === null ? Number(head.last_seq) : Number(keepFrom) - 1;
+      const prefixEnd =
+        range.keep_from === null ? Number(head.last_seq) : Number(range.keep_from) - 1;
+      const upTo = Math.min(prefixEnd, Number(range.first) + batchRows - 1);
       const [last] = await tx.query<{ hash: string }[]>(
         `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = $2`,
         [roomId, upTo],
