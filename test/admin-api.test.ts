@@ -77,6 +77,40 @@ describe('admin API keys', () => {
     assert.match(res.body.error.message, /admin/);
   });
 
+  it('a key can only grant scopes it has: an admin-only key cannot mint an audit:read key', async () => {
+    const { body: adminOnly } = await admin
+      .post('/api/v1/api-keys', { name: 'provisioning', scopes: ['admin'] })
+      .expect(201);
+    const asAdminOnly = new Admin(t.url, adminOnly.key);
+    for (const scopes of [['audit:read'], ['admin', 'audit:read']]) {
+      const refused = await asAdminOnly
+        .post('/api/v1/api-keys', { name: 'escalation', scopes })
+        .expect(403);
+      assert.equal(refused.body.error.code, 'FORBIDDEN');
+      assert.match(refused.body.error.message, /audit:read/);
+    }
+    const names = (await admin.get('/api/v1/api-keys').expect(200)).body.map(
+      (k: { name: string }) => k.name,
+    );
+    assert.ok(!names.includes('escalation'), 'a refused key was stored');
+    // Within its own scopes it may still create keys...
+    const sibling = await asAdminOnly
+      .post('/api/v1/api-keys', { name: 'sibling', scopes: ['admin'] })
+      .expect(201);
+    assert.deepEqual(sibling.body.scopes, ['admin']);
+    // ...and the bootstrap key, which has both scopes, may grant either or both.
+    const both = await admin
+      .post('/api/v1/api-keys', { name: 'compliance', scopes: ['admin', 'audit:read'] })
+      .expect(201);
+    assert.deepEqual(both.body.scopes, ['admin', 'audit:read']);
+    const roomId = await admin.createRoom();
+    const verified = await request(t.url)
+      .get(`/api/v1/rooms/${roomId}/messages/verify`)
+      .set('X-API-Key', both.body.key)
+      .expect(200);
+    assert.equal(verified.body.valid, true);
+  });
+
   it('validates key creation and revocation input', async () => {
     const bad = await admin.post('/api/v1/api-keys', { name: 'x', scopes: ['root'] }).expect(400);
     assert.equal(bad.body.error.code, 'VALIDATION_FAILED');

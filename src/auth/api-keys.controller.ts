@@ -8,10 +8,10 @@ import {
   ParseUUIDPipe,
   Post,
 } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
-import { ApiKeysService } from './api-keys.service.js';
-import { Auth } from './auth.decorator.js';
+import { ApiKeyPrincipal, ApiKeysService } from './api-keys.service.js';
+import { Auth, CallingKey } from './auth.decorator.js';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 
 @ApiTags('api-keys')
@@ -20,11 +20,21 @@ import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
-  /** Creates an API key. The secret is in the response once and never again. */
+  /**
+   * Creates an API key. The secret is in the response once and never again. A key can only
+   * grant scopes it has itself.
+   */
   @Post()
   @ApiInvalidInputResponse()
-  create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
-    return this.keys.create(body.name, body.scopes);
+  @ApiForbiddenResponse({
+    description: 'The key lacks the `admin` scope, or asks for a scope it does not have itself',
+    type: ErrorResponseDto,
+  })
+  create(
+    @Body() body: CreateApiKeyDto,
+    @CallingKey() caller: ApiKeyPrincipal,
+  ): Promise<CreatedApiKeyDto> {
+    return this.keys.create(body.name, body.scopes, caller);
   }
 
   /** Lists API keys, revoked ones included, without their secrets. */
