@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { DEV_JWT_SECRET } from '../src/config/env.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
+import { LocalIdp } from './support/idp.js';
 import { connect, connectAndJoin, connectError, sleep, TestClient } from './support/sockets.js';
 
 describe('conference connections', () => {
@@ -268,43 +267,24 @@ describe('server shutdown', () => {
 
 describe('corporate identity provider tokens (JWKS)', () => {
   let t: TestApp;
-  let jwks: Server;
-  let privateKey: CryptoKey;
-  const issuer = 'https://idp.example.test';
+  let idp: LocalIdp;
+  let admin: Admin;
+  const clients: TestClient[] = [];
+  const track = <T extends TestClient>(c: T) => (clients.push(c), c);
   before(async () => {
-    const pair = await generateKeyPair('RS256');
-    privateKey = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-    jwks = createServer((_req, res) => {
-      res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
-    const { port } = jwks.address() as AddressInfo;
-    t = await startApp({
-      CONVENE_JWKS_URL: `http://127.0.0.1:${port}/jwks`,
-      CONVENE_JWT_ISSUER: issuer,
-      CONVENE_JWT_AUDIENCE: 'convene',
-    });
+    idp = await LocalIdp.start();
+    t = await startApp(idp.env);
+    admin = new Admin(t.url);
   });
   after(async () => {
+    clients.forEach((c) => c.close());
     await t.close();
-    jwks.close();
+    await idp.stop();
   });
 
-  const idpToken = (claims: Record<string, unknown>, audience = 'convene') =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setSubject('employee-4711')
-      .setExpirationTime('10m')
-      .sign(privateKey);
-
   it('accepts IdP tokens, maps claims, and keeps the participant id stable across reconnects', async () => {
-    const admin = new Admin(t.url);
     const roomId = await admin.createRoom();
-    const token = await idpToken({
+    const token = await idp.sign({
       convene_room: roomId,
       name: 'Irene Adler',
       convene_role: 'host',
@@ -317,16 +297,64 @@ describe('corporate identity provider tokens (JWKS)', () => {
     first.close();
     const second = await connectAndJoin(
       t.url,
-      await idpToken({ convene_room: roomId, name: 'Irene Adler' }),
+      await idp.sign({ convene_room: roomId, name: 'Irene Adler' }),
     );
     const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
     assert.equal(live.body[0].participantId, ack.self.participantId);
     second.close();
     assert.equal(
-      await connectError(t.url, await idpToken({ convene_room: roomId }, 'someone-else')),
+      await connectError(
+        t.url,
+        await idp.sign({ convene_room: roomId }, { audience: 'someone-else' }),
+      ),
       'TOKEN_INVALID',
     );
-    assert.equal(await connectError(t.url, await idpToken({ name: 'No room' })), 'TOKEN_INVALID');
+    assert.equal(await connectError(t.url, await idp.sign({ name: 'No room' })), 'TOKEN_INVALID');
+  });
+
+  it('one IdP user joins two rooms; kicked from one, they can still join the other', async () => {
+    const [roomA, roomB] = [await admin.createRoom(), await admin.createRoom()];
+    const tokenFor = (roomId: string) =>
+      idp.sign({ convene_room: roomId, name: 'Mycroft' }, { subject: 'employee-221b' });
+    const inA = track(await connectAndJoin(t.url, await tokenFor(roomA)));
+    const inB = await connect(t.url, await tokenFor(roomB));
+    const joinedB = await inB.request('room:join', {});
+    assert.ok(joinedB.ok && joinedB.status === 'joined', JSON.stringify(joinedB));
+    const [idA] = (await admin.get(`/api/v1/rooms/${roomA}/participants`).expect(200)).body.map(
+      (p: { participantId: string }) => p.participantId,
+    );
+    assert.notEqual(idA, joinedB.self.participantId, 'one participant id shared by two rooms');
+
+    await admin.delete(`/api/v1/rooms/${roomA}/participants/${idA}`).expect(204);
+    await inA.waitForDisconnect();
+    assert.equal(await connectError(t.url, await tokenFor(roomA)), 'TOKEN_REVOKED');
+    assert.ok(inB.socket.connected, 'the kick in room A ended the session in room B');
+    inB.close();
+    const again = track(await connect(t.url, await tokenFor(roomB)));
+    const rejoined = await again.request('room:join', {});
+    assert.ok(rejoined.ok && rejoined.status === 'joined', JSON.stringify(rejoined));
+    assert.equal(rejoined.self.participantId, joinedB.self.participantId);
+  });
+
+  it('accepts ES256 tokens; refuses a wrong issuer and an expired token', async () => {
+    const roomId = await admin.createRoom();
+    const es = track(
+      await connectAndJoin(
+        t.url,
+        await idp.sign({ convene_room: roomId, name: 'Ellis' }, { alg: 'ES256', subject: 'es' }),
+      ),
+    );
+    assert.ok(es.socket.connected);
+    const wrongIssuer = await idp.sign(
+      { convene_room: roomId, name: 'Mallory' },
+      { issuer: 'https://evil.example.test' },
+    );
+    assert.equal(await connectError(t.url, wrongIssuer), 'TOKEN_INVALID');
+    const expired = await idp.sign(
+      { convene_room: roomId, name: 'Late' },
+      { alg: 'ES256', expiresAt: Math.floor(Date.now() / 1000) - 60 },
+    );
+    assert.equal(await connectError(t.url, expired), 'TOKEN_EXPIRED');
   });
 
   it('blocks an address after repeated failed token verifications', async () => {
@@ -338,9 +366,8 @@ describe('corporate identity provider tokens (JWKS)', () => {
     assert.ok(codes.slice(0, firstBlocked).every((c) => c === 'TOKEN_INVALID'));
     assert.ok(codes.slice(firstBlocked).every((c) => c === 'RATE_LIMITED'));
     // While blocked, even a valid token is refused: guessing cannot continue in parallel.
-    const admin = new Admin(t.url);
     const roomId = await admin.createRoom();
-    const valid = await idpToken({ convene_room: roomId, name: 'Irene Adler' });
+    const valid = await idp.sign({ convene_room: roomId, name: 'Irene Adler' });
     assert.equal(await connectError(t.url, valid), 'RATE_LIMITED');
   });
 });

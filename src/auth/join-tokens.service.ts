@@ -29,9 +29,14 @@ export interface JoinClaims {
   source: 'convene' | 'idp';
 }
 
-/** A stable participant id for an IdP subject, so reconnects keep the same identity. */
-export function participantIdForSubject(issuer: string, subject: string): string {
-  const hex = createHash('sha256').update(`${issuer}\n${subject}`).digest('hex');
+/**
+ * The participant id of an IdP subject in one room: the same on every reconnect to that room,
+ * different in each room (participants, kicks and lobby decisions are per room).
+ */
+export function participantIdForSubject(issuer: string, subject: string, roomId: string): string {
+  const hex = createHash('sha256')
+    .update(JSON.stringify([issuer, subject, roomId]))
+    .digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -146,7 +151,7 @@ export class JoinTokensService {
     }
     return {
       roomId,
-      participantId: participantIdForSubject(String(payload.iss), payload.sub!),
+      participantId: participantIdForSubject(String(payload.iss), payload.sub!, roomId),
       displayName: (stringClaim(payload, 'name', 'preferred_username', 'email') ?? 'Guest').slice(
         0,
         100,
