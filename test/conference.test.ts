@@ -371,3 +371,37 @@ describe('corporate identity provider tokens (JWKS)', () => {
     assert.equal(await connectError(t.url, valid), 'RATE_LIMITED');
   });
 });
+
+describe('identity provider outage', () => {
+  let t: TestApp;
+  let idp: LocalIdp;
+  before(async () => {
+    idp = await LocalIdp.start();
+    t = await startApp(idp.env);
+  });
+  after(async () => {
+    await t.close();
+    await idp.stop();
+  });
+
+  it('while the JWKS cannot be fetched, IdP users get SERVICE_UNAVAILABLE and are not blocked', async () => {
+    const roomId = await new Admin(t.url).createRoom();
+    const token = await idp.sign({ convene_room: roomId, name: 'Olivia' });
+    await idp.stop();
+    // More attempts than the failed-token limit (20 a minute per address).
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 25; i++) codes.push(await connectError(t.url, token));
+    assert.deepEqual(new Set(codes), new Set(['SERVICE_UNAVAILABLE']), codes.join(','));
+
+    // An IdP that accepts the connection but never answers: jose's fetch times out (3 s).
+    await idp.start();
+    idp.hang();
+    assert.equal(await connectError(t.url, token), 'SERVICE_UNAVAILABLE');
+
+    // The IdP is back: the same person joins from the same address.
+    await idp.start();
+    const client = await connectAndJoin(t.url, token);
+    assert.ok(client.socket.connected);
+    client.close();
+  });
+});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import {
   createRemoteJWKSet,
@@ -7,6 +7,7 @@ import {
   errors as joseErrors,
   JWTPayload,
   jwtVerify,
+  type JWTVerifyGetKey,
   SignJWT,
 } from 'jose';
 import { DomainError } from '../common/domain-error.js';
@@ -49,20 +50,52 @@ function stringClaim(payload: JWTPayload, ...names: string[]): string | undefine
   return undefined;
 }
 
+/**
+ * Whether fetching the IdP's key set failed (IdP down, slow, or answering garbage), as opposed
+ * to the token naming no usable key. `fetch` itself throws plain errors, not jose's.
+ */
+function isKeySetUnavailable(error: unknown): boolean {
+  if (!(error instanceof joseErrors.JOSEError)) return true;
+  return (
+    error instanceof joseErrors.JWKSTimeout ||
+    error instanceof joseErrors.JWKSInvalid ||
+    error.code === joseErrors.JOSEError.code // non-200 answer or a body that is not JSON
+  );
+}
+
 /** Signs convene join tokens (HS256) and verifies them, and IdP tokens (RS256/ES256, JWKS). */
 @Injectable()
 export class JoinTokensService {
+  private readonly logger = new Logger('JoinTokensService');
   private readonly secret: Uint8Array;
-  private readonly jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  private readonly jwks: JWTVerifyGetKey | undefined;
 
   constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {
     this.secret = new TextEncoder().encode(config.jwtSecret);
-    this.jwks = config.jwksUrl
-      ? createRemoteJWKSet(new URL(config.jwksUrl), {
-          timeoutDuration: 3000,
-          cooldownDuration: 30_000,
-        })
-      : undefined;
+    if (config.jwksUrl) this.jwks = this.idpKeys(config.jwksUrl);
+  }
+
+  /**
+   * The IdP's keys, fetched and cached by jose. When they cannot be fetched the token is not at
+   * fault: that is SERVICE_UNAVAILABLE, which the handshake does not count as a failed attempt.
+   */
+  private idpKeys(jwksUrl: string): JWTVerifyGetKey {
+    const remote = createRemoteJWKSet(new URL(jwksUrl), {
+      timeoutDuration: 3000,
+      cooldownDuration: 30_000,
+    });
+    return async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (!isKeySetUnavailable(error)) throw error;
+        this.logger.warn({ err: error, jwksUrl }, 'identity provider keys (JWKS) unavailable');
+        throw new DomainError(
+          ErrorCode.SERVICE_UNAVAILABLE,
+          'Sign-in through your identity provider is unavailable right now; try again shortly',
+        );
+      }
+    };
   }
 
   get ttlSeconds(): number {

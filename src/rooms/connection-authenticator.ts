@@ -8,6 +8,12 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { SocketData, SocketIdentity } from '../protocol/events.js';
 import { RoomsService } from './rooms.service.js';
 
+/** Refusals that say nothing about the token, so they do not count towards blocking an address. */
+const NOT_THE_CALLERS_FAULT: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.ROOM_CLOSED,
+  ErrorCode.SERVICE_UNAVAILABLE,
+]);
+
 export type HandshakeError = Error & { data: { code: ErrorCode } };
 
 /**
@@ -48,7 +54,7 @@ export class ConnectionAuthenticator {
       };
       return { identity, connectionId: randomUUID(), joined: false };
     } catch (error) {
-      if (error instanceof DomainError && error.code !== ErrorCode.ROOM_CLOSED) {
+      if (error instanceof DomainError && !NOT_THE_CALLERS_FAULT.has(error.code)) {
         await this.limiter.recordFailure(address);
       }
       throw error;
