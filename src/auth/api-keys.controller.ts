@@ -8,7 +8,13 @@ import {
   ParseUUIDPipe,
   Post,
 } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
 import { ApiKeyPrincipal, ApiKeysService } from './api-keys.service.js';
 import { Auth, CallingKey } from './auth.decorator.js';
@@ -25,6 +31,7 @@ export class ApiKeysController {
    * grant scopes it has itself.
    */
   @Post()
+  @ApiCreatedResponse({ description: 'The key, with its secret', type: CreatedApiKeyDto })
   @ApiInvalidInputResponse()
   @ApiForbiddenResponse({
     description: 'The key lacks the `admin` scope, or asks for a scope it does not have itself',
@@ -46,7 +53,8 @@ export class ApiKeysController {
   /** Revokes an API key; requests with it fail from now on. */
   @Delete(':id')
   @HttpCode(204)
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNoContentResponse({ description: 'Revoked (or already revoked)' })
+  @ApiNotFoundResponse({ description: 'No such key (API_KEY_NOT_FOUND)', type: ErrorResponseDto })
   @ApiInvalidInputResponse()
   async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.keys.revoke(id);
