@@ -199,6 +199,28 @@ describe('admin API rooms', () => {
     assert.match(badCursor.body.error.message, /cursor/);
   });
 
+  it('pages through rooms created in the same millisecond without skipping any', async () => {
+    // created_at has microseconds; rooms a few µs apart share a millisecond. Newest of all (2099).
+    const inserted = await t.db.query<{ id: string; name: string }>(
+      `INSERT INTO rooms (name, status, lobby, created_at)
+       SELECT 'same-ms-' || n, 'open', false, '2099-01-01T00:00:00.123000Z'::timestamptz + n * interval '1 microsecond'
+       FROM generate_series(1, 4) AS n RETURNING id, name`,
+    );
+    const newestFirst = inserted.sort((a, b) => b.name.localeCompare(a.name)).map((r) => r.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < inserted.length; page++) {
+      const res: request.Response = await admin
+        .get(`/api/v1/rooms?limit=1${cursor ? `&cursor=${cursor}` : ''}`)
+        .expect(200);
+      assert.equal(res.body.items.length, 1);
+      seen.push(res.body.items[0].id);
+      cursor = res.body.nextCursor;
+      assert.ok(cursor, 'no next page');
+    }
+    assert.deepEqual(seen, newestFirst, 'a room in the same millisecond was skipped or repeated');
+  });
+
   it('answers unknown and malformed room ids', async () => {
     const res = await admin.get('/api/v1/rooms/00000000-0000-4000-8000-000000000000').expect(404);
     assert.equal(res.body.error.code, 'ROOM_NOT_FOUND');
