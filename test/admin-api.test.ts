@@ -230,6 +230,22 @@ describe('admin API rooms', () => {
       .expect(404);
   });
 
+  it('refuses display names with NUL, control characters or unpaired surrogates', async () => {
+    const roomId = await admin.createRoom();
+    for (const displayName of ['Ada\u0000', '\u0000', 'Ada\nLovelace', 'Ada\ud800', '\udc00Ada']) {
+      const res = await admin.post(`/api/v1/rooms/${roomId}/tokens`, { displayName }).expect(400);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED', JSON.stringify(displayName));
+      assert.match(res.body.error.message, /displayName/);
+    }
+    // Characters outside the BMP (a surrogate pair each) are fine, and stored as sent.
+    const fox = await admin.issueToken(roomId, 'Fox 🦊 𝔉');
+    const rows = await t.db.query<{ display_name: string }>(
+      'SELECT display_name FROM participants WHERE id = $1',
+      [fox.participantId],
+    );
+    assert.equal(rows[0].display_name, 'Fox 🦊 𝔉');
+  });
+
   it('issues tokens, and refuses them for closed rooms', async () => {
     const roomId = await admin.createRoom();
     const token = await admin.issueToken(roomId, 'Ada', 'host');

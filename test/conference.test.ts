@@ -357,6 +357,31 @@ describe('corporate identity provider tokens (JWKS)', () => {
     assert.equal(await connectError(t.url, expired), 'TOKEN_EXPIRED');
   });
 
+  it('cleans IdP display names of NUL, control characters and unpaired surrogates', async () => {
+    const roomId = await admin.createRoom();
+    const zoe = track(
+      await connect(
+        t.url,
+        await idp.sign({ convene_room: roomId, name: 'Zo\u0000e\ud800\n' }, { subject: 'zoe' }),
+      ),
+    );
+    const ack = await zoe.request('room:join', {});
+    assert.ok(ack.ok && ack.status === 'joined', JSON.stringify(ack));
+    assert.equal(ack.self.displayName, 'Zoe');
+    const nameless = track(
+      await connect(
+        t.url,
+        await idp.sign(
+          { convene_room: roomId, name: '\u0000', email: 'x@example.test' },
+          { subject: 'x' },
+        ),
+      ),
+    );
+    const second = await nameless.request('room:join', {});
+    assert.ok(second.ok && second.status === 'joined');
+    assert.equal(second.self.displayName, 'x@example.test');
+  });
+
   it('blocks an address after repeated failed token verifications', async () => {
     const codes: (string | undefined)[] = [];
     for (let i = 0; i < 22; i++) codes.push(await connectError(t.url, `bad.token.${i}`));

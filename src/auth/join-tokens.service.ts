@@ -11,6 +11,7 @@ import {
   SignJWT,
 } from 'jose';
 import { DomainError } from '../common/domain-error.js';
+import { withoutUnsafeText } from '../common/text.js';
 import { authConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { Role } from '../protocol/events.js';
@@ -61,6 +62,17 @@ function isKeySetUnavailable(error: unknown): boolean {
     error instanceof joseErrors.JWKSInvalid ||
     error.code === joseErrors.JOSEError.code // non-200 answer or a body that is not JSON
   );
+}
+
+/** The person's name from IdP claims, cleaned of what cannot be stored or shown; `Guest` if none. */
+function displayNameOf(payload: JWTPayload): string {
+  for (const claim of ['name', 'preferred_username', 'email']) {
+    const value = stringClaim(payload, claim);
+    // Cut first: a cut through a surrogate pair leaves half of it, which is then removed.
+    const name = value && withoutUnsafeText(value.slice(0, 100)).trim();
+    if (name) return name;
+  }
+  return 'Guest';
 }
 
 /** Signs convene join tokens (HS256) and verifies them, and IdP tokens (RS256/ES256, JWKS). */
@@ -185,10 +197,7 @@ export class JoinTokensService {
     return {
       roomId,
       participantId: participantIdForSubject(String(payload.iss), payload.sub!, roomId),
-      displayName: (stringClaim(payload, 'name', 'preferred_username', 'email') ?? 'Guest').slice(
-        0,
-        100,
-      ),
+      displayName: displayNameOf(payload),
       role,
       expiresAt: new Date(payload.exp! * 1000),
       source: 'idp',
