@@ -230,6 +230,39 @@ describe('admin API rooms', () => {
       .expect(404);
   });
 
+  it('answers 404 ROOM_NOT_FOUND for closing, listing participants of and the lobby of an unknown room', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const requests = {
+      [`DELETE /rooms/${unknown}`]: admin.delete(`/api/v1/rooms/${unknown}`),
+      [`GET /rooms/${unknown}/participants`]: admin.get(`/api/v1/rooms/${unknown}/participants`),
+      [`GET /rooms/${unknown}/lobby`]: admin.get(`/api/v1/rooms/${unknown}/lobby`),
+    };
+    for (const [what, pending] of Object.entries(requests)) {
+      const res = await pending;
+      assert.equal(res.status, 404, what);
+      assert.equal(res.body.error.code, 'ROOM_NOT_FOUND', what);
+    }
+  });
+
+  it('refuses unknown fields in token and API key requests (no choosing your participant id)', async () => {
+    const roomId = await admin.createRoom();
+    const token = await admin
+      .post(`/api/v1/rooms/${roomId}/tokens`, {
+        displayName: 'Mallory',
+        participantId: '00000000-0000-4000-8000-000000000001',
+      })
+      .expect(400);
+    assert.equal(token.body.error.code, 'VALIDATION_FAILED');
+    assert.match(token.body.error.message, /participantId/);
+    const key = await admin
+      .post('/api/v1/api-keys', { name: 'x', scopes: ['admin'], key: 'cvn_chosen' })
+      .expect(400);
+    assert.equal(key.body.error.code, 'VALIDATION_FAILED');
+    assert.match(key.body.error.message, /key/);
+    const rows = await t.db.query('SELECT id FROM participants WHERE room_id = $1', [roomId]);
+    assert.deepEqual(rows, []);
+  });
+
   it('refuses display names with NUL, control characters or unpaired surrogates', async () => {
     const roomId = await admin.createRoom();
     for (const displayName of ['Ada\u0000', '\u0000', 'Ada\nLovelace', 'Ada\ud800', '\udc00Ada']) {

@@ -245,6 +245,54 @@ describe('conference connections', () => {
     const rejoined = await g2.request('room:join', {});
     assert.ok(rejoined.ok && rejoined.status === 'joined');
   });
+
+  it('admin API admit: a waiting guest is told, joins, and leaves the lobby; admitting again changes nothing', async () => {
+    const roomId = await admin.createRoom({ lobby: true });
+    const host = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
+    );
+    const ivy = await admin.issueToken(roomId, 'Ivy', 'guest');
+    const guest = track(await connect(t.url, ivy.token));
+    const waiting = await guest.request('room:join', {});
+    assert.ok(waiting.ok && waiting.status === 'waiting');
+    await host.waitFor('lobby:waiting', (w) => w.participantId === ivy.participantId);
+
+    await admin.post(`/api/v1/rooms/${roomId}/lobby/${ivy.participantId}/admit`).expect(204);
+    await guest.waitFor('lobby:admitted');
+    await host.waitFor('lobby:left', (w) => w.participantId === ivy.participantId);
+    assert.deepEqual((await admin.get(`/api/v1/rooms/${roomId}/lobby`).expect(200)).body, []);
+    const joined = await guest.request('room:join', {});
+    assert.ok(joined.ok && joined.status === 'joined', JSON.stringify(joined));
+    await host.waitFor('participant:joined', (p) => p.participantId === ivy.participantId);
+    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    assert.ok(
+      live.body.some((p: { participantId: string }) => p.participantId === ivy.participantId),
+    );
+
+    await admin.post(`/api/v1/rooms/${roomId}/lobby/${ivy.participantId}/admit`).expect(204);
+    assert.ok(guest.socket.connected);
+  });
+
+  it('admit and reject in a room without a lobby are 409 LOBBY_NOT_ENABLED and change nothing', async () => {
+    const roomId = await admin.createRoom();
+    const host = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
+    );
+    const jay = await admin.issueToken(roomId, 'Jay', 'guest');
+    for (const action of ['admit', 'reject']) {
+      const res = await admin
+        .post(`/api/v1/rooms/${roomId}/lobby/${jay.participantId}/${action}`)
+        .expect(409);
+      assert.equal(res.body.error.code, 'LOBBY_NOT_ENABLED', action);
+    }
+    for (const event of ['lobby:admit', 'lobby:reject'] as const) {
+      const ack = await host.request(event, { participantId: jay.participantId });
+      assert.ok(!ack.ok && ack.error.code === 'LOBBY_NOT_ENABLED', JSON.stringify(ack));
+    }
+    // The refused reject did not keep Jay out.
+    const j = track(await connectAndJoin(t.url, jay.token));
+    assert.ok(j.socket.connected);
+  });
 });
 
 describe('server shutdown', () => {

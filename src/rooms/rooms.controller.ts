@@ -100,19 +100,29 @@ export class RoomsController {
     return this.sessions.lobby(roomId);
   }
 
-  /** Admits a lobby guest into the room. */
+  /** Admits a lobby guest into the room (again: no effect). */
   @Post(':roomId/lobby/:participantId/admit')
   @ApiRoomNotFound(true)
+  @ApiConflictResponse({
+    description: 'The room has no lobby (LOBBY_NOT_ENABLED)',
+    type: ErrorResponseDto,
+  })
   @HttpCode(204)
   async admit(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
+    await this.rooms.assertLobbyDecision(roomId, participantId);
     await this.sessions.admit(roomId, participantId);
   }
 
   /** Rejects a lobby guest; their token stops working for this room. */
   @Post(':roomId/lobby/:participantId/reject')
   @ApiRoomNotFound(true)
+  @ApiConflictResponse({
+    description: 'The room has no lobby (LOBBY_NOT_ENABLED)',
+    type: ErrorResponseDto,
+  })
   @HttpCode(204)
   async reject(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
+    await this.rooms.assertLobbyDecision(roomId, participantId);
     await this.sessions.reject(roomId, participantId);
   }
 }

@@ -198,6 +198,21 @@ export class RoomsService {
     return participant;
   }
 
+  /**
+   * Refuses a lobby decision (admit or reject) that cannot apply: an unknown room or participant
+   * (404), or a room without a lobby, where everyone joins directly (LOBBY_NOT_ENABLED).
+   */
+  async assertLobbyDecision(roomId: string, participantId: string): Promise<void> {
+    const room = await this.get(roomId);
+    await this.getParticipant(roomId, participantId);
+    if (!room.lobby) {
+      throw new DomainError(
+        ErrorCode.LOBBY_NOT_ENABLED,
+        'This room has no lobby: participants join directly',
+      );
+    }
+  }
+
   async revokeParticipant(roomId: string, participantId: string): Promise<void> {
     await this.getParticipant(roomId, participantId);
     await this.participants.update({ id: participantId, roomId }, { revokedAt: new Date() });
