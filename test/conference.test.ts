@@ -273,6 +273,29 @@ describe('conference connections', () => {
     assert.ok(guest.socket.connected);
   });
 
+  it('rejecting someone already admitted is 409 PARTICIPANT_ALREADY_ADMITTED and leaves them in', async () => {
+    const roomId = await admin.createRoom({ lobby: true });
+    const hostToken = await admin.issueToken(roomId, 'Host', 'host');
+    const host = track(await connectAndJoin(t.url, hostToken.token));
+    const kim = await admin.issueToken(roomId, 'Kim', 'guest');
+    const k = track(await connect(t.url, kim.token));
+    await k.request('room:join', {});
+    await admin.post(`/api/v1/rooms/${roomId}/lobby/${kim.participantId}/admit`).expect(204);
+    const joined = await k.request('room:join', {});
+    assert.ok(joined.ok && joined.status === 'joined');
+
+    for (const participantId of [kim.participantId, hostToken.participantId]) {
+      const res = await admin
+        .post(`/api/v1/rooms/${roomId}/lobby/${participantId}/reject`)
+        .expect(409);
+      assert.equal(res.body.error.code, 'PARTICIPANT_ALREADY_ADMITTED');
+    }
+    const ack = await host.request('lobby:reject', { participantId: kim.participantId });
+    assert.ok(!ack.ok && ack.error.code === 'PARTICIPANT_ALREADY_ADMITTED', JSON.stringify(ack));
+    assert.ok(k.socket.connected);
+    assert.equal(k.events('lobby:rejected').length, 0);
+  });
+
   it('admit and reject in a room without a lobby are 409 LOBBY_NOT_ENABLED and change nothing', async () => {
     const roomId = await admin.createRoom();
     const host = track(

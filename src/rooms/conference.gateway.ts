@@ -171,7 +171,7 @@ export class ConferenceGateway
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
     requireHost(socket);
-    await this.rooms.assertLobbyDecision(socket.data.identity.roomId, body.participantId);
+    await this.rooms.assertLobbyDecision(socket.data.identity.roomId, body.participantId, 'admit');
     await this.sessions.admit(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }
@@ -182,7 +182,7 @@ export class ConferenceGateway
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
     requireHost(socket);
-    await this.rooms.assertLobbyDecision(socket.data.identity.roomId, body.participantId);
+    await this.rooms.assertLobbyDecision(socket.data.identity.roomId, body.participantId, 'reject');
     await this.sessions.reject(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }

@@ -109,7 +109,7 @@ export class RoomsController {
   })
   @HttpCode(204)
   async admit(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
-    await this.rooms.assertLobbyDecision(roomId, participantId);
+    await this.rooms.assertLobbyDecision(roomId, participantId, 'admit');
     await this.sessions.admit(roomId, participantId);
   }
 
@@ -117,12 +117,13 @@ export class RoomsController {
   @Post(':roomId/lobby/:participantId/reject')
   @ApiRoomNotFound(true)
   @ApiConflictResponse({
-    description: 'The room has no lobby (LOBBY_NOT_ENABLED)',
+    description:
+      'The room has no lobby (LOBBY_NOT_ENABLED), or the participant was already admitted (PARTICIPANT_ALREADY_ADMITTED)',
     type: ErrorResponseDto,
   })
   @HttpCode(204)
   async reject(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
-    await this.rooms.assertLobbyDecision(roomId, participantId);
+    await this.rooms.assertLobbyDecision(roomId, participantId, 'reject');
     await this.sessions.reject(roomId, participantId);
   }
 }

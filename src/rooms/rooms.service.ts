@@ -199,16 +199,27 @@ export class RoomsService {
   }
 
   /**
-   * Refuses a lobby decision (admit or reject) that cannot apply: an unknown room or participant
-   * (404), or a room without a lobby, where everyone joins directly (LOBBY_NOT_ENABLED).
+   * Refuses a lobby decision that cannot apply: an unknown room or participant (404), a room
+   * without a lobby, where everyone joins directly (LOBBY_NOT_ENABLED), or rejecting someone
+   * already admitted (PARTICIPANT_ALREADY_ADMITTED: remove them instead). Admitting again is fine.
    */
-  async assertLobbyDecision(roomId: string, participantId: string): Promise<void> {
+  async assertLobbyDecision(
+    roomId: string,
+    participantId: string,
+    decision: 'admit' | 'reject',
+  ): Promise<void> {
     const room = await this.get(roomId);
-    await this.getParticipant(roomId, participantId);
+    const participant = await this.getParticipant(roomId, participantId);
     if (!room.lobby) {
       throw new DomainError(
         ErrorCode.LOBBY_NOT_ENABLED,
         'This room has no lobby: participants join directly',
+      );
+    }
+    if (decision === 'reject' && participant.admission === 'admitted') {
+      throw new DomainError(
+        ErrorCode.PARTICIPANT_ALREADY_ADMITTED,
+        'This participant was already admitted; remove them instead',
       );
     }
   }
