@@ -6,8 +6,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { compileTrust } from './common/client-address.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { validationOptions } from './common/validation.js';
+import { type AppConfig, appConfig } from './config/configuration.js';
 import { assignRequestId } from './logging/request-id.js';
 import { buildOpenApiDocument } from './openapi.js';
 
@@ -26,6 +28,8 @@ export async function createApp(): Promise<NestExpressApplication> {
 
 /** Global pipes, filters, prefix and docs; shared with the OpenAPI generator. */
 export function configureApp(app: NestExpressApplication): void {
+  // req.ip (the admin rate limit's key) honours X-Forwarded-For only from trusted proxies.
+  app.set('trust proxy', compileTrust(app.get<AppConfig>(appConfig.KEY).trustProxy));
   // The request id comes first so that even a body the parser rejects is answered with one.
   app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
     assignRequestId(req, res);

@@ -77,6 +77,40 @@ describe('admin API keys', () => {
     assert.match(res.body.error.message, /admin/);
   });
 
+  it('a key can only grant scopes it has: an admin-only key cannot mint an audit:read key', async () => {
+    const { body: adminOnly } = await admin
+      .post('/api/v1/api-keys', { name: 'provisioning', scopes: ['admin'] })
+      .expect(201);
+    const asAdminOnly = new Admin(t.url, adminOnly.key);
+    for (const scopes of [['audit:read'], ['admin', 'audit:read']]) {
+      const refused = await asAdminOnly
+        .post('/api/v1/api-keys', { name: 'escalation', scopes })
+        .expect(403);
+      assert.equal(refused.body.error.code, 'FORBIDDEN');
+      assert.match(refused.body.error.message, /audit:read/);
+    }
+    const names = (await admin.get('/api/v1/api-keys').expect(200)).body.map(
+      (k: { name: string }) => k.name,
+    );
+    assert.ok(!names.includes('escalation'), 'a refused key was stored');
+    // Within its own scopes it may still create keys...
+    const sibling = await asAdminOnly
+      .post('/api/v1/api-keys', { name: 'sibling', scopes: ['admin'] })
+      .expect(201);
+    assert.deepEqual(sibling.body.scopes, ['admin']);
+    // ...and the bootstrap key, which has both scopes, may grant either or both.
+    const both = await admin
+      .post('/api/v1/api-keys', { name: 'compliance', scopes: ['admin', 'audit:read'] })
+      .expect(201);
+    assert.deepEqual(both.body.scopes, ['admin', 'audit:read']);
+    const roomId = await admin.createRoom();
+    const verified = await request(t.url)
+      .get(`/api/v1/rooms/${roomId}/messages/verify`)
+      .set('X-API-Key', both.body.key)
+      .expect(200);
+    assert.equal(verified.body.valid, true);
+  });
+
   it('validates key creation and revocation input', async () => {
     const bad = await admin.post('/api/v1/api-keys', { name: 'x', scopes: ['root'] }).expect(400);
     assert.equal(bad.body.error.code, 'VALIDATION_FAILED');
@@ -165,6 +199,28 @@ describe('admin API rooms', () => {
     assert.match(badCursor.body.error.message, /cursor/);
   });
 
+  it('pages through rooms created in the same millisecond without skipping any', async () => {
+    // created_at has microseconds; rooms a few µs apart share a millisecond. Newest of all (2099).
+    const inserted = await t.db.query<{ id: string; name: string }>(
+      `INSERT INTO rooms (name, status, lobby, created_at)
+       SELECT 'same-ms-' || n, 'open', false, '2099-01-01T00:00:00.123000Z'::timestamptz + n * interval '1 microsecond'
+       FROM generate_series(1, 4) AS n RETURNING id, name`,
+    );
+    const newestFirst = inserted.sort((a, b) => b.name.localeCompare(a.name)).map((r) => r.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < inserted.length; page++) {
+      const res: request.Response = await admin
+        .get(`/api/v1/rooms?limit=1${cursor ? `&cursor=${cursor}` : ''}`)
+        .expect(200);
+      assert.equal(res.body.items.length, 1);
+      seen.push(res.body.items[0].id);
+      cursor = res.body.nextCursor;
+      assert.ok(cursor, 'no next page');
+    }
+    assert.deepEqual(seen, newestFirst, 'a room in the same millisecond was skipped or repeated');
+  });
+
   it('answers unknown and malformed room ids', async () => {
     const res = await admin.get('/api/v1/rooms/00000000-0000-4000-8000-000000000000').expect(404);
     assert.equal(res.body.error.code, 'ROOM_NOT_FOUND');
@@ -172,6 +228,55 @@ describe('admin API rooms', () => {
     await admin
       .post('/api/v1/rooms/00000000-0000-4000-8000-000000000000/tokens', { displayName: 'A' })
       .expect(404);
+  });
+
+  it('answers 404 ROOM_NOT_FOUND for closing, listing participants of and the lobby of an unknown room', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const requests = {
+      [`DELETE /rooms/${unknown}`]: admin.delete(`/api/v1/rooms/${unknown}`),
+      [`GET /rooms/${unknown}/participants`]: admin.get(`/api/v1/rooms/${unknown}/participants`),
+      [`GET /rooms/${unknown}/lobby`]: admin.get(`/api/v1/rooms/${unknown}/lobby`),
+    };
+    for (const [what, pending] of Object.entries(requests)) {
+      const res = await pending;
+      assert.equal(res.status, 404, what);
+      assert.equal(res.body.error.code, 'ROOM_NOT_FOUND', what);
+    }
+  });
+
+  it('refuses unknown fields in token and API key requests (no choosing your participant id)', async () => {
+    const roomId = await admin.createRoom();
+    const token = await admin
+      .post(`/api/v1/rooms/${roomId}/tokens`, {
+        displayName: 'Mallory',
+        participantId: '00000000-0000-4000-8000-000000000001',
+      })
+      .expect(400);
+    assert.equal(token.body.error.code, 'VALIDATION_FAILED');
+    assert.match(token.body.error.message, /participantId/);
+    const key = await admin
+      .post('/api/v1/api-keys', { name: 'x', scopes: ['admin'], key: 'cvn_chosen' })
+      .expect(400);
+    assert.equal(key.body.error.code, 'VALIDATION_FAILED');
+    assert.match(key.body.error.message, /key/);
+    const rows = await t.db.query('SELECT id FROM participants WHERE room_id = $1', [roomId]);
+    assert.deepEqual(rows, []);
+  });
+
+  it('refuses display names with NUL, control characters or unpaired surrogates', async () => {
+    const roomId = await admin.createRoom();
+    for (const displayName of ['Ada\u0000', '\u0000', 'Ada\nLovelace', 'Ada\ud800', '\udc00Ada']) {
+      const res = await admin.post(`/api/v1/rooms/${roomId}/tokens`, { displayName }).expect(400);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED', JSON.stringify(displayName));
+      assert.match(res.body.error.message, /displayName/);
+    }
+    // Characters outside the BMP (a surrogate pair each) are fine, and stored as sent.
+    const fox = await admin.issueToken(roomId, 'Fox 🦊 𝔉');
+    const rows = await t.db.query<{ display_name: string }>(
+      'SELECT display_name FROM participants WHERE id = $1',
+      [fox.participantId],
+    );
+    assert.equal(rows[0].display_name, 'Fox 🦊 𝔉');
   });
 
   it('issues tokens, and refuses them for closed rooms', async () => {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { DEV_JWT_SECRET } from '../src/config/env.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
+import { LocalIdp } from './support/idp.js';
 import { connect, connectAndJoin, connectError, sleep, TestClient } from './support/sockets.js';
 
 describe('conference connections', () => {
@@ -295,6 +294,77 @@ describe('conference connections', () => {
     const rejoined = await g2.request('room:join', {});
     assert.ok(rejoined.ok && rejoined.status === 'joined');
   });
+
+  it('admin API admit: a waiting guest is told, joins, and leaves the lobby; admitting again changes nothing', async () => {
+    const roomId = await admin.createRoom({ lobby: true });
+    const host = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
+    );
+    const ivy = await admin.issueToken(roomId, 'Ivy', 'guest');
+    const guest = track(await connect(t.url, ivy.token));
+    const waiting = await guest.request('room:join', {});
+    assert.ok(waiting.ok && waiting.status === 'waiting');
+    await host.waitFor('lobby:waiting', (w) => w.participantId === ivy.participantId);
+
+    await admin.post(`/api/v1/rooms/${roomId}/lobby/${ivy.participantId}/admit`).expect(204);
+    await guest.waitFor('lobby:admitted');
+    await host.waitFor('lobby:left', (w) => w.participantId === ivy.participantId);
+    assert.deepEqual((await admin.get(`/api/v1/rooms/${roomId}/lobby`).expect(200)).body, []);
+    const joined = await guest.request('room:join', {});
+    assert.ok(joined.ok && joined.status === 'joined', JSON.stringify(joined));
+    await host.waitFor('participant:joined', (p) => p.participantId === ivy.participantId);
+    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    assert.ok(
+      live.body.some((p: { participantId: string }) => p.participantId === ivy.participantId),
+    );
+
+    await admin.post(`/api/v1/rooms/${roomId}/lobby/${ivy.participantId}/admit`).expect(204);
+    assert.ok(guest.socket.connected);
+  });
+
+  it('rejecting someone already admitted is 409 PARTICIPANT_ALREADY_ADMITTED and leaves them in', async () => {
+    const roomId = await admin.createRoom({ lobby: true });
+    const hostToken = await admin.issueToken(roomId, 'Host', 'host');
+    const host = track(await connectAndJoin(t.url, hostToken.token));
+    const kim = await admin.issueToken(roomId, 'Kim', 'guest');
+    const k = track(await connect(t.url, kim.token));
+    await k.request('room:join', {});
+    await admin.post(`/api/v1/rooms/${roomId}/lobby/${kim.participantId}/admit`).expect(204);
+    const joined = await k.request('room:join', {});
+    assert.ok(joined.ok && joined.status === 'joined');
+
+    for (const participantId of [kim.participantId, hostToken.participantId]) {
+      const res = await admin
+        .post(`/api/v1/rooms/${roomId}/lobby/${participantId}/reject`)
+        .expect(409);
+      assert.equal(res.body.error.code, 'PARTICIPANT_ALREADY_ADMITTED');
+    }
+    const ack = await host.request('lobby:reject', { participantId: kim.participantId });
+    assert.ok(!ack.ok && ack.error.code === 'PARTICIPANT_ALREADY_ADMITTED', JSON.stringify(ack));
+    assert.ok(k.socket.connected);
+    assert.equal(k.events('lobby:rejected').length, 0);
+  });
+
+  it('admit and reject in a room without a lobby are 409 LOBBY_NOT_ENABLED and change nothing', async () => {
+    const roomId = await admin.createRoom();
+    const host = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
+    );
+    const jay = await admin.issueToken(roomId, 'Jay', 'guest');
+    for (const action of ['admit', 'reject']) {
+      const res = await admin
+        .post(`/api/v1/rooms/${roomId}/lobby/${jay.participantId}/${action}`)
+        .expect(409);
+      assert.equal(res.body.error.code, 'LOBBY_NOT_ENABLED', action);
+    }
+    for (const event of ['lobby:admit', 'lobby:reject'] as const) {
+      const ack = await host.request(event, { participantId: jay.participantId });
+      assert.ok(!ack.ok && ack.error.code === 'LOBBY_NOT_ENABLED', JSON.stringify(ack));
+    }
+    // The refused reject did not keep Jay out.
+    const j = track(await connectAndJoin(t.url, jay.token));
+    assert.ok(j.socket.connected);
+  });
 });
 
 describe('server shutdown', () => {
@@ -317,43 +387,24 @@ describe('server shutdown', () => {
 
 describe('corporate identity provider tokens (JWKS)', () => {
   let t: TestApp;
-  let jwks: Server;
-  let privateKey: CryptoKey;
-  const issuer = 'https://idp.example.test';
+  let idp: LocalIdp;
+  let admin: Admin;
+  const clients: TestClient[] = [];
+  const track = <T extends TestClient>(c: T) => (clients.push(c), c);
   before(async () => {
-    const pair = await generateKeyPair('RS256');
-    privateKey = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-    jwks = createServer((_req, res) => {
-      res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
-    const { port } = jwks.address() as AddressInfo;
-    t = await startApp({
-      CONVENE_JWKS_URL: `http://127.0.0.1:${port}/jwks`,
-      CONVENE_JWT_ISSUER: issuer,
-      CONVENE_JWT_AUDIENCE: 'convene',
-    });
+    idp = await LocalIdp.start();
+    t = await startApp(idp.env);
+    admin = new Admin(t.url);
   });
   after(async () => {
+    clients.forEach((c) => c.close());
     await t.close();
-    jwks.close();
+    await idp.stop();
   });
 
-  const idpToken = (claims: Record<string, unknown>, audience = 'convene') =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setSubject('employee-4711')
-      .setExpirationTime('10m')
-      .sign(privateKey);
-
   it('accepts IdP tokens, maps claims, and keeps the participant id stable across reconnects', async () => {
-    const admin = new Admin(t.url);
     const roomId = await admin.createRoom();
-    const token = await idpToken({
+    const token = await idp.sign({
       convene_room: roomId,
       name: 'Irene Adler',
       convene_role: 'host',
@@ -366,16 +417,89 @@ describe('corporate identity provider tokens (JWKS)', () => {
     first.close();
     const second = await connectAndJoin(
       t.url,
-      await idpToken({ convene_room: roomId, name: 'Irene Adler' }),
+      await idp.sign({ convene_room: roomId, name: 'Irene Adler' }),
     );
     const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
     assert.equal(live.body[0].participantId, ack.self.participantId);
     second.close();
     assert.equal(
-      await connectError(t.url, await idpToken({ convene_room: roomId }, 'someone-else')),
+      await connectError(
+        t.url,
+        await idp.sign({ convene_room: roomId }, { audience: 'someone-else' }),
+      ),
       'TOKEN_INVALID',
     );
-    assert.equal(await connectError(t.url, await idpToken({ name: 'No room' })), 'TOKEN_INVALID');
+    assert.equal(await connectError(t.url, await idp.sign({ name: 'No room' })), 'TOKEN_INVALID');
+  });
+
+  it('one IdP user joins two rooms; kicked from one, they can still join the other', async () => {
+    const [roomA, roomB] = [await admin.createRoom(), await admin.createRoom()];
+    const tokenFor = (roomId: string) =>
+      idp.sign({ convene_room: roomId, name: 'Mycroft' }, { subject: 'employee-221b' });
+    const inA = track(await connectAndJoin(t.url, await tokenFor(roomA)));
+    const inB = await connect(t.url, await tokenFor(roomB));
+    const joinedB = await inB.request('room:join', {});
+    assert.ok(joinedB.ok && joinedB.status === 'joined', JSON.stringify(joinedB));
+    const [idA] = (await admin.get(`/api/v1/rooms/${roomA}/participants`).expect(200)).body.map(
+      (p: { participantId: string }) => p.participantId,
+    );
+    assert.notEqual(idA, joinedB.self.participantId, 'one participant id shared by two rooms');
+
+    await admin.delete(`/api/v1/rooms/${roomA}/participants/${idA}`).expect(204);
+    await inA.waitForDisconnect();
+    assert.equal(await connectError(t.url, await tokenFor(roomA)), 'TOKEN_REVOKED');
+    assert.ok(inB.socket.connected, 'the kick in room A ended the session in room B');
+    inB.close();
+    const again = track(await connect(t.url, await tokenFor(roomB)));
+    const rejoined = await again.request('room:join', {});
+    assert.ok(rejoined.ok && rejoined.status === 'joined', JSON.stringify(rejoined));
+    assert.equal(rejoined.self.participantId, joinedB.self.participantId);
+  });
+
+  it('accepts ES256 tokens; refuses a wrong issuer and an expired token', async () => {
+    const roomId = await admin.createRoom();
+    const es = track(
+      await connectAndJoin(
+        t.url,
+        await idp.sign({ convene_room: roomId, name: 'Ellis' }, { alg: 'ES256', subject: 'es' }),
+      ),
+    );
+    assert.ok(es.socket.connected);
+    const wrongIssuer = await idp.sign(
+      { convene_room: roomId, name: 'Mallory' },
+      { issuer: 'https://evil.example.test' },
+    );
+    assert.equal(await connectError(t.url, wrongIssuer), 'TOKEN_INVALID');
+    const expired = await idp.sign(
+      { convene_room: roomId, name: 'Late' },
+      { alg: 'ES256', expiresAt: Math.floor(Date.now() / 1000) - 60 },
+    );
+    assert.equal(await connectError(t.url, expired), 'TOKEN_EXPIRED');
+  });
+
+  it('cleans IdP display names of NUL, control characters and unpaired surrogates', async () => {
+    const roomId = await admin.createRoom();
+    const zoe = track(
+      await connect(
+        t.url,
+        await idp.sign({ convene_room: roomId, name: 'Zo\u0000e\ud800\n' }, { subject: 'zoe' }),
+      ),
+    );
+    const ack = await zoe.request('room:join', {});
+    assert.ok(ack.ok && ack.status === 'joined', JSON.stringify(ack));
+    assert.equal(ack.self.displayName, 'Zoe');
+    const nameless = track(
+      await connect(
+        t.url,
+        await idp.sign(
+          { convene_room: roomId, name: '\u0000', email: 'x@example.test' },
+          { subject: 'x' },
+        ),
+      ),
+    );
+    const second = await nameless.request('room:join', {});
+    assert.ok(second.ok && second.status === 'joined');
+    assert.equal(second.self.displayName, 'x@example.test');
   });
 
   it('blocks an address after repeated failed token verifications', async () => {
@@ -387,9 +511,42 @@ describe('corporate identity provider tokens (JWKS)', () => {
     assert.ok(codes.slice(0, firstBlocked).every((c) => c === 'TOKEN_INVALID'));
     assert.ok(codes.slice(firstBlocked).every((c) => c === 'RATE_LIMITED'));
     // While blocked, even a valid token is refused: guessing cannot continue in parallel.
-    const admin = new Admin(t.url);
     const roomId = await admin.createRoom();
-    const valid = await idpToken({ convene_room: roomId, name: 'Irene Adler' });
+    const valid = await idp.sign({ convene_room: roomId, name: 'Irene Adler' });
     assert.equal(await connectError(t.url, valid), 'RATE_LIMITED');
+  });
+});
+
+describe('identity provider outage', () => {
+  let t: TestApp;
+  let idp: LocalIdp;
+  before(async () => {
+    idp = await LocalIdp.start();
+    t = await startApp(idp.env);
+  });
+  after(async () => {
+    await t.close();
+    await idp.stop();
+  });
+
+  it('while the JWKS cannot be fetched, IdP users get SERVICE_UNAVAILABLE and are not blocked', async () => {
+    const roomId = await new Admin(t.url).createRoom();
+    const token = await idp.sign({ convene_room: roomId, name: 'Olivia' });
+    await idp.stop();
+    // More attempts than the failed-token limit (20 a minute per address).
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 25; i++) codes.push(await connectError(t.url, token));
+    assert.deepEqual(new Set(codes), new Set(['SERVICE_UNAVAILABLE']), codes.join(','));
+
+    // An IdP that accepts the connection but never answers: jose's fetch times out (3 s).
+    await idp.start();
+    idp.hang();
+    assert.equal(await connectError(t.url, token), 'SERVICE_UNAVAILABLE');
+
+    // The IdP is back: the same person joins from the same address.
+    await idp.start();
+    const client = await connectAndJoin(t.url, token);
+    assert.ok(client.socket.connected);
+    client.close();
   });
 });

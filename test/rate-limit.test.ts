@@ -7,7 +7,7 @@ import type { RateLimitStore } from '../src/rate-limit/rate-limit.store.js';
 import { RedisRateLimitStore } from '../src/rate-limit/redis-rate-limit.store.js';
 import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
-import { connectError, sleep } from './support/sockets.js';
+import { connect, connectError, sleep } from './support/sockets.js';
 
 // The Redis every session and CI machine runs; REDIS_URL points elsewhere if needed.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -133,5 +133,73 @@ describe('rate limits across two nodes sharing Redis', () => {
     assert.equal(refused.body.error.code, 'RATE_LIMITED');
     assert.ok(Number(refused.headers['retry-after']) > 0, 'Retry-After is set');
     await adminA.get('/api/v1/rooms').expect(429);
+  });
+});
+
+describe('client addresses behind a proxy (CONVENE_TRUST_PROXY)', () => {
+  const [clientA, clientB] = ['203.0.113.1', '203.0.113.2'];
+  const forwardedFor = (address: string) => ({ 'X-Forwarded-For': address });
+  const limits = { CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '3' };
+  after(() => {
+    delete process.env.CONVENE_TRUST_PROXY;
+    delete process.env.CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE;
+  });
+
+  /** Fails `count` handshakes from `address` (bad tokens), as a token-guessing client would. */
+  async function failHandshakes(url: string, address: string, count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const code = await connectError(url, `bad.token.${i}`, {}, forwardedFor(address));
+      assert.equal(code, 'TOKEN_INVALID');
+    }
+  }
+
+  it('trusted (the ingress is on loopback): each forwarded client has its own limits', async () => {
+    const t = await startApp({ ...limits, CONVENE_TRUST_PROXY: '127.0.0.0/8' });
+    try {
+      const admin = new Admin(t.url);
+      const roomId = await admin.createRoom(); // from 127.0.0.1 itself: its own budget
+      const valid = await admin.issueToken(roomId, 'Alice');
+      for (let i = 0; i < 3; i++)
+        await admin.get('/api/v1/rooms').set(forwardedFor(clientA)).expect(200);
+      const limited = await admin.get('/api/v1/rooms').set(forwardedFor(clientA)).expect(429);
+      assert.equal(limited.body.error.code, 'RATE_LIMITED');
+      // Prepending an address of one's own does not escape: the proxy appends the real one.
+      await admin
+        .get('/api/v1/rooms')
+        .set(forwardedFor(`${clientB}, ${clientA}`))
+        .expect(429);
+      await admin.get('/api/v1/rooms').set(forwardedFor(clientB)).expect(200);
+
+      await failHandshakes(t.url, clientA, 20);
+      assert.equal(
+        await connectError(t.url, valid.token, {}, forwardedFor(clientA)),
+        'RATE_LIMITED',
+      );
+      const b = await connect(t.url, valid.token, {}, forwardedFor(clientB));
+      assert.ok(b.socket.connected, 'a client behind the same ingress was blocked');
+      b.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('not trusted (default): X-Forwarded-For is ignored, one limit per connecting address', async () => {
+    delete process.env.CONVENE_TRUST_PROXY;
+    const t = await startApp(limits);
+    try {
+      const admin = new Admin(t.url);
+      const roomId = await admin.createRoom(); // hit 1
+      const valid = await admin.issueToken(roomId, 'Alice'); // hit 2
+      await admin.get('/api/v1/rooms').set(forwardedFor(clientA)).expect(200); // hit 3
+      await admin.get('/api/v1/rooms').set(forwardedFor(clientB)).expect(429);
+
+      await failHandshakes(t.url, clientA, 20);
+      assert.equal(
+        await connectError(t.url, valid.token, {}, forwardedFor(clientB)),
+        'RATE_LIMITED',
+      );
+    } finally {
+      await t.close();
+    }
   });
 });

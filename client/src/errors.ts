@@ -79,6 +79,7 @@ export function describeError(code: ErrorCode | undefined, fallback?: string): s
     case ErrorCode.NOT_FOUND:
     case ErrorCode.API_KEY_NOT_FOUND:
     case ErrorCode.LOBBY_NOT_ENABLED:
+    case ErrorCode.PARTICIPANT_ALREADY_ADMITTED:
     case undefined:
       return fallback ?? 'Something went wrong on our side. Try again in a moment.';
   }

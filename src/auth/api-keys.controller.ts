@@ -8,10 +8,16 @@ import {
   ParseUUIDPipe,
   Post,
 } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
-import { ApiKeysService } from './api-keys.service.js';
-import { Auth } from './auth.decorator.js';
+import { ApiKeyPrincipal, ApiKeysService } from './api-keys.service.js';
+import { Auth, CallingKey } from './auth.decorator.js';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 
 @ApiTags('api-keys')
@@ -20,11 +26,22 @@ import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
-  /** Creates an API key. The secret is in the response once and never again. */
+  /**
+   * Creates an API key. The secret is in the response once and never again. A key can only
+   * grant scopes it has itself.
+   */
   @Post()
+  @ApiCreatedResponse({ description: 'The key, with its secret', type: CreatedApiKeyDto })
   @ApiInvalidInputResponse()
-  create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
-    return this.keys.create(body.name, body.scopes);
+  @ApiForbiddenResponse({
+    description: 'The key lacks the `admin` scope, or asks for a scope it does not have itself',
+    type: ErrorResponseDto,
+  })
+  create(
+    @Body() body: CreateApiKeyDto,
+    @CallingKey() caller: ApiKeyPrincipal,
+  ): Promise<CreatedApiKeyDto> {
+    return this.keys.create(body.name, body.scopes, caller);
   }
 
   /** Lists API keys, revoked ones included, without their secrets. */
@@ -36,7 +53,8 @@ export class ApiKeysController {
   /** Revokes an API key; requests with it fail from now on. */
   @Delete(':id')
   @HttpCode(204)
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNoContentResponse({ description: 'Revoked (or already revoked)' })
+  @ApiNotFoundResponse({ description: 'No such key (API_KEY_NOT_FOUND)', type: ErrorResponseDto })
   @ApiInvalidInputResponse()
   async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.keys.revoke(id);

@@ -70,8 +70,22 @@ export class ApiKeysService implements OnApplicationBootstrap {
     });
   }
 
-  /** Creates a key; the returned `key` is the only time the secret exists outside the caller. */
-  async create(name: string, scopes: ApiKeyScope[]): Promise<CreatedApiKeyDto> {
+  /**
+   * Creates a key with at most the scopes of `creator` (no key can mint a more powerful one); the
+   * returned `key` is the only time the secret exists outside the caller.
+   */
+  async create(
+    name: string,
+    scopes: ApiKeyScope[],
+    creator: ApiKeyPrincipal,
+  ): Promise<CreatedApiKeyDto> {
+    const beyond = scopes.filter((scope) => !creator.scopes.includes(scope));
+    if (beyond.length > 0) {
+      throw new DomainError(
+        ErrorCode.FORBIDDEN,
+        `This API key cannot grant scopes it does not have: ${beyond.join(', ')}`,
+      );
+    }
     const prefix = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x').slice(0, 12);
     const key = `cvn_${prefix}_${randomBytes(32).toString('base64url')}`;
     const row = await this.keys.save(

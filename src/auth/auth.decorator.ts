@@ -1,4 +1,9 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+} from '@nestjs/common';
 import {
   ApiForbiddenResponse,
   ApiSecurity,
@@ -7,6 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import type { ApiKeyScope } from './api-key.entity.js';
+import type { ApiKeyPrincipal } from './api-keys.service.js';
 
 export const AUTH_SCOPE = 'convene:auth-scope';
 
@@ -29,3 +35,12 @@ export function Auth(options: { scope: ApiKeyScope }) {
     ApiTooManyRequestsResponse({ description: 'Rate limited', type: ErrorResponseDto }),
   );
 }
+
+/** The API key the request was authenticated with (set by the guard on `@Auth` routes). */
+export const CallingKey = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): ApiKeyPrincipal => {
+    const request = context.switchToHttp().getRequest<{ apiKey?: ApiKeyPrincipal }>();
+    if (!request.apiKey) throw new Error('CallingKey used on a route without @Auth');
+    return request.apiKey;
+  },
+);

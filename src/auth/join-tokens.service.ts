@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import {
   createRemoteJWKSet,
@@ -7,9 +7,11 @@ import {
   errors as joseErrors,
   JWTPayload,
   jwtVerify,
+  type JWTVerifyGetKey,
   SignJWT,
 } from 'jose';
 import { DomainError } from '../common/domain-error.js';
+import { withoutUnsafeText } from '../common/text.js';
 import { authConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { Role } from '../protocol/events.js';
@@ -29,9 +31,14 @@ export interface JoinClaims {
   source: 'convene' | 'idp';
 }
 
-/** A stable participant id for an IdP subject, so reconnects keep the same identity. */
-export function participantIdForSubject(issuer: string, subject: string): string {
-  const hex = createHash('sha256').update(`${issuer}\n${subject}`).digest('hex');
+/**
+ * The participant id of an IdP subject in one room: the same on every reconnect to that room,
+ * different in each room (participants, kicks and lobby decisions are per room).
+ */
+export function participantIdForSubject(issuer: string, subject: string, roomId: string): string {
+  const hex = createHash('sha256')
+    .update(JSON.stringify([issuer, subject, roomId]))
+    .digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -44,20 +51,63 @@ function stringClaim(payload: JWTPayload, ...names: string[]): string | undefine
   return undefined;
 }
 
+/**
+ * Whether fetching the IdP's key set failed (IdP down, slow, or answering garbage), as opposed
+ * to the token naming no usable key. `fetch` itself throws plain errors, not jose's.
+ */
+function isKeySetUnavailable(error: unknown): boolean {
+  if (!(error instanceof joseErrors.JOSEError)) return true;
+  return (
+    error instanceof joseErrors.JWKSTimeout ||
+    error instanceof joseErrors.JWKSInvalid ||
+    error.code === joseErrors.JOSEError.code // non-200 answer or a body that is not JSON
+  );
+}
+
+/** The person's name from IdP claims, cleaned of what cannot be stored or shown; `Guest` if none. */
+function displayNameOf(payload: JWTPayload): string {
+  for (const claim of ['name', 'preferred_username', 'email']) {
+    const value = stringClaim(payload, claim);
+    // Cut first: a cut through a surrogate pair leaves half of it, which is then removed.
+    const name = value && withoutUnsafeText(value.slice(0, 100)).trim();
+    if (name) return name;
+  }
+  return 'Guest';
+}
+
 /** Signs convene join tokens (HS256) and verifies them, and IdP tokens (RS256/ES256, JWKS). */
 @Injectable()
 export class JoinTokensService {
+  private readonly logger = new Logger('JoinTokensService');
   private readonly secret: Uint8Array;
-  private readonly jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  private readonly jwks: JWTVerifyGetKey | undefined;
 
   constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {
     this.secret = new TextEncoder().encode(config.jwtSecret);
-    this.jwks = config.jwksUrl
-      ? createRemoteJWKSet(new URL(config.jwksUrl), {
-          timeoutDuration: 3000,
-          cooldownDuration: 30_000,
-        })
-      : undefined;
+    if (config.jwksUrl) this.jwks = this.idpKeys(config.jwksUrl);
+  }
+
+  /**
+   * The IdP's keys, fetched and cached by jose. When they cannot be fetched the token is not at
+   * fault: that is SERVICE_UNAVAILABLE, which the handshake does not count as a failed attempt.
+   */
+  private idpKeys(jwksUrl: string): JWTVerifyGetKey {
+    const remote = createRemoteJWKSet(new URL(jwksUrl), {
+      timeoutDuration: 3000,
+      cooldownDuration: 30_000,
+    });
+    return async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (!isKeySetUnavailable(error)) throw error;
+        this.logger.warn({ err: error, jwksUrl }, 'identity provider keys (JWKS) unavailable');
+        throw new DomainError(
+          ErrorCode.SERVICE_UNAVAILABLE,
+          'Sign-in through your identity provider is unavailable right now; try again shortly',
+        );
+      }
+    };
   }
 
   get ttlSeconds(): number {
@@ -146,11 +196,8 @@ export class JoinTokensService {
     }
     return {
       roomId,
-      participantId: participantIdForSubject(String(payload.iss), payload.sub!),
-      displayName: (stringClaim(payload, 'name', 'preferred_username', 'email') ?? 'Guest').slice(
-        0,
-        100,
-      ),
+      participantId: participantIdForSubject(String(payload.iss), payload.sub!, roomId),
+      displayName: displayNameOf(payload),
       role,
       expiresAt: new Date(payload.exp! * 1000),
       source: 'idp',

@@ -28,6 +28,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.ROOM_FULL:
     case ErrorCode.NOT_JOINED:
     case ErrorCode.LOBBY_NOT_ENABLED:
+    case ErrorCode.PARTICIPANT_ALREADY_ADMITTED:
     case ErrorCode.RECIPIENT_NOT_IN_ROOM:
       return HttpStatus.CONFLICT;
     case ErrorCode.RATE_LIMITED:

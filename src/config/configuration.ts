@@ -4,7 +4,13 @@ import { parseEnv } from './env.js';
 /** Typed slices of the validated environment, one per feature (inject with `@Inject(x.KEY)`). */
 export const appConfig = registerAs('app', () => {
   const env = parseEnv(process.env);
-  return { nodeEnv: env.nodeEnv, port: env.port, host: env.host, logLevel: env.logLevel };
+  return {
+    nodeEnv: env.nodeEnv,
+    port: env.port,
+    host: env.host,
+    logLevel: env.logLevel,
+    trustProxy: env.trustProxy,
+  };
 });
 
 export const databaseConfig = registerAs('database', () => {

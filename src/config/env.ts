@@ -3,6 +3,8 @@
  * A bad value stops the process with a message naming the variable.
  */
 
+import { trustEntryProblem, type TrustProxy } from '../common/client-address.js';
+
 export const DEV_JWT_SECRET = 'convene-dev-only-jwt-secret-do-not-use-in-production';
 
 export class ConfigValidationError extends Error {
@@ -64,6 +66,26 @@ class Reader {
     return fallback;
   }
 
+  /** `false`, `true`, a hop count, or a comma list of IPs, CIDR ranges and preset names. */
+  trustProxy(name: string): TrustProxy {
+    const v = this.value(name);
+    if (v === undefined || v.toLowerCase() === 'false') return false;
+    if (v.toLowerCase() === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v);
+    const entries = v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    const problems = entries.map(trustEntryProblem).filter((p) => p !== undefined);
+    if (entries.length === 0 || problems.length > 0) {
+      this.problems.push(
+        `${name} must be false, true, a number of proxy hops, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal or uniquelocal (${problems.join('; ') || 'empty list'})`,
+      );
+      return false;
+    }
+    return entries;
+  }
+
   url(name: string, protocols: string[]): string | undefined {
     const v = this.value(name);
     if (v === undefined) return undefined;
@@ -86,6 +108,7 @@ export interface Env {
   port: number;
   host: string;
   logLevel: LogLevel;
+  trustProxy: TrustProxy;
   databaseUrl: string | undefined;
   embeddedPgDir: string;
   embeddedPgPort: number;
@@ -123,6 +146,7 @@ export function parseEnv(raw: Raw): Env {
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
       'info',
     ),
+    trustProxy: r.trustProxy('CONVENE_TRUST_PROXY'),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedPgDir: r.string('CONVENE_EMBEDDED_PG_DIR', './.convene/pgdata'),
     embeddedPgPort: r.int('CONVENE_EMBEDDED_PG_PORT', 54329, 1, 65535),

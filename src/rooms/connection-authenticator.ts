@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { JoinTokensService } from '../auth/join-tokens.service.js';
 import { TokenFailureLimiter } from '../auth/token-failure-limiter.js';
+import { clientAddress, compileTrust, type TrustFn } from '../common/client-address.js';
 import { DomainError } from '../common/domain-error.js';
+import { type AppConfig, appConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { SocketData, SocketIdentity } from '../protocol/events.js';
 import { RoomsService } from './rooms.service.js';
+
+/** Refusals that say nothing about the token, so they do not count towards blocking an address. */
+const NOT_THE_CALLERS_FAULT: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.ROOM_CLOSED,
+  ErrorCode.SERVICE_UNAVAILABLE,
+]);
 
 export type HandshakeError = Error & { data: { code: ErrorCode } };
 
@@ -17,15 +25,24 @@ export type HandshakeError = Error & { data: { code: ErrorCode } };
 @Injectable()
 export class ConnectionAuthenticator {
   private readonly logger = new Logger('ConnectionAuthenticator');
+  private readonly trustProxy: TrustFn;
 
   constructor(
     private readonly tokens: JoinTokensService,
     private readonly rooms: RoomsService,
     private readonly limiter: TokenFailureLimiter,
-  ) {}
+    @Inject(appConfig.KEY) config: AppConfig,
+  ) {
+    this.trustProxy = compileTrust(config.trustProxy);
+  }
 
   async authenticate(socket: Socket): Promise<SocketData> {
-    const address = socket.handshake.address;
+    // Failed attempts are counted per client, not per ingress: X-Forwarded-For from trusted proxies.
+    const address = clientAddress(
+      socket.handshake.address,
+      socket.handshake.headers['x-forwarded-for'],
+      this.trustProxy,
+    );
     const auth = (socket.handshake.auth ?? {}) as { token?: unknown; roomId?: unknown };
     if (await this.limiter.isBlocked(address)) {
       throw new DomainError(
@@ -48,7 +65,7 @@ export class ConnectionAuthenticator {
       };
       return { identity, connectionId: randomUUID(), joined: false };
     } catch (error) {
-      if (error instanceof DomainError && error.code !== ErrorCode.ROOM_CLOSED) {
+      if (error instanceof DomainError && !NOT_THE_CALLERS_FAULT.has(error.code)) {
         await this.limiter.recordFailure(address);
       }
       throw error;

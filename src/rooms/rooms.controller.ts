@@ -25,13 +25,18 @@ import { SessionsService } from './sessions.service.js';
 const RoomId = () => Param('roomId', new ParseUUIDPipe());
 const ParticipantId = () => Param('participantId', new ParseUUIDPipe());
 
+/** The 404 of routes under /rooms/{roomId} (collection routes cannot answer 404). */
+const ApiRoomNotFound = (participant = false) =>
+  ApiNotFoundResponse({
+    description: participant
+      ? 'No such room (ROOM_NOT_FOUND) or no such participant in it (PARTICIPANT_NOT_FOUND)'
+      : 'No such room (ROOM_NOT_FOUND)',
+    type: ErrorResponseDto,
+  });
+
 @ApiTags('rooms')
 @Auth({ scope: 'admin' })
 @ApiInvalidInputResponse()
-@ApiNotFoundResponse({
-  description: 'No such room (ROOM_NOT_FOUND) or participant',
-  type: ErrorResponseDto,
-})
 @Controller('api/v1/rooms')
 export class RoomsController {
   constructor(
@@ -52,12 +57,14 @@ export class RoomsController {
   }
 
   @Get(':roomId')
+  @ApiRoomNotFound()
   async get(@RoomId() roomId: string): Promise<RoomDto> {
     return toRoomDto(await this.rooms.get(roomId));
   }
 
   /** Closes the room: live participants are told and disconnected; new joins and tokens are refused. History stays. */
   @Delete(':roomId')
+  @ApiRoomNotFound()
   @HttpCode(204)
   async close(@RoomId() roomId: string): Promise<void> {
     await this.sessions.close(roomId);
@@ -65,6 +72,7 @@ export class RoomsController {
 
   /** Issues a join token for a new participant identity. */
   @Post(':roomId/tokens')
+  @ApiRoomNotFound()
   @ApiConflictResponse({ description: 'The room is closed (ROOM_CLOSED)', type: ErrorResponseDto })
   issueToken(@RoomId() roomId: string, @Body() body: IssueTokenDto): Promise<JoinTokenDto> {
     return this.rooms.issueToken(roomId, body.displayName, body.role ?? 'participant');
@@ -72,12 +80,14 @@ export class RoomsController {
 
   /** The participants connected right now. */
   @Get(':roomId/participants')
+  @ApiRoomNotFound()
   participants(@RoomId() roomId: string): Promise<LiveParticipantDto[]> {
     return this.sessions.live(roomId);
   }
 
   /** Removes a participant: disconnects them and revokes their join token. */
   @Delete(':roomId/participants/:participantId')
+  @ApiRoomNotFound(true)
   @HttpCode(204)
   async kick(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
     await this.sessions.kick(roomId, participantId);
@@ -85,21 +95,35 @@ export class RoomsController {
 
   /** Guests waiting in the lobby. */
   @Get(':roomId/lobby')
+  @ApiRoomNotFound()
   lobby(@RoomId() roomId: string): Promise<LobbyEntryDto[]> {
     return this.sessions.lobby(roomId);
   }
 
-  /** Admits a lobby guest into the room. */
+  /** Admits a lobby guest into the room (again: no effect). */
   @Post(':roomId/lobby/:participantId/admit')
+  @ApiRoomNotFound(true)
+  @ApiConflictResponse({
+    description: 'The room has no lobby (LOBBY_NOT_ENABLED)',
+    type: ErrorResponseDto,
+  })
   @HttpCode(204)
   async admit(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
+    await this.rooms.assertLobbyDecision(roomId, participantId, 'admit');
     await this.sessions.admit(roomId, participantId);
   }
 
   /** Rejects a lobby guest; their token stops working for this room. */
   @Post(':roomId/lobby/:participantId/reject')
+  @ApiRoomNotFound(true)
+  @ApiConflictResponse({
+    description:
+      'The room has no lobby (LOBBY_NOT_ENABLED), or the participant was already admitted (PARTICIPANT_ALREADY_ADMITTED)',
+    type: ErrorResponseDto,
+  })
   @HttpCode(204)
   async reject(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
+    await this.rooms.assertLobbyDecision(roomId, participantId, 'reject');
     await this.sessions.reject(roomId, participantId);
   }
 }

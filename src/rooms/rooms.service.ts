@@ -23,14 +23,26 @@ export function toRoomDto(room: RoomEntity): RoomDto {
   };
 }
 
-function encodeCursor(room: RoomEntity): string {
-  return Buffer.from(`${room.createdAt.toISOString()}|${room.id}`).toString('base64url');
+/**
+ * A page boundary is (created_at, id). created_at has microseconds, which a JS Date cannot hold,
+ * so the cursor carries the time as PostgreSQL renders it (UTC, microseconds), never a Date.
+ */
+const CURSOR_TIME = `to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CURSOR_TIME_FORMAT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) {
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (
+    !createdAt ||
+    !CURSOR_TIME_FORMAT.test(createdAt) ||
+    Number.isNaN(Date.parse(createdAt)) ||
+    !id ||
+    !/^[0-9a-f-]{36}$/i.test(id)
+  ) {
     throw new DomainError(ErrorCode.VALIDATION_FAILED, 'cursor: not a cursor returned by this API');
   }
   return { createdAt, id };
@@ -67,18 +79,26 @@ export class RoomsService {
     const limit = query.limit ?? 50;
     const qb = this.rooms
       .createQueryBuilder('r')
+      .addSelect(CURSOR_TIME, 'cursor_time')
       .orderBy('r.created_at', 'DESC')
       .addOrderBy('r.id', 'DESC');
     if (query.status) qb.andWhere('r.status = :status', { status: query.status });
     if (query.cursor) {
       const after = decodeCursor(query.cursor);
-      qb.andWhere('(r.created_at, r.id) < (:createdAt, :id)', after);
+      qb.andWhere(
+        '(r.created_at, r.id) < (CAST(:createdAt AS timestamptz), CAST(:id AS uuid))',
+        after,
+      );
     }
-    const rows = await qb.limit(limit + 1).getMany();
-    const page = rows.slice(0, limit);
+    const { entities, raw } = await qb
+      .limit(limit + 1)
+      .getRawAndEntities<{ r_id: string; cursor_time: string }>();
+    const page = entities.slice(0, limit);
+    const last = entities.length > limit ? page[page.length - 1] : undefined;
+    const lastTime = last && raw.find((row) => row.r_id === last.id)?.cursor_time;
     return {
       items: page.map(toRoomDto),
-      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
+      nextCursor: last && lastTime ? encodeCursor(lastTime, last.id) : null,
     };
   }
 
@@ -176,6 +196,32 @@ export class RoomsService {
       );
     }
     return participant;
+  }
+
+  /**
+   * Refuses a lobby decision that cannot apply: an unknown room or participant (404), a room
+   * without a lobby, where everyone joins directly (LOBBY_NOT_ENABLED), or rejecting someone
+   * already admitted (PARTICIPANT_ALREADY_ADMITTED: remove them instead). Admitting again is fine.
+   */
+  async assertLobbyDecision(
+    roomId: string,
+    participantId: string,
+    decision: 'admit' | 'reject',
+  ): Promise<void> {
+    const room = await this.get(roomId);
+    const participant = await this.getParticipant(roomId, participantId);
+    if (!room.lobby) {
+      throw new DomainError(
+        ErrorCode.LOBBY_NOT_ENABLED,
+        'This room has no lobby: participants join directly',
+      );
+    }
+    if (decision === 'reject' && participant.admission === 'admitted') {
+      throw new DomainError(
+        ErrorCode.PARTICIPANT_ALREADY_ADMITTED,
+        'This participant was already admitted; remove them instead',
+      );
+    }
   }
 
   async revokeParticipant(roomId: string, participantId: string): Promise<void> {

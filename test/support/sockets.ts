@@ -85,14 +85,19 @@ export class TestClient {
   }
 }
 
-/** Connects to /conference with a join token; resolves once connected, rejects with the connect_error. */
+/**
+ * Connects to /conference with a join token; resolves once connected, rejects with the
+ * connect_error. `headers` go on the handshake request (e.g. X-Forwarded-For, as from a proxy).
+ */
 export function connect(
   baseUrl: string,
   token: string | undefined,
   extraAuth: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Promise<TestClient> {
   const socket: ClientSocket = io(`${baseUrl}${CONFERENCE_NAMESPACE}`, {
     auth: token === undefined ? extraAuth : { token, ...extraAuth },
+    extraHeaders: headers,
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
@@ -120,9 +125,10 @@ export async function connectError(
   baseUrl: string,
   token: string | undefined,
   extraAuth: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Promise<string | undefined> {
   try {
-    const client = await connect(baseUrl, token, extraAuth);
+    const client = await connect(baseUrl, token, extraAuth, headers);
     client.close();
   } catch (error) {
     return (error as { data?: { code?: string } }).data?.code;

@@ -1,11 +1,24 @@
-import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
+import { hasUnsafeText } from '../../common/text.js';
 import type { Role } from '../../protocol/events.js';
+
+/** Refuses control characters (NUL included) and unpaired surrogates. */
+const IsDisplayableText = () =>
+  ValidateBy({
+    name: 'isDisplayableText',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || !hasUnsafeText(value),
+      defaultMessage: (args) =>
+        `${args?.property ?? 'value'} must not contain control characters or unpaired surrogates`,
+    },
+  });
 
 export class IssueTokenDto {
   /** The name other participants see. */
   @IsString()
   @Length(1, 100)
   @Matches(/\S/, { message: 'displayName must not be blank' })
+  @IsDisplayableText()
   displayName!: string;
 
   /** Defaults to `participant`. Guests wait in the lobby of lobby rooms. */

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import type { RoomStatus } from '../room.entity.js';
@@ -9,6 +10,7 @@ export class CreateRoomDto {
   name!: string;
 
   /** Most people connected at once; unlimited when absent. */
+  @ApiProperty({ type: 'integer', required: false })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -27,6 +29,7 @@ export class ListRoomsQueryDto {
   status?: RoomStatus;
 
   /** Page size, 1..200 (default 50). */
+  @ApiProperty({ type: 'integer', required: false })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -45,6 +48,8 @@ export class RoomDto {
   id!: string;
   name!: string;
   status!: RoomStatus;
+  /** Most people connected at once; null when unlimited. */
+  @ApiProperty({ type: 'integer', nullable: true })
   maxParticipants!: number | null;
   lobby!: boolean;
   createdAt!: string;
