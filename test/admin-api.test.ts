@@ -109,6 +109,21 @@ describe('admin API keys', () => {
       .set('X-API-Key', both.body.key)
       .expect(200);
     assert.equal(verified.body.valid, true);
+
+    // Nor can it take audit access away: it may revoke only keys within its own scopes.
+    const cutOff = await asAdminOnly.delete(`/api/v1/api-keys/${both.body.id}`).expect(403);
+    assert.equal(cutOff.body.error.code, 'FORBIDDEN');
+    assert.match(cutOff.body.error.message, /audit:read/);
+    await request(t.url)
+      .get(`/api/v1/rooms/${roomId}/messages/verify`)
+      .set('X-API-Key', both.body.key)
+      .expect(200);
+    await asAdminOnly.delete(`/api/v1/api-keys/${sibling.body.id}`).expect(204);
+    await admin.delete(`/api/v1/api-keys/${both.body.id}`).expect(204);
+    await request(t.url)
+      .get(`/api/v1/rooms/${roomId}/messages/verify`)
+      .set('X-API-Key', both.body.key)
+      .expect(401);
   });
 
   it('validates key creation and revocation input', async () => {

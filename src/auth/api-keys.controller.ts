@@ -50,13 +50,24 @@ export class ApiKeysController {
     return this.keys.list();
   }
 
-  /** Revokes an API key; requests with it fail from now on. */
+  /**
+   * Revokes an API key; requests with it fail from now on. A key can only revoke keys whose
+   * scopes it has itself.
+   */
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Revoked (or already revoked)' })
+  @ApiForbiddenResponse({
+    description:
+      'The key lacks the `admin` scope, or the key to revoke has a scope it does not have',
+    type: ErrorResponseDto,
+  })
   @ApiNotFoundResponse({ description: 'No such key (API_KEY_NOT_FOUND)', type: ErrorResponseDto })
   @ApiInvalidInputResponse()
-  async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    await this.keys.revoke(id);
+  async revoke(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CallingKey() caller: ApiKeyPrincipal,
+  ): Promise<void> {
+    await this.keys.revoke(id, caller);
   }
 }

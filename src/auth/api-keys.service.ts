@@ -79,13 +79,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
     scopes: ApiKeyScope[],
     creator: ApiKeyPrincipal,
   ): Promise<CreatedApiKeyDto> {
-    const beyond = scopes.filter((scope) => !creator.scopes.includes(scope));
-    if (beyond.length > 0) {
-      throw new DomainError(
-        ErrorCode.FORBIDDEN,
-        `This API key cannot grant scopes it does not have: ${beyond.join(', ')}`,
-      );
-    }
+    requireScopes(creator, scopes, 'grant');
     const prefix = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x').slice(0, 12);
     const key = `cvn_${prefix}_${randomBytes(32).toString('base64url')}`;
     const row = await this.keys.save(
@@ -99,12 +93,13 @@ export class ApiKeysService implements OnApplicationBootstrap {
     return rows.map(toDto);
   }
 
-  async revoke(id: string): Promise<void> {
-    const result = await this.keys.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
-    if (!result.affected) {
-      const exists = await this.keys.exists({ where: { id } });
-      if (!exists) throw new DomainError(ErrorCode.API_KEY_NOT_FOUND, `No API key ${id}`);
-    }
+  /** Revokes a key; only a key holding all of its scopes may (an admin key cannot cut off audit). */
+  async revoke(id: string, revoker: ApiKeyPrincipal): Promise<void> {
+    const row = await this.keys.findOne({ where: { id } });
+    if (!row) throw new DomainError(ErrorCode.API_KEY_NOT_FOUND, `No API key ${id}`);
+    requireScopes(revoker, row.scopes, 'revoke a key with');
+    if (!row.revokedAt)
+      await this.keys.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
   /** The principal of a presented key, or undefined when it is unknown or revoked. */
@@ -121,5 +116,16 @@ export class ApiKeysService implements OnApplicationBootstrap {
       });
     }
     return { id: row.id, name: row.name, scopes: row.scopes };
+  }
+}
+
+/** A key may only hand out, or take away, power it has itself. */
+function requireScopes(caller: ApiKeyPrincipal, scopes: ApiKeyScope[], action: string): void {
+  const beyond = scopes.filter((scope) => !caller.scopes.includes(scope));
+  if (beyond.length > 0) {
+    throw new DomainError(
+      ErrorCode.FORBIDDEN,
+      `This API key cannot ${action} scopes it does not have: ${beyond.join(', ')}`,
+    );
   }
 }

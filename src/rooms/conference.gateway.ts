@@ -23,7 +23,6 @@ import {
 } from '../protocol/events.js';
 import { ConferenceNamespace, ConferenceServer } from './conference-server.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
-import { RoomsService } from './rooms.service.js';
 import { SessionsService } from './sessions.service.js';
 
 export type ConferenceSocket = Socket<
@@ -66,7 +65,6 @@ export class ConferenceGateway
     private readonly server: ConferenceServer,
     private readonly authenticator: ConnectionAuthenticator,
     private readonly sessions: SessionsService,
-    private readonly rooms: RoomsService,
     private readonly metrics: Metrics,
   ) {}
 
@@ -173,7 +171,6 @@ export class ConferenceGateway
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
     requireHost(socket);
-    await this.rooms.assertLobbyDecision(socket.data.identity.roomId, body.participantId, 'admit');
     await this.sessions.admit(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }
@@ -184,7 +181,6 @@ export class ConferenceGateway
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
     requireHost(socket);
-    await this.rooms.assertLobbyDecision(socket.data.identity.roomId, body.participantId, 'reject');
     await this.sessions.reject(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }

@@ -109,7 +109,6 @@ export class RoomsController {
   })
   @HttpCode(204)
   async admit(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
-    await this.rooms.assertLobbyDecision(roomId, participantId, 'admit');
     await this.sessions.admit(roomId, participantId);
   }
 
@@ -123,7 +122,6 @@ export class RoomsController {
   })
   @HttpCode(204)
   async reject(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
-    await this.rooms.assertLobbyDecision(roomId, participantId, 'reject');
     await this.sessions.reject(roomId, participantId);
   }
 }

@@ -177,6 +177,7 @@ export class SessionsService {
 
   /** Admits a lobby guest: stored, so reconnects skip the lobby; the guest then joins. */
   async admit(roomId: string, participantId: string): Promise<void> {
+    await this.rooms.assertLobbyDecision(roomId, participantId, 'admit');
     const participant = await this.rooms.getParticipant(roomId, participantId);
     if (participant.admission === 'admitted') return;
     await this.rooms.setAdmission(participantId, 'admitted');
@@ -185,14 +186,9 @@ export class SessionsService {
     this.server.io.to(socketRooms.participant(participantId)).emit('lobby:admitted', {});
   }
 
+  /** Rejects a lobby guest; someone already admitted must be removed (kicked) instead. */
   async reject(roomId: string, participantId: string): Promise<void> {
-    const participant = await this.rooms.getParticipant(roomId, participantId);
-    if (participant.admission === 'admitted') {
-      throw new DomainError(
-        ErrorCode.VALIDATION_FAILED,
-        'This participant was already admitted; remove them instead',
-      );
-    }
+    await this.rooms.assertLobbyDecision(roomId, participantId, 'reject');
     await this.rooms.setAdmission(participantId, 'rejected');
     await this.presence.dequeueLobby(roomId, participantId);
     this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
