@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
+import type { RawMessageRow } from '../src/chat/audit/audit-queries.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
@@ -37,21 +38,8 @@ function parseCsv(text: string): string[][] {
 }
 
 /** A chat_messages row as pg returns it. */
-interface Row {
-  id: string;
-  room_id: string;
-  seq: string;
-  kind: string;
-  sender_id: string;
-  sender_name: string;
-  recipient_id: string | null;
-  recipient_name: string | null;
-  text: string;
-  client_message_id: string;
-  created_at: Date;
-  prev_hash: string;
-  hash: string;
-}
+/** A chat_messages row as pg returns it: the same shape the export reads. */
+type Row = RawMessageRow;
 
 /** The NDJSON line a row must export as: every column, nothing else. */
 const asNdjson = (r: Row) => ({
