@@ -143,6 +143,9 @@ describe('web client in Chromium', () => {
 
   it('A and B see each other’s video really playing', async () => {
     await a.join();
+    // The room's name heads the page (and the tab's title).
+    await a.page.getByRole('heading', { level: 1, name: 'Design review' }).waitFor();
+    assert.equal(await a.page.title(), 'Design review · convene');
     b = await BrowserUser.open(browser, t.url, 'B', tokens.b);
     await b.join();
     const [bSeesA, aSeesB] = await Promise.all([

@@ -32,6 +32,8 @@ describe('conference connections', () => {
     assert.equal(joinedA.self.participantId, ada.participantId);
     assert.equal(joinedA.self.displayName, 'Ada');
     assert.equal(joinedA.self.role, 'host');
+    const room = await admin.get(`/api/v1/rooms/${roomId}`).expect(200);
+    assert.deepEqual(joinedA.room, { id: roomId, name: room.body.name });
 
     const b = track(await connect(t.url, bob.token));
     const joinedB = await b.request('room:join', {});

@@ -66,6 +66,7 @@ export class App {
     people: new Map(),
     lobby: [],
     speakerId: null,
+    roomName: '',
   };
   private readonly chat = new ChatState('');
   private readonly grid = new VideoGrid();
@@ -172,6 +173,8 @@ export class App {
     this.phase = 'room';
     this.joined = true;
     this.model.selfId = result.self.participantId;
+    this.model.roomName = result.room.name;
+    document.title = `${result.room.name} · convene`;
     this.model.isHost = result.self.role === 'host';
     this.chat.setSelf(result.self.participantId);
     const here = new Set(result.participants.map((p) => p.participantId));

@@ -6,7 +6,7 @@ import { Auth } from '../auth/auth.decorator.js';
 import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
 import { RoomsService } from '../rooms/rooms.service.js';
 import { AuditQueries } from './audit/audit-queries.js';
-import { exportFormatter } from './audit/export-format.js';
+import { CSV_COLUMNS, exportFormatter } from './audit/export-format.js';
 import {
   AuditMessagePageDto,
   ExportQueryDto,
@@ -49,7 +49,24 @@ export class AuditController {
   /** Streams messages as NDJSON or CSV from a database cursor (constant memory, any volume). */
   @Get('audit/messages/export')
   @ApiProduces('application/x-ndjson', 'text/csv')
-  @ApiOkResponse({ description: 'One message per line (NDJSON) or per row (CSV, with a header)' })
+  @ApiOkResponse({
+    description: 'One message per line (NDJSON) or per row (CSV, with a header)',
+    content: {
+      'application/x-ndjson': {
+        schema: {
+          type: 'string',
+          description:
+            'Lines of JSON, each an AuditMessageDto (as the items of GET /api/v1/rooms/{roomId}/messages), in room, then seq order',
+        },
+      },
+      'text/csv': {
+        schema: {
+          type: 'string',
+          description: `RFC 4180 with a header row: ${CSV_COLUMNS.join(',')}`,
+        },
+      },
+    },
+  })
   async export(@Query() query: ExportQueryDto, @Res() res: Response): Promise<void> {
     const format = query.format ?? 'ndjson';
     const { rows, release } = await this.audit.exportRows(query);

@@ -25,6 +25,7 @@ export type LeaveReason =
 
 export interface JoinedResult {
   status: 'joined';
+  room: { id: string; name: string };
   self: ParticipantView;
   participants: ParticipantView[];
 }

@@ -91,7 +91,12 @@ export class SessionsService {
         participantId: identity.participantId,
       });
     }
-    return { status: 'joined', self: toView(self), participants: everyone.map(toView) };
+    return {
+      status: 'joined',
+      room: { id: room.id, name: room.name },
+      self: toView(self),
+      participants: everyone.map(toView),
+    };
   }
 
   /** Removes the participant if `socketId` is still their connection; tells the room why. */

@@ -15,6 +15,8 @@ export interface Person {
 
 /** Everything the room's views render from. */
 export interface RoomModel {
+  /** The room's name, as the integrator gave it (known once joined). */
+  roomName: string;
   selfId: string;
   isHost: boolean;
   people: Map<string, Person>;

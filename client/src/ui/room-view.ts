@@ -21,7 +21,7 @@ export class RoomView {
     'aria-live': 'polite',
   });
   private readonly count = h('span', { class: 'muted' });
-  private readonly heading = h('h1', { class: 'brand', tabindex: '-1' }, 'convene');
+  private readonly heading = h('h1', { class: 'room-name', tabindex: '-1' });
   private readonly side = h('aside', { class: 'side', 'aria-label': 'Side panel' });
   private readonly mediaButtons: Record<MediaKind, HTMLButtonElement>;
   private readonly panelButtons: Record<PanelName, HTMLButtonElement>;
@@ -74,7 +74,14 @@ export class RoomView {
     this.root = h(
       'div',
       { class: 'room' },
-      h('header', { class: 'room-header' }, this.heading, this.count, this.connectionBanner),
+      h(
+        'header',
+        { class: 'room-header' },
+        h('span', { class: 'brand', 'aria-hidden': 'true' }, 'convene'),
+        this.heading,
+        this.count,
+        this.connectionBanner,
+      ),
       h('main', { class: 'room-main' }, grid.root, this.side),
       h(
         'footer',
@@ -92,6 +99,7 @@ export class RoomView {
   }
 
   render(): void {
+    this.heading.textContent = this.model.roomName || 'Meeting';
     const n = presentPeople(this.model).length;
     this.count.textContent = `${n} ${n === 1 ? 'person' : 'people'}`;
     const self = this.model.people.get(this.model.selfId);
