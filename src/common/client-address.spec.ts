@@ -45,7 +45,8 @@ describe('CONVENE_TRUST_PROXY', () => {
   });
 
   it('names the variable and the bad entry', () => {
-    for (const bad of ['yes', '10.0.0.0/33', '10.0.0.300', 'loopback,,fe80::/129']) {
+    // Names of Object.prototype members are not presets.
+    for (const bad of ['yes', '10.0.0.0/33', '10.0.0.300', 'loopback,,fe80::/129', 'constructor']) {
       assert.throws(
         () => parse(bad),
         (error: Error) => /CONVENE_TRUST_PROXY/.test(error.message),

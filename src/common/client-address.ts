@@ -25,7 +25,7 @@ function normalize(address: string): string {
 
 /** Why an entry of a CONVENE_TRUST_PROXY list is not an IP, CIDR range or preset; else undefined. */
 export function trustEntryProblem(entry: string): string | undefined {
-  if (entry in TRUST_PROXY_PRESETS) return undefined;
+  if (Object.hasOwn(TRUST_PROXY_PRESETS, entry)) return undefined;
   const [ip, prefix, extra] = entry.split('/');
   const family = isIP(ip);
   if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR range`;
@@ -42,7 +42,9 @@ export function compileTrust(setting: TrustProxy): TrustFn {
   if (setting === false) return () => false;
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   const list = new BlockList();
-  for (const entry of setting.flatMap((e) => TRUST_PROXY_PRESETS[e] ?? [e])) {
+  for (const entry of setting.flatMap((e) =>
+    Object.hasOwn(TRUST_PROXY_PRESETS, e) ? TRUST_PROXY_PRESETS[e] : [e],
+  )) {
     const [ip, prefix] = entry.split('/');
     const type = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
     if (prefix === undefined) list.addAddress(ip, type);
