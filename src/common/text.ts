@@ -1,17 +1,57 @@
+import { ValidateBy, type ValidationOptions } from 'class-validator';
+
 /**
- * Text that cannot be stored or shown faithfully: control characters (PostgreSQL refuses NUL in
- * text; the others have no place in a name) and unpaired UTF-16 surrogates (not Unicode; they
- * turn into U+FFFD on the way to the database, so the stored name differs from the token's).
+ * True when PostgreSQL stores `s` exactly as JavaScript holds it, so a hash computed over the
+ * string matches the stored row: no NUL (text columns refuse it) and well-formed UTF-16 (the
+ * driver would silently turn a lone surrogate into U+FFFD). Chat text may hold any other
+ * character, line breaks included.
  */
-const UNSAFE_TEXT =
+export function isStorableText(s: string): boolean {
+  return !s.includes('\u0000') && (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * What a name must not contain: control characters (PostgreSQL refuses NUL; the others have no
+ * place in a name) and unpaired UTF-16 surrogates (not storable, see isStorableText).
+ */
+const UNSAFE_IN_NAMES =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 export function hasUnsafeText(value: string): boolean {
-  return new RegExp(UNSAFE_TEXT.source).test(value);
+  return new RegExp(UNSAFE_IN_NAMES.source).test(value);
 }
 
 /** `value` without control characters and unpaired surrogates (for names from elsewhere). */
 export function withoutUnsafeText(value: string): string {
-  return value.replace(UNSAFE_TEXT, '');
+  return value.replace(UNSAFE_IN_NAMES, '');
 }
+
+/** A class-validator rule over a string property (other types are left to @IsString). */
+function textRule(name: string, isOk: (s: string) => boolean, problem: string) {
+  return (options?: ValidationOptions) =>
+    ValidateBy(
+      {
+        name,
+        validator: {
+          validate: (value: unknown) => typeof value !== 'string' || isOk(value),
+          defaultMessage: (args) => `${args?.property ?? 'value'} ${problem}`,
+        },
+      },
+      options,
+    );
+}
+
+/** Chat text: what the audit log can store exactly as hashed. */
+export const IsStorableText = textRule(
+  'isStorableText',
+  isStorableText,
+  'must not contain NUL characters or unpaired UTF-16 surrogates',
+);
+
+/** Display names: no control characters (NUL included) and no unpaired surrogates. */
+export const IsDisplayableText = textRule(
+  'isDisplayableText',
+  (s) => !hasUnsafeText(s),
+  'must not contain control characters or unpaired surrogates',
+);

@@ -7,7 +7,7 @@ import { DomainError } from '../../common/domain-error.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ChatKind } from '../../protocol/events.js';
-import { isStorableText } from '../storable-text.js';
+import { isStorableText } from '../../common/text.js';
 import { ChatMessageEntity } from './chat-message.entity.js';
 import { GENESIS_HASH, linkHash } from './hash-chain.js';
 

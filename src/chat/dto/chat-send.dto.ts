@@ -12,8 +12,8 @@ import {
   ValidateIf,
   ValidationArguments,
 } from 'class-validator';
+import { IsStorableText } from '../../common/text.js';
 import type { ChatKind, ChatHistoryPayload, ChatSendPayload } from '../../protocol/events.js';
-import { isStorableText } from '../storable-text.js';
 
 /** `to` is required for private messages and must be absent (or null) for public ones. */
 function RecipientMatchesKind() {
@@ -38,21 +38,6 @@ function RecipientMatchesKind() {
     });
 }
 
-/** Text the audit log can store exactly as hashed (see isStorableText). */
-function StorableText() {
-  return (target: object, propertyName: string) =>
-    registerDecorator({
-      name: 'storableText',
-      target: target.constructor,
-      propertyName,
-      validator: {
-        validate: (value: unknown) => typeof value !== 'string' || isStorableText(value),
-        defaultMessage: (args: ValidationArguments) =>
-          `${args.property} must not contain NUL characters or unpaired UTF-16 surrogates`,
-      },
-    });
-}
-
 const trimmed = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim() : value;
 
@@ -70,7 +55,7 @@ export class ChatSendDto implements ChatSendPayload {
   @Transform(trimmed)
   @IsString()
   @Length(1, 4000)
-  @StorableText()
+  @IsStorableText()
   text!: string;
 
   @IsUUID()

@@ -1,17 +1,6 @@
-import { IsIn, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
-import { hasUnsafeText } from '../../common/text.js';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsDisplayableText } from '../../common/text.js';
 import type { Role } from '../../protocol/events.js';
-
-/** Refuses control characters (NUL included) and unpaired surrogates. */
-const IsDisplayableText = () =>
-  ValidateBy({
-    name: 'isDisplayableText',
-    validator: {
-      validate: (value: unknown) => typeof value !== 'string' || !hasUnsafeText(value),
-      defaultMessage: (args) =>
-        `${args?.property ?? 'value'} must not contain control characters or unpaired surrogates`,
-    },
-  });
 
 export class IssueTokenDto {
   /** The name other participants see. */
