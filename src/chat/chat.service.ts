@@ -6,7 +6,7 @@ import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ChatMessage, SocketIdentity } from '../protocol/events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
-import { AuditLog } from './audit/audit-log.js';
+import { AuditLog, auditUnavailable } from './audit/audit-log.js';
 import { ChatMessageEntity } from './audit/chat-message.entity.js';
 import { ChatDelivery } from './chat-delivery.js';
 import { toChatMessage } from './chat-message.mapper.js';
@@ -80,10 +80,7 @@ export class ChatService {
       row = await this.messages.findOneBy({ senderId: sender.participantId, clientMessageId });
     } catch {
       // Unknown whether it was stored: the sender should try again, not be told it was refused.
-      throw new DomainError(
-        ErrorCode.AUDIT_UNAVAILABLE,
-        'The message could not be recorded and was not sent; try again',
-      );
+      throw auditUnavailable();
     }
     return row && row.roomId === sender.roomId ? toChatMessage(row) : undefined;
   }

@@ -49,7 +49,8 @@ function refusedByDatabase(error: unknown): boolean {
   return !['08', '53', '57', '58'].includes(cause.code.slice(0, 2));
 }
 
-const unavailable = () =>
+/** The message was not recorded (or it is unknown whether it was), so it was not sent. */
+export const auditUnavailable = () =>
   new DomainError(
     ErrorCode.AUDIT_UNAVAILABLE,
     'The message could not be recorded and was not sent; try again',
@@ -159,7 +160,7 @@ export class AuditLog {
       { err: error, roomId, messages: pending.length },
       'audit write failed; messages not delivered',
     );
-    const failure = unavailable();
+    const failure = auditUnavailable();
     pending.forEach((p) => p.reject(failure));
   }
 
