@@ -202,12 +202,13 @@ export class RoomsService {
    * Refuses a lobby decision that cannot apply: an unknown room or participant (404), a room
    * without a lobby, where everyone joins directly (LOBBY_NOT_ENABLED), or rejecting someone
    * already admitted (PARTICIPANT_ALREADY_ADMITTED: remove them instead). Admitting again is fine.
+   * Returns the participant, as read for the check.
    */
   async assertLobbyDecision(
     roomId: string,
     participantId: string,
     decision: 'admit' | 'reject',
-  ): Promise<void> {
+  ): Promise<ParticipantEntity> {
     const room = await this.get(roomId);
     const participant = await this.getParticipant(roomId, participantId);
     if (!room.lobby) {
@@ -222,6 +223,7 @@ export class RoomsService {
         'This participant was already admitted; remove them instead',
       );
     }
+    return participant;
   }
 
   async revokeParticipant(roomId: string, participantId: string): Promise<void> {

@@ -182,8 +182,7 @@ export class SessionsService {
 
   /** Admits a lobby guest: stored, so reconnects skip the lobby; the guest then joins. */
   async admit(roomId: string, participantId: string): Promise<void> {
-    await this.rooms.assertLobbyDecision(roomId, participantId, 'admit');
-    const participant = await this.rooms.getParticipant(roomId, participantId);
+    const participant = await this.rooms.assertLobbyDecision(roomId, participantId, 'admit');
     if (participant.admission === 'admitted') return;
     await this.rooms.setAdmission(participantId, 'admitted');
     await this.presence.dequeueLobby(roomId, participantId);
