@@ -26,3 +26,6 @@ export const validationOptions: ValidationPipeOptions = {
       describeValidationErrors(errors) || 'Invalid input',
     ),
 };
+
+/** The body of a message that takes no fields: any field sent is refused as unknown. */
+export class EmptyDto {}

@@ -1,4 +1,5 @@
 import { ConnectedSocket, MessageBody, OnGatewayDisconnect } from '@nestjs/websockets';
+import { EmptyDto } from '../common/validation.js';
 import { ConferenceNamespaceGateway, On } from '../common/ws.js';
 import { type ClientToServerEvents } from '../protocol/events.js';
 import { type ConferenceSocket, requireHost, requireJoined } from '../rooms/conference.gateway.js';
@@ -7,7 +8,6 @@ import {
   ConsumeDto,
   ConsumerRefDto,
   CreateTransportDto,
-  EmptyDto,
   MuteParticipantMessageDto,
   PreferredLayersDto,
   ProduceDto,

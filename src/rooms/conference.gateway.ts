@@ -9,6 +9,7 @@ import { IsUUID } from 'class-validator';
 import type { Socket } from 'socket.io';
 import { DomainError } from '../common/domain-error.js';
 import { ConferenceNamespaceGateway, On } from '../common/ws.js';
+import { EmptyDto } from '../common/validation.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
@@ -36,8 +37,6 @@ class ParticipantRefDto {
   @IsUUID()
   participantId!: string;
 }
-
-class EmptyDto {}
 
 /** Room events need a joined connection; a socket that only authenticated gets NOT_JOINED. */
 export function requireJoined(socket: ConferenceSocket): void {

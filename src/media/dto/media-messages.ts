@@ -4,8 +4,6 @@ import type { MediaKind, TransportDirection } from '../../protocol/events.js';
 // Shapes of the media socket messages. Identity never comes from here; mediasoup validates the
 // contents of rtpParameters / rtpCapabilities / dtlsParameters itself.
 
-export class EmptyDto {}
-
 export class CreateTransportDto {
   @IsIn(['send', 'recv'])
   direction!: TransportDirection;
