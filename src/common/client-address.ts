@@ -16,6 +16,10 @@ export const TRUST_PROXY_PRESETS: Readonly<Record<string, readonly string[]>> = 
   uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
 };
 
+/** The ranges a preset name stands for; undefined for anything else (`constructor` included). */
+const presetRanges = (entry: string): readonly string[] | undefined =>
+  Object.hasOwn(TRUST_PROXY_PRESETS, entry) ? TRUST_PROXY_PRESETS[entry] : undefined;
+
 /** `::ffff:10.0.0.1` is 10.0.0.1; a zone (`fe80::1%eth0`) is not part of the address. */
 function normalize(address: string): string {
   const bare = address.trim().replace(/%.*$/, '');
@@ -25,7 +29,7 @@ function normalize(address: string): string {
 
 /** Why an entry of a CONVENE_TRUST_PROXY list is not an IP, CIDR range or preset; else undefined. */
 export function trustEntryProblem(entry: string): string | undefined {
-  if (Object.hasOwn(TRUST_PROXY_PRESETS, entry)) return undefined;
+  if (presetRanges(entry)) return undefined;
   const [ip, prefix, extra] = entry.split('/');
   const family = isIP(ip);
   if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR range`;
@@ -42,9 +46,7 @@ export function compileTrust(setting: TrustProxy): TrustFn {
   if (setting === false) return () => false;
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   const list = new BlockList();
-  for (const entry of setting.flatMap((e) =>
-    Object.hasOwn(TRUST_PROXY_PRESETS, e) ? TRUST_PROXY_PRESETS[e] : [e],
-  )) {
+  for (const entry of setting.flatMap((e) => presetRanges(e) ?? [e])) {
     const [ip, prefix] = entry.split('/');
     const type = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
     if (prefix === undefined) list.addAddress(ip, type);
