@@ -57,6 +57,7 @@ export class AuditAppendOnly1764000200000 implements MigrationInterface {
       FOR EACH ROW EXECUTE FUNCTION convene_audit_head_forward()`);
   }
 
+  /** Rows written with hash version 2 no longer verify under the previous code after this. */
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TRIGGER tr_chat_chain_heads_forward ON chat_chain_heads`);
     await q.query(`DROP TRIGGER tr_chat_chain_heads_no_delete ON chat_chain_heads`);
