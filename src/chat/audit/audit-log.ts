@@ -182,7 +182,7 @@ export class AuditLog {
       [roomId, GENESIS_HASH],
     );
     // The time comes from PostgreSQL, rendered exactly as it will be stored (microseconds), so
-    // the hash covers every stored digit; all messages of a batch share their transaction's time.
+    // the hash covers every stored digit; all messages of a batch share this one reading.
     const [head] = await tx.query<
       { last_seq: string; last_hash: string; signature: string | null; now: string }[]
     >(
