@@ -11,8 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { AuditLog, NewMessage } from '../src/chat/audit/audit-log.js';
 import { AuditQueries } from '../src/chat/audit/audit-queries.js';
-import { ChatMessageEntity } from '../src/chat/audit/chat-message.entity.js';
+import { AuditSigning } from '../src/chat/audit/audit-signing.js';
 import { exportFormatter } from '../src/chat/audit/export-format.js';
+import { chatConfig } from '../src/config/configuration.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { Metrics } from '../src/metrics/metrics.service.js';
@@ -41,7 +42,7 @@ function message(roomId: string, senderId: string, i: number): NewMessage {
 }
 
 async function appendThroughput(ds: DataSource): Promise<void> {
-  const audit = new AuditLog(ds, new Metrics());
+  const audit = new AuditLog(ds, new Metrics(), new AuditSigning(chatConfig(), ds));
   const sender = randomUUID();
 
   const sequentialRoom = await createRoom(ds);
@@ -56,7 +57,7 @@ async function appendThroughput(ds: DataSource): Promise<void> {
   );
   const concurrent = MESSAGES / ((performance.now() - start) / 1000);
 
-  const queries = new AuditQueries(ds, ds.getRepository(ChatMessageEntity));
+  const queries = new AuditQueries(ds, new AuditSigning(chatConfig(), ds));
   const verified = await queries.verify(concurrentRoom);
   console.log(`audit append, ${MESSAGES} messages in one room`);
   console.log(`  one transaction per message : ${sequential.toFixed(0)} msg/s`);
@@ -73,7 +74,7 @@ async function exportPeakHeap(ds: DataSource, rows: number): Promise<number> {
      FROM generate_series(1, $2) g`,
     [roomId, rows],
   );
-  const queries = new AuditQueries(ds, ds.getRepository(ChatMessageEntity));
+  const queries = new AuditQueries(ds, new AuditSigning(chatConfig(), ds));
   global.gc?.();
   const base = process.memoryUsage().heapUsed;
   let peak = base;

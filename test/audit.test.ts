@@ -37,9 +37,11 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-/** A chat_messages row as pg returns it. */
-/** A chat_messages row as pg returns it: the same shape the export reads. */
-type Row = RawMessageRow;
+/** A chat_messages row as pg returns it, with `us`: created_at in UTC with microseconds. */
+type Row = Omit<RawMessageRow, 'created_at_us'> & { us: string };
+
+/** The time as the row's hash form covers it: milliseconds for version 1, microseconds for 2. */
+const sentAt = (r: Row) => (r.hash_version === 1 ? r.created_at.toISOString() : r.us);
 
 /** The NDJSON line a row must export as: every column, nothing else. */
 const asNdjson = (r: Row) => ({
@@ -51,9 +53,10 @@ const asNdjson = (r: Row) => ({
   to: r.recipient_id ? { participantId: r.recipient_id, displayName: r.recipient_name } : null,
   text: r.text,
   clientMessageId: r.client_message_id,
-  sentAt: r.created_at.toISOString(),
+  sentAt: sentAt(r),
   prevHash: r.prev_hash,
   hash: r.hash,
+  hashVersion: r.hash_version,
 });
 
 /** The CSV cells a row must export as, in header order. */
@@ -68,9 +71,10 @@ const asCsv = (r: Row) => [
   r.recipient_name ?? '',
   r.text,
   r.client_message_id,
-  r.created_at.toISOString(),
+  sentAt(r),
   r.prev_hash,
   r.hash,
+  String(r.hash_version),
 ];
 
 /**
@@ -78,7 +82,7 @@ const asCsv = (r: Row) => [
  * exported NDJSON line alone (independently of the server's code).
  */
 function documentedHash(m: ReturnType<typeof asNdjson>): string {
-  const canonical = JSON.stringify([
+  const fields = [
     m.prevHash,
     m.id,
     m.roomId,
@@ -91,7 +95,8 @@ function documentedHash(m: ReturnType<typeof asNdjson>): string {
     m.text,
     m.clientMessageId,
     m.sentAt,
-  ]);
+  ];
+  const canonical = JSON.stringify(m.hashVersion === 1 ? fields : [m.hashVersion, ...fields]);
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
 
@@ -200,7 +205,11 @@ describe('audit API', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as ReturnType<typeof asNdjson>);
   const rowsWhere = (where: string, params: unknown[]) =>
-    t.db.query<Row>(`SELECT * FROM chat_messages WHERE ${where} ORDER BY room_id, seq`, params);
+    t.db.query<Row>(
+      `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS us
+       FROM chat_messages WHERE ${where} ORDER BY room_id, seq`,
+      params,
+    );
 
   it('exports NDJSON and CSV that match the stored rows, every column', async () => {
     const rows = await rowsWhere('room_id = $1', [roomId]);
@@ -219,7 +228,7 @@ describe('audit API', () => {
     const table = parseCsv(await exportText(`roomId=${roomId}&format=csv`));
     assert.equal(
       table[0].join(','),
-      'id,room_id,seq,kind,sender_id,sender_name,recipient_id,recipient_name,text,client_message_id,sent_at,prev_hash,hash',
+      'id,room_id,seq,kind,sender_id,sender_name,recipient_id,recipient_name,text,client_message_id,sent_at,prev_hash,hash,hash_version',
     );
     assert.deepEqual(table.slice(1), rows.map(asCsv));
     await get(`/api/v1/audit/messages/export?format=xml`).expect(400);
@@ -295,48 +304,56 @@ describe('audit API', () => {
       `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = 6`,
       [roomId],
     );
-    const head = { headSeq: 6, headHash: last.hash };
+    const head = { headSeq: 6, headHash: last.hash, signature: 'unchecked' };
     assert.deepEqual(ok.body, { valid: true, count: 6, ...head });
 
-    await t.db.query(`UPDATE chat_messages SET text = 'edited' WHERE room_id = $1 AND seq = 3`, [
+    await t.db.tamper(`UPDATE chat_messages SET text = 'edited' WHERE room_id = $1 AND seq = 3`, [
       roomId,
     ]);
     const edited = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
     assert.deepEqual(edited.body, { valid: false, count: 6, firstBrokenSeq: 3, ...head });
-    await t.db.query(
+    await t.db.tamper(
       `UPDATE chat_messages SET text = 'with "quotes"' WHERE room_id = $1 AND seq = 3`,
       [roomId],
     );
     assert.equal((await get(`/api/v1/rooms/${roomId}/messages/verify`)).body.valid, true);
 
-    const [saved] = await t.db.query(`SELECT * FROM chat_messages WHERE room_id = $1 AND seq = 6`, [
-      roomId,
-    ]);
-    await t.db.query(`DELETE FROM chat_messages WHERE room_id = $1 AND seq = 6`, [roomId]);
+    // As JSON, created_at keeps its microseconds (a pg Date would not).
+    const [saved] = await t.db.query<{ row: unknown }>(
+      `SELECT to_json(m) AS row FROM chat_messages m WHERE room_id = $1 AND seq = 6`,
+      [roomId],
+    );
+    await t.db.tamper(`DELETE FROM chat_messages WHERE room_id = $1 AND seq = 6`, [roomId]);
     const truncated = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
     assert.deepEqual(truncated.body, { valid: false, count: 5, firstBrokenSeq: 6, ...head });
     await t.db.query(
       `INSERT INTO chat_messages SELECT * FROM json_populate_record(null::chat_messages, $1)`,
-      [JSON.stringify(saved)],
+      [JSON.stringify(saved.row)],
     );
 
-    await t.db.query(
+    await t.db.tamper(
       `UPDATE chat_messages SET sender_name = 'Mallory' WHERE room_id = $1 AND seq = 2`,
       [roomId],
     );
     const renamed = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
     assert.equal(renamed.body.firstBrokenSeq, 2);
-    await t.db.query(
+    await t.db.tamper(
       `UPDATE chat_messages SET sender_name = 'Alice' WHERE room_id = $1 AND seq = 2`,
       [roomId],
     );
     assert.equal((await get(`/api/v1/rooms/${roomId}/messages/verify`)).body.valid, true);
   });
 
-  it('reports the chain head; a rewrite that recomputes the hashes passes verify but not a head recorded before it', async () => {
+  it('reports the chain head; without a signing key, a rewrite that recomputes the hashes passes verify but not a head recorded before it', async () => {
     const room = await admin.createRoom({ name: 'Rewrite' });
     const empty = await get(`/api/v1/rooms/${room}/messages/verify`).expect(200);
-    assert.deepEqual(empty.body, { valid: true, count: 0, headSeq: 0, headHash: '0'.repeat(64) });
+    assert.deepEqual(empty.body, {
+      valid: true,
+      count: 0,
+      headSeq: 0,
+      headHash: '0'.repeat(64),
+      signature: 'unchecked',
+    });
 
     const x = await connectAndJoin(t.url, (await admin.issueToken(room, 'X')).token);
     clients.push(x);
@@ -354,7 +371,13 @@ describe('audit API', () => {
       prev = m.hash;
     }
     const recorded = (await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body;
-    assert.deepEqual(recorded, { valid: true, count: 3, headSeq: 3, headHash: prev });
+    assert.deepEqual(recorded, {
+      valid: true,
+      count: 3,
+      headSeq: 3,
+      headHash: prev,
+      signature: 'unchecked',
+    });
 
     // Someone with write access rewrites message 1 and recomputes every later hash and the head.
     const forged = exported.map((m) => ({ ...m }));
@@ -363,15 +386,22 @@ describe('audit API', () => {
     for (const m of forged) {
       m.prevHash = link;
       m.hash = link = documentedHash(m);
-      await t.db.query(
+      await t.db.tamper(
         `UPDATE chat_messages SET text = $3, prev_hash = $4, hash = $5 WHERE room_id = $1 AND seq = $2`,
         [room, m.seq, m.text, m.prevHash, m.hash],
       );
     }
-    await t.db.query(`UPDATE chat_chain_heads SET last_hash = $2 WHERE room_id = $1`, [room, link]);
+    await t.db.tamper(`UPDATE chat_chain_heads SET last_hash = $2 WHERE room_id = $1`, [
+      room,
+      link,
+    ]);
 
     const after = (await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body;
-    assert.equal(after.valid, true, 'the chain alone cannot show a recomputed rewrite');
+    assert.equal(
+      after.valid,
+      true,
+      'without a signing key, the chain cannot show a recomputed rewrite',
+    );
     const [row] = await exportNdjson(`roomId=${room}`).then((ms) =>
       ms.filter((m) => m.seq === recorded.headSeq),
     );
@@ -433,6 +463,7 @@ describe('audit API', () => {
       checkpointSeq: 3,
       headSeq: 5,
       headHash: newest.hash,
+      signature: 'unchecked',
     });
     assert.ok(
       (
@@ -444,7 +475,7 @@ describe('audit API', () => {
       ).ok,
     );
     assert.equal((await get(`/api/v1/rooms/${room}/messages/verify`)).body.valid, true);
-    await t.db.query(`UPDATE chat_messages SET text = 'forged' WHERE room_id = $1 AND seq = 4`, [
+    await t.db.tamper(`UPDATE chat_messages SET text = 'forged' WHERE room_id = $1 AND seq = 4`, [
       room,
     ]);
     assert.equal((await get(`/api/v1/rooms/${room}/messages/verify`)).body.firstBrokenSeq, 4);

@@ -5,6 +5,7 @@ import { RoomsModule } from '../rooms/rooms.module.js';
 import { AuditController } from './audit.controller.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditQueries } from './audit/audit-queries.js';
+import { AuditSigning } from './audit/audit-signing.js';
 import { ChatMessageEntity } from './audit/chat-message.entity.js';
 import { AuditRetention } from './audit/retention.js';
 import { ChatDelivery } from './chat-delivery.js';
@@ -24,6 +25,7 @@ import { ChatService } from './chat.service.js';
     AuditLog,
     AuditQueries,
     AuditRetention,
+    AuditSigning,
   ],
   exports: [AuditRetention],
 })

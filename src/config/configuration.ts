@@ -39,7 +39,11 @@ export const authConfig = registerAs('auth', () => {
 
 export const chatConfig = registerAs('chat', () => {
   const env = parseEnv(process.env);
-  return { retentionDays: env.chatRetentionDays, rateLimitPer10s: env.chatRateLimitPer10s };
+  return {
+    retentionDays: env.chatRetentionDays,
+    rateLimitPer10s: env.chatRateLimitPer10s,
+    auditSigningKey: env.auditSigningKey,
+  };
 });
 
 export const mediaConfig = registerAs('media', () => {

@@ -76,4 +76,15 @@ describe('parseEnv', () => {
     const problems = problemsOf({ CONVENE_JWKS_URL: 'https://idp.example.com/jwks' });
     assert.ok(problems.some((p) => p.includes('CONVENE_JWT_ISSUER')));
   });
+
+  it('takes an audit signing key of at least 32 characters, and none by default', () => {
+    assert.equal(parseEnv({}).auditSigningKey, undefined);
+    assert.equal(
+      parseEnv({ CONVENE_AUDIT_SIGNING_KEY: 's'.repeat(32) }).auditSigningKey,
+      's'.repeat(32),
+    );
+    assert.deepEqual(problemsOf({ CONVENE_AUDIT_SIGNING_KEY: 'short' }), [
+      'CONVENE_AUDIT_SIGNING_KEY must be at least 32 characters',
+    ]);
+  });
 });

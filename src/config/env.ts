@@ -123,6 +123,7 @@ export interface Env {
   adminRateLimitPerMinute: number;
   chatRetentionDays: number | undefined;
   chatRateLimitPer10s: number;
+  auditSigningKey: string | undefined;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   mediaWorkers: number | undefined;
@@ -161,6 +162,7 @@ export function parseEnv(raw: Raw): Env {
     adminRateLimitPerMinute: r.int('CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     chatRetentionDays: r.optionalInt('CONVENE_CHAT_RETENTION_DAYS', 1, 36500),
     chatRateLimitPer10s: r.int('CONVENE_CHAT_RATE_LIMIT_PER_10S', 30, 1, 100_000),
+    auditSigningKey: r.optionalString('CONVENE_AUDIT_SIGNING_KEY'),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: r.string('CONVENE_REDIS_KEY_PREFIX', 'convene:'),
     mediaWorkers: r.optionalInt('CONVENE_MEDIA_WORKERS', 1, 256),
@@ -185,6 +187,9 @@ export function parseEnv(raw: Raw): Env {
   }
   if (env.adminApiKey !== undefined && env.adminApiKey.length < 24) {
     r.problems.push('CONVENE_ADMIN_API_KEY must be at least 24 characters');
+  }
+  if (env.auditSigningKey !== undefined && env.auditSigningKey.length < 32) {
+    r.problems.push('CONVENE_AUDIT_SIGNING_KEY must be at least 32 characters');
   }
   if (env.nodeEnv === 'production') {
     if (env.jwtSecret === DEV_JWT_SECRET) {

@@ -50,6 +50,24 @@ export class TestDatabase {
     }
   }
 
+  /**
+   * Runs one query with triggers disabled, as a superuser can: how the
+   * append-only audit tables can still be tampered with, for tests of what verify then shows.
+   */
+  async tamper<T extends pg.QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<T[]> {
+    const client = new pg.Client({ connectionString: this.url });
+    await client.connect();
+    try {
+      await client.query('SET session_replication_role = replica');
+      return (await client.query<T>(sql, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
   /** Makes the database unreachable, as if its server went down, until `reopen()`. */
   async cut(): Promise<void> {
     await withAdmin(async (c) => {

@@ -9,7 +9,14 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ChatKind } from '../../protocol/events.js';
 import { isStorableText } from '../../common/text.js';
 import { ChatMessageEntity } from './chat-message.entity.js';
-import { GENESIS_HASH, linkHash } from './hash-chain.js';
+import { AuditSigning } from './audit-signing.js';
+import {
+  CURRENT_HASH_VERSION,
+  GENESIS_HASH,
+  hashedTime,
+  linkHash,
+  utcMicrosSql,
+} from './hash-chain.js';
 
 export interface NewMessage {
   roomId: string;
@@ -71,6 +78,7 @@ export class AuditLog {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly metrics: Metrics,
+    private readonly signing: AuditSigning,
   ) {}
 
   /**
@@ -173,8 +181,13 @@ export class AuditLog {
       `INSERT INTO chat_chain_heads (room_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (room_id) DO NOTHING`,
       [roomId, GENESIS_HASH],
     );
-    const [head] = await tx.query<{ last_seq: string; last_hash: string }[]>(
-      `SELECT last_seq, last_hash FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
+    // The time comes from PostgreSQL, rendered exactly as it will be stored (microseconds), so
+    // the hash covers every stored digit; all messages of a batch share this one reading.
+    const [head] = await tx.query<
+      { last_seq: string; last_hash: string; signature: string | null; now: string }[]
+    >(
+      `SELECT last_seq, last_hash, signature, ${utcMicrosSql('clock_timestamp()')} AS now
+       FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
       [roomId],
     );
 
@@ -191,7 +204,8 @@ export class AuditLog {
       existing.map((row) => [dedupeKey(row.senderId, row.clientMessageId), row]),
     );
 
-    let seq = Number(head.last_seq);
+    const headSeq = Number(head.last_seq);
+    let seq = headSeq;
     let prevHash = head.last_hash;
     const fresh: ChatMessageEntity[] = [];
     const results: AppendResult[] = messages.map((message) => {
@@ -199,13 +213,22 @@ export class AuditLog {
       const stored = known.get(key);
       if (stored) return { row: stored, duplicate: true };
       seq += 1;
-      const fields = { ...message, id: randomUUID(), seq, createdAt: new Date() };
+      const fields = {
+        ...message,
+        hashVersion: CURRENT_HASH_VERSION,
+        id: randomUUID(),
+        seq,
+        sentAt: hashedTime(head.now, CURRENT_HASH_VERSION),
+      };
       const hash = linkHash(prevHash, fields);
       const row = Object.assign(new ChatMessageEntity(), {
-        ...fields,
+        ...message,
+        id: fields.id,
         seq: String(seq),
+        createdAt: new Date(head.now),
         prevHash,
         hash,
+        hashVersion: CURRENT_HASH_VERSION,
       });
       prevHash = hash;
       known.set(key, row);
@@ -213,12 +236,51 @@ export class AuditLog {
       return { row, duplicate: false };
     });
     if (fresh.length > 0) {
-      await tx.getRepository(ChatMessageEntity).insert(fresh);
+      await this.insert(tx, fresh, head.now);
+      // Never sign over a head whose signature is missing or wrong: that would vouch for a
+      // rewrite. Such a head keeps its signature, and verify keeps reporting it. Without a key,
+      // heads are left unsigned.
+      const untrusted =
+        this.signing.enabled &&
+        headSeq > 0 &&
+        this.signing.check(head.signature, this.signing.head(roomId, headSeq, head.last_hash)) !==
+          'valid';
+      const signature = untrusted ? head.signature : this.signing.head(roomId, seq, prevHash);
       await tx.query(
-        `UPDATE chat_chain_heads SET last_seq = $2, last_hash = $3, updated_at = now() WHERE room_id = $1`,
-        [roomId, seq, prevHash],
+        `UPDATE chat_chain_heads SET last_seq = $2, last_hash = $3, signature = $4, updated_at = now() WHERE room_id = $1`,
+        [roomId, seq, prevHash, signature],
       );
     }
     return results;
+  }
+
+  /** One INSERT for the batch, with created_at as the exact text that was hashed. */
+  private async insert(tx: EntityManager, rows: ChatMessageEntity[], createdAt: string) {
+    const params: unknown[] = [];
+    const tuples = rows.map((r) => {
+      const values = [
+        r.id,
+        r.roomId,
+        r.seq,
+        r.kind,
+        r.senderId,
+        r.senderName,
+        r.recipientId,
+        r.recipientName,
+        r.text,
+        r.clientMessageId,
+        createdAt,
+        r.prevHash,
+        r.hash,
+        r.hashVersion,
+      ];
+      return `(${values.map((v) => `$${params.push(v)}`).join(', ')})`;
+    });
+    await tx.query(
+      `INSERT INTO chat_messages (id, room_id, seq, kind, sender_id, sender_name, recipient_id,
+         recipient_name, text, client_message_id, created_at, prev_hash, hash, hash_version)
+       VALUES ${tuples.join(', ')}`,
+      params,
+    );
   }
 }

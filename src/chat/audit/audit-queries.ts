@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import type {
   AuditMessageDto,
   AuditMessagePageDto,
@@ -9,10 +9,17 @@ import type {
   ListMessagesQueryDto,
   VerifyResultDto,
 } from '../dto/audit.dto.js';
-import { ChatMessageEntity } from './chat-message.entity.js';
-import { GENESIS_HASH, linkHash } from './hash-chain.js';
+import { AuditSigning, SignatureStatus } from './audit-signing.js';
+import {
+  ChainFields,
+  GENESIS_HASH,
+  HashVersion,
+  hashedTime,
+  linkHash,
+  utcMicrosSql,
+} from './hash-chain.js';
 
-/** A raw chat_messages row as pg returns it (snake_case, bigint as string). */
+/** A raw chat_messages row as pg returns it (snake_case, bigint as string), from AUDIT_ROW_SQL. */
 export interface RawMessageRow {
   id: string;
   room_id: string;
@@ -24,34 +31,25 @@ export interface RawMessageRow {
   recipient_name: string | null;
   text: string;
   client_message_id: string;
+  /** As pg parses it: milliseconds only. */
   created_at: Date;
+  /** created_at as stored, UTC with microseconds (utcMicrosSql). */
+  created_at_us: string;
   prev_hash: string;
   hash: string;
+  hash_version: HashVersion;
 }
 
-export function toAuditDto(row: ChatMessageEntity): AuditMessageDto {
+/** Every column, and the stored time with its microseconds. */
+export const AUDIT_ROW_SQL = `SELECT *, ${utcMicrosSql('created_at')} AS created_at_us FROM chat_messages`;
+
+/** The fields the row's hash covers, with the time as its version hashes it. */
+export function chainFields(raw: RawMessageRow): ChainFields {
   return {
-    id: row.id,
-    roomId: row.roomId,
-    seq: Number(row.seq),
-    kind: row.kind,
-    from: { participantId: row.senderId, displayName: row.senderName },
-    to: row.recipientId
-      ? { participantId: row.recipientId, displayName: row.recipientName ?? '' }
-      : null,
-    text: row.text,
-    clientMessageId: row.clientMessageId,
-    sentAt: row.createdAt.toISOString(),
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
-}
-
-export function rawToEntity(raw: RawMessageRow): ChatMessageEntity {
-  return Object.assign(new ChatMessageEntity(), {
+    hashVersion: raw.hash_version,
     id: raw.id,
     roomId: raw.room_id,
-    seq: raw.seq,
+    seq: Number(raw.seq),
     kind: raw.kind,
     senderId: raw.sender_id,
     senderName: raw.sender_name,
@@ -59,10 +57,27 @@ export function rawToEntity(raw: RawMessageRow): ChatMessageEntity {
     recipientName: raw.recipient_name,
     text: raw.text,
     clientMessageId: raw.client_message_id,
-    createdAt: raw.created_at,
+    sentAt: hashedTime(raw.created_at_us, raw.hash_version),
+  };
+}
+
+/** The exported form: every column, the time exactly as hashed (ms for version 1, µs for 2). */
+export function toAuditDto(raw: RawMessageRow): AuditMessageDto {
+  const f = chainFields(raw);
+  return {
+    id: f.id,
+    roomId: f.roomId,
+    seq: f.seq,
+    kind: raw.kind,
+    from: { participantId: f.senderId, displayName: f.senderName },
+    to: f.recipientId ? { participantId: f.recipientId, displayName: f.recipientName ?? '' } : null,
+    text: f.text,
+    clientMessageId: f.clientMessageId,
+    sentAt: f.sentAt,
     prevHash: raw.prev_hash,
     hash: raw.hash,
-  });
+    hashVersion: f.hashVersion,
+  };
 }
 
 /** A row stream over a server-side cursor, plus the release of its connection. */
@@ -76,24 +91,25 @@ export interface RowStream {
 export class AuditQueries {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectRepository(ChatMessageEntity) private readonly messages: Repository<ChatMessageEntity>,
+    private readonly signing: AuditSigning,
   ) {}
 
   /** Keyset pagination on seq, ascending. */
   async list(roomId: string, q: ListMessagesQueryDto): Promise<AuditMessagePageDto> {
     const limit = q.limit ?? 100;
-    const qb = this.messages
-      .createQueryBuilder('m')
-      .where('m.room_id = :roomId', { roomId })
-      .andWhere('m.seq > :cursor', { cursor: q.cursor ?? 0 })
-      .orderBy('m.seq', 'ASC')
-      .limit(limit + 1);
-    if (q.kind) qb.andWhere('m.kind = :kind', { kind: q.kind });
-    if (q.participantId)
-      qb.andWhere('(m.sender_id = :p OR m.recipient_id = :p)', { p: q.participantId });
-    if (q.from) qb.andWhere('m.created_at >= :from', { from: new Date(q.from) });
-    if (q.to) qb.andWhere('m.created_at < :to', { to: new Date(q.to) });
-    const rows = await qb.getMany();
+    const params: unknown[] = [roomId, q.cursor ?? 0];
+    const where = ['room_id = $1', 'seq > $2'];
+    if (q.kind) where.push(`kind = $${params.push(q.kind)}`);
+    if (q.participantId) {
+      const p = params.push(q.participantId);
+      where.push(`(sender_id = $${p} OR recipient_id = $${p})`);
+    }
+    if (q.from) where.push(`created_at >= $${params.push(new Date(q.from))}`);
+    if (q.to) where.push(`created_at < $${params.push(new Date(q.to))}`);
+    const rows = await this.dataSource.query<RawMessageRow[]>(
+      `${AUDIT_ROW_SQL} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.push(limit + 1)}`,
+      params,
+    );
     const page = rows.slice(0, limit);
     return {
       items: page.map(toAuditDto),
@@ -108,44 +124,43 @@ export class AuditQueries {
     if (q.roomId) where.push(`room_id = $${params.push(q.roomId)}`);
     if (q.from) where.push(`created_at >= $${params.push(new Date(q.from))}`);
     if (q.to) where.push(`created_at < $${params.push(new Date(q.to))}`);
-    const sql = `SELECT * FROM chat_messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY room_id, seq`;
+    const sql = `${AUDIT_ROW_SQL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY room_id, seq`;
     return this.stream(sql, params);
   }
 
   /**
    * Recomputes the room's chain from its checkpoint (or genesis) and compares it with every
    * stored row and with the chain head: an edit, insertion or deletion (also of the newest rows)
-   * made without recomputing the hashes is detected. One that recomputes them is not; that is
-   * what recording the returned head outside the database is for.
+   * made without recomputing the hashes is detected. One that recomputes them is detected by the
+   * head's signature when CONVENE_AUDIT_SIGNING_KEY is set, else only by a head recorded outside
+   * the database.
    */
   async verify(roomId: string): Promise<VerifyResultDto> {
-    const [checkpoint] = await this.dataSource.query<{ seq: string; hash: string }[]>(
-      `SELECT seq, hash FROM chat_checkpoints WHERE room_id = $1`,
-      [roomId],
-    );
-    const [head] = await this.dataSource.query<{ last_seq: string; last_hash: string }[]>(
-      `SELECT last_seq, last_hash FROM chat_chain_heads WHERE room_id = $1`,
-      [roomId],
-    );
+    const [checkpoint] = await this.dataSource.query<
+      { seq: string; hash: string; signature: string | null }[]
+    >(`SELECT seq, hash, signature FROM chat_checkpoints WHERE room_id = $1`, [roomId]);
+    const [head] = await this.dataSource.query<
+      { last_seq: string; last_hash: string; signature: string | null }[]
+    >(`SELECT last_seq, last_hash, signature FROM chat_chain_heads WHERE room_id = $1`, [roomId]);
 
     let expectedSeq = checkpoint ? Number(checkpoint.seq) + 1 : 1;
     let prevHash = checkpoint?.hash ?? GENESIS_HASH;
     let count = 0;
     let firstBrokenSeq: number | undefined;
     const { rows, release } = await this.stream(
-      `SELECT * FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
+      `${AUDIT_ROW_SQL} WHERE room_id = $1 ORDER BY seq`,
       [roomId],
     );
     try {
       for await (const raw of rows as AsyncIterable<RawMessageRow>) {
         count++;
         if (firstBrokenSeq !== undefined) continue;
-        const row = rawToEntity(raw);
-        const seq = Number(row.seq);
-        const recomputed = linkHash(prevHash, { ...row, seq });
+        const fields = chainFields(raw);
+        const seq = fields.seq;
         if (seq !== expectedSeq) firstBrokenSeq = Math.min(seq, expectedSeq);
-        else if (row.prevHash !== prevHash || row.hash !== recomputed) firstBrokenSeq = seq;
-        prevHash = row.hash;
+        else if (raw.prev_hash !== prevHash || raw.hash !== linkHash(prevHash, fields))
+          firstBrokenSeq = seq;
+        prevHash = raw.hash;
         expectedSeq = seq + 1;
       }
     } finally {
@@ -156,14 +171,42 @@ export class AuditQueries {
       if (expectedSeq - 1 !== lastSeq || prevHash !== head.last_hash)
         firstBrokenSeq = Math.min(expectedSeq, lastSeq);
     }
+    const signature = this.signatureStatus(roomId, head, checkpoint);
     return {
-      valid: firstBrokenSeq === undefined,
+      valid: firstBrokenSeq === undefined && signature !== 'invalid' && signature !== 'absent',
       count,
       ...(firstBrokenSeq !== undefined ? { firstBrokenSeq } : {}),
       ...(checkpoint ? { checkpointSeq: Number(checkpoint.seq) } : {}),
       headSeq: head ? Number(head.last_seq) : 0,
       headHash: head?.last_hash ?? GENESIS_HASH,
+      signature,
     };
+  }
+
+  /** The head's and the checkpoint's signatures together: the worse of the two. */
+  private signatureStatus(
+    roomId: string,
+    head: { last_seq: string; last_hash: string; signature: string | null } | undefined,
+    checkpoint: { seq: string; hash: string; signature: string | null } | undefined,
+  ): SignatureStatus {
+    if (!this.signing.enabled || !head) return 'unchecked';
+    const statuses = [
+      this.signing.check(
+        head.signature,
+        this.signing.head(roomId, Number(head.last_seq), head.last_hash),
+      ),
+      ...(checkpoint
+        ? [
+            this.signing.check(
+              checkpoint.signature,
+              this.signing.checkpoint(roomId, Number(checkpoint.seq), checkpoint.hash),
+            ),
+          ]
+        : []),
+    ];
+    return (
+      (['invalid', 'absent', 'valid'] as const).find((s) => statuses.includes(s)) ?? 'unchecked'
+    );
   }
 
   private async stream(sql: string, params: unknown[]): Promise<RowStream> {

@@ -1,7 +1,11 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
 import type { ChatKind } from '../../protocol/events.js';
+import type { HashVersion } from './hash-chain.js';
 
-/** One audited chat message: a link in its room's hash chain. Rows are never updated. */
+/**
+ * One audited chat message: a link in its room's hash chain. Rows are never updated; PostgreSQL
+ * refuses it (migration AuditAppendOnly), and deletes except by the retention purge.
+ */
 @Entity({ name: 'chat_messages' })
 @Unique('uq_chat_messages_room_seq', ['roomId', 'seq'])
 @Unique('uq_chat_messages_sender_client_message', ['senderId', 'clientMessageId'])
@@ -12,6 +16,7 @@ import type { ChatKind } from '../../protocol/events.js';
   where: 'recipient_id IS NOT NULL',
 })
 @Check('ck_chat_messages_kind', `kind IN ('public', 'private')`)
+@Check('ck_chat_messages_hash_version', `hash_version IN (1, 2)`)
 @Check('ck_chat_messages_recipient', `(kind = 'private') = (recipient_id IS NOT NULL)`)
 export class ChatMessageEntity {
   @PrimaryColumn({ type: 'uuid' })
@@ -46,6 +51,7 @@ export class ChatMessageEntity {
   @Column({ name: 'client_message_id', type: 'uuid' })
   clientMessageId!: string;
 
+  /** Stored with microseconds; a Date holds milliseconds (the audit reads use utcMicrosSql). */
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
@@ -54,4 +60,8 @@ export class ChatMessageEntity {
 
   @Column({ type: 'char', length: 64 })
   hash!: string;
+
+  /** The form `hash` was computed with (hash-chain.ts); rows before version 2 have 1. */
+  @Column({ name: 'hash_version', type: 'smallint', default: 1 })
+  hashVersion!: HashVersion;
 }

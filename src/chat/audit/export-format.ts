@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { rawToEntity, RawMessageRow, toAuditDto } from './audit-queries.js';
+import { chainFields, RawMessageRow, toAuditDto } from './audit-queries.js';
 
 export const CSV_COLUMNS = [
   'id',
@@ -15,6 +15,7 @@ export const CSV_COLUMNS = [
   'sent_at',
   'prev_hash',
   'hash',
+  'hash_version',
 ] as const;
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. Values are not altered. */
@@ -36,9 +37,10 @@ function csvLine(raw: RawMessageRow): string {
       raw.recipient_name,
       raw.text,
       raw.client_message_id,
-      raw.created_at.toISOString(),
+      chainFields(raw).sentAt,
       raw.prev_hash,
       raw.hash,
+      raw.hash_version,
     ]
       .map(csvField)
       .join(',') + '\r\n'
@@ -51,8 +53,7 @@ export function exportFormatter(format: 'ndjson' | 'csv'): Transform {
   return new Transform({
     writableObjectMode: true,
     transform(raw: RawMessageRow, _encoding, done) {
-      if (format === 'ndjson')
-        return done(null, JSON.stringify(toAuditDto(rawToEntity(raw))) + '\n');
+      if (format === 'ndjson') return done(null, JSON.stringify(toAuditDto(raw)) + '\n');
       const header = headerWritten ? '' : CSV_COLUMNS.join(',') + '\r\n';
       headerWritten = true;
       done(null, header + csvLine(raw));

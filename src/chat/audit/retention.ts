@@ -4,6 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { chatConfig } from '../../config/configuration.js';
+import { AuditSigning } from './audit-signing.js';
 
 const HOURLY = 3_600_000;
 /** Rows removed per transaction: each holds the room's chain head only briefly. */
@@ -21,6 +22,7 @@ export class AuditRetention implements OnApplicationBootstrap {
     @Inject(chatConfig.KEY) private readonly config: ConfigType<typeof chatConfig>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly scheduler: SchedulerRegistry,
+    private readonly signing: AuditSigning,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -68,6 +70,8 @@ export class AuditRetention implements OnApplicationBootstrap {
 
   private purgeRoom(roomId: string, cutoff: Date, batchRows: number): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
+      // The one sanctioned path past the append-only triggers, for this transaction only.
+      await tx.query(`SELECT set_config('convene.audit_purge', 'on', true)`);
       const [head] = await tx.query<{ last_seq: string }[]>(
         `SELECT last_seq FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
         [roomId],
@@ -94,10 +98,12 @@ export class AuditRetention implements OnApplicationBootstrap {
         [roomId, upTo],
       );
       await tx.query(
-        `INSERT INTO chat_checkpoints (room_id, seq, hash, purged_count) VALUES ($1, $2, $3, $4)
+        `INSERT INTO chat_checkpoints (room_id, seq, hash, purged_count, signature)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (room_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash,
-           purged_count = chat_checkpoints.purged_count + EXCLUDED.purged_count, created_at = now()`,
-        [roomId, upTo, last.hash, deleted],
+           purged_count = chat_checkpoints.purged_count + EXCLUDED.purged_count,
+           signature = EXCLUDED.signature, created_at = now()`,
+        [roomId, upTo, last.hash, deleted, this.signing.checkpoint(roomId, upTo, last.hash)],
       );
       return deleted;
     });

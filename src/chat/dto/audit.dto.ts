@@ -1,6 +1,9 @@
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
 import type { ChatKind } from '../../protocol/events.js';
+import { SIGNATURE_STATUSES, type SignatureStatus } from '../audit/audit-signing.js';
+import { HASH_VERSIONS, type HashVersion } from '../audit/hash-chain.js';
 
 export class ListMessagesQueryDto {
   @IsOptional()
@@ -74,9 +77,16 @@ export class AuditMessageDto {
   to!: AuditParticipantDto | null;
   text!: string;
   clientMessageId!: string;
+  /**
+   * When it was recorded (UTC), exactly as hashed: milliseconds for hashVersion 1
+   * (`2026-01-31T09:05:00.123Z`), microseconds, as stored, for 2 (`2026-01-31T09:05:00.123456Z`).
+   */
   sentAt!: string;
   prevHash!: string;
   hash!: string;
+  /** The form of `hash` (README, "Checking an export offline"). */
+  @ApiProperty({ enum: HASH_VERSIONS, type: 'integer' })
+  hashVersion!: HashVersion;
 }
 
 export class AuditMessagePageDto {
@@ -86,7 +96,10 @@ export class AuditMessagePageDto {
 }
 
 export class VerifyResultDto {
-  /** True when every stored row matches the hash chain and the chain head. */
+  /**
+   * True when every stored row matches the hash chain and the chain head, and (with a signing
+   * key) `signature` is `valid` or `unchecked`.
+   */
   valid!: boolean;
   /** Rows checked. */
   count!: number;
@@ -95,11 +108,18 @@ export class VerifyResultDto {
   /** Rows before this seq were purged by retention; the chain is checked from its checkpoint. */
   checkpointSeq?: number;
   /**
-   * The chain head as stored: the last seq (0 before the first message). Record it with
-   * `headHash` outside the database: the chain alone cannot show a rewrite by someone who can
-   * write to the database and recompute the hashes.
+   * The chain head as stored: the last seq (0 before the first message). Without a signing key,
+   * record it with `headHash` outside the database: the chain alone cannot show a rewrite by
+   * someone who can write to the database and recompute the hashes.
    */
   headSeq!: number;
   /** The hash of message `headSeq` (64 zeros before the first message). */
   headHash!: string;
+  /**
+   * The HMAC of the chain head and of the retention checkpoint (CONVENE_AUDIT_SIGNING_KEY):
+   * `valid`; `invalid` (a head or checkpoint not written by a holder of the key: a rewrite);
+   * `absent` (one has no signature); `unchecked` (no key configured, or no message yet).
+   */
+  @ApiProperty({ enum: SIGNATURE_STATUSES })
+  signature!: SignatureStatus;
 }
