@@ -125,6 +125,8 @@ export interface Env {
   chatRateLimitPer10s: number;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  maxConnectionsPerParticipant: number;
+  maxConnectionsPerAddress: number;
   mediaWorkers: number | undefined;
   rtcMinPort: number;
   rtcMaxPort: number;
@@ -163,6 +165,8 @@ export function parseEnv(raw: Raw): Env {
     chatRateLimitPer10s: r.int('CONVENE_CHAT_RATE_LIMIT_PER_10S', 30, 1, 100_000),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: r.string('CONVENE_REDIS_KEY_PREFIX', 'convene:'),
+    maxConnectionsPerParticipant: r.int('CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT', 5, 1, 1000),
+    maxConnectionsPerAddress: r.int('CONVENE_MAX_CONNECTIONS_PER_ADDRESS', 200, 1, 1_000_000),
     mediaWorkers: r.optionalInt('CONVENE_MEDIA_WORKERS', 1, 256),
     rtcMinPort: r.int('CONVENE_RTC_MIN_PORT', 40000, 1024, 65535),
     rtcMaxPort: r.int('CONVENE_RTC_MAX_PORT', 40099, 1024, 65535),
