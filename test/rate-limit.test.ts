@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import {
+  type ConnectionSlots,
+  InMemoryConnectionSlots,
+} from '../src/rate-limit/connection-slots.js';
 import { InMemoryRateLimitStore } from '../src/rate-limit/in-memory-rate-limit.store.js';
 import type { RateLimitStore } from '../src/rate-limit/rate-limit.store.js';
+import { RedisConnectionSlots } from '../src/rate-limit/redis-connection-slots.js';
 import { RedisRateLimitStore } from '../src/rate-limit/redis-rate-limit.store.js';
 import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
@@ -63,6 +68,62 @@ storeContract('Redis', async () => {
     store: new RedisRateLimitStore(client, `test-${randomUUID()}:`),
     close: () => client.disconnect(),
   };
+});
+
+function slotsContract(name: string, makeSlots: () => Promise<ConnectionSlots>) {
+  describe(`connection slots: ${name}`, () => {
+    it('counts a connection under all its keys or none; releasing twice frees it once', async () => {
+      const slots = await makeSlots();
+      const [address, p1, p2, p3, p4] = [1, 2, 3, 4, 5].map(() => randomUUID());
+      const limits = (participant: string) => [
+        { key: participant, max: 1 },
+        { key: address, max: 2 },
+      ];
+      assert.deepEqual(await slots.acquire('c1', limits(p1)), { ok: true });
+      assert.deepEqual(await slots.acquire('c2', limits(p1)), { ok: false, full: p1 });
+      // c2 was not counted under the address either: c3 still fits.
+      assert.deepEqual(await slots.acquire('c3', limits(p2)), { ok: true });
+      assert.deepEqual(await slots.acquire('c4', limits(p3)), { ok: false, full: address });
+      await slots.release('c1');
+      await slots.release('c1');
+      assert.deepEqual(await slots.acquire('c4', limits(p3)), { ok: true });
+      assert.deepEqual(await slots.acquire('c5', limits(p4)), { ok: false, full: address });
+      for (const id of ['c3', 'c4']) await slots.release(id);
+    });
+  });
+}
+
+slotsContract('in memory', () => Promise.resolve(new InMemoryConnectionSlots()));
+
+describe('connection slots in Redis: leases', () => {
+  let client: Redis;
+  const nodes: RedisConnectionSlots[] = [];
+  const node = (prefix: string, renewEveryMs: number) => {
+    const slots = new RedisConnectionSlots(client, prefix, { leaseMs: 300, renewEveryMs });
+    nodes.push(slots);
+    return slots;
+  };
+  before(async () => {
+    client = await redisClient();
+  });
+  after(() => {
+    nodes.forEach((n) => n.onApplicationShutdown());
+    client.disconnect();
+  });
+
+  slotsContract('Redis', () => Promise.resolve(node(`test-${randomUUID()}:`, 100)));
+
+  it("a node that stops renewing (it died) frees its connections when their leases end; a live node's stay", async () => {
+    const prefix = `test-${randomUUID()}:`;
+    const [live, dead] = [node(prefix, 100), node(prefix, 60_000)];
+    const limit = [{ key: 'k', max: 1 }];
+    assert.ok((await dead.acquire('on-dead-node', limit)).ok);
+    assert.deepEqual(await live.acquire('on-live-node', limit), { ok: false, full: 'k' });
+    await sleep(450);
+    assert.deepEqual(await live.acquire('on-live-node', limit), { ok: true });
+    await sleep(600);
+    assert.deepEqual(await dead.acquire('another', limit), { ok: false, full: 'k' });
+  });
 });
 
 describe('rate-limit store: Redis, shared and failing', () => {

@@ -51,9 +51,10 @@ export class RedisConnectionSlots extends ConnectionSlots implements OnApplicati
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly lease = { leaseMs: LEASE_MS, renewEveryMs: RENEW_EVERY_MS },
   ) {
     super();
-    this.timer = setInterval(() => void this.renew(), RENEW_EVERY_MS);
+    this.timer = setInterval(() => void this.renew(), lease.renewEveryMs);
     this.timer.unref();
   }
 
@@ -65,7 +66,7 @@ export class RedisConnectionSlots extends ConnectionSlots implements OnApplicati
         keys.length,
         ...keys,
         connectionId,
-        String(LEASE_MS),
+        String(this.lease.leaseMs),
         ...limits.map((l) => String(l.max)),
       )) as number;
       if (full > 0) return { ok: false, full: limits[full - 1].key };
@@ -93,7 +94,7 @@ export class RedisConnectionSlots extends ConnectionSlots implements OnApplicati
     if (this.held.size === 0) return;
     const pipeline = this.redis.pipeline();
     for (const [connectionId, keys] of this.held)
-      pipeline.eval(RENEW, keys.length, ...keys, connectionId, String(LEASE_MS));
+      pipeline.eval(RENEW, keys.length, ...keys, connectionId, String(this.lease.leaseMs));
     await pipeline.exec().catch((error: unknown) => this.warn(error));
   }
 
