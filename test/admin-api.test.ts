@@ -334,12 +334,52 @@ describe('admin API rate limit', () => {
   });
   after(() => t.close());
 
-  it('answers 429 RATE_LIMITED past the limit, while health stays reachable', async () => {
+  it("answers 429 RATE_LIMITED past a key's limit with the real Retry-After; another key and health are unaffected", async () => {
     const admin = new Admin(t.url);
-    for (let i = 0; i < 5; i++) await admin.get('/api/v1/rooms').expect(200);
+    const created = await admin
+      .post('/api/v1/api-keys', { name: 'second integration', scopes: ['admin'] })
+      .expect(201); // the bootstrap key's hit 1
+    const other = new Admin(t.url, (created.body as { key: string }).key);
+    for (let i = 0; i < 4; i++) await admin.get('/api/v1/rooms').expect(200);
     const limited = await admin.get('/api/v1/rooms').expect(429);
     assert.equal(limited.body.error.code, 'RATE_LIMITED');
-    assert.ok(limited.headers['retry-after']);
+    // The window (60 s) opened a moment ago: nearly all of it is left, not "1 s".
+    const retryAfter = Number(limited.headers['retry-after']);
+    assert.ok(retryAfter > 50 && retryAfter <= 60, `Retry-After: ${retryAfter}`);
+    // Each API key has its own budget.
+    for (let i = 0; i < 5; i++) await other.get('/api/v1/rooms').expect(200);
+    await other.get('/api/v1/rooms').expect(429);
     await request(t.url).get('/health/ready').expect(200);
+  });
+});
+
+describe('admin API: wrong keys from one address', () => {
+  let t: TestApp;
+  before(async () => {
+    // startApp keeps earlier apps' variables: the limit of 5 above would apply here too.
+    t = await startApp({ CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '600' });
+  });
+  after(() => t.close());
+
+  it('a burst of wrong keys gets 429 once over the limit; the valid key from the same address still gets 200', async () => {
+    const admin = new Admin(t.url);
+    const codes: number[] = [];
+    let limited: request.Response | undefined;
+    for (let i = 0; i < 25; i++) {
+      const res = await new Admin(
+        t.url,
+        `cvn_WRONGWRONG${String(i).padStart(2, '0')}_${'x'.repeat(43)}`,
+      ).get('/api/v1/rooms');
+      codes.push(res.status);
+      if (res.status === 429) limited ??= res;
+      // The valid key keeps working between the guesses, before and after the limit.
+      await admin.get('/api/v1/rooms').expect(200);
+    }
+    // 20 failures a minute per address are answered 401; the rest 429.
+    assert.deepEqual(codes, [...Array<number>(20).fill(401), ...Array<number>(5).fill(429)]);
+    assert.equal(limited?.body.error.code, 'RATE_LIMITED');
+    const retryAfter = Number(limited?.headers['retry-after']);
+    assert.ok(retryAfter > 50 && retryAfter <= 60, `Retry-After: ${retryAfter}`);
+    await admin.get('/api/v1/rooms').expect(200);
   });
 });

@@ -3,10 +3,22 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { DEV_JWT_SECRET } from '../src/config/env.js';
+import type { LeaveReason } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
+import { eventually } from './support/eventually.js';
 import { LocalIdp } from './support/idp.js';
 import { connect, connectAndJoin, connectError, sleep, TestClient } from './support/sockets.js';
+
+/** The connection was told why (`session:ended`, before anything else ends it), then disconnected. */
+async function assertEnded(client: TestClient, reason: LeaveReason, code?: string): Promise<void> {
+  await client.waitForDisconnect();
+  const ended = client.events('session:ended');
+  assert.equal(ended.length, 1, `session:ended received ${ended.length} times`);
+  assert.equal(ended[0].reason, reason);
+  if (code !== undefined) assert.equal(ended[0].code, code);
+  assert.ok(!client.socket.connected);
+}
 
 describe('conference connections', () => {
   let t: TestApp;
@@ -213,6 +225,23 @@ describe('conference connections', () => {
     assert.equal(await connectError(t.url, eve.token), 'TOKEN_REVOKED');
   });
 
+  it('a kick ends every connection of the participant, joined or not: each is told why, then disconnected', async () => {
+    const roomId = await admin.createRoom();
+    const host = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
+    );
+    const bystander = track(await connect(t.url, (await admin.issueToken(roomId, 'Bo')).token));
+    const mallory = await admin.issueToken(roomId, 'Mallory');
+    const joined = track(await connectAndJoin(t.url, mallory.token));
+    const neverJoined = track(await connect(t.url, mallory.token));
+    assert.ok((await host.request('room:kick', { participantId: mallory.participantId })).ok);
+    await assertEnded(joined, 'kicked', 'TOKEN_REVOKED');
+    await assertEnded(neverJoined, 'kicked', 'TOKEN_REVOKED');
+    await sleep(100);
+    assert.ok(bystander.socket.connected);
+    assert.deepEqual(bystander.events('session:ended'), []);
+  });
+
   it('a host can kick from the socket; a participant cannot', async () => {
     const roomId = await admin.createRoom();
     const host = track(
@@ -246,6 +275,53 @@ describe('conference connections', () => {
     assert.equal(await connectError(t.url, tokenA.token), 'ROOM_CLOSED');
     const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
     assert.deepEqual(live.body, []);
+  });
+
+  it('closing a room also ends connections that never joined', async () => {
+    const roomId = await admin.createRoom();
+    const tokenA = await admin.issueToken(roomId, 'A');
+    track(await connectAndJoin(t.url, tokenA.token));
+    const neverJoined = track(await connect(t.url, tokenA.token));
+    await admin.delete(`/api/v1/rooms/${roomId}`).expect(204);
+    await assertEnded(neverJoined, 'room-closed', 'ROOM_CLOSED');
+  });
+
+  it('a lobby rejection ends every connection of the guest, also those that never asked to join', async () => {
+    const roomId = await admin.createRoom({ lobby: true });
+    const host = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
+    );
+    const olga = await admin.issueToken(roomId, 'Olga', 'guest');
+    const waiting = track(await connect(t.url, olga.token));
+    const neverJoined = track(await connect(t.url, olga.token));
+    assert.ok((await waiting.request('room:join', {})).ok);
+    await host.waitFor('lobby:waiting', (w) => w.participantId === olga.participantId);
+    assert.ok((await host.request('lobby:reject', { participantId: olga.participantId })).ok);
+    await waiting.waitFor('lobby:rejected');
+    await assertEnded(waiting, 'kicked', 'LOBBY_REJECTED');
+    await assertEnded(neverJoined, 'kicked', 'LOBBY_REJECTED');
+    assert.deepEqual(neverJoined.events('lobby:rejected'), []);
+  });
+
+  it('joining from another connection ends every other connection of that participant, but not the new one', async () => {
+    const roomId = await admin.createRoom();
+    const pat = await admin.issueToken(roomId, 'Pat');
+    const first = track(await connectAndJoin(t.url, pat.token));
+    const neverJoined = track(await connect(t.url, pat.token));
+    const latest = track(await connect(t.url, pat.token));
+    const joined = await latest.request('room:join', {});
+    assert.ok(joined.ok && joined.status === 'joined');
+    await assertEnded(first, 'replaced');
+    await assertEnded(neverJoined, 'replaced');
+    await sleep(100);
+    assert.ok(latest.socket.connected);
+    assert.deepEqual(latest.events('session:ended'), []);
+    const sent = await latest.request('chat:send', {
+      kind: 'public',
+      text: 'still here',
+      clientMessageId: randomUUID(),
+    });
+    assert.ok(sent.ok, JSON.stringify(sent));
   });
 
   it('lobby: guests wait, hosts see them, admit lets them in, reject keeps them out', async () => {
@@ -366,6 +442,92 @@ describe('conference connections', () => {
     // The refused reject did not keep Jay out.
     const j = track(await connectAndJoin(t.url, jay.token));
     assert.ok(j.socket.connected);
+  });
+});
+
+describe('connection caps', () => {
+  let t: TestApp;
+  let admin: Admin;
+  // Each test is its own client address (forwarded by a trusted proxy on loopback).
+  const from = (address: string) => ({ 'X-Forwarded-For': address });
+  before(async () => {
+    t = await startApp({
+      CONVENE_TRUST_PROXY: 'loopback',
+      CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT: '2',
+      CONVENE_MAX_CONNECTIONS_PER_ADDRESS: '3',
+    });
+    admin = new Admin(t.url);
+  });
+  after(async () => {
+    delete process.env.CONVENE_TRUST_PROXY;
+    delete process.env.CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT;
+    delete process.env.CONVENE_MAX_CONNECTIONS_PER_ADDRESS;
+    await t.close();
+  });
+
+  it("refuses a participant's connection past the cap with TOO_MANY_CONNECTIONS, and accepts it once one closes", async () => {
+    const roomId = await admin.createRoom();
+    const quinn = await admin.issueToken(roomId, 'Quinn');
+    const joined = await connectAndJoin(t.url, quinn.token);
+    const second = await connect(t.url, quinn.token, {}, from('198.51.100.1'));
+    assert.equal(await connectError(t.url, quinn.token), 'TOO_MANY_CONNECTIONS');
+    assert.equal(
+      await connectError(t.url, quinn.token, {}, from('198.51.100.2')),
+      'TOO_MANY_CONNECTIONS',
+    );
+    second.close();
+    const again = await eventually(
+      () => connect(t.url, quinn.token, {}, from('198.51.100.1')).catch(() => undefined),
+      "a place freed by Quinn's closed connection",
+    );
+    assert.ok(again.socket.connected && joined.socket.connected);
+    again.close();
+    joined.close();
+  });
+
+  it('refuses connections from one address past its cap, whoever they are; one closing makes room', async () => {
+    const roomId = await admin.createRoom();
+    const office = from('198.51.100.10');
+    const tokens = await Promise.all(
+      ['Ann', 'Ben', 'Cat', 'Dan'].map(
+        async (name) => (await admin.issueToken(roomId, name)).token,
+      ),
+    );
+    const open = [];
+    for (const token of tokens.slice(0, 3)) open.push(await connect(t.url, token, {}, office));
+    assert.equal(await connectError(t.url, tokens[3], {}, office), 'TOO_MANY_CONNECTIONS');
+    // Another address is not affected.
+    const elsewhere = await connect(t.url, tokens[3], {}, from('198.51.100.11'));
+    elsewhere.close();
+    open[0].close();
+    const dan = await eventually(
+      () => connect(t.url, tokens[3], {}, office).catch(() => undefined),
+      'a place freed at the address',
+    );
+    assert.ok(dan.socket.connected);
+    for (const c of [dan, ...open]) c.close();
+  });
+
+  it("a kicked participant's connections stop counting", async () => {
+    const roomId = await admin.createRoom();
+    const rita = await admin.issueToken(roomId, 'Rita');
+    const address = from('198.51.100.20');
+    const first = await connect(t.url, rita.token, {}, address);
+    const second = await connect(t.url, rita.token, {}, address);
+    await admin.delete(`/api/v1/rooms/${roomId}/participants/${rita.participantId}`).expect(204);
+    await Promise.all([first.waitForDisconnect(), second.waitForDisconnect()]);
+    // The address's cap is 3: all three places are free again.
+    const clients = [];
+    for (const name of ['Sam', 'Tom', 'Una']) {
+      const { token } = await admin.issueToken(roomId, name);
+      clients.push(
+        await eventually(
+          () => connect(t.url, token, {}, address).catch(() => undefined),
+          'the places of the kicked connections',
+        ),
+      );
+    }
+    clients.forEach((c) => c.close());
   });
 });
 
@@ -512,10 +674,13 @@ describe('corporate identity provider tokens (JWKS)', () => {
     assert.ok(firstBlocked > 0 && firstBlocked <= 20, `blocked after ${firstBlocked} failures`);
     assert.ok(codes.slice(0, firstBlocked).every((c) => c === 'TOKEN_INVALID'));
     assert.ok(codes.slice(firstBlocked).every((c) => c === 'RATE_LIMITED'));
-    // While blocked, even a valid token is refused: guessing cannot continue in parallel.
+    // Only failures are refused: someone with a valid token behind the same address joins.
     const roomId = await admin.createRoom();
     const valid = await idp.sign({ convene_room: roomId, name: 'Irene Adler' });
-    assert.equal(await connectError(t.url, valid), 'RATE_LIMITED');
+    const irene = await connectAndJoin(t.url, valid);
+    assert.ok(irene.socket.connected, 'a valid token was refused');
+    irene.close();
+    assert.equal(await connectError(t.url, 'bad.token.after'), 'RATE_LIMITED');
   });
 });
 

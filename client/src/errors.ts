@@ -56,6 +56,8 @@ export function describeError(code: ErrorCode | undefined, fallback?: string): s
       return 'A host declined your request to join.';
     case ErrorCode.RATE_LIMITED:
       return 'Too many attempts. Wait a minute and try again.';
+    case ErrorCode.TOO_MANY_CONNECTIONS:
+      return 'Too many connections to this meeting are open from here (other tabs, windows, or people on your network). Close a tab and try again.';
     case ErrorCode.RECIPIENT_NOT_IN_ROOM:
       return 'They are not in the meeting any more, so the message was not sent.';
     case ErrorCode.AUDIT_UNAVAILABLE:

@@ -1,21 +1,27 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { DomainError } from '../common/domain-error.js';
+import { DomainError, RateLimitedError } from '../common/domain-error.js';
 import { IS_PUBLIC } from '../common/public.decorator.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ApiKeyScope } from './api-key.entity.js';
 import { ApiKeyPrincipal, ApiKeysService } from './api-keys.service.js';
 import { AUTH_SCOPE } from './auth.decorator.js';
+import { ApiKeyFailureLimiter } from './failure-limiters.js';
 
 export type AuthenticatedRequest = Request & { apiKey?: ApiKeyPrincipal };
 
-/** Global HTTP guard: `@Public()` routes pass, `@Auth({ scope })` routes need a key, others fail. */
+/**
+ * Global HTTP guard: `@Public()` routes pass, `@Auth({ scope })` routes need a key, others fail.
+ * Unknown keys are counted per client address; over the limit, further unknown keys from there
+ * get 429, while a valid key from the same address still passes.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysService,
+    private readonly failures: ApiKeyFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -29,7 +35,17 @@ export class ApiKeyGuard implements CanActivate {
     const presented = request.header('x-api-key');
     if (!presented) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Missing X-API-Key header');
     const principal = await this.keys.verify(presented);
-    if (!principal) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Unknown or revoked API key');
+    if (!principal) {
+      // req.ip honours X-Forwarded-For only from trusted proxies (CONVENE_TRUST_PROXY).
+      const retryAfter = await this.failures.recordFailure(request.ip ?? 'unknown');
+      if (retryAfter !== undefined) {
+        throw new RateLimitedError(
+          `Too many unknown API keys from your address; try again in ${retryAfter} s`,
+          retryAfter,
+        );
+      }
+      throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Unknown or revoked API key');
+    }
     if (!principal.scopes.includes(scope)) {
       throw new DomainError(ErrorCode.FORBIDDEN, `This API key lacks the "${scope}" scope`);
     }

@@ -12,9 +12,13 @@ import { ApiKeyEntity } from './api-key.entity.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { JoinTokensService } from './join-tokens.service.js';
-import { TokenFailureLimiter } from './token-failure-limiter.js';
+import { ApiKeyFailureLimiter, TokenFailureLimiter } from './failure-limiters.js';
 
-/** API keys and join tokens; the guards run on every HTTP route (throttle first, then key). */
+/**
+ * API keys and join tokens. The guards run on every HTTP route: the key first (unknown keys are
+ * limited per address), then the request budget of that key, so that a guesser behind the same
+ * NAT cannot spend the budget of a valid key.
+ */
 @Module({
   imports: [
     TypeOrmModule.forFeature([ApiKeyEntity]),
@@ -31,8 +35,9 @@ import { TokenFailureLimiter } from './token-failure-limiter.js';
     ApiKeysService,
     JoinTokensService,
     TokenFailureLimiter,
-    { provide: APP_GUARD, useClass: AdminThrottlerGuard },
+    ApiKeyFailureLimiter,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_GUARD, useClass: AdminThrottlerGuard },
   ],
   exports: [JoinTokensService, TokenFailureLimiter],
 })

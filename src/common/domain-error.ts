@@ -17,3 +17,14 @@ export class DomainError extends Error {
 export function assertUnreachable(value: never): never {
   throw new Error(`Unhandled case: ${String(value)}`);
 }
+
+/** RATE_LIMITED with when to try again; the HTTP filter sends it as `Retry-After`. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(ErrorCode.RATE_LIMITED, message);
+    this.name = 'RateLimitedError';
+  }
+}

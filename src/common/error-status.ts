@@ -32,6 +32,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.RECIPIENT_NOT_IN_ROOM:
       return HttpStatus.CONFLICT;
     case ErrorCode.RATE_LIMITED:
+    case ErrorCode.TOO_MANY_CONNECTIONS:
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.AUDIT_UNAVAILABLE:
     case ErrorCode.MEDIA_UNAVAILABLE:

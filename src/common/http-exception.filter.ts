@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ErrorBody, ErrorCode } from '../protocol/error-codes.js';
-import { DomainError } from './domain-error.js';
+import { DomainError, RateLimitedError } from './domain-error.js';
 import { httpStatusFor } from './error-status.js';
 
 /** Maps a framework HTTP status (404 route, 413 body, throttler 429, ...) to our error code. */
@@ -73,8 +73,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
         'request failed',
       );
     }
-    if (status === 429 && !response.getHeader('Retry-After'))
-      response.setHeader('Retry-After', '1');
+    if (exception instanceof RateLimitedError)
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     response.status(status).json({ error: body });
   }
 }

@@ -61,7 +61,12 @@ export const mediaConfig = registerAs('media', () => {
 
 export const rateLimitConfig = registerAs('rateLimit', () => {
   const env = parseEnv(process.env);
-  return { redisUrl: env.redisUrl, redisKeyPrefix: env.redisKeyPrefix };
+  return {
+    redisUrl: env.redisUrl,
+    redisKeyPrefix: env.redisKeyPrefix,
+    maxConnectionsPerParticipant: env.maxConnectionsPerParticipant,
+    maxConnectionsPerAddress: env.maxConnectionsPerAddress,
+  };
 });
 
 export type AppConfig = ReturnType<typeof appConfig>;
@@ -69,3 +74,4 @@ export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
 export type ChatConfig = ReturnType<typeof chatConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
+export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;

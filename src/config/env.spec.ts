@@ -72,6 +72,18 @@ describe('parseEnv', () => {
     assert.ok(problems.some((p) => p.startsWith('CONVENE_RTC_MIN_PORT')));
   });
 
+  it('caps connections per participant and per address, a few tabs and an office by default', () => {
+    const env = parseEnv({});
+    assert.equal(env.maxConnectionsPerParticipant, 5);
+    assert.equal(env.maxConnectionsPerAddress, 200);
+    const problems = problemsOf({
+      CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT: '0',
+      CONVENE_MAX_CONNECTIONS_PER_ADDRESS: 'lots',
+    });
+    assert.ok(problems.some((p) => p.startsWith('CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT')));
+    assert.ok(problems.some((p) => p.startsWith('CONVENE_MAX_CONNECTIONS_PER_ADDRESS')));
+  });
+
   it('requires issuer and audience with a JWKS URL', () => {
     const problems = problemsOf({ CONVENE_JWKS_URL: 'https://idp.example.com/jwks' });
     assert.ok(problems.some((p) => p.includes('CONVENE_JWT_ISSUER')));

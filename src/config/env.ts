@@ -126,6 +126,8 @@ export interface Env {
   auditSigningKey: string | undefined;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  maxConnectionsPerParticipant: number;
+  maxConnectionsPerAddress: number;
   mediaWorkers: number | undefined;
   rtcMinPort: number;
   rtcMaxPort: number;
@@ -165,6 +167,8 @@ export function parseEnv(raw: Raw): Env {
     auditSigningKey: r.optionalString('CONVENE_AUDIT_SIGNING_KEY'),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: r.string('CONVENE_REDIS_KEY_PREFIX', 'convene:'),
+    maxConnectionsPerParticipant: r.int('CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT', 5, 1, 1000),
+    maxConnectionsPerAddress: r.int('CONVENE_MAX_CONNECTIONS_PER_ADDRESS', 200, 1, 1_000_000),
     mediaWorkers: r.optionalInt('CONVENE_MEDIA_WORKERS', 1, 256),
     rtcMinPort: r.int('CONVENE_RTC_MIN_PORT', 40000, 1024, 65535),
     rtcMaxPort: r.int('CONVENE_RTC_MAX_PORT', 40099, 1024, 65535),

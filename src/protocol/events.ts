@@ -243,4 +243,9 @@ export const socketRooms = {
   hosts: (roomId: string) => `hosts:${roomId}`,
   /** Every connection authenticated for the room, joined or waiting in the lobby. */
   connections: (roomId: string) => `connections:${roomId}`,
+  /**
+   * Every connection of one participant from its handshake on, joined or not: what a kick,
+   * a lobby rejection or a replacement ends (`participant:<id>` holds only joined/waiting ones).
+   */
+  participantConnections: (participantId: string) => `connections:participant:${participantId}`,
 };

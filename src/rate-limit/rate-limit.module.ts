@@ -2,8 +2,10 @@ import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } fro
 import { ConfigType } from '@nestjs/config';
 import { Redis } from 'ioredis';
 import { rateLimitConfig } from '../config/configuration.js';
+import { ConnectionSlots, InMemoryConnectionSlots } from './connection-slots.js';
 import { InMemoryRateLimitStore } from './in-memory-rate-limit.store.js';
 import { RateLimitStore } from './rate-limit.store.js';
+import { RedisConnectionSlots } from './redis-connection-slots.js';
 import { RedisRateLimitStore } from './redis-rate-limit.store.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -47,7 +49,10 @@ class RedisConnection implements OnApplicationShutdown {
   }
 }
 
-/** Rate-limit counters for every feature: Redis when configured (shared by nodes), else memory. */
+/**
+ * Rate-limit counters and connection caps for every feature: Redis when configured (shared by
+ * nodes), else memory.
+ */
 @Global()
 @Module({
   providers: [
@@ -65,7 +70,19 @@ class RedisConnection implements OnApplicationShutdown {
           : new InMemoryRateLimitStore();
       },
     },
+    {
+      provide: ConnectionSlots,
+      // After RateLimitStore's factory, which connects (or refuses to boot).
+      inject: [RedisConnection, rateLimitConfig.KEY, RateLimitStore],
+      useFactory: (
+        connection: RedisConnection,
+        config: ConfigType<typeof rateLimitConfig>,
+      ): ConnectionSlots =>
+        connection.client
+          ? new RedisConnectionSlots(connection.client, config.redisKeyPrefix)
+          : new InMemoryConnectionSlots(),
+    },
   ],
-  exports: [RateLimitStore],
+  exports: [RateLimitStore, ConnectionSlots],
 })
 export class RateLimitModule {}

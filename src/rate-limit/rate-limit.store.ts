@@ -16,3 +16,8 @@ export abstract class RateLimitStore {
   /** The key's current count, without counting. */
   abstract peek(key: string): Promise<WindowCount>;
 }
+
+/** A `Retry-After` in whole seconds for a window ending in `resetInMs` (never 0: retry later). */
+export function retryAfterSeconds(resetInMs: number): number {
+  return Math.max(1, Math.ceil(resetInMs / 1000));
+}

@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { RateLimitStore } from './rate-limit.store.js';
+import { RateLimitStore, retryAfterSeconds } from './rate-limit.store.js';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -18,7 +18,7 @@ export class ThrottlerStorageAdapter implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const { count, resetInMs } = await this.store.hit(`throttle:${throttlerName}:${key}`, ttl);
-    const seconds = Math.ceil(resetInMs / 1000);
+    const seconds = retryAfterSeconds(resetInMs);
     const isBlocked = count > limit;
     return {
       totalHits: count,

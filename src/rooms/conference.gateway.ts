@@ -24,6 +24,7 @@ import {
 } from '../protocol/events.js';
 import { ConferenceNamespace, ConferenceServer } from './conference-server.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
+import { ConnectionCaps } from './connection-caps.js';
 import { SessionsService } from './sessions.service.js';
 
 export type ConferenceSocket = Socket<
@@ -64,6 +65,7 @@ export class ConferenceGateway
     private readonly server: ConferenceServer,
     private readonly authenticator: ConnectionAuthenticator,
     private readonly sessions: SessionsService,
+    private readonly caps: ConnectionCaps,
     private readonly metrics: Metrics,
   ) {}
 
@@ -81,19 +83,41 @@ export class ConferenceGateway
         );
         return;
       }
-      this.authenticator.authenticate(socket).then(
-        async (data) => {
-          socket.data = data;
-          await socket.join(socketRooms.connections(data.identity.roomId));
-          this.metrics.socketConnections.inc();
-          this.logger.log(
-            { connectionId: data.connectionId, ...data.identity },
-            'connection authenticated',
-          );
-          next();
-        },
+      this.acceptConnection(socket).then(
+        () => next(),
         (error: unknown) => next(this.authenticator.toHandshakeError(error)),
       );
+    });
+  }
+
+  /**
+   * Authenticates the handshake, counts it against the connection caps, and puts it in the
+   * groups that reach every connection of its room and of its participant (joined or not).
+   */
+  private async acceptConnection(socket: ConferenceSocket): Promise<void> {
+    const { data, address } = await this.authenticator.authenticate(socket);
+    const { connectionId, identity } = data;
+    await this.caps.admit(connectionId, identity.participantId, address);
+    // Counted until the transport closes, even if that happens before the handshake completes
+    // (then Socket.IO never reports a disconnect).
+    const release = () => void this.release(connectionId);
+    socket.conn.once('close', release);
+    if (socket.conn.readyState !== 'open') {
+      release();
+      throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Connection closed');
+    }
+    socket.data = data;
+    await socket.join([
+      socketRooms.connections(identity.roomId),
+      socketRooms.participantConnections(identity.participantId),
+    ]);
+    this.metrics.socketConnections.inc();
+    this.logger.log({ connectionId, ...identity }, 'connection authenticated');
+  }
+
+  private async release(connectionId: string): Promise<void> {
+    await this.caps.release(connectionId).catch((error: unknown) => {
+      this.logger.error({ err: error, connectionId }, 'releasing a connection slot failed');
     });
   }
 
@@ -112,6 +136,7 @@ export class ConferenceGateway
   async handleDisconnect(socket: ConferenceSocket): Promise<void> {
     if (!socket.data.identity) return;
     this.metrics.socketConnections.dec();
+    await this.release(socket.data.connectionId);
     await this.sessions
       .leave(socket.data.identity, socket.id, 'disconnected')
       .catch((error: unknown) => {

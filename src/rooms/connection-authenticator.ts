@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { JoinTokensService } from '../auth/join-tokens.service.js';
-import { TokenFailureLimiter } from '../auth/token-failure-limiter.js';
+import { TokenFailureLimiter } from '../auth/failure-limiters.js';
 import { clientAddress, compileTrust, type TrustFn } from '../common/client-address.js';
 import { DomainError } from '../common/domain-error.js';
 import { type AppConfig, appConfig } from '../config/configuration.js';
@@ -36,20 +36,18 @@ export class ConnectionAuthenticator {
     this.trustProxy = compileTrust(config.trustProxy);
   }
 
-  async authenticate(socket: Socket): Promise<SocketData> {
-    // Failed attempts are counted per client, not per ingress: X-Forwarded-For from trusted proxies.
+  /**
+   * The connection's identity from its token, and the client's address (per client, not per
+   * ingress: X-Forwarded-For from trusted proxies). A valid token is accepted even from an
+   * address over the failure limit; only further failures from there are refused as RATE_LIMITED.
+   */
+  async authenticate(socket: Socket): Promise<{ data: SocketData; address: string }> {
     const address = clientAddress(
       socket.handshake.address,
       socket.handshake.headers['x-forwarded-for'],
       this.trustProxy,
     );
     const auth = (socket.handshake.auth ?? {}) as { token?: unknown; roomId?: unknown };
-    if (await this.limiter.isBlocked(address)) {
-      throw new DomainError(
-        ErrorCode.RATE_LIMITED,
-        'Too many failed attempts; try again in a minute',
-      );
-    }
     try {
       if (typeof auth.token !== 'string' || auth.token.length === 0 || auth.token.length > 8192) {
         throw new DomainError(ErrorCode.UNAUTHENTICATED, 'A join token is required (auth.token)');
@@ -63,10 +61,16 @@ export class ConnectionAuthenticator {
         displayName: participant.displayName,
         role: participant.role,
       };
-      return { identity, connectionId: randomUUID(), joined: false };
+      return { data: { identity, connectionId: randomUUID(), joined: false }, address };
     } catch (error) {
       if (error instanceof DomainError && !NOT_THE_CALLERS_FAULT.has(error.code)) {
-        await this.limiter.recordFailure(address);
+        const retryAfterSeconds = await this.limiter.recordFailure(address);
+        if (retryAfterSeconds !== undefined) {
+          throw new DomainError(
+            ErrorCode.RATE_LIMITED,
+            `Too many failed attempts; try again in ${retryAfterSeconds} s`,
+          );
+        }
       }
       throw error;
     }

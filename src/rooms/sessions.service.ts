@@ -6,6 +6,7 @@ import {
   LeaveReason,
   LobbyEntry,
   ParticipantView,
+  ServerToClientEvents,
   SocketIdentity,
   socketRooms,
   WaitingResult,
@@ -14,6 +15,8 @@ import { ConferenceServer } from './conference-server.js';
 import { PresenceEntry, PresenceStore } from './presence/presence.store.js';
 import { RoomEvents } from './room-events.js';
 import { RoomsService } from './rooms.service.js';
+
+type SessionEnded = Parameters<ServerToClientEvents['session:ended']>[0];
 
 const toView = (e: PresenceEntry): ParticipantView => ({
   participantId: e.participantId,
@@ -70,8 +73,14 @@ export class SessionsService {
     const entry: PresenceEntry = { ...identity, socketId, joinedAt: new Date() };
     const result = await this.presence.join(entry, room.maxParticipants);
     if (!result.ok) throw new DomainError(ErrorCode.ROOM_FULL, 'This room is full');
-    if (result.replacedSocketId)
-      this.endConnection(result.replacedSocketId, 'replaced', 'You joined from another connection');
+    if (result.replacedSocketId) {
+      // Every other connection of this participant ends, joined or not; this one stays.
+      this.endConnections(
+        identity.participantId,
+        { reason: 'replaced', message: 'You joined from another connection' },
+        socketId,
+      );
+    }
 
     const memberships = [
       socketRooms.room(room.id),
@@ -139,7 +148,11 @@ export class SessionsService {
     const waiter = await this.presence.dequeueLobby(roomId, participantId);
     if (waiter) this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
     const entry = await this.presence.leave(roomId, participantId);
-    this.endParticipant(participantId, 'kicked', 'A host removed you from the room');
+    this.endConnections(participantId, {
+      reason: 'kicked',
+      code: ErrorCode.TOKEN_REVOKED,
+      message: 'A host removed you from the room',
+    });
     if (entry) this.announceLeft(roomId, participantId, 'kicked');
   }
 
@@ -197,7 +210,11 @@ export class SessionsService {
     await this.presence.dequeueLobby(roomId, participantId);
     this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
     this.server.io.to(socketRooms.participant(participantId)).emit('lobby:rejected', {});
-    this.endParticipant(participantId, 'kicked', 'A host declined your request to join');
+    this.endConnections(participantId, {
+      reason: 'kicked',
+      code: ErrorCode.LOBBY_REJECTED,
+      message: 'A host declined your request to join',
+    });
   }
 
   private announceLeft(roomId: string, participantId: string, reason: LeaveReason): void {
@@ -205,21 +222,19 @@ export class SessionsService {
     this.events.emit('participant.left', { roomId, participantId, reason });
   }
 
-  private endConnection(socketId: string, reason: LeaveReason, message: string): void {
-    const socket = this.server.io.sockets.get(socketId);
-    if (!socket) return;
-    socket.emit('session:ended', { reason, message });
-    socket.data.joined = false;
-    socket.disconnect(true);
-  }
-
-  private endParticipant(participantId: string, reason: LeaveReason, message: string): void {
-    const target = this.server.io.to(socketRooms.participant(participantId));
-    target.emit('session:ended', {
-      reason,
-      code: reason === 'kicked' ? ErrorCode.TOKEN_REVOKED : undefined,
-      message,
-    });
-    this.server.io.in(socketRooms.participant(participantId)).disconnectSockets(true);
+  /**
+   * Tells every connection of the participant (joined, waiting, or only authenticated) why, then
+   * disconnects them; `exceptSocketId` is spared. Server-side groups, so with the Redis adapter
+   * this reaches the participant's connections on every node.
+   */
+  private endConnections(
+    participantId: string,
+    ended: SessionEnded,
+    exceptSocketId?: string,
+  ): void {
+    const group = this.server.io.in(socketRooms.participantConnections(participantId));
+    const target = exceptSocketId === undefined ? group : group.except(exceptSocketId);
+    target.emit('session:ended', ended);
+    target.disconnectSockets(true);
   }
 }
