@@ -10,6 +10,7 @@ export const appConfig = registerAs('app', () => {
     host: env.host,
     logLevel: env.logLevel,
     trustProxy: env.trustProxy,
+    allowedOrigins: env.allowedOrigins,
   };
 });
 
@@ -55,6 +56,11 @@ export const mediaConfig = registerAs('media', () => {
   };
 });
 
+export const metricsConfig = registerAs('metrics', () => {
+  const env = parseEnv(process.env);
+  return { port: env.metricsPort, host: env.metricsHost };
+});
+
 export const rateLimitConfig = registerAs('rateLimit', () => {
   const env = parseEnv(process.env);
   return { redisUrl: env.redisUrl, redisKeyPrefix: env.redisKeyPrefix };
@@ -65,3 +71,4 @@ export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
 export type ChatConfig = ReturnType<typeof chatConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
+export type MetricsConfig = ReturnType<typeof metricsConfig>;

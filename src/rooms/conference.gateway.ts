@@ -24,6 +24,7 @@ import {
 } from '../protocol/events.js';
 import { ConferenceNamespace, ConferenceServer } from './conference-server.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
+import { OriginPolicy } from './origin-policy.js';
 import { SessionsService } from './sessions.service.js';
 
 export type ConferenceSocket = Socket<
@@ -65,10 +66,13 @@ export class ConferenceGateway
     private readonly authenticator: ConnectionAuthenticator,
     private readonly sessions: SessionsService,
     private readonly metrics: Metrics,
+    private readonly origins: OriginPolicy,
   ) {}
 
   afterInit(namespace: ConferenceNamespace): void {
     this.server.attach(namespace);
+    // CORS for the Engine.IO endpoint (all namespaces share it): allowed origins only.
+    namespace.server.engine.use(this.origins.cors);
     namespace.use((socket, next) => {
       if (this.shuttingDown) {
         next(

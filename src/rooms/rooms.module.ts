@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import { ConferenceGateway } from './conference.gateway.js';
 import { ConferenceServer } from './conference-server.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
+import { OriginPolicy } from './origin-policy.js';
 import { ParticipantEntity } from './participant.entity.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
 import { PresenceStore } from './presence/presence.store.js';
@@ -23,6 +24,7 @@ import { SessionsService } from './sessions.service.js';
     SessionsService,
     ConferenceServer,
     ConnectionAuthenticator,
+    OriginPolicy,
     ConferenceGateway,
     RoomEvents,
     RoomMembership,
