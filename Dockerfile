@@ -26,6 +26,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/client/dist ./client/dist
 USER node
-EXPOSE 3000 40000-40099/udp 40000-40099/tcp
+# 3000: HTTP + WebSocket (public); 9464: Prometheus /metrics (cluster network only); RTC media.
+EXPOSE 3000 9464 40000-40099/udp 40000-40099/tcp
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "--enable-source-maps", "dist/src/main.js"]

@@ -4,6 +4,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { compileTrust } from './common/client-address.js';
@@ -35,6 +36,11 @@ export function configureApp(app: NestExpressApplication): void {
     assignRequestId(req, res);
     next();
   });
+  // helmet's defaults on every response (admin API, /docs); the web client's page replaces the
+  // CSP with its own stricter one (src/web/web.controller.ts). Without upgrade-insecure-requests:
+  // pages here load only same-origin URLs, and over plain HTTP (an internal hostname) it would
+  // send the browser to https:// for Swagger UI's scripts, leaving /docs blank.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.useBodyParser('json', { limit: '256kb' });
   app.useGlobalPipes(new ValidationPipe(validationOptions));
   app.useGlobalFilters(new HttpExceptionFilter());

@@ -8,7 +8,14 @@ import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
 import { eventually } from './support/eventually.js';
 import { LocalIdp } from './support/idp.js';
-import { connect, connectAndJoin, connectError, sleep, TestClient } from './support/sockets.js';
+import {
+  connect,
+  connectAndJoin,
+  connectError,
+  sleep,
+  TestClient,
+  type TransportName,
+} from './support/sockets.js';
 
 /** The connection was told why (`session:ended`, before anything else ends it), then disconnected. */
 async function assertEnded(client: TestClient, reason: LeaveReason, code?: string): Promise<void> {
@@ -712,6 +719,78 @@ describe('identity provider outage', () => {
 
     // The IdP is back: the same person joins from the same address.
     await idp.start();
+    const client = await connectAndJoin(t.url, token);
+    assert.ok(client.socket.connected);
+    client.close();
+  });
+});
+
+describe('which web pages may open a conference socket', () => {
+  const LISTED = 'https://app.example.com';
+  const EVIL = 'https://evil.example';
+  let t: TestApp;
+  let admin: Admin;
+  before(async () => {
+    t = await startApp({ CONVENE_ALLOWED_ORIGINS: `${LISTED}, http://localhost:8080` });
+    admin = new Admin(t.url);
+  });
+  after(async () => {
+    await t.close();
+    delete process.env.CONVENE_ALLOWED_ORIGINS;
+  });
+
+  for (const transport of ['websocket', 'polling'] as TransportName[]) {
+    it(`over ${transport}: another site's page is refused with ORIGIN_NOT_ALLOWED; the app's own page, a listed origin and clients without an Origin join`, async () => {
+      const roomId = await admin.createRoom();
+      const { token } = await admin.issueToken(roomId, 'Mallory');
+      for (const origin of [EVIL, 'null', `${t.url.replace('127.0.0.1', 'localhost')}`]) {
+        const code = await connectError(t.url, token, {}, { origin }, transport);
+        assert.equal(code, 'ORIGIN_NOT_ALLOWED', origin);
+      }
+      const allowed: Record<string, string>[] = [{ origin: t.url }, { origin: LISTED }, {}];
+      for (const headers of allowed) {
+        const client = await connect(t.url, token, {}, headers, transport);
+        const joined = await client.request('room:join', {});
+        assert.ok(joined.ok && joined.status === 'joined', JSON.stringify(headers));
+        client.close();
+        await sleep(50);
+      }
+    });
+  }
+
+  it('polling answers carry CORS headers for allowed origins only, preflight included', async () => {
+    const poll = (origin: string, method = 'GET', extra: Record<string, string> = {}) =>
+      fetch(`${t.url}/socket.io/?EIO=4&transport=polling`, {
+        method,
+        headers: { origin, ...extra },
+      });
+    const evil = await poll(EVIL);
+    assert.equal(evil.headers.get('access-control-allow-origin'), null);
+    const listed = await poll(LISTED);
+    assert.equal(listed.status, 200);
+    assert.equal(listed.headers.get('access-control-allow-origin'), LISTED);
+    assert.match(String(listed.headers.get('vary')), /Origin/);
+    const preflight = {
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'x-custom',
+    };
+    const allowedPreflight = await poll('http://localhost:8080', 'OPTIONS', preflight);
+    assert.equal(allowedPreflight.status, 204);
+    assert.equal(
+      allowedPreflight.headers.get('access-control-allow-origin'),
+      'http://localhost:8080',
+    );
+    assert.equal(allowedPreflight.headers.get('access-control-allow-headers'), 'x-custom');
+    const evilPreflight = await poll(EVIL, 'OPTIONS', preflight);
+    assert.equal(evilPreflight.headers.get('access-control-allow-origin'), null);
+    assert.equal(evilPreflight.headers.get('access-control-allow-methods'), null);
+  });
+
+  it("refused origins do not count as failed tokens: another site cannot get its visitors' address blocked", async () => {
+    const roomId = await admin.createRoom();
+    const { token } = await admin.issueToken(roomId, 'Victim');
+    for (let i = 0; i < 25; i++)
+      assert.equal(await connectError(t.url, token, {}, { origin: EVIL }), 'ORIGIN_NOT_ALLOWED');
     const client = await connectAndJoin(t.url, token);
     assert.ok(client.socket.connected);
     client.close();

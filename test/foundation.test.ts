@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import request from 'supertest';
 import { generateOpenApiJson } from '../src/openapi-preview.js';
+import { WEB_CONTENT_SECURITY_POLICY } from '../src/web/web.controller.js';
+import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
 import { TestDatabase } from './support/database.js';
 
@@ -78,15 +80,25 @@ describe('the running service', () => {
     assert.match(String(res.body.error.requestId), /^[0-9a-f-]{36}$/);
   });
 
-  it('exposes Prometheus metrics, including request durations by route pattern', async () => {
+  it('exposes Prometheus metrics on the metrics port only, including request durations by route pattern', async () => {
     await request(t.url).get('/health/live').expect(200);
-    const res = await request(t.url).get('/metrics').expect(200);
-    assert.match(String(res.headers['content-type']), /text\/plain/);
+    const res = await fetch(t.metricsUrl);
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers.get('content-type')), /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
     assert.match(
-      res.text,
+      text,
       /convene_http_request_duration_seconds_count\{[^}]*route="\/health\/live"[^}]*\} [1-9]/,
     );
-    assert.match(res.text, /convene_process_cpu_user_seconds_total/);
+    assert.match(text, /convene_process_cpu_user_seconds_total/);
+    assert.notEqual(new URL(t.metricsUrl).port, new URL(t.url).port);
+    // The public port (what an ingress routes) has no /metrics; the metrics port nothing else.
+    const hidden = await request(t.url).get('/metrics');
+    assert.equal(hidden.status, 404);
+    assert.equal(hidden.body.error.code, 'NOT_FOUND');
+    assert.doesNotMatch(hidden.text, /convene_/);
+    assert.equal((await fetch(new URL('/health/live', t.metricsUrl))).status, 404);
+    assert.equal((await fetch(t.metricsUrl, { method: 'POST' })).status, 404);
   });
 
   it('serves the OpenAPI UI and JSON', async () => {
@@ -95,6 +107,75 @@ describe('the running service', () => {
     const json = await request(t.url).get('/docs-json').expect(200);
     assert.equal(json.body.openapi, '3.0.0');
     assert.ok(json.body.paths['/health/ready']);
+  });
+
+  it("sends helmet's security headers on the admin API and /docs, and keeps the web client's own CSP", async () => {
+    const api = await new Admin(t.url).get('/api/v1/rooms');
+    const responses = {
+      'the admin API': api,
+      'an admin API error': await request(t.url).get('/api/v1/rooms'),
+      '/docs': await request(t.url).get('/docs/').expect(200),
+      '/docs-json': await request(t.url).get('/docs-json').expect(200),
+    };
+    for (const [where, res] of Object.entries(responses)) {
+      assert.match(String(res.headers['content-security-policy']), /default-src 'self'/, where);
+      assert.match(String(res.headers['content-security-policy']), /object-src 'none'/, where);
+      // It would blank /docs served over plain HTTP on a non-localhost name (scripts via https).
+      assert.doesNotMatch(
+        String(res.headers['content-security-policy']),
+        /upgrade-insecure-requests/,
+        where,
+      );
+      assert.match(String(res.headers['strict-transport-security']), /max-age=\d+/, where);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', where);
+      assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN', where);
+      assert.equal(res.headers['cross-origin-opener-policy'], 'same-origin', where);
+      assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin', where);
+      assert.equal(res.headers['referrer-policy'], 'no-referrer', where);
+      assert.equal(res.headers['x-powered-by'], undefined, where);
+    }
+    assert.equal(api.status, 200);
+    // The web client's page: exactly its own policy, not helmet's looser one (no inline styles).
+    const page = await request(t.url).get('/').expect(200);
+    assert.equal(page.headers['content-security-policy'], WEB_CONTENT_SECURITY_POLICY);
+    assert.doesNotMatch(WEB_CONTENT_SECURITY_POLICY, /unsafe-inline|https:/);
+    assert.match(WEB_CONTENT_SECURITY_POLICY, /frame-ancestors 'none'/);
+    assert.equal(
+      page.headers['permissions-policy'],
+      'camera=(self), microphone=(self), display-capture=(self)',
+    );
+  });
+});
+
+describe('the metrics port', () => {
+  it('closes with the application', async () => {
+    const app = await startApp();
+    assert.equal((await fetch(app.metricsUrl)).status, 200);
+    await app.close();
+    await assert.rejects(fetch(app.metricsUrl), /fetch failed/);
+  });
+
+  it('stops the boot, naming CONVENE_METRICS_PORT, when its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const db = await TestDatabase.create();
+    try {
+      const { code, stdout, stderr } = await runNode(['dist/src/main.js'], {
+        DATABASE_URL: db.url,
+        PORT: '0',
+        CONVENE_MEDIA_WORKERS: '1',
+        CONVENE_METRICS_HOST: '127.0.0.1',
+        CONVENE_METRICS_PORT: String((taken.address() as AddressInfo).port),
+      });
+      assert.equal(code, 1);
+      assert.match(
+        stdout + stderr,
+        /CONVENE_METRICS_PORT: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/,
+      );
+    } finally {
+      taken.close();
+      await db.drop();
+    }
   });
 });
 
@@ -118,6 +199,7 @@ describe('configuration at boot', () => {
       const { code, stdout, stderr } = await runNode(['dist/src/main.js'], {
         DATABASE_URL: db.url,
         PORT: '0',
+        CONVENE_METRICS_PORT: '0',
         REDIS_URL: 'redis://127.0.0.1:1',
       });
       assert.equal(code, 1);
@@ -163,6 +245,7 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
         CONVENE_EMBEDDED_PG_DIR: dataDir,
         CONVENE_EMBEDDED_PG_PORT: String(pgPort),
         CONVENE_MEDIA_WORKERS: '1',
+        CONVENE_METRICS_PORT: '0',
         ...env,
       },
     });

@@ -600,6 +600,65 @@ describe('media: rules and bad input', () => {
     guest.client.close();
   });
 
+  it("a producer's codecs must all be of its kind: a guest cannot send VP8 as audio, nor anyone opus as video, and no one is told of such a producer", async () => {
+    const roomId = await admin.createRoom();
+    const watcher = await join(t, admin, roomId, 'Watcher');
+    const guest = await join(t, admin, roomId, 'Guest', 'guest');
+    const member = await join(t, admin, roomId, 'Member');
+    const guestSend = await transport(guest.client, 'send');
+    const memberSend = await transport(member.client, 'send');
+    const refusal = async (
+      m: Member,
+      transportId: string,
+      kind: 'audio' | 'video',
+      rtpParameters: unknown,
+    ) => {
+      const ack = await m.client.request('media:produce', { transportId, kind, rtpParameters });
+      assert.ok(!ack.ok, `produced: ${JSON.stringify(ack)}`);
+      return ack.error;
+    };
+
+    // The audio-only guest declares audio but sends VP8.
+    const smuggled = await refusal(guest, guestSend, 'audio', vp8RtpParameters(31));
+    assert.equal(smuggled.code, 'VALIDATION_FAILED');
+    assert.match(smuggled.message, /audio producer cannot carry video\/VP8/);
+    // Any participant: opus declared as video, and VP8 with an RTX stream of the other kind.
+    const opusAsVideo = await refusal(member, memberSend, 'video', opusRtpParameters(32));
+    assert.equal(opusAsVideo.code, 'VALIDATION_FAILED');
+    assert.match(opusAsVideo.message, /video producer cannot carry audio\/opus/);
+    const audioRtx = await refusal(member, memberSend, 'video', {
+      codecs: [
+        ...vp8RtpParameters().codecs,
+        { mimeType: 'audio/rtx', payloadType: 102, clockRate: 90000, parameters: { apt: 101 } },
+      ],
+      encodings: [{ ssrc: 33, rtx: { ssrc: 34 } }],
+    });
+    assert.equal(audioRtx.code, 'VALIDATION_FAILED');
+    assert.match(audioRtx.message, /audio\/rtx/);
+
+    // Legitimate producers still work, RTX of the same kind included, and only they are announced.
+    await produce(guest, guestSend, 'audio', opusRtpParameters(35));
+    await produce(member, memberSend, 'video', {
+      codecs: [
+        ...vp8RtpParameters().codecs,
+        { mimeType: 'video/rtx', payloadType: 102, clockRate: 90000, parameters: { apt: 101 } },
+      ],
+      encodings: [{ ssrc: 36, rtx: { ssrc: 37 } }],
+    });
+    await watcher.client.waitFor('media:newProducer', (p) => p.kind === 'video');
+    const listed = await watcher.client.request('media:listProducers', {});
+    assert.ok(listed.ok, JSON.stringify(listed));
+    assert.deepEqual(
+      listed.producers.map((p) => [p.participantId, p.kind]).sort(),
+      [
+        [guest.participantId, 'audio'],
+        [member.participantId, 'video'],
+      ].sort(),
+    );
+    assert.equal(watcher.client.events('media:newProducer').length, 2);
+    for (const m of [watcher, guest, member]) m.client.close();
+  });
+
   it('a host mutes a participant from the socket and an admin over HTTP; the participant is told and may unmute', async () => {
     const roomId = await admin.createRoom();
     const host = await join(t, admin, roomId, 'Host', 'host');

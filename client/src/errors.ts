@@ -29,6 +29,7 @@ export function endTitle(code: ErrorCode | undefined): string {
     case ErrorCode.TOKEN_INVALID:
     case ErrorCode.TOKEN_WRONG_ROOM:
     case ErrorCode.UNAUTHENTICATED:
+    case ErrorCode.ORIGIN_NOT_ALLOWED:
       return 'You cannot join this meeting';
     default:
       return 'The meeting is over for you';
@@ -74,6 +75,8 @@ export function describeError(code: ErrorCode | undefined, fallback?: string): s
       return 'Your browser cannot play this video format.';
     case ErrorCode.NOT_JOINED:
       return 'You are not in the meeting yet.';
+    case ErrorCode.ORIGIN_NOT_ALLOWED:
+      return 'This page cannot connect to the meeting server. Open the join link itself, not a copy embedded in another site.';
     case ErrorCode.VALIDATION_FAILED:
       return fallback ?? 'That did not work. Check what you entered and try again.';
     case ErrorCode.SERVICE_UNAVAILABLE:

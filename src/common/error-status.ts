@@ -17,6 +17,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.FORBIDDEN:
     case ErrorCode.TOKEN_WRONG_ROOM:
     case ErrorCode.LOBBY_REJECTED:
+    case ErrorCode.ORIGIN_NOT_ALLOWED:
       return HttpStatus.FORBIDDEN;
     case ErrorCode.NOT_FOUND:
     case ErrorCode.API_KEY_NOT_FOUND:

@@ -60,7 +60,7 @@ export function ConferenceNamespaceGateway(): ClassDecorator {
   return applyDecorators(
     WebSocketGateway({
       namespace: CONFERENCE_NAMESPACE,
-      cors: { origin: true },
+      // No blanket CORS: the rooms module's OriginPolicy adds it for allowed origins only.
       maxHttpBufferSize: 2_000_000,
     }),
     UseFilters(WsExceptionFilter),

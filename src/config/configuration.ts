@@ -10,6 +10,7 @@ export const appConfig = registerAs('app', () => {
     host: env.host,
     logLevel: env.logLevel,
     trustProxy: env.trustProxy,
+    allowedOrigins: env.allowedOrigins,
   };
 });
 
@@ -59,6 +60,11 @@ export const mediaConfig = registerAs('media', () => {
   };
 });
 
+export const metricsConfig = registerAs('metrics', () => {
+  const env = parseEnv(process.env);
+  return { port: env.metricsPort, host: env.metricsHost };
+});
+
 export const rateLimitConfig = registerAs('rateLimit', () => {
   const env = parseEnv(process.env);
   return {
@@ -75,3 +81,4 @@ export type AuthConfig = ReturnType<typeof authConfig>;
 export type ChatConfig = ReturnType<typeof chatConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
+export type MetricsConfig = ReturnType<typeof metricsConfig>;

@@ -84,6 +84,43 @@ describe('parseEnv', () => {
     assert.ok(problems.some((p) => p.startsWith('CONVENE_MAX_CONNECTIONS_PER_ADDRESS')));
   });
 
+  it('reads allowed origins as exact origins, and refuses anything with a path or that is not http(s)', () => {
+    assert.deepEqual(parseEnv({}).allowedOrigins, []);
+    assert.deepEqual(
+      parseEnv({
+        CONVENE_ALLOWED_ORIGINS:
+          ' https://App.Example.com , http://localhost:8080/,https://x.example:443',
+      }).allowedOrigins,
+      ['https://app.example.com', 'http://localhost:8080', 'https://x.example'],
+    );
+    for (const bad of [
+      'https://app.example.com/path',
+      'app.example.com',
+      'ftp://app.example.com',
+      'https://app.example.com?x=1',
+      'https://user@app.example.com',
+      '*',
+    ]) {
+      const problems = problemsOf({ CONVENE_ALLOWED_ORIGINS: `https://ok.example, ${bad}` });
+      assert.equal(problems.length, 1, bad);
+      assert.match(problems[0], /^CONVENE_ALLOWED_ORIGINS must be/);
+      assert.ok(problems[0].includes(bad) && !problems[0].includes('ok.example'), problems[0]);
+    }
+  });
+
+  it('serves metrics on their own port: 9464 by default, never the public one', () => {
+    assert.equal(parseEnv({}).metricsPort, 9464);
+    assert.equal(parseEnv({ CONVENE_METRICS_PORT: '0', PORT: '0' }).metricsPort, 0);
+    assert.ok(
+      problemsOf({ CONVENE_METRICS_PORT: '3000' }).some((p) =>
+        p.startsWith('CONVENE_METRICS_PORT must differ from PORT'),
+      ),
+    );
+    assert.ok(
+      problemsOf({ CONVENE_METRICS_PORT: 'x' }).some((p) => p.startsWith('CONVENE_METRICS_PORT')),
+    );
+  });
+
   it('requires issuer and audience with a JWKS URL', () => {
     const problems = problemsOf({ CONVENE_JWKS_URL: 'https://idp.example.com/jwks' });
     assert.ok(problems.some((p) => p.includes('CONVENE_JWT_ISSUER')));

@@ -86,6 +86,24 @@ class Reader {
     return entries;
   }
 
+  /** A comma list of web origins (`https://app.example.com[:port]`, no path), normalized. */
+  origins(name: string): string[] {
+    const v = this.value(name);
+    if (v === undefined) return [];
+    const entries = v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    const bad = entries.filter((e) => originOf(e) === undefined);
+    if (bad.length > 0) {
+      this.problems.push(
+        `${name} must be a comma-separated list of origins such as https://app.example.com or http://localhost:8080, without path, query or credentials (not: ${bad.join(', ')})`,
+      );
+      return [];
+    }
+    return [...new Set(entries.map((e) => originOf(e) as string))];
+  }
+
   url(name: string, protocols: string[]): string | undefined {
     const v = this.value(name);
     if (v === undefined) return undefined;
@@ -100,6 +118,24 @@ class Reader {
   }
 }
 
+/** `scheme://host[:port]` of an http(s) URL that has nothing else (a trailing `/` is allowed). */
+function originOf(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    const bare =
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.pathname === '/' &&
+      url.search === '' &&
+      url.hash === '' &&
+      url.username === '' &&
+      url.password === '' &&
+      !/[?#]/.test(value);
+    return bare ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export type NodeEnv = 'development' | 'production' | 'test';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -109,6 +145,9 @@ export interface Env {
   host: string;
   logLevel: LogLevel;
   trustProxy: TrustProxy;
+  allowedOrigins: string[];
+  metricsPort: number;
+  metricsHost: string;
   databaseUrl: string | undefined;
   embeddedPgDir: string;
   embeddedPgPort: number;
@@ -150,6 +189,9 @@ export function parseEnv(raw: Raw): Env {
       'info',
     ),
     trustProxy: r.trustProxy('CONVENE_TRUST_PROXY'),
+    allowedOrigins: r.origins('CONVENE_ALLOWED_ORIGINS'),
+    metricsPort: r.int('CONVENE_METRICS_PORT', 9464, 0, 65535),
+    metricsHost: r.string('CONVENE_METRICS_HOST', '0.0.0.0'),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedPgDir: r.string('CONVENE_EMBEDDED_PG_DIR', './.convene/pgdata'),
     embeddedPgPort: r.int('CONVENE_EMBEDDED_PG_PORT', 54329, 1, 65535),
@@ -180,6 +222,11 @@ export function parseEnv(raw: Raw): Env {
 
   if (env.rtcMinPort > env.rtcMaxPort) {
     r.problems.push('CONVENE_RTC_MIN_PORT must not be greater than CONVENE_RTC_MAX_PORT');
+  }
+  if (env.metricsPort !== 0 && env.metricsPort === env.port) {
+    r.problems.push(
+      'CONVENE_METRICS_PORT must differ from PORT (metrics stay off the public port)',
+    );
   }
   if (env.jwksUrl && (!env.jwtIssuer || !env.jwtAudience)) {
     r.problems.push(

@@ -17,6 +17,7 @@ import type {
 } from '../protocol/events.js';
 import { RoomEvents, type RoomEventMap } from '../rooms/room-events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
+import { codecOfOtherKind } from './media-codecs.js';
 import { toMediaError } from './media-errors.js';
 import { MediaNotifier } from './media-notifier.js';
 import { type RoomRouter, RoomRouters } from './room-routers.js';
@@ -237,7 +238,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       });
   }
 
-  /** Starts sending `kind` on one of the caller's send transports; the room is told. */
+  /** Starts sending `kind` (only codecs of that kind) on one of the caller's send transports; the room is told. */
   async produce(
     caller: MediaCaller,
     request: {
@@ -247,6 +248,13 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       appData?: Record<string, unknown>;
     },
   ): Promise<string> {
+    const mismatch = codecOfOtherKind(request.kind, request.rtpParameters);
+    if (mismatch !== undefined) {
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        `A ${request.kind} producer cannot carry ${mismatch.slice(0, 64)}: every codec's mimeType must start with "${request.kind}/"`,
+      );
+    }
     if (request.kind === 'video' && caller.role === 'guest' && this.config.guestAudioOnly) {
       throw new DomainError(ErrorCode.FORBIDDEN, 'Guests may only send audio in this deployment');
     }

@@ -1,12 +1,12 @@
 import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { MetricsController } from './metrics.controller.js';
+import { MetricsServer } from './metrics-server.js';
 import { Metrics } from './metrics.service.js';
 
+/** The registry every feature records into, and its scrape endpoint on a separate port. */
 @Global()
 @Module({
-  controllers: [MetricsController],
-  providers: [Metrics],
+  providers: [Metrics, MetricsServer],
   exports: [Metrics],
 })
 export class MetricsModule implements NestModule {

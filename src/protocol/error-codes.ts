@@ -30,6 +30,7 @@ export const ErrorCode = {
   MEDIA_NOT_FOUND: 'MEDIA_NOT_FOUND',
   MEDIA_INCOMPATIBLE: 'MEDIA_INCOMPATIBLE',
   MEDIA_REJECTED: 'MEDIA_REJECTED',
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

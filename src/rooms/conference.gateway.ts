@@ -25,6 +25,7 @@ import {
 import { ConferenceNamespace, ConferenceServer } from './conference-server.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
+import { OriginPolicy } from './origin-policy.js';
 import { SessionsService } from './sessions.service.js';
 
 export type ConferenceSocket = Socket<
@@ -67,10 +68,13 @@ export class ConferenceGateway
     private readonly sessions: SessionsService,
     private readonly caps: ConnectionCaps,
     private readonly metrics: Metrics,
+    private readonly origins: OriginPolicy,
   ) {}
 
   afterInit(namespace: ConferenceNamespace): void {
     this.server.attach(namespace);
+    // CORS for the Engine.IO endpoint (all namespaces share it): allowed origins only.
+    namespace.server.engine.use(this.origins.cors);
     namespace.use((socket, next) => {
       if (this.shuttingDown) {
         next(

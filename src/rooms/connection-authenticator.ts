@@ -8,6 +8,7 @@ import { DomainError } from '../common/domain-error.js';
 import { type AppConfig, appConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { SocketData, SocketIdentity } from '../protocol/events.js';
+import { OriginPolicy } from './origin-policy.js';
 import { RoomsService } from './rooms.service.js';
 
 /** Refusals that say nothing about the token, so they do not count towards blocking an address. */
@@ -19,8 +20,8 @@ const NOT_THE_CALLERS_FAULT: ReadonlySet<ErrorCode> = new Set([
 export type HandshakeError = Error & { data: { code: ErrorCode } };
 
 /**
- * Authenticates a Socket.IO handshake (`auth: { token, roomId? }`) with the same token
- * verification as everywhere else. A socket that fails never reaches a handler.
+ * Authenticates a Socket.IO handshake (`auth: { token, roomId? }`, from an allowed origin) with
+ * the same token verification as everywhere else. A socket that fails never reaches a handler.
  */
 @Injectable()
 export class ConnectionAuthenticator {
@@ -31,6 +32,7 @@ export class ConnectionAuthenticator {
     private readonly tokens: JoinTokensService,
     private readonly rooms: RoomsService,
     private readonly limiter: TokenFailureLimiter,
+    private readonly origins: OriginPolicy,
     @Inject(appConfig.KEY) config: AppConfig,
   ) {
     this.trustProxy = compileTrust(config.trustProxy);
@@ -42,6 +44,9 @@ export class ConnectionAuthenticator {
    * address over the failure limit; only further failures from there are refused as RATE_LIMITED.
    */
   async authenticate(socket: Socket): Promise<{ data: SocketData; address: string }> {
+    // Before anything else, and not a token failure: another site's page could otherwise make its
+    // visitors' browsers block their own address.
+    this.origins.check(socket.handshake.headers);
     const address = clientAddress(
       socket.handshake.address,
       socket.handshake.headers['x-forwarded-for'],

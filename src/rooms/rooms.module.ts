@@ -5,6 +5,7 @@ import { ConferenceGateway } from './conference.gateway.js';
 import { ConferenceServer } from './conference-server.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
+import { OriginPolicy } from './origin-policy.js';
 import { ParticipantEntity } from './participant.entity.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
 import { PresenceStore } from './presence/presence.store.js';
@@ -25,6 +26,7 @@ import { SessionsService } from './sessions.service.js';
     ConferenceServer,
     ConnectionAuthenticator,
     ConnectionCaps,
+    OriginPolicy,
     ConferenceGateway,
     RoomEvents,
     RoomMembership,

@@ -9,7 +9,7 @@ import { WebAssets } from './web-assets.js';
  * The page: no inline script or style, media only from this origin or the browser's own streams,
  * sockets to this origin, never framed.
  */
-const CONTENT_SECURITY_POLICY = [
+export const WEB_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -32,7 +32,7 @@ export class WebController {
   @Get(['', 'join'])
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
-  @Header('Content-Security-Policy', CONTENT_SECURITY_POLICY)
+  @Header('Content-Security-Policy', WEB_CONTENT_SECURITY_POLICY)
   @Header('Referrer-Policy', 'no-referrer')
   @Header('X-Content-Type-Options', 'nosniff')
   @Header('Permissions-Policy', 'camera=(self), microphone=(self), display-capture=(self)')

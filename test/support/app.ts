@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { MetricsServer } from '../../src/metrics/metrics-server.js';
 import { TestDatabase } from './database.js';
 
 export interface TestApp {
   app: NestExpressApplication;
   /** http://127.0.0.1:<ephemeral port> */
   url: string;
+  /** http://127.0.0.1:<ephemeral port>/metrics: the scrape endpoint, on its own port */
+  metricsUrl: string;
   db: TestDatabase;
   close(): Promise<void>;
 }
@@ -32,6 +35,9 @@ export async function startApp(
     DATABASE_URL: options.databaseUrl ? await options.databaseUrl(db.url) : db.url,
     CONVENE_MIGRATIONS_RUN: 'true',
     CONVENE_ADMIN_API_KEY: TEST_ADMIN_KEY,
+    // Several apps run in one process: each gets its own metrics port.
+    CONVENE_METRICS_PORT: '0',
+    CONVENE_METRICS_HOST: '127.0.0.1',
     ...env,
   });
   const { createApp } = await import('../../src/bootstrap.js');
@@ -47,6 +53,7 @@ export async function startApp(
   return {
     app,
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${app.get(MetricsServer).port}/metrics`,
     db,
     async close() {
       await app.close();

@@ -1,4 +1,4 @@
-import { io, Socket } from 'socket.io-client';
+import { Fetch, io, Socket } from 'socket.io-client';
 import {
   CONFERENCE_NAMESPACE,
   type ClientToServerEvents,
@@ -85,20 +85,24 @@ export class TestClient {
   }
 }
 
+export type TransportName = 'websocket' | 'polling';
+
 /**
  * Connects to /conference with a join token; resolves once connected, rejects with the
- * connect_error. `headers` go on the handshake request (e.g. X-Forwarded-For, as from a proxy).
+ * connect_error. `headers` go on the handshake request (e.g. X-Forwarded-For, as from a proxy,
+ * or Origin, as from a browser: polling uses fetch, whose requests may carry one).
  */
 export function connect(
   baseUrl: string,
   token: string | undefined,
   extraAuth: Record<string, unknown> = {},
   headers: Record<string, string> = {},
+  transport: TransportName = 'websocket',
 ): Promise<TestClient> {
   const socket: ClientSocket = io(`${baseUrl}${CONFERENCE_NAMESPACE}`, {
     auth: token === undefined ? extraAuth : { token, ...extraAuth },
     extraHeaders: headers,
-    transports: ['websocket'],
+    transports: transport === 'polling' ? [Fetch] : ['websocket'],
     reconnection: false,
     forceNew: true,
   });
@@ -126,9 +130,10 @@ export async function connectError(
   token: string | undefined,
   extraAuth: Record<string, unknown> = {},
   headers: Record<string, string> = {},
+  transport: TransportName = 'websocket',
 ): Promise<string | undefined> {
   try {
-    const client = await connect(baseUrl, token, extraAuth, headers);
+    const client = await connect(baseUrl, token, extraAuth, headers, transport);
     client.close();
   } catch (error) {
     return (error as { data?: { code?: string } }).data?.code;
