@@ -7,6 +7,7 @@ import {
   databaseConfig,
   mediaConfig,
   rateLimitConfig,
+  wsConfig,
 } from './configuration.js';
 import { parseEnv } from './env.js';
 
@@ -20,7 +21,15 @@ import { parseEnv } from './env.js';
         parseEnv(raw);
         return raw;
       },
-      load: [appConfig, databaseConfig, authConfig, chatConfig, mediaConfig, rateLimitConfig],
+      load: [
+        appConfig,
+        databaseConfig,
+        authConfig,
+        chatConfig,
+        mediaConfig,
+        rateLimitConfig,
+        wsConfig,
+      ],
     }),
   ],
 })

@@ -60,8 +60,14 @@ export const rateLimitConfig = registerAs('rateLimit', () => {
   return { redisUrl: env.redisUrl, redisKeyPrefix: env.redisKeyPrefix };
 });
 
+export const wsConfig = registerAs('ws', () => {
+  const env = parseEnv(process.env);
+  return { maxPayloadBytes: env.wsMaxPayloadBytes };
+});
+
 export type AppConfig = ReturnType<typeof appConfig>;
 export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
 export type ChatConfig = ReturnType<typeof chatConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
+export type WsConfig = ReturnType<typeof wsConfig>;
