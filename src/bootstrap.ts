@@ -9,8 +9,10 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { compileTrust } from './common/client-address.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { InputShapePipe } from './common/payload-shape.js';
 import { validationOptions } from './common/validation.js';
-import { type AppConfig, appConfig } from './config/configuration.js';
+import { ConferenceIoAdapter } from './common/ws.js';
+import { type AppConfig, appConfig, type WsConfig, wsConfig } from './config/configuration.js';
 import { assignRequestId } from './logging/request-id.js';
 import { buildOpenApiDocument } from './openapi.js';
 
@@ -42,7 +44,12 @@ export function configureApp(app: NestExpressApplication): void {
   // send the browser to https:// for Swagger UI's scripts, leaving /docs blank.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.useBodyParser('json', { limit: '256kb' });
-  app.useGlobalPipes(new ValidationPipe(validationOptions));
+  // Global pipes also run on socket messages, before the gateways' own: the cheap shape check
+  // (size, depth, string lengths) comes first so that class-transformer never sees hostile input.
+  app.useGlobalPipes(new InputShapePipe(), new ValidationPipe(validationOptions));
+  app.useWebSocketAdapter(
+    new ConferenceIoAdapter(app, app.get<WsConfig>(wsConfig.KEY).maxPayloadBytes),
+  );
   app.useGlobalFilters(new HttpExceptionFilter());
   app.enableShutdownHooks();
   app.disable('x-powered-by');

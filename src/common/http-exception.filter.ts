@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ErrorBody, ErrorCode } from '../protocol/error-codes.js';
-import { DomainError, RateLimitedError } from './domain-error.js';
+import { capMessage, DomainError, RateLimitedError } from './domain-error.js';
 import { httpStatusFor } from './error-status.js';
 
 /** Maps a framework HTTP status (404 route, 413 body, throttler 429, ...) to our error code. */
@@ -54,7 +54,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       status = exception.getStatus();
       const code = codeForStatus(status);
       const message =
-        code === ErrorCode.INTERNAL ? 'Internal error' : exception.message || HttpStatus[status];
+        code === ErrorCode.INTERNAL
+          ? 'Internal error'
+          : capMessage(exception.message || HttpStatus[status]);
       body = { code, message, requestId };
     } else if (bodyParserStatus(exception) !== undefined) {
       status = bodyParserStatus(exception) ?? HttpStatus.BAD_REQUEST;

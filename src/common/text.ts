@@ -12,11 +12,13 @@ export function isStorableText(s: string): boolean {
 
 /**
  * What a name must not contain: control characters (PostgreSQL refuses NUL; the others have no
- * place in a name) and unpaired UTF-16 surrogates (not storable, see isStorableText).
+ * place in a name), the bidirectional embedding, override and isolate controls U+202A..U+202E and
+ * U+2066..U+2069 (they reorder the text around the name: "Trojan Source" spoofing; the plain marks
+ * LRM/RLM stay allowed) and unpaired UTF-16 surrogates (not storable, see isStorableText).
  */
 const UNSAFE_IN_NAMES =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+  /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 export function hasUnsafeText(value: string): boolean {
   return new RegExp(UNSAFE_IN_NAMES.source).test(value);
@@ -49,9 +51,9 @@ export const IsStorableText = textRule(
   'must not contain NUL characters or unpaired UTF-16 surrogates',
 );
 
-/** Display names: no control characters (NUL included) and no unpaired surrogates. */
+/** Names (people, rooms, API keys): see UNSAFE_IN_NAMES. */
 export const IsDisplayableText = textRule(
   'isDisplayableText',
   (s) => !hasUnsafeText(s),
-  'must not contain control characters or unpaired surrogates',
+  'must not contain control characters, bidirectional overrides or unpaired surrogates',
 );

@@ -1,18 +1,40 @@
 import { ValidationError, ValidationPipeOptions } from '@nestjs/common';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { DomainError } from './domain-error.js';
+import { capMessage, DomainError, MAX_ERROR_MESSAGE_LENGTH } from './domain-error.js';
 
-/** Flattens class-validator errors into one readable line: "to: must be a UUID; text: ...". */
-export function describeValidationErrors(errors: ValidationError[], prefix = ''): string {
-  const parts: string[] = [];
-  for (const error of errors) {
+/** Every "path: problem" of class-validator's error tree, depth first, without recursion. */
+function* problems(errors: ValidationError[]): Generator<string> {
+  const pending = errors.map((error) => ({ error, prefix: '' })).reverse();
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { error, prefix } = next;
     const path = prefix ? `${prefix}.${error.property}` : error.property;
-    for (const message of Object.values(error.constraints ?? {})) {
-      parts.push(`${path}: ${message}`);
-    }
-    if (error.children?.length) parts.push(describeValidationErrors(error.children, path));
+    for (const message of Object.values(error.constraints ?? {})) yield `${path}: ${message}`;
+    const children = error.children ?? [];
+    for (let i = children.length - 1; i >= 0; i--)
+      pending.push({ error: children[i], prefix: path });
   }
-  return parts.filter(Boolean).join('; ');
+}
+
+/**
+ * Flattens class-validator errors into one readable line: "to: must be a UUID; text: ...".
+ * Names the first problems that fit in MAX_ERROR_MESSAGE_LENGTH and counts the rest, so a
+ * payload with thousands of unknown fields gets a short answer.
+ */
+export function describeValidationErrors(errors: ValidationError[]): string {
+  const shown: string[] = [];
+  let length = 0;
+  let more = 0;
+  const budget = MAX_ERROR_MESSAGE_LENGTH - 40; // room for "; and N more problems"
+  for (const problem of problems(errors)) {
+    if (more === 0 && (shown.length === 0 || length + problem.length + 2 <= budget)) {
+      shown.push(capMessage(problem, budget));
+      length += problem.length + 2;
+    } else {
+      more += 1;
+    }
+  }
+  const text = shown.join('; ') + (more > 0 ? `; and ${more} more problems` : '');
+  return capMessage(text);
 }
 
 /** The one set of validation options, for HTTP and WebSocket alike: unknown fields are errors. */

@@ -3,16 +3,19 @@ import {
   ArgumentsHost,
   Catch,
   ExceptionFilter,
+  type INestApplicationContext,
   Logger,
   UseFilters,
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { type Ack, type ClientToServerEvents, CONFERENCE_NAMESPACE } from '../protocol/events.js';
 import { DomainError } from './domain-error.js';
+import { InputShapePipe } from './payload-shape.js';
 import { validationOptions } from './validation.js';
 
 /** `@SubscribeMessage` whose event name is checked against the protocol contract. */
@@ -61,9 +64,35 @@ export function ConferenceNamespaceGateway(): ClassDecorator {
     WebSocketGateway({
       namespace: CONFERENCE_NAMESPACE,
       // No blanket CORS: the rooms module's OriginPolicy adds it for allowed origins only.
-      maxHttpBufferSize: 2_000_000,
     }),
     UseFilters(WsExceptionFilter),
-    UsePipes(new ValidationPipe(validationOptions)),
+    // The shape check runs first: class-transformer must never see an unbounded payload.
+    UsePipes(new InputShapePipe(), new ValidationPipe(validationOptions)),
   );
+}
+
+/**
+ * Socket.IO with convene's server options that come from configuration rather than from the
+ * gateway decorator's static ones: the largest packet a client may send (`maxHttpBufferSize`;
+ * Engine.IO closes the connection of a client that sends more).
+ */
+export class ConferenceIoAdapter extends IoAdapter {
+  constructor(
+    app: INestApplicationContext,
+    private readonly maxPayloadBytes: number,
+  ) {
+    super(app);
+  }
+
+  // Typed through IoAdapter: @nestjs/platform-socket.io brings its own copy of socket.io.
+  override createIOServer(
+    port: number,
+    options?: Parameters<IoAdapter['createIOServer']>[1],
+  ): ReturnType<IoAdapter['createIOServer']> {
+    // socket.io fills in every option not given, so a partial set is what it expects here.
+    const configured = { ...options, maxHttpBufferSize: this.maxPayloadBytes } as NonNullable<
+      typeof options
+    >;
+    return super.createIOServer(port, configured);
+  }
 }

@@ -8,6 +8,7 @@ import {
   mediaConfig,
   metricsConfig,
   rateLimitConfig,
+  wsConfig,
 } from './configuration.js';
 import { parseEnv } from './env.js';
 
@@ -29,6 +30,7 @@ import { parseEnv } from './env.js';
         mediaConfig,
         metricsConfig,
         rateLimitConfig,
+        wsConfig,
       ],
     }),
   ],

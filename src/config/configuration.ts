@@ -75,6 +75,11 @@ export const rateLimitConfig = registerAs('rateLimit', () => {
   };
 });
 
+export const wsConfig = registerAs('ws', () => {
+  const env = parseEnv(process.env);
+  return { maxPayloadBytes: env.wsMaxPayloadBytes };
+});
+
 export type AppConfig = ReturnType<typeof appConfig>;
 export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
@@ -82,3 +87,4 @@ export type ChatConfig = ReturnType<typeof chatConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;
+export type WsConfig = ReturnType<typeof wsConfig>;

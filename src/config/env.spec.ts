@@ -136,4 +136,16 @@ describe('parseEnv', () => {
       'CONVENE_AUDIT_SIGNING_KEY must be at least 32 characters',
     ]);
   });
+
+  it('bounds the socket packet size: 64 KiB by default, at least 16 KiB', () => {
+    assert.equal(parseEnv({}).wsMaxPayloadBytes, 65_536);
+    assert.equal(parseEnv({ CONVENE_WS_MAX_PAYLOAD_BYTES: '200000' }).wsMaxPayloadBytes, 200_000);
+    for (const value of ['1000', 'lots', '20000000'])
+      assert.ok(
+        problemsOf({ CONVENE_WS_MAX_PAYLOAD_BYTES: value }).some((p) =>
+          p.startsWith('CONVENE_WS_MAX_PAYLOAD_BYTES must be an integer between 16384 and'),
+        ),
+        value,
+      );
+  });
 });

@@ -174,6 +174,7 @@ export interface Env {
   announcedAddress: string | undefined;
   guestAudioOnly: boolean;
   roomGraceSeconds: number;
+  wsMaxPayloadBytes: number;
 }
 
 /** Parses and validates the environment; throws ConfigValidationError listing every problem. */
@@ -218,6 +219,7 @@ export function parseEnv(raw: Raw): Env {
     announcedAddress: r.optionalString('CONVENE_ANNOUNCED_ADDRESS'),
     guestAudioOnly: r.bool('CONVENE_GUEST_AUDIO_ONLY', false),
     roomGraceSeconds: r.int('CONVENE_ROOM_GRACE_SECONDS', 30, 0, 86400),
+    wsMaxPayloadBytes: r.int('CONVENE_WS_MAX_PAYLOAD_BYTES', 65_536, 16_384, 10_000_000),
   };
 
   if (env.rtcMinPort > env.rtcMaxPort) {

@@ -199,6 +199,34 @@ export interface ClientToServerEvents {
   ) => void;
 }
 
+/** Every client-to-server event, at runtime; the Record type makes the compiler keep it complete. */
+const CLIENT_EVENT_SET: Record<keyof ClientToServerEvents, true> = {
+  'room:join': true,
+  'room:leave': true,
+  'room:kick': true,
+  'lobby:list': true,
+  'lobby:admit': true,
+  'lobby:reject': true,
+  'chat:send': true,
+  'chat:history': true,
+  'media:getRouterRtpCapabilities': true,
+  'media:createTransport': true,
+  'media:connectTransport': true,
+  'media:produce': true,
+  'media:consume': true,
+  'media:resumeConsumer': true,
+  'media:pauseProducer': true,
+  'media:resumeProducer': true,
+  'media:closeProducer': true,
+  'media:setPreferredLayers': true,
+  'media:listProducers': true,
+  'media:muteParticipant': true,
+  'media:roomStats': true,
+};
+export const CLIENT_TO_SERVER_EVENTS = Object.keys(
+  CLIENT_EVENT_SET,
+) as readonly (keyof ClientToServerEvents)[];
+
 export interface ServerToClientEvents {
   'participant:joined': (participant: ParticipantView) => void;
   'participant:left': (event: { participantId: string; reason: LeaveReason }) => void;

@@ -12,6 +12,10 @@ type AckOf<E extends keyof ClientToServerEvents> = Parameters<
 >[0];
 type EventArg<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
 
+/** socket.io packet type of an ack; ack ids above the client's own for requestJson. */
+const ACK = 3;
+let rawAckIds = 1_000_000;
+
 /** A connected client plus everything the server sent it, in order. */
 export class TestClient {
   readonly received: { event: string; payload: unknown }[] = [];
@@ -36,6 +40,39 @@ export class TestClient {
     return (
       this.socket.timeout(5000).emitWithAck as (e: string, ...a: unknown[]) => Promise<unknown>
     )(event, ...args);
+  }
+
+  /**
+   * Sends `event` with a payload given as JSON text, written straight onto the connection, and
+   * resolves with the ack. For payloads socket.io-client cannot encode itself (its encoder
+   * recurses, so 100k levels of nesting overflow the test's own stack).
+   */
+  requestJson(event: string, payloadJson: string, timeoutMs = 5000): Promise<unknown> {
+    const id = (rawAckIds += 1);
+    const manager = this.socket.io;
+    return new Promise((resolve, reject) => {
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        manager.off('packet', onPacket);
+        this.socket.off('disconnect', onDisconnect);
+        settle();
+      };
+      const onPacket = (packet: { type: number; nsp: string; id?: number; data?: unknown[] }) => {
+        if (packet.type === ACK && packet.nsp === CONFERENCE_NAMESPACE && packet.id === id)
+          done(() => resolve(packet.data?.[0]));
+      };
+      const onDisconnect = (reason: string) =>
+        done(() => reject(new Error(`disconnected before the ack: ${reason}`)));
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no ack for ${event} within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+      manager.on('packet', onPacket);
+      this.socket.on('disconnect', onDisconnect);
+      // A socket.io EVENT packet (type 2) for our namespace, with an ack id, as engine.io text.
+      const packet = `2${CONFERENCE_NAMESPACE},${id}[${JSON.stringify(event)},${payloadJson}]`;
+      (manager.engine as unknown as { write(data: string): void }).write(packet);
+    });
   }
 
   events<E extends keyof ServerToClientEvents>(event: E): EventArg<E>[] {

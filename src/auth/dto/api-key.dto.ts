@@ -1,10 +1,12 @@
 import { ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, Length } from 'class-validator';
+import { IsDisplayableText } from '../../common/text.js';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../api-key.entity.js';
 
 export class CreateApiKeyDto {
   /** A label for people: who or what uses this key. */
   @IsString()
   @Length(1, 100)
+  @IsDisplayableText()
   name!: string;
 
   /** What the key may do: `admin` (rooms, tokens, keys), `audit:read` (chat audit trail). */

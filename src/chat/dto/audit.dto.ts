@@ -30,6 +30,8 @@ export class ListMessagesQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // Number('1e308') is an integer too; beyond this it is not a seq (and not a bigint).
+  @Max(Number.MAX_SAFE_INTEGER)
   cursor?: number;
 
   /** Page size, 1..1000 (default 100). */

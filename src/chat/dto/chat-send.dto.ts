@@ -72,5 +72,6 @@ export class ChatHistoryDto implements ChatHistoryPayload {
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   before?: number;
 }

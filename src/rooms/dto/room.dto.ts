@@ -1,12 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsDisplayableText } from '../../common/text.js';
 import type { RoomStatus } from '../room.entity.js';
 
 export class CreateRoomDto {
-  /** Shown to participants. */
+  /** Shown to participants: no control characters or bidirectional overrides. */
   @IsString()
   @Length(1, 200)
+  @IsDisplayableText()
   name!: string;
 
   /** Most people connected at once; unlimited when absent. */
