@@ -103,6 +103,8 @@ export function describeEnd(reason: LeaveReason, code: ErrorCode | undefined): s
       return 'You were disconnected from the meeting.';
     case 'server-shutdown':
       return 'The meeting server is restarting. Rejoin in a moment.';
+    case 'expired':
+      return 'Your join link has expired, so you were disconnected. Ask the organiser for a new link.';
   }
 }
 

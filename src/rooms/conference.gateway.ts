@@ -38,6 +38,9 @@ class ParticipantRefDto {
   participantId!: string;
 }
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Room events need a joined connection; a socket that only authenticated gets NOT_JOINED. */
 export function requireJoined(socket: ConferenceSocket): void {
   if (!socket.data.joined) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room first');
@@ -59,6 +62,8 @@ export class ConferenceGateway
 {
   private readonly logger = new Logger('ConferenceGateway');
   private shuttingDown = false;
+  /** Per connection: the timer that ends it when its join token expires. */
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly server: ConferenceServer,
@@ -85,6 +90,9 @@ export class ConferenceGateway
         async (data) => {
           socket.data = data;
           await socket.join(socketRooms.connections(data.identity.roomId));
+          // This sign-in may have changed the person's role or name: their live session follows.
+          await this.sessions.applyIdentity(data.identity);
+          this.endAtExpiry(socket, new Date(data.tokenExpiresAt));
           this.metrics.socketConnections.inc();
           this.logger.log(
             { connectionId: data.connectionId, ...data.identity },
@@ -109,7 +117,35 @@ export class ConferenceGateway
     io.disconnectSockets(true);
   }
 
+  /**
+   * Ends the connection when its token expires. setTimeout holds at most 2^31-1 ms (~24.8 days;
+   * longer delays fire at once), so a later expiry waits in steps.
+   */
+  private endAtExpiry(socket: ConferenceSocket, expiresAt: Date): void {
+    const remaining = expiresAt.getTime() - Date.now();
+    const timer = setTimeout(
+      () => {
+        if (remaining > MAX_TIMER_MS) {
+          this.endAtExpiry(socket, expiresAt);
+          return;
+        }
+        this.expiryTimers.delete(socket.id);
+        this.sessions.expire(socket.data.identity, socket.id).catch((error: unknown) => {
+          this.logger.error(
+            { err: error, connectionId: socket.data.connectionId },
+            'ending an expired connection failed',
+          );
+          socket.disconnect(true);
+        });
+      },
+      Math.min(Math.max(remaining, 0), MAX_TIMER_MS),
+    );
+    this.expiryTimers.set(socket.id, timer);
+  }
+
   async handleDisconnect(socket: ConferenceSocket): Promise<void> {
+    clearTimeout(this.expiryTimers.get(socket.id));
+    this.expiryTimers.delete(socket.id);
     if (!socket.data.identity) return;
     this.metrics.socketConnections.dec();
     await this.sessions

@@ -63,7 +63,12 @@ export class ConnectionAuthenticator {
         displayName: participant.displayName,
         role: participant.role,
       };
-      return { identity, connectionId: randomUUID(), joined: false };
+      return {
+        identity,
+        connectionId: randomUUID(),
+        joined: false,
+        tokenExpiresAt: claims.expiresAt.toISOString(),
+      };
     } catch (error) {
       if (error instanceof DomainError && !NOT_THE_CALLERS_FAULT.has(error.code)) {
         await this.limiter.recordFailure(address);

@@ -38,9 +38,9 @@ export class SessionsService {
    * Joins the connection to its room, or parks it in the lobby. A second connection of the same
    * participant replaces the first; capacity is checked atomically by the presence store.
    */
-  async join(identity: SocketIdentity, socketId: string): Promise<JoinedResult | WaitingResult> {
-    const room = await this.rooms.getOpen(identity.roomId);
-    const participant = await this.rooms.getParticipant(room.id, identity.participantId);
+  async join(connection: SocketIdentity, socketId: string): Promise<JoinedResult | WaitingResult> {
+    const room = await this.rooms.getOpen(connection.roomId);
+    const participant = await this.rooms.getParticipant(room.id, connection.participantId);
     if (participant.revokedAt)
       throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
     if (participant.admission === 'rejected') {
@@ -48,6 +48,14 @@ export class SessionsService {
     }
     const socket = this.server.io.sockets.get(socketId);
     if (!socket) throw new DomainError(ErrorCode.NOT_JOINED, 'Connection closed');
+    // Role and name as stored now: an IdP sign-in since this connection's handshake may have
+    // changed them (a host demoted there joins as who they are now).
+    const identity: SocketIdentity = {
+      ...connection,
+      displayName: participant.displayName,
+      role: participant.role,
+    };
+    socket.data.identity = identity;
 
     if (participant.admission === 'pending') {
       const waiter = {
@@ -97,6 +105,33 @@ export class SessionsService {
       self: toView(self),
       participants: everyone.map(toView),
     };
+  }
+
+  /**
+   * Brings a live session in line with the participant's current role and name (after an IdP
+   * sign-in changed them): presence, the connections' identity and host group; the room is told.
+   */
+  async applyIdentity(identity: SocketIdentity): Promise<void> {
+    const { roomId, participantId, displayName, role } = identity;
+    const entry = await this.presence.get(roomId, participantId);
+    if (!entry || (entry.role === role && entry.displayName === displayName)) return;
+    const updated = await this.presence.update(roomId, participantId, { displayName, role });
+    if (!updated) return;
+    const sockets = await this.server.io.in(socketRooms.participant(participantId)).fetchSockets();
+    for (const socket of sockets) {
+      socket.data.identity = { ...socket.data.identity, displayName, role };
+      if (!socket.data.joined) continue;
+      if (role === 'host') socket.join(socketRooms.hosts(roomId));
+      else socket.leave(socketRooms.hosts(roomId));
+    }
+    this.server.io.to(socketRooms.room(roomId)).emit('participant:updated', toView(updated));
+    this.logger.log({ roomId, participantId, role }, 'participant identity updated');
+  }
+
+  /** Ends a connection whose join token expired: out of the room (as `expired`), then closed. */
+  async expire(identity: SocketIdentity, socketId: string): Promise<void> {
+    await this.leave(identity, socketId, 'expired');
+    this.endConnection(socketId, 'expired', 'Your join link has expired', ErrorCode.TOKEN_EXPIRED);
   }
 
   /** Removes the participant if `socketId` is still their connection; tells the room why. */
@@ -205,10 +240,15 @@ export class SessionsService {
     this.events.emit('participant.left', { roomId, participantId, reason });
   }
 
-  private endConnection(socketId: string, reason: LeaveReason, message: string): void {
+  private endConnection(
+    socketId: string,
+    reason: LeaveReason,
+    message: string,
+    code?: ErrorCode,
+  ): void {
     const socket = this.server.io.sockets.get(socketId);
     if (!socket) return;
-    socket.emit('session:ended', { reason, message });
+    socket.emit('session:ended', { reason, code, message });
     socket.data.joined = false;
     socket.disconnect(true);
   }
