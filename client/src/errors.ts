@@ -104,7 +104,7 @@ export function describeEnd(reason: LeaveReason, code: ErrorCode | undefined): s
     case 'server-shutdown':
       return 'The meeting server is restarting. Rejoin in a moment.';
     case 'expired':
-      return 'Your join link has expired, so you were disconnected. Ask the organiser for a new link.';
+      return 'You were disconnected because your join link expired. Ask the organiser for a new link.';
   }
 }
 
