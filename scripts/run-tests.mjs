@@ -5,7 +5,8 @@
 // without DATABASE_URL an embedded PostgreSQL is started for the run and stopped afterwards.
 // Extra arguments filter test files by substring: `npm test -- chat`.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -39,6 +40,10 @@ if (!process.env.DATABASE_URL) {
   console.log(`tests use the PostgreSQL at ${new URL(process.env.DATABASE_URL).host}`);
 }
 
+// One data folder per run: every app the tests start shares its generated JWT secret (two apps
+// on one database must accept each other's tokens), and no run sees another's.
+const dataDir = mkdtempSync(join(tmpdir(), 'convene-test-data-'));
+
 const concurrency = process.env.TEST_CONCURRENCY ?? '1';
 const child = spawn(
   process.execPath,
@@ -52,11 +57,17 @@ const child = spawn(
   ],
   {
     stdio: 'inherit',
-    env: { ...process.env, NODE_ENV: 'test', CONVENE_TEST_ADMIN_URL: process.env.DATABASE_URL },
+    env: {
+      CONVENE_DATA_DIR: dataDir,
+      ...process.env,
+      NODE_ENV: 'test',
+      CONVENE_TEST_ADMIN_URL: process.env.DATABASE_URL,
+    },
   },
 );
 const code = await new Promise((resolve) =>
   child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
 );
 await embedded?.stop();
+rmSync(dataDir, { recursive: true, force: true });
 process.exit(code);

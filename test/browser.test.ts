@@ -5,7 +5,7 @@ import { RoomRouters } from '../src/media/room-routers.js';
 import type { ChatMessage } from '../src/protocol/events.js';
 import { ConferenceServer } from '../src/rooms/conference-server.js';
 import { Admin } from './support/admin.js';
-import { startApp, type TestApp } from './support/app.js';
+import { signJoinToken, startApp, type TestApp } from './support/app.js';
 import { BrowserUser, eventually, launchBrowser } from './support/browser.js';
 import { SlowLink } from './support/slow-link.js';
 
@@ -378,6 +378,31 @@ describe('web client in Chromium', () => {
     await x.page.getByRole('button', { name: 'Join meeting' }).click();
     await x.page.getByText('This join link is not valid').waitFor();
     await x.close();
+  });
+
+  it('when the join link expires during the meeting, the person is told in words', async () => {
+    const room = await admin.createRoom({ name: 'Short link' });
+    const issued = await admin.issueToken(room, 'Erin Expiring');
+    const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 6000);
+    const token = await signJoinToken(t, {
+      roomId: room,
+      participantId: issued.participantId,
+      displayName: 'Erin Expiring',
+      role: 'participant',
+      expiresAt,
+    });
+    const erin = await open('Erin', token);
+    await erin.join();
+    await erin.page
+      .getByRole('heading', { name: 'Your join link has expired' })
+      .waitFor({ timeout: 10_000 });
+    await erin.page
+      .getByText(
+        'You were disconnected because your join link expired. Ask the organiser for a new link.',
+      )
+      .waitFor();
+    assert.ok(Date.now() >= expiresAt.getTime() - 50, 'not before the token expired');
+    await erin.page.screenshot({ path: '/tmp/expired.png' });
   });
 
   it('keyboard only: from the pre-join screen, joins, messages two people privately and switches conversations', async () => {

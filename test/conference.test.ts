@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
-import { DEV_JWT_SECRET } from '../src/config/env.js';
+import pg from 'pg';
+import { participantIdForSubject } from '../src/auth/join-tokens.service.js';
 import type { LeaveReason } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
-import { startApp, TestApp } from './support/app.js';
+import { signJoinToken, startApp, TestApp } from './support/app.js';
 import { eventually } from './support/eventually.js';
 import { LocalIdp } from './support/idp.js';
 import {
@@ -93,13 +94,13 @@ describe('conference connections', () => {
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode('some-other-secret-that-is-long-enough-000'));
     assert.equal(await connectError(t.url, forged), 'TOKEN_INVALID');
-    const expired = await new SignJWT({ room: roomId, name: 'Carl', role: 'participant' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer('convene')
-      .setSubject(carl.participantId)
-      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
-      .sign(new TextEncoder().encode(DEV_JWT_SECRET));
+    const expired = await signJoinToken(t, {
+      roomId,
+      participantId: carl.participantId,
+      displayName: 'Carl',
+      role: 'participant',
+      expiresAt: new Date(Date.now() - 3600_000),
+    });
     assert.equal(await connectError(t.url, expired), 'TOKEN_EXPIRED');
     assert.equal(await connectError(t.url, carl.token, { roomId: otherRoom }), 'TOKEN_WRONG_ROOM');
     const ok = track(await connect(t.url, carl.token, { roomId }));
@@ -265,6 +266,72 @@ describe('conference connections', () => {
     const kicked = await host.request('room:kick', { participantId: frank.participantId });
     assert.ok(kicked.ok);
     await f.waitForDisconnect();
+  });
+
+  it('at its token’s expiry a connection is told it expired and is disconnected; the room sees why', async () => {
+    const roomId = await admin.createRoom();
+    const watcher = track(
+      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Watcher')).token),
+    );
+    const gil = await admin.issueToken(roomId, 'Gil');
+    // Tokens carry whole seconds: expire on a second boundary, two seconds from now.
+    const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000);
+    const shortLived = await signJoinToken(t, {
+      roomId,
+      participantId: gil.participantId,
+      displayName: 'Gil',
+      role: 'participant',
+      expiresAt,
+    });
+    const g = track(await connectAndJoin(t.url, shortLived));
+    const disconnected = g.waitForDisconnect(6000);
+    const ended = await g.waitFor('session:ended', () => true, 6000);
+    const endedAt = Date.now();
+    assert.deepEqual(ended, {
+      reason: 'expired',
+      code: 'TOKEN_EXPIRED',
+      message: 'Your join link has expired',
+    });
+    assert.ok(
+      endedAt >= expiresAt.getTime() - 20 && endedAt < expiresAt.getTime() + 1000,
+      `ended ${endedAt - expiresAt.getTime()} ms after the token's exp`,
+    );
+    assert.equal(await disconnected, 'io server disconnect');
+    assert.deepEqual(
+      await watcher.waitFor('participant:left', (p) => p.participantId === gil.participantId),
+      { participantId: gil.participantId, reason: 'expired' },
+    );
+    // The expired link is refused from now on; the person was not removed, a valid link works.
+    assert.equal(await connectError(t.url, shortLived), 'TOKEN_EXPIRED');
+    assert.ok(track(await connectAndJoin(t.url, gil.token)).socket.connected);
+  });
+
+  it('a token valid for longer than a timer can wait (~24.8 days) does not end the connection early', async () => {
+    const roomId = await admin.createRoom();
+    const ivy = await admin.issueToken(roomId, 'Ivy');
+    const monthLong = await signJoinToken(t, {
+      roomId,
+      participantId: ivy.participantId,
+      displayName: 'Ivy',
+      role: 'participant',
+      expiresAt: new Date(Date.now() + 30 * 24 * 3600_000),
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const i = track(await connectAndJoin(t.url, monthLong));
+      await sleep(300);
+      assert.ok(i.socket.connected);
+      assert.deepEqual(i.events('session:ended'), []);
+      // A longer delay is not handed to setTimeout (which would fire at once, with a warning).
+      assert.deepEqual(
+        warnings.filter((name) => name === 'TimeoutOverflowWarning'),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('closing a room tells and disconnects everyone, and refuses new connections', async () => {
@@ -603,6 +670,34 @@ describe('corporate identity provider tokens (JWKS)', () => {
     assert.equal(await connectError(t.url, await idp.sign({ name: 'No room' })), 'TOKEN_INVALID');
   });
 
+  it('a kick that lands while a connection is in its handshake still ends that connection', async () => {
+    const roomId = await admin.createRoom();
+    const token = () =>
+      idp.sign({ convene_room: roomId, name: 'Racer' }, { subject: 'employee-race' });
+    const first = await connectAndJoin(t.url, await token());
+    const [id] = (await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200)).body.map(
+      (p: { participantId: string }) => p.participantId,
+    );
+    first.close();
+    // The kick's revocation is written, but not yet committed, while the next handshake reads the
+    // participant (not revoked yet) and then waits on the row to record the IdP's claims. The
+    // kick's disconnect of the participant's connections cannot reach a socket still in its
+    // handshake, so only a check after it connects can end it.
+    const kick = new pg.Client({ connectionString: t.db.url });
+    await kick.connect();
+    try {
+      await kick.query('BEGIN');
+      await kick.query('UPDATE participants SET revoked_at = now() WHERE id = $1', [id]);
+      const attempt = connect(t.url, await token());
+      await sleep(300);
+      await kick.query('COMMIT');
+      const racer = track(await attempt);
+      await assertEnded(racer, 'kicked', 'TOKEN_REVOKED');
+    } finally {
+      await kick.end();
+    }
+  });
+
   it('one IdP user joins two rooms; kicked from one, they can still join the other', async () => {
     const [roomA, roomB] = [await admin.createRoom(), await admin.createRoom()];
     const tokenFor = (roomId: string) =>
@@ -671,6 +766,121 @@ describe('corporate identity provider tokens (JWKS)', () => {
     const second = await nameless.request('room:join', {});
     assert.ok(second.ok && second.status === 'joined');
     assert.equal(second.self.displayName, 'x@example.test');
+  });
+
+  it('a host demoted at the IdP joins again as a participant, under the new name, and cannot kick, even with the older host token', async () => {
+    const roomId = await admin.createRoom();
+    const subject = 'employee-hilda';
+    const paul = track(
+      await connectAndJoin(
+        t.url,
+        await idp.sign({ convene_room: roomId, name: 'Paul' }, { subject: 'employee-paul' }),
+      ),
+    );
+    const paulId = participantIdForSubject(idp.issuer, 'employee-paul', roomId);
+    const hostToken = await idp.sign(
+      { convene_room: roomId, name: 'Hilda', convene_role: 'host' },
+      { subject, issuedAt: Math.floor(Date.now() / 1000) - 60 },
+    );
+    const asHost = track(await connectAndJoin(t.url, hostToken));
+    asHost.close();
+    await paul.waitFor('participant:left');
+    const demoted = await idp.sign(
+      { convene_room: roomId, name: 'Hilda Meyer', convene_role: 'participant' },
+      { subject },
+    );
+    const again = track(await connect(t.url, demoted));
+    const joined = await again.request('room:join', {});
+    assert.ok(joined.ok && joined.status === 'joined');
+    assert.equal(joined.self.role, 'participant');
+    assert.equal(joined.self.displayName, 'Hilda Meyer');
+    const kick = await again.request('room:kick', { participantId: paulId });
+    assert.ok(!kick.ok);
+    assert.equal(kick.error.code, 'FORBIDDEN');
+    assert.ok(paul.socket.connected);
+    const seen = await paul.waitFor('participant:joined', (p) => p.displayName === 'Hilda Meyer');
+    assert.equal(seen.role, 'participant');
+
+    // The older host token has not expired, but the IdP has spoken since: it does not promote.
+    again.close();
+    await paul.waitFor('participant:left', (p) => p.participantId === joined.self.participantId);
+    const replayed = track(await connect(t.url, hostToken));
+    const rejoined = await replayed.request('room:join', {});
+    assert.ok(rejoined.ok && rejoined.status === 'joined');
+    assert.deepEqual(
+      { role: rejoined.self.role, displayName: rejoined.self.displayName },
+      { role: 'participant', displayName: 'Hilda Meyer' },
+    );
+    const stillRefused = await replayed.request('room:kick', { participantId: paulId });
+    assert.ok(!stillRefused.ok);
+    assert.equal(stillRefused.error.code, 'FORBIDDEN');
+  });
+
+  it('a demotion at the IdP reaches the live session: no host rights or host events, the room sees the new role', async () => {
+    const roomId = await admin.createRoom({ lobby: true });
+    const subject = 'employee-hank';
+    const hostToken = await idp.sign(
+      { convene_room: roomId, name: 'Hank', convene_role: 'host' },
+      { subject, issuedAt: Math.floor(Date.now() / 1000) - 60 },
+    );
+    const hank = track(await connectAndJoin(t.url, hostToken));
+    // A third tab that connected as host but has not joined yet.
+    const idle = track(await connect(t.url, hostToken));
+    const hankId = participantIdForSubject(idp.issuer, subject, roomId);
+    const paul = track(
+      await connectAndJoin(
+        t.url,
+        await idp.sign({ convene_room: roomId, name: 'Paul' }, { subject: 'employee-paul' }),
+      ),
+    );
+    const paulId = participantIdForSubject(idp.issuer, 'employee-paul', roomId);
+
+    // Another tab signs in with the IdP's new answer; Hank's first connection stays open.
+    track(
+      await connect(
+        t.url,
+        await idp.sign(
+          { convene_room: roomId, name: 'Hank Former', convene_role: 'participant' },
+          { subject },
+        ),
+      ),
+    );
+    const expected = { participantId: hankId, displayName: 'Hank Former', role: 'participant' };
+    const toPaul = await paul.waitFor('participant:updated');
+    assert.deepEqual({ ...toPaul, joinedAt: undefined }, { ...expected, joinedAt: undefined });
+    const toHank = await hank.waitFor('participant:updated');
+    assert.equal(toHank.role, 'participant');
+
+    const kick = await hank.request('room:kick', { participantId: paulId });
+    assert.ok(!kick.ok);
+    assert.equal(kick.error.code, 'FORBIDDEN');
+    const lobby = await hank.request('lobby:list', {});
+    assert.ok(!lobby.ok);
+    assert.equal(lobby.error.code, 'FORBIDDEN');
+    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    const listed = (
+      live.body as { participantId: string; displayName: string; role: string }[]
+    ).find((p) => p.participantId === hankId);
+    assert.deepEqual(
+      { displayName: listed?.displayName, role: listed?.role },
+      { displayName: 'Hank Former', role: 'participant' },
+    );
+    // Host-only events no longer reach the live connection: a guest waiting in the lobby.
+    const guest = track(
+      await connect(t.url, (await admin.issueToken(roomId, 'Gus', 'guest')).token),
+    );
+    const waiting = await guest.request('room:join', {});
+    assert.ok(waiting.ok && waiting.status === 'waiting');
+    await sleep(200);
+    assert.deepEqual(hank.events('lobby:waiting'), []);
+    assert.ok(hank.socket.connected);
+    // The tab that connected as host before the demotion joins as who Hank is now.
+    const late = await idle.request('room:join', {});
+    assert.ok(late.ok && late.status === 'joined');
+    assert.equal(late.self.role, 'participant');
+    const lateKick = await idle.request('room:kick', { participantId: paulId });
+    assert.ok(!lateKick.ok);
+    assert.equal(lateKick.error.code, 'FORBIDDEN');
   });
 
   it('blocks an address after repeated failed token verifications', async () => {

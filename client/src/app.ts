@@ -442,6 +442,15 @@ export class App {
       this.renderRoom();
       this.toasts.show(`${person.displayName} ${reason === 'kicked' ? 'was removed' : 'left'}.`);
     });
+    connection.on('participant:updated', (p) => {
+      const before = this.model.people.get(p.participantId);
+      const renamed =
+        before && before.displayName !== p.displayName ? before.displayName : undefined;
+      this.upsertPerson(p);
+      if (p.participantId === this.model.selfId) this.onSelfRole(p.role === 'host');
+      else if (renamed) this.toasts.show(`${renamed} is now ${p.displayName}.`);
+      this.renderRoom();
+    });
     connection.on('session:ended', ({ reason, code }) =>
       this.onSessionEnded(reason, code as ErrorCode | undefined),
     );
@@ -542,6 +551,19 @@ export class App {
     this.end(text, false, endTitle(code));
   }
 
+  /** The server changed whether this person is a host (their identity provider said so). */
+  private onSelfRole(isHost: boolean): void {
+    if (this.model.isHost === isHost) return;
+    this.model.isHost = isHost;
+    this.model.lobby = [];
+    if (isHost) {
+      this.toasts.show('You are now a host.');
+      this.run(this.loadLobby());
+    } else {
+      this.toasts.show('You are no longer a host.');
+    }
+  }
+
   private onSessionEnded(reason: LeaveReason, code: ErrorCode | undefined): void {
     if (reason === 'server-shutdown') {
       this.onReconnecting();
@@ -550,7 +572,11 @@ export class App {
     this.end(
       describeEnd(reason, code),
       reason === 'replaced',
-      reason === 'room-closed' ? endTitle(ErrorCode.ROOM_CLOSED) : undefined,
+      reason === 'room-closed'
+        ? endTitle(ErrorCode.ROOM_CLOSED)
+        : reason === 'expired'
+          ? 'Your join link has expired'
+          : undefined,
     );
   }
 

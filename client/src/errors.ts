@@ -108,6 +108,8 @@ export function describeEnd(reason: LeaveReason, code: ErrorCode | undefined): s
       return 'You were disconnected from the meeting.';
     case 'server-shutdown':
       return 'The meeting server is restarting. Rejoin in a moment.';
+    case 'expired':
+      return 'You were disconnected because your join link expired. Ask the organiser for a new link.';
   }
 }
 

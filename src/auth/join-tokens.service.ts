@@ -27,6 +27,8 @@ export interface JoinClaims {
   displayName: string;
   role: Role;
   expiresAt: Date;
+  /** IdP tokens: their `iat` (the epoch when absent), to tell a newer sign-in from an older one. */
+  issuedAt?: Date;
   /** `convene` for tokens we issued, `idp` for the corporate identity provider's. */
   source: 'convene' | 'idp';
 }
@@ -84,6 +86,12 @@ export class JoinTokensService {
 
   constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {
     this.secret = new TextEncoder().encode(config.jwtSecret);
+    if (config.jwtSecretFile) {
+      this.logger.warn(
+        { file: config.jwtSecretFile },
+        'CONVENE_JWT_SECRET is unset: join tokens use the secret generated in this file; with several nodes, set CONVENE_JWT_SECRET to one shared secret',
+      );
+    }
     if (config.jwksUrl) this.jwks = this.idpKeys(config.jwksUrl);
   }
 
@@ -114,7 +122,7 @@ export class JoinTokensService {
     return this.config.tokenTtlSeconds;
   }
 
-  async sign(claims: Omit<JoinClaims, 'source'>): Promise<string> {
+  async sign(claims: Omit<JoinClaims, 'source' | 'issuedAt'>): Promise<string> {
     return new SignJWT({ room: claims.roomId, name: claims.displayName, role: claims.role })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
@@ -200,6 +208,7 @@ export class JoinTokensService {
       displayName: displayNameOf(payload),
       role,
       expiresAt: new Date(payload.exp! * 1000),
+      issuedAt: new Date((typeof payload.iat === 'number' ? payload.iat : 0) * 1000),
       source: 'idp',
     };
   }

@@ -1,5 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { parseEnv } from './env.js';
+import { jwtSecretOf } from './jwt-secret.js';
 
 /** Typed slices of the validated environment, one per feature (inject with `@Inject(x.KEY)`). */
 export const appConfig = registerAs('app', () => {
@@ -27,8 +28,11 @@ export const databaseConfig = registerAs('database', () => {
 
 export const authConfig = registerAs('auth', () => {
   const env = parseEnv(process.env);
+  const secret = jwtSecretOf(env);
   return {
-    jwtSecret: env.jwtSecret,
+    jwtSecret: secret.secret,
+    /** The file holding the generated secret; undefined when CONVENE_JWT_SECRET is set. */
+    jwtSecretFile: secret.file,
     tokenTtlSeconds: env.tokenTtlSeconds,
     adminApiKey: env.adminApiKey,
     jwksUrl: env.jwksUrl,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigValidationError, DEV_JWT_SECRET, parseEnv } from './env.js';
+import { ConfigValidationError, parseEnv } from './env.js';
 
 function problemsOf(raw: Record<string, string>): string[] {
   try {
@@ -18,8 +18,10 @@ describe('parseEnv', () => {
     assert.equal(env.port, 3000);
     assert.equal(env.nodeEnv, 'development');
     assert.equal(env.databaseUrl, undefined);
+    assert.equal(env.dataDir, './.convene');
     assert.equal(env.embeddedPgDir, './.convene/pgdata');
-    assert.equal(env.jwtSecret, DEV_JWT_SECRET);
+    // No secret in the source: one is generated into the data folder where config is built.
+    assert.equal(env.jwtSecret, undefined);
     assert.equal(env.migrationsRun, true);
     assert.equal(env.dbQueryTimeoutMs, 10_000);
   });
@@ -45,6 +47,15 @@ describe('parseEnv', () => {
         `no problem names ${name}`,
       );
     }
+  });
+
+  it('keeps the embedded PostgreSQL inside the data folder unless told otherwise', () => {
+    assert.equal(
+      parseEnv({ CONVENE_DATA_DIR: '/var/lib/convene/' }).embeddedPgDir,
+      '/var/lib/convene/pgdata',
+    );
+    const own = parseEnv({ CONVENE_DATA_DIR: '/data', CONVENE_EMBEDDED_PG_DIR: '/pg' });
+    assert.equal(own.embeddedPgDir, '/pg');
   });
 
   it('refuses default secrets in production', () => {

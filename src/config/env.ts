@@ -5,8 +5,6 @@
 
 import { trustEntryProblem, type TrustProxy } from '../common/client-address.js';
 
-export const DEV_JWT_SECRET = 'convene-dev-only-jwt-secret-do-not-use-in-production';
-
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -149,11 +147,14 @@ export interface Env {
   metricsPort: number;
   metricsHost: string;
   databaseUrl: string | undefined;
+  /** convene's own files (the generated JWT secret, the embedded PostgreSQL's data). */
+  dataDir: string;
   embeddedPgDir: string;
   embeddedPgPort: number;
   migrationsRun: boolean;
   dbQueryTimeoutMs: number;
-  jwtSecret: string;
+  /** Unset: a random secret is generated once and kept in the data folder (not in production). */
+  jwtSecret: string | undefined;
   tokenTtlSeconds: number;
   adminApiKey: string | undefined;
   jwksUrl: string | undefined;
@@ -180,6 +181,7 @@ export interface Env {
 /** Parses and validates the environment; throws ConfigValidationError listing every problem. */
 export function parseEnv(raw: Raw): Env {
   const r = new Reader(raw);
+  const dataDir = r.string('CONVENE_DATA_DIR', './.convene');
   const env: Env = {
     nodeEnv: r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development'),
     port: r.int('PORT', 3000, 0, 65535),
@@ -194,11 +196,12 @@ export function parseEnv(raw: Raw): Env {
     metricsPort: r.int('CONVENE_METRICS_PORT', 9464, 0, 65535),
     metricsHost: r.string('CONVENE_METRICS_HOST', '0.0.0.0'),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    embeddedPgDir: r.string('CONVENE_EMBEDDED_PG_DIR', './.convene/pgdata'),
+    dataDir,
+    embeddedPgDir: r.string('CONVENE_EMBEDDED_PG_DIR', `${dataDir.replace(/\/+$/, '')}/pgdata`),
     embeddedPgPort: r.int('CONVENE_EMBEDDED_PG_PORT', 54329, 1, 65535),
     migrationsRun: r.bool('CONVENE_MIGRATIONS_RUN', true),
     dbQueryTimeoutMs: r.int('CONVENE_DB_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
-    jwtSecret: r.string('CONVENE_JWT_SECRET', DEV_JWT_SECRET),
+    jwtSecret: r.optionalString('CONVENE_JWT_SECRET'),
     tokenTtlSeconds: r.int('CONVENE_TOKEN_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
     adminApiKey: r.optionalString('CONVENE_ADMIN_API_KEY'),
     jwksUrl: r.url('CONVENE_JWKS_URL', ['http:', 'https:']),
@@ -235,7 +238,7 @@ export function parseEnv(raw: Raw): Env {
       'CONVENE_JWT_ISSUER and CONVENE_JWT_AUDIENCE are required with CONVENE_JWKS_URL',
     );
   }
-  if (env.jwtSecret !== DEV_JWT_SECRET && env.jwtSecret.length < 32) {
+  if (env.jwtSecret !== undefined && env.jwtSecret.length < 32) {
     r.problems.push('CONVENE_JWT_SECRET must be at least 32 characters');
   }
   if (env.adminApiKey !== undefined && env.adminApiKey.length < 24) {
@@ -245,9 +248,10 @@ export function parseEnv(raw: Raw): Env {
     r.problems.push('CONVENE_AUDIT_SIGNING_KEY must be at least 32 characters');
   }
   if (env.nodeEnv === 'production') {
-    if (env.jwtSecret === DEV_JWT_SECRET) {
+    // Every node must verify every node's tokens, so production names its one secret.
+    if (env.jwtSecret === undefined) {
       r.problems.push(
-        'CONVENE_JWT_SECRET must be set in production (the default secret is refused)',
+        'CONVENE_JWT_SECRET must be set in production (one secret shared by every node)',
       );
     }
     if (!env.adminApiKey) r.problems.push('CONVENE_ADMIN_API_KEY must be set in production');

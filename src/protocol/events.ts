@@ -21,7 +21,14 @@ export interface ParticipantView {
 }
 
 export type LeaveReason =
-  'left' | 'disconnected' | 'kicked' | 'room-closed' | 'replaced' | 'server-shutdown';
+  | 'left'
+  | 'disconnected'
+  | 'kicked'
+  | 'room-closed'
+  | 'replaced'
+  | 'server-shutdown'
+  /** The connection's join token reached its `exp`. */
+  | 'expired';
 
 export interface JoinedResult {
   status: 'joined';
@@ -230,6 +237,8 @@ export const CLIENT_TO_SERVER_EVENTS = Object.keys(
 export interface ServerToClientEvents {
   'participant:joined': (participant: ParticipantView) => void;
   'participant:left': (event: { participantId: string; reason: LeaveReason }) => void;
+  /** A joined participant's role or name changed (their identity provider said so at sign-in). */
+  'participant:updated': (participant: ParticipantView) => void;
   /** This connection is being closed by the server; `reason` says why. */
   'session:ended': (event: { reason: LeaveReason; code?: string; message: string }) => void;
   'lobby:waiting': (entry: LobbyEntry) => void;
@@ -250,7 +259,10 @@ export interface ServerToClientEvents {
   'media:restart': (event: { reason: string }) => void;
 }
 
-/** What the server knows about a connection, set once from its verified join token. */
+/**
+ * What the server knows about a connection, from its verified join token; role and name follow
+ * the stored participant (an IdP sign-in may change them while the connection is live).
+ */
 export interface SocketIdentity {
   participantId: string;
   roomId: string;
@@ -262,6 +274,8 @@ export interface SocketData {
   identity: SocketIdentity;
   connectionId: string;
   joined: boolean;
+  /** When the join token expires (ISO 8601); the server ends the connection then. */
+  tokenExpiresAt: string;
 }
 
 /** Socket.IO room names; only the server puts sockets in rooms. */

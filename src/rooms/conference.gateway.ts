@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
+  OnGatewayConnection,
   OnGatewayDisconnect,
   OnGatewayInit,
 } from '@nestjs/websockets';
@@ -40,6 +41,9 @@ class ParticipantRefDto {
   participantId!: string;
 }
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Room events need a joined connection; a socket that only authenticated gets NOT_JOINED. */
 export function requireJoined(socket: ConferenceSocket): void {
   if (!socket.data.joined) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room first');
@@ -56,11 +60,14 @@ export function requireHost(socket: ConferenceSocket): void {
 export class ConferenceGateway
   implements
     OnGatewayInit<ConferenceNamespace>,
+    OnGatewayConnection<ConferenceSocket>,
     OnGatewayDisconnect<ConferenceSocket>,
     BeforeApplicationShutdown
 {
   private readonly logger = new Logger('ConferenceGateway');
   private shuttingDown = false;
+  /** Per connection: the timer that ends it when its join token expires. */
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly server: ConferenceServer,
@@ -115,6 +122,9 @@ export class ConferenceGateway
       socketRooms.connections(identity.roomId),
       socketRooms.participantConnections(identity.participantId),
     ]);
+    // This sign-in may have changed the person's role or name: their live session follows.
+    await this.sessions.applyIdentity(identity);
+    this.endAtExpiry(socket, new Date(data.tokenExpiresAt));
     this.metrics.socketConnections.inc();
     this.logger.log({ connectionId, ...identity }, 'connection authenticated');
   }
@@ -137,7 +147,48 @@ export class ConferenceGateway
     io.disconnectSockets(true);
   }
 
+  /**
+   * Ends the connection when its token expires. setTimeout holds at most 2^31-1 ms (~24.8 days;
+   * longer delays fire at once), so a later expiry waits in steps.
+   */
+  private endAtExpiry(socket: ConferenceSocket, expiresAt: Date): void {
+    const remaining = expiresAt.getTime() - Date.now();
+    const timer = setTimeout(
+      () => {
+        if (remaining > MAX_TIMER_MS) {
+          this.endAtExpiry(socket, expiresAt);
+          return;
+        }
+        this.expiryTimers.delete(socket.id);
+        this.sessions.expire(socket.data.identity, socket.id).catch((error: unknown) => {
+          this.logger.error(
+            { err: error, connectionId: socket.data.connectionId },
+            'ending an expired connection failed',
+          );
+          socket.disconnect(true);
+        });
+      },
+      Math.min(Math.max(remaining, 0), MAX_TIMER_MS),
+    );
+    this.expiryTimers.set(socket.id, timer);
+  }
+
+  /** A kick, rejection or close during the handshake did not reach this socket: check again. */
+  async handleConnection(socket: ConferenceSocket): Promise<void> {
+    await this.sessions
+      .confirmConnected(socket.data.identity, socket.id)
+      .catch((error: unknown) => {
+        this.logger.error(
+          { err: error, connectionId: socket.data.connectionId },
+          'checking a new connection failed',
+        );
+        socket.disconnect(true);
+      });
+  }
+
   async handleDisconnect(socket: ConferenceSocket): Promise<void> {
+    clearTimeout(this.expiryTimers.get(socket.id));
+    this.expiryTimers.delete(socket.id);
     if (!socket.data.identity) return;
     this.metrics.socketConnections.dec();
     await this.release(socket.data.connectionId);

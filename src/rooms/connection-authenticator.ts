@@ -66,7 +66,15 @@ export class ConnectionAuthenticator {
         displayName: participant.displayName,
         role: participant.role,
       };
-      return { data: { identity, connectionId: randomUUID(), joined: false }, address };
+      return {
+        data: {
+          identity,
+          connectionId: randomUUID(),
+          joined: false,
+          tokenExpiresAt: claims.expiresAt.toISOString(),
+        },
+        address,
+      };
     } catch (error) {
       if (error instanceof DomainError && !NOT_THE_CALLERS_FAULT.has(error.code)) {
         const retryAfterSeconds = await this.limiter.recordFailure(address);

@@ -33,4 +33,8 @@ export class ParticipantEntity {
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
+
+  /** IdP identities: `iat` of the token whose role and name are stored; older ones change nothing. */
+  @Column({ name: 'idp_issued_at', type: 'timestamptz', nullable: true })
+  idpIssuedAt!: Date | null;
 }

@@ -149,7 +149,8 @@ export class RoomsService {
 
   /**
    * Checks a verified token against stored state: the room exists and is open, the identity was
-   * issued for it and not revoked. IdP identities are recorded on first use.
+   * issued for it and not revoked. IdP identities are recorded on first use, and every IdP token
+   * sets the stored role and display name (the IdP decides them, not the first sign-in).
    */
   async authorize(
     claims: JoinClaims,
@@ -171,6 +172,7 @@ export class RoomsService {
           role: claims.role,
           admission: room.lobby && claims.role === 'guest' ? 'pending' : 'admitted',
           expiresAt: claims.expiresAt,
+          idpIssuedAt: claims.issuedAt,
         })
         .orIgnore()
         .execute();
@@ -184,7 +186,35 @@ export class RoomsService {
     if (participant.revokedAt) {
       throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
     }
+    if (claims.source === 'idp') participant = await this.applyIdpClaims(participant, claims);
     return { room, participant };
+  }
+
+  /**
+   * The IdP decides role and name: a token sets them unless a newer one (by `iat`) already did,
+   * so a demoted host's older, still unexpired token does not make them host again.
+   */
+  private async applyIdpClaims(
+    participant: ParticipantEntity,
+    claims: JoinClaims,
+  ): Promise<ParticipantEntity> {
+    const issuedAt = claims.issuedAt ?? new Date(0);
+    const { affected } = await this.participants
+      .createQueryBuilder()
+      .update()
+      .set({ role: claims.role, displayName: claims.displayName, idpIssuedAt: issuedAt })
+      .where('id = :id', { id: participant.id })
+      .andWhere('(idp_issued_at IS NULL OR idp_issued_at <= :issuedAt)', { issuedAt })
+      .execute();
+    if (affected) {
+      return {
+        ...participant,
+        role: claims.role,
+        displayName: claims.displayName,
+        idpIssuedAt: issuedAt,
+      };
+    }
+    return (await this.participants.findOne({ where: { id: participant.id } })) ?? participant;
   }
 
   async getParticipant(roomId: string, participantId: string): Promise<ParticipantEntity> {

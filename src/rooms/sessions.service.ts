@@ -18,6 +18,22 @@ import { RoomsService } from './rooms.service.js';
 
 type SessionEnded = Parameters<ServerToClientEvents['session:ended']>[0];
 
+const KICKED_ENDING: SessionEnded = {
+  reason: 'kicked',
+  code: ErrorCode.TOKEN_REVOKED,
+  message: 'A host removed you from the room',
+};
+const REJECTED_ENDING: SessionEnded = {
+  reason: 'kicked',
+  code: ErrorCode.LOBBY_REJECTED,
+  message: 'A host declined your request to join',
+};
+const ROOM_CLOSED_ENDING: SessionEnded = {
+  reason: 'room-closed',
+  code: ErrorCode.ROOM_CLOSED,
+  message: 'This room was closed',
+};
+
 const toView = (e: PresenceEntry): ParticipantView => ({
   participantId: e.participantId,
   displayName: e.displayName,
@@ -41,9 +57,9 @@ export class SessionsService {
    * Joins the connection to its room, or parks it in the lobby. A second connection of the same
    * participant replaces the first; capacity is checked atomically by the presence store.
    */
-  async join(identity: SocketIdentity, socketId: string): Promise<JoinedResult | WaitingResult> {
-    const room = await this.rooms.getOpen(identity.roomId);
-    const participant = await this.rooms.getParticipant(room.id, identity.participantId);
+  async join(connection: SocketIdentity, socketId: string): Promise<JoinedResult | WaitingResult> {
+    const room = await this.rooms.getOpen(connection.roomId);
+    const participant = await this.rooms.getParticipant(room.id, connection.participantId);
     if (participant.revokedAt)
       throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
     if (participant.admission === 'rejected') {
@@ -51,6 +67,14 @@ export class SessionsService {
     }
     const socket = this.server.io.sockets.get(socketId);
     if (!socket) throw new DomainError(ErrorCode.NOT_JOINED, 'Connection closed');
+    // Role and name as stored now: an IdP sign-in since this connection's handshake may have
+    // changed them (a host demoted there joins as who they are now).
+    const identity: SocketIdentity = {
+      ...connection,
+      displayName: participant.displayName,
+      role: participant.role,
+    };
+    socket.data.identity = identity;
 
     if (participant.admission === 'pending') {
       const waiter = {
@@ -108,6 +132,54 @@ export class SessionsService {
     };
   }
 
+  /**
+   * Brings a live session in line with the participant's current role and name (after an IdP
+   * sign-in changed them): presence, the connections' identity and host group; the room is told.
+   */
+  async applyIdentity(identity: SocketIdentity): Promise<void> {
+    const { roomId, participantId, displayName, role } = identity;
+    const entry = await this.presence.get(roomId, participantId);
+    if (!entry || (entry.role === role && entry.displayName === displayName)) return;
+    const updated = await this.presence.update(roomId, participantId, { displayName, role });
+    if (!updated) return;
+    const sockets = await this.server.io.in(socketRooms.participant(participantId)).fetchSockets();
+    for (const socket of sockets) {
+      socket.data.identity = { ...socket.data.identity, displayName, role };
+      if (!socket.data.joined) continue;
+      if (role === 'host') socket.join(socketRooms.hosts(roomId));
+      else socket.leave(socketRooms.hosts(roomId));
+    }
+    this.server.io.to(socketRooms.room(roomId)).emit('participant:updated', toView(updated));
+    this.logger.log({ roomId, participantId, role }, 'participant identity updated');
+  }
+
+  /**
+   * Ends a connection whose participant was removed or whose room closed while it was
+   * still in its handshake: a group disconnect does not reach a socket that has not connected
+   * yet, so the standing is read again once it has (and the group reaches it from then on).
+   */
+  async confirmConnected(identity: SocketIdentity, socketId: string): Promise<void> {
+    const room = await this.rooms.get(identity.roomId);
+    const participant = await this.rooms.getParticipant(room.id, identity.participantId);
+    // What the handshake refuses (a rejected guest may connect, and is refused at room:join).
+    const ended = room.closedAt
+      ? ROOM_CLOSED_ENDING
+      : participant.revokedAt
+        ? KICKED_ENDING
+        : undefined;
+    if (ended) this.endConnection(socketId, ended);
+  }
+
+  /** Ends a connection whose join token expired: out of the room (as `expired`), then closed. */
+  async expire(identity: SocketIdentity, socketId: string): Promise<void> {
+    await this.leave(identity, socketId, 'expired');
+    this.endConnection(socketId, {
+      reason: 'expired',
+      code: ErrorCode.TOKEN_EXPIRED,
+      message: 'Your join link has expired',
+    });
+  }
+
   /** Removes the participant if `socketId` is still their connection; tells the room why. */
   async leave(identity: SocketIdentity, socketId: string, reason: LeaveReason): Promise<void> {
     await this.presence
@@ -148,11 +220,7 @@ export class SessionsService {
     const waiter = await this.presence.dequeueLobby(roomId, participantId);
     if (waiter) this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
     const entry = await this.presence.leave(roomId, participantId);
-    this.endConnections(participantId, {
-      reason: 'kicked',
-      code: ErrorCode.TOKEN_REVOKED,
-      message: 'A host removed you from the room',
-    });
+    this.endConnections(participantId, KICKED_ENDING);
     if (entry) this.announceLeft(roomId, participantId, 'kicked');
   }
 
@@ -160,20 +228,10 @@ export class SessionsService {
   async close(roomId: string): Promise<void> {
     await this.rooms.markClosed(roomId);
     const entries = await this.presence.clearRoom(roomId);
-    this.server.io.to(socketRooms.room(roomId)).emit('session:ended', {
-      reason: 'room-closed',
-      code: ErrorCode.ROOM_CLOSED,
-      message: 'This room was closed',
-    });
-    this.server.io
-      .to(socketRooms.connections(roomId))
-      .except(socketRooms.room(roomId))
-      .emit('session:ended', {
-        reason: 'room-closed',
-        code: ErrorCode.ROOM_CLOSED,
-        message: 'This room was closed',
-      });
-    this.server.io.in(socketRooms.connections(roomId)).disconnectSockets(true);
+    // Every connection of the room, joined or not, is in its connections group.
+    const everyone = this.server.io.in(socketRooms.connections(roomId));
+    everyone.emit('session:ended', ROOM_CLOSED_ENDING);
+    everyone.disconnectSockets(true);
     for (const entry of entries)
       this.events.emit('participant.left', {
         roomId,
@@ -210,11 +268,7 @@ export class SessionsService {
     await this.presence.dequeueLobby(roomId, participantId);
     this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
     this.server.io.to(socketRooms.participant(participantId)).emit('lobby:rejected', {});
-    this.endConnections(participantId, {
-      reason: 'kicked',
-      code: ErrorCode.LOBBY_REJECTED,
-      message: 'A host declined your request to join',
-    });
+    this.endConnections(participantId, REJECTED_ENDING);
   }
 
   private announceLeft(roomId: string, participantId: string, reason: LeaveReason): void {
@@ -234,6 +288,13 @@ export class SessionsService {
   ): void {
     const group = this.server.io.in(socketRooms.participantConnections(participantId));
     const target = exceptSocketId === undefined ? group : group.except(exceptSocketId);
+    target.emit('session:ended', ended);
+    target.disconnectSockets(true);
+  }
+
+  /** Tells one connection why, then disconnects it (by its own group: the adapter carries it). */
+  private endConnection(socketId: string, ended: SessionEnded): void {
+    const target = this.server.io.in(socketId);
     target.emit('session:ended', ended);
     target.disconnectSockets(true);
   }

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MetricsServer } from '../../src/metrics/metrics-server.js';
+import { type JoinClaims, JoinTokensService } from '../../src/auth/join-tokens.service.js';
 import { TestDatabase } from './database.js';
 
 export interface TestApp {
@@ -60,4 +61,15 @@ export async function startApp(
       await db.drop();
     },
   };
+}
+
+/**
+ * A join token signed by the app's own signer (the secret it uses, generated or configured),
+ * for what the admin API does not issue: expired tokens, tokens that expire in seconds.
+ */
+export function signJoinToken(
+  t: TestApp,
+  claims: Omit<JoinClaims, 'source' | 'issuedAt'>,
+): Promise<string> {
+  return t.app.get(JoinTokensService).sign(claims);
 }

@@ -9,6 +9,8 @@ export interface IdpTokenOptions {
   subject?: string;
   /** Seconds since the epoch; default ten minutes from now. */
   expiresAt?: number;
+  /** `iat`, seconds since the epoch; default now. */
+  issuedAt?: number;
 }
 
 /**
@@ -87,7 +89,7 @@ export class LocalIdp {
       .setIssuer(options.issuer ?? this.issuer)
       .setAudience(options.audience ?? this.audience)
       .setSubject(options.subject ?? 'employee-4711')
-      .setIssuedAt()
+      .setIssuedAt(options.issuedAt)
       .setExpirationTime(options.expiresAt ?? Math.floor(Date.now() / 1000) + 600)
       .sign(this.keys[alg]);
   }

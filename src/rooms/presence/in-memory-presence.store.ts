@@ -39,6 +39,19 @@ export class InMemoryPresenceStore extends PresenceStore {
     return Promise.resolve(this.rooms.get(roomId)?.get(participantId));
   }
 
+  update(
+    roomId: string,
+    participantId: string,
+    changes: Pick<PresenceEntry, 'displayName' | 'role'>,
+  ): Promise<PresenceEntry | undefined> {
+    const room = this.rooms.get(roomId);
+    const entry = room?.get(participantId);
+    if (!room || !entry) return Promise.resolve(undefined);
+    const updated = { ...entry, ...changes };
+    room.set(participantId, updated);
+    return Promise.resolve(updated);
+  }
+
   list(roomId: string): Promise<PresenceEntry[]> {
     return Promise.resolve([...(this.rooms.get(roomId)?.values() ?? [])]);
   }

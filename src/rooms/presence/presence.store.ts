@@ -42,6 +42,12 @@ export abstract class PresenceStore {
     socketId?: string,
   ): Promise<PresenceEntry | undefined>;
   abstract get(roomId: string, participantId: string): Promise<PresenceEntry | undefined>;
+  /** Sets a present participant's role and name; returns the updated entry, if present. */
+  abstract update(
+    roomId: string,
+    participantId: string,
+    changes: Pick<PresenceEntry, 'displayName' | 'role'>,
+  ): Promise<PresenceEntry | undefined>;
   abstract list(roomId: string): Promise<PresenceEntry[]>;
   /** Removes everyone from the room (and its lobby), returning who was there. */
   abstract clearRoom(roomId: string): Promise<PresenceEntry[]>;
