@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RoomsModule } from '../rooms/rooms.module.js';
 import { AuditController } from './audit.controller.js';
@@ -15,7 +14,7 @@ import { ChatService } from './chat.service.js';
 
 /** Chat: gateway -> ChatService -> AuditLog (PostgreSQL) -> delivery; plus the audit API. */
 @Module({
-  imports: [RoomsModule, ScheduleModule.forRoot(), TypeOrmModule.forFeature([ChatMessageEntity])],
+  imports: [RoomsModule, TypeOrmModule.forFeature([ChatMessageEntity])],
   controllers: [AuditController],
   providers: [
     ChatGateway,
