@@ -12,7 +12,8 @@ import type { ChatKind, ChatMessage, SocketIdentity } from '../protocol/events.j
 import { ConferenceNamespace, ConferenceServer } from '../rooms/conference-server.js';
 import { InMemoryPresenceStore } from '../rooms/presence/in-memory-presence.store.js';
 import { RoomMembership } from '../rooms/room-membership.js';
-import type { AppendResult, AuditLog, NewMessage } from './audit/audit-log.js';
+import type { AppendResult, AuditLog } from './audit/audit-log.js';
+import type { NewMessage } from './audit/hash-chain.js';
 import type { ChatMessageEntity } from './audit/chat-message.entity.js';
 import { ChatDelivery } from './chat-delivery.js';
 import { ChatRateLimiter } from './chat-rate-limiter.js';

@@ -6,7 +6,6 @@ import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { DomainError } from '../../common/domain-error.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { ChatKind } from '../../protocol/events.js';
 import { isStorableText } from '../../common/text.js';
 import { ChatMessageEntity } from './chat-message.entity.js';
 import { AuditSigning } from './audit-signing.js';
@@ -15,19 +14,9 @@ import {
   GENESIS_HASH,
   hashedTime,
   linkHash,
+  type NewMessage,
   utcMicrosSql,
 } from './hash-chain.js';
-
-export interface NewMessage {
-  roomId: string;
-  kind: ChatKind;
-  senderId: string;
-  senderName: string;
-  recipientId: string | null;
-  recipientName: string | null;
-  text: string;
-  clientMessageId: string;
-}
 
 export interface AppendResult {
   row: ChatMessageEntity;
