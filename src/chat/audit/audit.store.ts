@@ -44,6 +44,12 @@ export interface RowStream {
   release: () => Promise<void>;
 }
 
+/** The signatures a store writes (AuditSigning); null without a key. */
+export interface ChainSigner {
+  head(roomId: string, seq: number, hash: string): string | null;
+  checkpoint(roomId: string, seq: number, hash: string): string | null;
+}
+
 export interface PageFilter {
   roomId: string;
   /** Rows with a greater seq. */
@@ -108,4 +114,19 @@ export abstract class AuditStore {
 
   /** The room's rows in seq order, from a cursor. */
   abstract roomRows(roomId: string): Promise<RowStream>;
+
+  /** Rooms with rows stored before `cutoff`. */
+  abstract roomsWithRowsBefore(cutoff: Date): Promise<string[]>;
+
+  /**
+   * One transaction, under the room's chain-head lock: deletes at most `batchRows` of the
+   * room's oldest rows, only a prefix of the chain and only rows before `cutoff`, and moves the
+   * checkpoint (signed by `signer`) to the last one. Returns the rows deleted.
+   */
+  abstract purgeStep(
+    roomId: string,
+    cutoff: Date,
+    batchRows: number,
+    signer: ChainSigner,
+  ): Promise<number>;
 }

@@ -10,6 +10,7 @@ import {
   AuditStore,
   type ChainAppend,
   type ChainEnd,
+  type ChainSigner,
   type ExportFilter,
   type LockedHead,
   type PageFilter,
@@ -194,6 +195,55 @@ export class PostgresAuditStore extends AuditStore {
 
   roomRows(roomId: string): Promise<RowStream> {
     return this.stream(`${AUDIT_ROW_SQL} WHERE room_id = $1 ORDER BY seq`, [roomId]);
+  }
+
+  async roomsWithRowsBefore(cutoff: Date): Promise<string[]> {
+    const rooms = await this.dataSource.query<{ room_id: string }[]>(
+      `SELECT DISTINCT room_id FROM chat_messages WHERE created_at < $1`,
+      [cutoff],
+    );
+    return rooms.map((r) => r.room_id);
+  }
+
+  purgeStep(roomId: string, cutoff: Date, batchRows: number, signer: ChainSigner): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      // The one sanctioned path past the append-only triggers, for this transaction only.
+      await tx.query(`SELECT set_config('convene.audit_purge', 'on', true)`);
+      const [head] = await tx.query<{ last_seq: string }[]>(
+        `SELECT last_seq FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
+        [roomId],
+      );
+      if (!head) return 0;
+      const [range] = await tx.query<{ keep_from: string | null; first: string | null }[]>(
+        `SELECT (SELECT min(seq) FROM chat_messages WHERE room_id = $1 AND created_at >= $2)
+                  AS keep_from,
+                (SELECT min(seq) FROM chat_messages WHERE room_id = $1) AS first`,
+        [roomId, cutoff],
+      );
+      if (!range || range.first === null) return 0;
+      // Only a prefix of the chain can go, so a newer row never loses its predecessor's hash.
+      const prefixEnd =
+        range.keep_from === null ? Number(head.last_seq) : Number(range.keep_from) - 1;
+      const upTo = Math.min(prefixEnd, Number(range.first) + batchRows - 1);
+      const [last] = await tx.query<{ hash: string }[]>(
+        `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = $2`,
+        [roomId, upTo],
+      );
+      if (!last) return 0;
+      const [, deleted] = await tx.query<[unknown, number]>(
+        `DELETE FROM chat_messages WHERE room_id = $1 AND seq <= $2`,
+        [roomId, upTo],
+      );
+      await tx.query(
+        `INSERT INTO chat_checkpoints (room_id, seq, hash, purged_count, signature)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (room_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash,
+           purged_count = chat_checkpoints.purged_count + EXCLUDED.purged_count,
+           signature = EXCLUDED.signature, created_at = now()`,
+        [roomId, upTo, last.hash, deleted, signer.checkpoint(roomId, upTo, last.hash)],
+      );
+      return deleted;
+    });
   }
 
   /** Rows from a server-side cursor on a connection of its own, mapped to records. */
