@@ -45,7 +45,7 @@ function message(roomId: string, senderId: string, i: number): NewMessage {
 
 async function appendThroughput(ds: DataSource): Promise<void> {
   const store = new PostgresAuditStore(ds);
-  const signing = new AuditSigning(chatConfig(), ds);
+  const signing = new AuditSigning(chatConfig(), store);
   const audit = new AuditLog(store, new Metrics(), signing);
   const sender = randomUUID();
 
@@ -79,7 +79,7 @@ async function exportPeakHeap(ds: DataSource, rows: number): Promise<number> {
     [roomId, rows],
   );
   const store = new PostgresAuditStore(ds);
-  const queries = new AuditQueries(store, new AuditSigning(chatConfig(), ds));
+  const queries = new AuditQueries(store, new AuditSigning(chatConfig(), store));
   global.gc?.();
   const base = process.memoryUsage().heapUsed;
   let peak = base;

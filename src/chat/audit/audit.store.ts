@@ -129,4 +129,10 @@ export abstract class AuditStore {
     batchRows: number,
     signer: ChainSigner,
   ): Promise<number>;
+
+  /**
+   * One transaction: signs every unsigned chain head and checkpoint as it stands. Returns the
+   * room of each one signed (heads, then checkpoints).
+   */
+  abstract signUnsigned(signer: ChainSigner): Promise<string[]>;
 }

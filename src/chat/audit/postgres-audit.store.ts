@@ -246,6 +246,30 @@ export class PostgresAuditStore extends AuditStore {
     });
   }
 
+  signUnsigned(signer: ChainSigner): Promise<string[]> {
+    return this.dataSource.transaction(async (tx) => {
+      const heads = await tx.query<{ room_id: string; last_seq: string; last_hash: string }[]>(
+        `SELECT room_id, last_seq, last_hash FROM chat_chain_heads WHERE signature IS NULL FOR UPDATE`,
+      );
+      for (const h of heads)
+        await tx.query(`UPDATE chat_chain_heads SET signature = $2 WHERE room_id = $1`, [
+          h.room_id,
+          signer.head(h.room_id, Number(h.last_seq), h.last_hash),
+        ]);
+      // Checkpoints are otherwise written only by the retention purge (a trigger enforces it).
+      await tx.query(`SELECT set_config('convene.audit_purge', 'on', true)`);
+      const checkpoints = await tx.query<{ room_id: string; seq: string; hash: string }[]>(
+        `SELECT room_id, seq, hash FROM chat_checkpoints WHERE signature IS NULL FOR UPDATE`,
+      );
+      for (const c of checkpoints)
+        await tx.query(`UPDATE chat_checkpoints SET signature = $2 WHERE room_id = $1`, [
+          c.room_id,
+          signer.checkpoint(c.room_id, Number(c.seq), c.hash),
+        ]);
+      return [...heads, ...checkpoints].map((r) => r.room_id);
+    });
+  }
+
   /** Rows from a server-side cursor on a connection of its own, mapped to records. */
   private async stream(sql: string, params: unknown[]): Promise<RowStream> {
     const runner = this.dataSource.createQueryRunner('slave');
