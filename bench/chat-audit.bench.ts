@@ -9,10 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
-import { AuditLog, NewMessage } from '../src/chat/audit/audit-log.js';
+import { AuditLog } from '../src/chat/audit/audit-log.js';
 import { AuditQueries } from '../src/chat/audit/audit-queries.js';
 import { AuditSigning } from '../src/chat/audit/audit-signing.js';
 import { exportFormatter } from '../src/chat/audit/export-format.js';
+import { PostgresAuditStore } from '../src/chat/audit/postgres-audit.store.js';
+import type { NewMessage } from '../src/chat/audit/hash-chain.js';
 import { chatConfig } from '../src/config/configuration.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
@@ -42,7 +44,9 @@ function message(roomId: string, senderId: string, i: number): NewMessage {
 }
 
 async function appendThroughput(ds: DataSource): Promise<void> {
-  const audit = new AuditLog(ds, new Metrics(), new AuditSigning(chatConfig(), ds));
+  const store = new PostgresAuditStore(ds);
+  const signing = new AuditSigning(chatConfig(), store);
+  const audit = new AuditLog(store, new Metrics(), signing);
   const sender = randomUUID();
 
   const sequentialRoom = await createRoom(ds);
@@ -57,7 +61,7 @@ async function appendThroughput(ds: DataSource): Promise<void> {
   );
   const concurrent = MESSAGES / ((performance.now() - start) / 1000);
 
-  const queries = new AuditQueries(ds, new AuditSigning(chatConfig(), ds));
+  const queries = new AuditQueries(store, signing);
   const verified = await queries.verify(concurrentRoom);
   console.log(`audit append, ${MESSAGES} messages in one room`);
   console.log(`  one transaction per message : ${sequential.toFixed(0)} msg/s`);
@@ -74,7 +78,8 @@ async function exportPeakHeap(ds: DataSource, rows: number): Promise<number> {
      FROM generate_series(1, $2) g`,
     [roomId, rows],
   );
-  const queries = new AuditQueries(ds, new AuditSigning(chatConfig(), ds));
+  const store = new PostgresAuditStore(ds);
+  const queries = new AuditQueries(store, new AuditSigning(chatConfig(), store));
   global.gc?.();
   const base = process.memoryUsage().heapUsed;
   let peak = base;

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -15,6 +16,7 @@ import { WebModule } from './web/web.module.js';
   imports: [
     AppConfigModule,
     LoggingModule,
+    ScheduleModule.forRoot(),
     MetricsModule,
     DatabaseModule,
     RateLimitModule,

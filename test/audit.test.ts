@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import type { RawMessageRow } from '../src/chat/audit/audit-queries.js';
+import type { RawMessageRow } from '../src/chat/audit/audit-record.mapper.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';

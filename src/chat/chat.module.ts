@@ -1,21 +1,20 @@
 import { Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { RoomsModule } from '../rooms/rooms.module.js';
 import { AuditController } from './audit.controller.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditQueries } from './audit/audit-queries.js';
 import { AuditSigning } from './audit/audit-signing.js';
-import { ChatMessageEntity } from './audit/chat-message.entity.js';
+import { AuditStore } from './audit/audit.store.js';
+import { PostgresAuditStore } from './audit/postgres-audit.store.js';
 import { AuditRetention } from './audit/retention.js';
 import { ChatDelivery } from './chat-delivery.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatRateLimiter } from './chat-rate-limiter.js';
 import { ChatService } from './chat.service.js';
 
-/** Chat: gateway -> ChatService -> AuditLog (PostgreSQL) -> delivery; plus the audit API. */
+/** Chat: gateway -> ChatService -> AuditLog (group commit) -> AuditStore -> delivery; plus the audit API. */
 @Module({
-  imports: [RoomsModule, ScheduleModule.forRoot(), TypeOrmModule.forFeature([ChatMessageEntity])],
+  imports: [RoomsModule],
   controllers: [AuditController],
   providers: [
     ChatGateway,
@@ -26,6 +25,7 @@ import { ChatService } from './chat.service.js';
     AuditQueries,
     AuditRetention,
     AuditSigning,
+    { provide: AuditStore, useClass: PostgresAuditStore },
   ],
   exports: [AuditRetention],
 })

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, it } from 'node:test';
 import type { ConfigType } from '@nestjs/config';
-import type { Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error.js';
 import type { chatConfig } from '../config/configuration.js';
 import { Metrics } from '../metrics/metrics.service.js';
@@ -12,8 +11,9 @@ import type { ChatKind, ChatMessage, SocketIdentity } from '../protocol/events.j
 import { ConferenceNamespace, ConferenceServer } from '../rooms/conference-server.js';
 import { InMemoryPresenceStore } from '../rooms/presence/in-memory-presence.store.js';
 import { RoomMembership } from '../rooms/room-membership.js';
-import type { AppendResult, AuditLog, NewMessage } from './audit/audit-log.js';
-import type { ChatMessageEntity } from './audit/chat-message.entity.js';
+import type { AuditLog } from './audit/audit-log.js';
+import type { AppendResult, AuditRecord, AuditStore } from './audit/audit.store.js';
+import type { NewMessage } from './audit/hash-chain.js';
 import { ChatDelivery } from './chat-delivery.js';
 import { ChatRateLimiter } from './chat-rate-limiter.js';
 import { ChatService } from './chat.service.js';
@@ -50,7 +50,7 @@ function recordingNamespace(emitted: Emitted[]): ConferenceNamespace {
 }
 
 class InMemoryAuditLog {
-  readonly rows: ChatMessageEntity[] = [];
+  readonly rows: AuditRecord[] = [];
   failing = false;
 
   append(message: NewMessage): Promise<AppendResult> {
@@ -60,15 +60,15 @@ class InMemoryAuditLog {
     const previous = this.rows.find(
       (r) => r.senderId === message.senderId && r.clientMessageId === message.clientMessageId,
     );
-    if (previous) return Promise.resolve({ row: previous, duplicate: true });
-    const row = {
+    if (previous) return Promise.resolve({ record: previous, duplicate: true });
+    const record = {
       ...message,
       id: randomUUID(),
-      seq: String(this.rows.length + 1),
-      createdAt: new Date(),
-    } as unknown as ChatMessageEntity;
-    this.rows.push(row);
-    return Promise.resolve({ row, duplicate: false });
+      seq: this.rows.length + 1,
+      storedAt: new Date().toISOString(),
+    } as AuditRecord;
+    this.rows.push(record);
+    return Promise.resolve({ record, duplicate: false });
   }
 }
 
@@ -130,13 +130,13 @@ describe('ChatService', () => {
       new Metrics(),
       // Only the retry lookup reads stored messages here.
       {
-        findOneBy: ({ senderId, clientMessageId }: Partial<ChatMessageEntity>) =>
+        findRetry: (senderId: string, clientMessageId: string) =>
           Promise.resolve(
             audit.rows.find(
               (r) => r.senderId === senderId && r.clientMessageId === clientMessageId,
-            ) ?? null,
+            ),
           ),
-      } as unknown as Repository<ChatMessageEntity>,
+      } as unknown as AuditStore,
     );
     for (const who of [alice, bob, carol, dave]) await enter(who);
   });

@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ChatMessage, SocketIdentity } from '../protocol/events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
 import { AuditLog, auditUnavailable } from './audit/audit-log.js';
-import { ChatMessageEntity } from './audit/chat-message.entity.js';
+import { toChatMessage } from './audit/audit-record.mapper.js';
+import { AuditStore } from './audit/audit.store.js';
 import { ChatDelivery } from './chat-delivery.js';
-import { toChatMessage } from './chat-message.mapper.js';
 import { ChatRateLimiter } from './chat-rate-limiter.js';
 import type { ChatHistoryDto, ChatSendDto } from './dto/chat-send.dto.js';
 
@@ -22,7 +20,7 @@ export class ChatService {
     private readonly delivery: ChatDelivery,
     private readonly limiter: ChatRateLimiter,
     private readonly metrics: Metrics,
-    @InjectRepository(ChatMessageEntity) private readonly messages: Repository<ChatMessageEntity>,
+    private readonly store: AuditStore,
   ) {}
 
   /**
@@ -75,14 +73,14 @@ export class ChatService {
     sender: SocketIdentity,
     clientMessageId: string,
   ): Promise<ChatMessage | undefined> {
-    let row: ChatMessageEntity | null;
+    let stored;
     try {
-      row = await this.messages.findOneBy({ senderId: sender.participantId, clientMessageId });
+      stored = await this.store.findRetry(sender.participantId, clientMessageId);
     } catch {
       // Unknown whether it was stored: the sender should try again, not be told it was refused.
       throw auditUnavailable();
     }
-    return row && row.roomId === sender.roomId ? toChatMessage(row) : undefined;
+    return stored?.roomId === sender.roomId ? toChatMessage(stored) : undefined;
   }
 
   private async sendAsMember(
@@ -115,7 +113,7 @@ export class ChatService {
       throw new DomainError(ErrorCode.VALIDATION_FAILED, 'to must be absent for a public message');
     }
 
-    const { row, duplicate } = await this.audit.append({
+    const { record, duplicate } = await this.audit.append({
       roomId: sender.roomId,
       kind: dto.kind,
       senderId: sender.participantId,
@@ -125,30 +123,21 @@ export class ChatService {
       text: dto.text,
       clientMessageId: dto.clientMessageId,
     });
-    const message = toChatMessage(row);
+    const message = toChatMessage(record);
     if (!duplicate) this.delivery.deliver(message, originSocketId);
     return message;
   }
 
   /** The room's public messages plus the private ones this participant sent or received. */
   async history(viewer: SocketIdentity, query: ChatHistoryDto): Promise<ChatMessage[]> {
-    const qb = this.messages
-      .createQueryBuilder('m')
-      .where('m.room_id = :roomId', { roomId: viewer.roomId })
-      .andWhere(
-        new Brackets((w) =>
-          w
-            .where("m.kind = 'public'")
-            .orWhere('m.sender_id = :me', { me: viewer.participantId })
-            .orWhere('m.recipient_id = :me', { me: viewer.participantId }),
-        ),
-      )
-      .orderBy('m.seq', 'DESC')
-      .limit(query.limit ?? 50);
-    if (query.before !== undefined) qb.andWhere('m.seq < :before', { before: query.before });
     try {
-      const rows = await qb.getMany();
-      return rows.reverse().map(toChatMessage);
+      const records = await this.store.history(
+        viewer.roomId,
+        viewer.participantId,
+        query.before,
+        query.limit ?? 50,
+      );
+      return records.map(toChatMessage);
     } catch {
       throw new DomainError(ErrorCode.AUDIT_UNAVAILABLE, 'Chat history is unavailable right now');
     }

@@ -1,39 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import pg from 'pg';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { DomainError } from '../../common/domain-error.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { ChatKind } from '../../protocol/events.js';
 import { isStorableText } from '../../common/text.js';
-import { ChatMessageEntity } from './chat-message.entity.js';
 import { AuditSigning } from './audit-signing.js';
 import {
-  CURRENT_HASH_VERSION,
-  GENESIS_HASH,
-  hashedTime,
-  linkHash,
-  utcMicrosSql,
-} from './hash-chain.js';
-
-export interface NewMessage {
-  roomId: string;
-  kind: ChatKind;
-  senderId: string;
-  senderName: string;
-  recipientId: string | null;
-  recipientName: string | null;
-  text: string;
-  clientMessageId: string;
-}
-
-export interface AppendResult {
-  row: ChatMessageEntity;
-  /** True when this (sender, clientMessageId) was stored before: a retry, not a new message. */
-  duplicate: boolean;
-}
+  type AppendResult,
+  type AuditRecord,
+  AuditStore,
+  type ChainAppend,
+  type LockedHead,
+} from './audit.store.js';
+import { CURRENT_HASH_VERSION, hashedTime, linkHash, type NewMessage } from './hash-chain.js';
 
 interface Pending {
   message: NewMessage;
@@ -44,18 +23,6 @@ interface Pending {
 const MAX_BATCH = 256;
 const dedupeKey = (senderId: string, clientMessageId: string) => `${senderId}/${clientMessageId}`;
 
-/**
- * True when PostgreSQL answered and refused what the transaction wrote (a data or constraint
- * error), as opposed to not answering or not being able to work (lost connection, timeout,
- * shutdown, out of resources). Only in the first case can one message be the cause.
- */
-function refusedByDatabase(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const cause: unknown = error.driverError;
-  if (!(cause instanceof pg.DatabaseError) || typeof cause.code !== 'string') return false;
-  return !['08', '53', '57', '58'].includes(cause.code.slice(0, 2));
-}
-
 /** The message was not recorded (or it is unknown whether it was), so it was not sent. */
 export const auditUnavailable = () =>
   new DomainError(
@@ -64,8 +31,9 @@ export const auditUnavailable = () =>
   );
 
 /**
- * The append-only audit log. Each room is a hash chain; appends to a room are serialized in
- * PostgreSQL by locking the room's chain-head row, so the chain stays linear across processes.
+ * The append-only audit log's group-commit queue. Each room is a hash chain; the store
+ * serializes appends to a room in the database (the room's chain-head row, locked), so the chain
+ * stays linear across processes.
  * Messages arriving while a room's transaction runs are group-committed in the next one; if
  * PostgreSQL refuses a batch's content, its messages are retried one per transaction, so one bad
  * message fails alone. A message's promise resolves only after its transaction has committed.
@@ -76,7 +44,7 @@ export class AuditLog {
   private readonly queues = new Map<string, { pending: Pending[]; flushing: boolean }>();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: AuditStore,
     private readonly metrics: Metrics,
     private readonly signing: AuditSigning,
   ) {}
@@ -118,7 +86,7 @@ export class AuditLog {
       try {
         await this.commitBatch(roomId, batch);
       } catch (error) {
-        if (batch.length > 1 && refusedByDatabase(error)) {
+        if (batch.length > 1 && this.store.refused(error)) {
           // One message's content may be the cause: commit them one by one, so it fails alone.
           this.logger.warn(
             { err: error, roomId, messages: batch.length },
@@ -136,12 +104,9 @@ export class AuditLog {
 
   /** One transaction for the batch; each promise resolves only after the commit. */
   private async commitBatch(roomId: string, batch: Pending[]): Promise<void> {
-    const results = await this.dataSource.transaction((tx) =>
-      this.commit(
-        tx,
-        roomId,
-        batch.map((p) => p.message),
-      ),
+    const messages = batch.map((p) => p.message);
+    const results = await this.store.appendBatch(roomId, messages, (head, stored) =>
+      this.link(roomId, messages, head, stored),
     );
     this.metrics.auditBatchSize.observe(batch.length);
     batch.forEach((p, i) => p.resolve(results[i]));
@@ -153,7 +118,7 @@ export class AuditLog {
       try {
         await this.commitBatch(roomId, [pending]);
       } catch (error) {
-        if (refusedByDatabase(error)) {
+        if (this.store.refused(error)) {
           this.fail(roomId, [pending], error);
         } else {
           this.fail(roomId, batch.slice(i), error);
@@ -172,46 +137,24 @@ export class AuditLog {
     pending.forEach((p) => p.reject(failure));
   }
 
-  private async commit(
-    tx: EntityManager,
+  /**
+   * Places the batch after the locked head: a message stored before (or earlier in the batch)
+   * is a duplicate; each new one gets the next seq, the batch's time and its hash.
+   */
+  private link(
     roomId: string,
     messages: NewMessage[],
-  ): Promise<AppendResult[]> {
-    await tx.query(
-      `INSERT INTO chat_chain_heads (room_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (room_id) DO NOTHING`,
-      [roomId, GENESIS_HASH],
-    );
-    // The time comes from PostgreSQL, rendered exactly as it will be stored (microseconds), so
-    // the hash covers every stored digit; all messages of a batch share this one reading.
-    const [head] = await tx.query<
-      { last_seq: string; last_hash: string; signature: string | null; now: string }[]
-    >(
-      `SELECT last_seq, last_hash, signature, ${utcMicrosSql('clock_timestamp()')} AS now
-       FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
-      [roomId],
-    );
-
-    // Retries: rows already stored for (sender, clientMessageId), now visible under the lock.
-    const existing = await tx
-      .getRepository(ChatMessageEntity)
-      .createQueryBuilder('m')
-      .where('m.sender_id = ANY(:senders) AND m.client_message_id = ANY(:ids)', {
-        senders: [...new Set(messages.map((m) => m.senderId))],
-        ids: [...new Set(messages.map((m) => m.clientMessageId))],
-      })
-      .getMany();
-    const known = new Map(
-      existing.map((row) => [dedupeKey(row.senderId, row.clientMessageId), row]),
-    );
-
-    const headSeq = Number(head.last_seq);
-    let seq = headSeq;
-    let prevHash = head.last_hash;
-    const fresh: ChatMessageEntity[] = [];
+    head: LockedHead,
+    stored: AuditRecord[],
+  ): ChainAppend {
+    const known = new Map(stored.map((r) => [dedupeKey(r.senderId, r.clientMessageId), r]));
+    let seq = head.seq;
+    let prevHash = head.hash;
+    const inserts: AuditRecord[] = [];
     const results: AppendResult[] = messages.map((message) => {
       const key = dedupeKey(message.senderId, message.clientMessageId);
-      const stored = known.get(key);
-      if (stored) return { row: stored, duplicate: true };
+      const prior = known.get(key);
+      if (prior) return { record: prior, duplicate: true };
       seq += 1;
       const fields = {
         ...message,
@@ -221,66 +164,29 @@ export class AuditLog {
         sentAt: hashedTime(head.now, CURRENT_HASH_VERSION),
       };
       const hash = linkHash(prevHash, fields);
-      const row = Object.assign(new ChatMessageEntity(), {
+      const record: AuditRecord = {
         ...message,
+        hashVersion: CURRENT_HASH_VERSION,
         id: fields.id,
-        seq: String(seq),
-        createdAt: new Date(head.now),
+        seq,
+        storedAt: head.now,
         prevHash,
         hash,
-        hashVersion: CURRENT_HASH_VERSION,
-      });
+      };
       prevHash = hash;
-      known.set(key, row);
-      fresh.push(row);
-      return { row, duplicate: false };
+      known.set(key, record);
+      inserts.push(record);
+      return { record, duplicate: false };
     });
-    if (fresh.length > 0) {
-      await this.insert(tx, fresh, head.now);
-      // Never sign over a head whose signature is missing or wrong: that would vouch for a
-      // rewrite. Such a head keeps its signature, and verify keeps reporting it. Without a key,
-      // heads are left unsigned.
-      const untrusted =
-        this.signing.enabled &&
-        headSeq > 0 &&
-        this.signing.check(head.signature, this.signing.head(roomId, headSeq, head.last_hash)) !==
-          'valid';
-      const signature = untrusted ? head.signature : this.signing.head(roomId, seq, prevHash);
-      await tx.query(
-        `UPDATE chat_chain_heads SET last_seq = $2, last_hash = $3, signature = $4, updated_at = now() WHERE room_id = $1`,
-        [roomId, seq, prevHash, signature],
-      );
-    }
-    return results;
-  }
-
-  /** One INSERT for the batch, with created_at as the exact text that was hashed. */
-  private async insert(tx: EntityManager, rows: ChatMessageEntity[], createdAt: string) {
-    const params: unknown[] = [];
-    const tuples = rows.map((r) => {
-      const values = [
-        r.id,
-        r.roomId,
-        r.seq,
-        r.kind,
-        r.senderId,
-        r.senderName,
-        r.recipientId,
-        r.recipientName,
-        r.text,
-        r.clientMessageId,
-        createdAt,
-        r.prevHash,
-        r.hash,
-        r.hashVersion,
-      ];
-      return `(${values.map((v) => `$${params.push(v)}`).join(', ')})`;
-    });
-    await tx.query(
-      `INSERT INTO chat_messages (id, room_id, seq, kind, sender_id, sender_name, recipient_id,
-         recipient_name, text, client_message_id, created_at, prev_hash, hash, hash_version)
-       VALUES ${tuples.join(', ')}`,
-      params,
-    );
+    // Never sign over a head whose signature is missing or wrong: that would vouch for a
+    // rewrite. Such a head keeps its signature, and verify keeps reporting it. Without a key,
+    // heads are left unsigned.
+    const untrusted =
+      this.signing.enabled &&
+      head.seq > 0 &&
+      this.signing.check(head.signature, this.signing.head(roomId, head.seq, head.hash)) !==
+        'valid';
+    const signature = untrusted ? head.signature : this.signing.head(roomId, seq, prevHash);
+    return { results, inserts, head: { seq, hash: prevHash, signature } };
   }
 }

@@ -1,9 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { chatConfig } from '../../config/configuration.js';
+import { AuditStore, type ChainSigner } from './audit.store.js';
 
 export const SIGNATURE_STATUSES = ['valid', 'invalid', 'absent', 'unchecked'] as const;
 export type SignatureStatus = (typeof SIGNATURE_STATUSES)[number];
@@ -15,13 +14,13 @@ export type SignatureStatus = (typeof SIGNATURE_STATUSES)[number];
  * ["convene-checkpoint", room_id, seq, hash]. Without a key nothing is signed or checked.
  */
 @Injectable()
-export class AuditSigning implements OnApplicationBootstrap {
+export class AuditSigning implements ChainSigner, OnApplicationBootstrap {
   private readonly logger = new Logger('AuditSigning');
   private readonly key: string | undefined;
 
   constructor(
     @Inject(chatConfig.KEY) config: ConfigType<typeof chatConfig>,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: AuditStore,
   ) {
     this.key = config.auditSigningKey;
   }
@@ -57,27 +56,7 @@ export class AuditSigning implements OnApplicationBootstrap {
    */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
-    const signed = await this.dataSource.transaction(async (tx) => {
-      const heads = await tx.query<{ room_id: string; last_seq: string; last_hash: string }[]>(
-        `SELECT room_id, last_seq, last_hash FROM chat_chain_heads WHERE signature IS NULL FOR UPDATE`,
-      );
-      for (const h of heads)
-        await tx.query(`UPDATE chat_chain_heads SET signature = $2 WHERE room_id = $1`, [
-          h.room_id,
-          this.head(h.room_id, Number(h.last_seq), h.last_hash),
-        ]);
-      // Checkpoints are otherwise written only by the retention purge (a trigger enforces it).
-      await tx.query(`SELECT set_config('convene.audit_purge', 'on', true)`);
-      const checkpoints = await tx.query<{ room_id: string; seq: string; hash: string }[]>(
-        `SELECT room_id, seq, hash FROM chat_checkpoints WHERE signature IS NULL FOR UPDATE`,
-      );
-      for (const c of checkpoints)
-        await tx.query(`UPDATE chat_checkpoints SET signature = $2 WHERE room_id = $1`, [
-          c.room_id,
-          this.checkpoint(c.room_id, Number(c.seq), c.hash),
-        ]);
-      return [...heads, ...checkpoints].map((r) => r.room_id);
-    });
+    const signed = await this.store.signUnsigned(this);
     if (signed.length > 0)
       this.logger.warn(
         { rooms: [...new Set(signed)] },

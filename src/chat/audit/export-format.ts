@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream';
-import { chainFields, RawMessageRow, toAuditDto } from './audit-queries.js';
+import { hashedSentAt, toAuditDto } from './audit-record.mapper.js';
+import type { AuditRecord } from './audit.store.js';
 
 export const CSV_COLUMNS = [
   'id',
@@ -24,39 +25,39 @@ function csvField(value: string | number | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-function csvLine(raw: RawMessageRow): string {
+function csvLine(r: AuditRecord): string {
   return (
     [
-      raw.id,
-      raw.room_id,
-      raw.seq,
-      raw.kind,
-      raw.sender_id,
-      raw.sender_name,
-      raw.recipient_id,
-      raw.recipient_name,
-      raw.text,
-      raw.client_message_id,
-      chainFields(raw).sentAt,
-      raw.prev_hash,
-      raw.hash,
-      raw.hash_version,
+      r.id,
+      r.roomId,
+      r.seq,
+      r.kind,
+      r.senderId,
+      r.senderName,
+      r.recipientId,
+      r.recipientName,
+      r.text,
+      r.clientMessageId,
+      hashedSentAt(r),
+      r.prevHash,
+      r.hash,
+      r.hashVersion,
     ]
       .map(csvField)
       .join(',') + '\r\n'
   );
 }
 
-/** Turns a stream of raw rows into NDJSON or CSV text, one row at a time. */
+/** Turns a stream of audit records into NDJSON or CSV text, one row at a time. */
 export function exportFormatter(format: 'ndjson' | 'csv'): Transform {
   let headerWritten = false;
   return new Transform({
     writableObjectMode: true,
-    transform(raw: RawMessageRow, _encoding, done) {
-      if (format === 'ndjson') return done(null, JSON.stringify(toAuditDto(raw)) + '\n');
+    transform(record: AuditRecord, _encoding, done) {
+      if (format === 'ndjson') return done(null, JSON.stringify(toAuditDto(record)) + '\n');
       const header = headerWritten ? '' : CSV_COLUMNS.join(',') + '\r\n';
       headerWritten = true;
-      done(null, header + csvLine(raw));
+      done(null, header + csvLine(record));
     },
     flush(done) {
       done(null, format === 'csv' && !headerWritten ? CSV_COLUMNS.join(',') + '\r\n' : '');

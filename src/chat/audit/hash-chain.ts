@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ChatKind } from '../../protocol/events.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -30,7 +31,7 @@ export interface ChainFields {
   id: string;
   roomId: string;
   seq: number;
-  kind: string;
+  kind: ChatKind;
   senderId: string;
   senderName: string;
   recipientId: string | null;
@@ -40,6 +41,9 @@ export interface ChainFields {
   /** The time as this version hashes it (see hashedTime). */
   sentAt: string;
 }
+
+/** A message to record: the covered fields its sender determines (the chain adds the others). */
+export type NewMessage = Omit<ChainFields, 'hashVersion' | 'id' | 'seq' | 'sentAt'>;
 
 /**
  * hash = SHA-256(canonical form), a JSON array in a fixed order, so no field boundary is

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { chatConfig } from '../../config/configuration.js';
 import { AuditSigning } from './audit-signing.js';
+import { AuditStore } from './audit.store.js';
 
 const HOURLY = 3_600_000;
 /** Rows removed per transaction: each holds the room's chain head only briefly. */
@@ -20,7 +19,7 @@ export class AuditRetention implements OnApplicationBootstrap {
 
   constructor(
     @Inject(chatConfig.KEY) private readonly config: ConfigType<typeof chatConfig>,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: AuditStore,
     private readonly scheduler: SchedulerRegistry,
     private readonly signing: AuditSigning,
   ) {}
@@ -46,14 +45,11 @@ export class AuditRetention implements OnApplicationBootstrap {
    */
   async purge(cutoff = this.cutoff(), batchRows = PURGE_BATCH_ROWS): Promise<number> {
     if (!cutoff) return 0;
-    const rooms = await this.dataSource.query<{ room_id: string }[]>(
-      `SELECT DISTINCT room_id FROM chat_messages WHERE created_at < $1`,
-      [cutoff],
-    );
+    const rooms = await this.store.roomsWithRowsBefore(cutoff);
     let removed = 0;
-    for (const { room_id: roomId } of rooms) {
+    for (const roomId of rooms) {
       for (;;) {
-        const deleted = await this.purgeRoom(roomId, cutoff, batchRows);
+        const deleted = await this.store.purgeStep(roomId, cutoff, batchRows, this.signing);
         removed += deleted;
         if (deleted < batchRows) break;
       }
@@ -66,46 +62,5 @@ export class AuditRetention implements OnApplicationBootstrap {
   private cutoff(): Date | undefined {
     const days = this.config.retentionDays;
     return days === undefined ? undefined : new Date(Date.now() - days * 86_400_000);
-  }
-
-  private purgeRoom(roomId: string, cutoff: Date, batchRows: number): Promise<number> {
-    return this.dataSource.transaction(async (tx) => {
-      // The one sanctioned path past the append-only triggers, for this transaction only.
-      await tx.query(`SELECT set_config('convene.audit_purge', 'on', true)`);
-      const [head] = await tx.query<{ last_seq: string }[]>(
-        `SELECT last_seq FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
-        [roomId],
-      );
-      if (!head) return 0;
-      const [range] = await tx.query<{ keep_from: string | null; first: string | null }[]>(
-        `SELECT (SELECT min(seq) FROM chat_messages WHERE room_id = $1 AND created_at >= $2)
-                  AS keep_from,
-                (SELECT min(seq) FROM chat_messages WHERE room_id = $1) AS first`,
-        [roomId, cutoff],
-      );
-      if (!range || range.first === null) return 0;
-      // Only a prefix of the chain can go, so a newer row never loses its predecessor's hash.
-      const prefixEnd =
-        range.keep_from === null ? Number(head.last_seq) : Number(range.keep_from) - 1;
-      const upTo = Math.min(prefixEnd, Number(range.first) + batchRows - 1);
-      const [last] = await tx.query<{ hash: string }[]>(
-        `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = $2`,
-        [roomId, upTo],
-      );
-      if (!last) return 0;
-      const [, deleted] = await tx.query<[unknown, number]>(
-        `DELETE FROM chat_messages WHERE room_id = $1 AND seq <= $2`,
-        [roomId, upTo],
-      );
-      await tx.query(
-        `INSERT INTO chat_checkpoints (room_id, seq, hash, purged_count, signature)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (room_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash,
-           purged_count = chat_checkpoints.purged_count + EXCLUDED.purged_count,
-           signature = EXCLUDED.signature, created_at = now()`,
-        [roomId, upTo, last.hash, deleted, this.signing.checkpoint(roomId, upTo, last.hash)],
-      );
-      return deleted;
-    });
   }
 }

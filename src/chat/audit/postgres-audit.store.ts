@@ -1,0 +1,294 @@
+import { pipeline, Transform } from 'node:stream';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import pg from 'pg';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { type RawMessageRow, toAuditRecord } from './audit-record.mapper.js';
+import {
+  type AppendResult,
+  type AuditRecord,
+  AuditStore,
+  type ChainAppend,
+  type ChainEnd,
+  type ChainSigner,
+  type ExportFilter,
+  type LockedHead,
+  type PageFilter,
+  type RowStream,
+} from './audit.store.js';
+import { GENESIS_HASH, type NewMessage, utcMicrosSql } from './hash-chain.js';
+
+/** Every column, and the stored time with its microseconds. */
+const AUDIT_ROW_SQL = `SELECT *, ${utcMicrosSql('created_at')} AS created_at_us FROM chat_messages`;
+
+interface HeadRow {
+  last_seq: string;
+  last_hash: string;
+  signature: string | null;
+}
+
+interface CheckpointRow {
+  seq: string;
+  hash: string;
+  signature: string | null;
+}
+
+/** The audit trail in PostgreSQL: the only code that reads or writes its three tables. */
+@Injectable()
+export class PostgresAuditStore extends AuditStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    super();
+  }
+
+  appendBatch(
+    roomId: string,
+    messages: NewMessage[],
+    link: (head: LockedHead, stored: AuditRecord[]) => ChainAppend,
+  ): Promise<AppendResult[]> {
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO chat_chain_heads (room_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (room_id) DO NOTHING`,
+        [roomId, GENESIS_HASH],
+      );
+      // The time comes from PostgreSQL, rendered exactly as it will be stored (microseconds), so
+      // the hash covers every stored digit; all messages of a batch share this one reading.
+      const [head] = await tx.query<(HeadRow & { now: string })[]>(
+        `SELECT last_seq, last_hash, signature, ${utcMicrosSql('clock_timestamp()')} AS now
+         FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
+        [roomId],
+      );
+      // Retries: rows already stored for (sender, clientMessageId), now visible under the lock.
+      const stored = await tx.query<RawMessageRow[]>(
+        `${AUDIT_ROW_SQL} WHERE sender_id = ANY($1) AND client_message_id = ANY($2)`,
+        [
+          [...new Set(messages.map((m) => m.senderId))],
+          [...new Set(messages.map((m) => m.clientMessageId))],
+        ],
+      );
+      const append = link(
+        {
+          seq: Number(head.last_seq),
+          hash: head.last_hash,
+          signature: head.signature,
+          now: head.now,
+        },
+        stored.map(toAuditRecord),
+      );
+      if (append.inserts.length === 0) return append.results;
+
+      // One INSERT for the batch, with created_at as the exact text that was hashed.
+      const params: unknown[] = [];
+      const tuples = append.inserts.map((r) => {
+        const values = [
+          r.id,
+          r.roomId,
+          r.seq,
+          r.kind,
+          r.senderId,
+          r.senderName,
+          r.recipientId,
+          r.recipientName,
+          r.text,
+          r.clientMessageId,
+          r.storedAt,
+          r.prevHash,
+          r.hash,
+          r.hashVersion,
+        ];
+        return `(${values.map((v) => `$${params.push(v)}`).join(', ')})`;
+      });
+      await tx.query(
+        `INSERT INTO chat_messages (id, room_id, seq, kind, sender_id, sender_name, recipient_id,
+           recipient_name, text, client_message_id, created_at, prev_hash, hash, hash_version)
+         VALUES ${tuples.join(', ')}`,
+        params,
+      );
+      await tx.query(
+        `UPDATE chat_chain_heads SET last_seq = $2, last_hash = $3, signature = $4, updated_at = now() WHERE room_id = $1`,
+        [roomId, append.head.seq, append.head.hash, append.head.signature],
+      );
+      return append.results;
+    });
+  }
+
+  refused(error: unknown): boolean {
+    if (!(error instanceof QueryFailedError)) return false;
+    const cause: unknown = error.driverError;
+    if (!(cause instanceof pg.DatabaseError) || typeof cause.code !== 'string') return false;
+    // Connection exceptions, insufficient resources, operator intervention, system errors.
+    return !['08', '53', '57', '58'].includes(cause.code.slice(0, 2));
+  }
+
+  async findRetry(senderId: string, clientMessageId: string): Promise<AuditRecord | undefined> {
+    const [row] = await this.dataSource.query<RawMessageRow[]>(
+      `${AUDIT_ROW_SQL} WHERE sender_id = $1 AND client_message_id = $2`,
+      [senderId, clientMessageId],
+    );
+    return row ? toAuditRecord(row) : undefined;
+  }
+
+  async history(
+    roomId: string,
+    viewerId: string,
+    before: number | undefined,
+    limit: number,
+  ): Promise<AuditRecord[]> {
+    const params: unknown[] = [roomId, viewerId];
+    const where = ['room_id = $1', `(kind = 'public' OR sender_id = $2 OR recipient_id = $2)`];
+    if (before !== undefined) where.push(`seq < $${params.push(before)}`);
+    const rows = await this.dataSource.query<RawMessageRow[]>(
+      `${AUDIT_ROW_SQL} WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.push(limit)}`,
+      params,
+    );
+    return rows.reverse().map(toAuditRecord);
+  }
+
+  async page(f: PageFilter): Promise<AuditRecord[]> {
+    const params: unknown[] = [f.roomId, f.afterSeq];
+    const where = ['room_id = $1', 'seq > $2'];
+    if (f.kind) where.push(`kind = $${params.push(f.kind)}`);
+    if (f.participantId) {
+      const p = params.push(f.participantId);
+      where.push(`(sender_id = $${p} OR recipient_id = $${p})`);
+    }
+    if (f.from) where.push(`created_at >= $${params.push(f.from)}`);
+    if (f.to) where.push(`created_at < $${params.push(f.to)}`);
+    const rows = await this.dataSource.query<RawMessageRow[]>(
+      `${AUDIT_ROW_SQL} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.push(f.limit)}`,
+      params,
+    );
+    return rows.map(toAuditRecord);
+  }
+
+  exportRows(f: ExportFilter): Promise<RowStream> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (f.roomId) where.push(`room_id = $${params.push(f.roomId)}`);
+    if (f.from) where.push(`created_at >= $${params.push(f.from)}`);
+    if (f.to) where.push(`created_at < $${params.push(f.to)}`);
+    const sql = `${AUDIT_ROW_SQL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY room_id, seq`;
+    return this.stream(sql, params);
+  }
+
+  async chainEnds(roomId: string): Promise<{ head?: ChainEnd; checkpoint?: ChainEnd }> {
+    const [checkpoint] = await this.dataSource.query<CheckpointRow[]>(
+      `SELECT seq, hash, signature FROM chat_checkpoints WHERE room_id = $1`,
+      [roomId],
+    );
+    const [head] = await this.dataSource.query<HeadRow[]>(
+      `SELECT last_seq, last_hash, signature FROM chat_chain_heads WHERE room_id = $1`,
+      [roomId],
+    );
+    return {
+      ...(head && {
+        head: { seq: Number(head.last_seq), hash: head.last_hash, signature: head.signature },
+      }),
+      ...(checkpoint && {
+        checkpoint: {
+          seq: Number(checkpoint.seq),
+          hash: checkpoint.hash,
+          signature: checkpoint.signature,
+        },
+      }),
+    };
+  }
+
+  roomRows(roomId: string): Promise<RowStream> {
+    return this.stream(`${AUDIT_ROW_SQL} WHERE room_id = $1 ORDER BY seq`, [roomId]);
+  }
+
+  async roomsWithRowsBefore(cutoff: Date): Promise<string[]> {
+    const rooms = await this.dataSource.query<{ room_id: string }[]>(
+      `SELECT DISTINCT room_id FROM chat_messages WHERE created_at < $1`,
+      [cutoff],
+    );
+    return rooms.map((r) => r.room_id);
+  }
+
+  purgeStep(roomId: string, cutoff: Date, batchRows: number, signer: ChainSigner): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      // The one sanctioned path past the append-only triggers, for this transaction only.
+      await tx.query(`SELECT set_config('convene.audit_purge', 'on', true)`);
+      const [head] = await tx.query<{ last_seq: string }[]>(
+        `SELECT last_seq FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
+        [roomId],
+      );
+      if (!head) return 0;
+      const [range] = await tx.query<{ keep_from: string | null; first: string | null }[]>(
+        `SELECT (SELECT min(seq) FROM chat_messages WHERE room_id = $1 AND created_at >= $2)
+                  AS keep_from,
+                (SELECT min(seq) FROM chat_messages WHERE room_id = $1) AS first`,
+        [roomId, cutoff],
+      );
+      if (!range || range.first === null) return 0;
+      // Only a prefix of the chain can go, so a newer row never loses its predecessor's hash.
+      const prefixEnd =
+        range.keep_from === null ? Number(head.last_seq) : Number(range.keep_from) - 1;
+      const upTo = Math.min(prefixEnd, Number(range.first) + batchRows - 1);
+      const [last] = await tx.query<{ hash: string }[]>(
+        `SELECT hash FROM chat_messages WHERE room_id = $1 AND seq = $2`,
+        [roomId, upTo],
+      );
+      if (!last) return 0;
+      const [, deleted] = await tx.query<[unknown, number]>(
+        `DELETE FROM chat_messages WHERE room_id = $1 AND seq <= $2`,
+        [roomId, upTo],
+      );
+      await tx.query(
+        `INSERT INTO chat_checkpoints (room_id, seq, hash, purged_count, signature)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (room_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash,
+           purged_count = chat_checkpoints.purged_count + EXCLUDED.purged_count,
+           signature = EXCLUDED.signature, created_at = now()`,
+        [roomId, upTo, last.hash, deleted, signer.checkpoint(roomId, upTo, last.hash)],
+      );
+      return deleted;
+    });
+  }
+
+  signUnsigned(signer: ChainSigner): Promise<string[]> {
+    return this.dataSource.transaction(async (tx) => {
+      const heads = await tx.query<{ room_id: string; last_seq: string; last_hash: string }[]>(
+        `SELECT room_id, last_seq, last_hash FROM chat_chain_heads WHERE signature IS NULL FOR UPDATE`,
+      );
+      for (const h of heads)
+        await tx.query(`UPDATE chat_chain_heads SET signature = $2 WHERE room_id = $1`, [
+          h.room_id,
+          signer.head(h.room_id, Number(h.last_seq), h.last_hash),
+        ]);
+      // Checkpoints are otherwise written only by the retention purge (a trigger enforces it).
+      await tx.query(`SELECT set_config('convene.audit_purge', 'on', true)`);
+      const checkpoints = await tx.query<{ room_id: string; seq: string; hash: string }[]>(
+        `SELECT room_id, seq, hash FROM chat_checkpoints WHERE signature IS NULL FOR UPDATE`,
+      );
+      for (const c of checkpoints)
+        await tx.query(`UPDATE chat_checkpoints SET signature = $2 WHERE room_id = $1`, [
+          c.room_id,
+          signer.checkpoint(c.room_id, Number(c.seq), c.hash),
+        ]);
+      return [...heads, ...checkpoints].map((r) => r.room_id);
+    });
+  }
+
+  /** Rows from a server-side cursor on a connection of its own, mapped to records. */
+  private async stream(sql: string, params: unknown[]): Promise<RowStream> {
+    const runner = this.dataSource.createQueryRunner('slave');
+    await runner.connect();
+    try {
+      const raw = await runner.stream(sql, params);
+      const rows = new Transform({
+        objectMode: true,
+        transform(row: RawMessageRow, _encoding, done) {
+          done(null, toAuditRecord(row));
+        },
+      });
+      // Errors and early ends travel both ways: the consumer sees a failed query, and a
+      // consumer that stops (a client gone) closes the cursor. The consumer reports errors.
+      pipeline(raw, rows, () => undefined);
+      return { rows, release: () => runner.release() };
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+  }
+}
