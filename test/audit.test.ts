@@ -298,6 +298,44 @@ describe('audit API', () => {
     await get(`/api/v1/audit/messages/export?from=yesterday`).expect(400);
   });
 
+  it('verify while people are chatting: every answer is valid and agrees with itself', async () => {
+    const room = await admin.createRoom({ name: 'Busy room' });
+    const sender = await connectAndJoin(t.url, (await admin.issueToken(room, 'Sam')).token);
+    clients.push(sender);
+    let sending = true;
+    const traffic = (async () => {
+      let sent = 0;
+      while (sending || sent < 20) {
+        const burst = Array.from({ length: 5 }, () =>
+          sender.request('chat:send', {
+            kind: 'public',
+            text: `busy ${sent++}`,
+            clientMessageId: randomUUID(),
+          }),
+        );
+        for (const ack of await Promise.all(burst)) assert.ok(ack.ok);
+      }
+      return sent;
+    })();
+    const answers: { valid: boolean; count: number; headSeq: number; firstBrokenSeq?: number }[] =
+      [];
+    for (let i = 0; i < 25; i++)
+      answers.push((await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body);
+    sending = false;
+    const sent = await traffic;
+    for (const answer of answers) {
+      assert.equal(answer.valid, true, JSON.stringify(answer));
+      assert.equal(answer.count, answer.headSeq, 'rows and head from one moment');
+    }
+    assert.ok(
+      answers.some((a) => a.count > 0 && a.count < sent),
+      'verify ran during the traffic',
+    );
+    const last = (await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body;
+    assert.equal(last.valid, true);
+    assert.equal(last.count, sent);
+  });
+
   it('verifies an intact chain, and reports the first broken seq after tampering or deletion', async () => {
     const ok = await get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
     const [last] = await t.db.query<{ hash: string }>(

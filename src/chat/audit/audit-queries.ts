@@ -54,12 +54,11 @@ export class AuditQueries {
    * the database.
    */
   async verify(roomId: string): Promise<VerifyResultDto> {
-    const { head, checkpoint } = await this.store.chainEnds(roomId);
+    const { head, checkpoint, rows, release } = await this.store.roomChain(roomId);
     let expectedSeq = checkpoint ? checkpoint.seq + 1 : 1;
     let prevHash = checkpoint?.hash ?? GENESIS_HASH;
     let count = 0;
     let firstBrokenSeq: number | undefined;
-    const { rows, release } = await this.store.roomRows(roomId);
     try {
       for await (const record of rows as AsyncIterable<AuditRecord>) {
         count++;

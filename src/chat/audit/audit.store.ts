@@ -73,6 +73,12 @@ export interface ExportFilter {
  * (hashing, signing policy, retention period, verification) are the callers'; a store only
  * guarantees that each method is one consistent unit (a transaction where it writes).
  */
+/** A room's whole chain as one snapshot saw it; `release` ends the snapshot. */
+export interface RoomChain extends RowStream {
+  head?: ChainEnd;
+  checkpoint?: ChainEnd;
+}
+
 export abstract class AuditStore {
   /**
    * One transaction: locks the room's chain head (creating it at genesis), finds the rows
@@ -109,11 +115,11 @@ export abstract class AuditStore {
   /** The rows matching the filter, in room then seq order, from a cursor. */
   abstract exportRows(filter: ExportFilter): Promise<RowStream>;
 
-  /** The room's chain head and retention checkpoint, as stored. */
-  abstract chainEnds(roomId: string): Promise<{ head?: ChainEnd; checkpoint?: ChainEnd }>;
-
-  /** The room's rows in seq order, from a cursor. */
-  abstract roomRows(roomId: string): Promise<RowStream>;
+  /**
+   * The room's chain head, retention checkpoint and rows (seq order, from a cursor), all read
+   * from one snapshot: messages appended or purged meanwhile are not half seen.
+   */
+  abstract roomChain(roomId: string): Promise<RoomChain>;
 
   /** Rooms with rows stored before `cutoff`. */
   abstract roomsWithRowsBefore(cutoff: Date): Promise<string[]>;

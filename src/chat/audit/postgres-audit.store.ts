@@ -2,18 +2,18 @@ import { pipeline, Transform } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 import { type RawMessageRow, toAuditRecord } from './audit-record.mapper.js';
 import {
   type AppendResult,
   type AuditRecord,
   AuditStore,
   type ChainAppend,
-  type ChainEnd,
   type ChainSigner,
   type ExportFilter,
   type LockedHead,
   type PageFilter,
+  type RoomChain,
   type RowStream,
 } from './audit.store.js';
 import { GENESIS_HASH, type NewMessage, utcMicrosSql } from './hash-chain.js';
@@ -170,31 +170,35 @@ export class PostgresAuditStore extends AuditStore {
     return this.stream(sql, params);
   }
 
-  async chainEnds(roomId: string): Promise<{ head?: ChainEnd; checkpoint?: ChainEnd }> {
-    const [checkpoint] = await this.dataSource.query<CheckpointRow[]>(
-      `SELECT seq, hash, signature FROM chat_checkpoints WHERE room_id = $1`,
+  async roomChain(roomId: string): Promise<RoomChain> {
+    const ends: Pick<RoomChain, 'head' | 'checkpoint'> = {};
+    const rows = await this.stream(
+      `${AUDIT_ROW_SQL} WHERE room_id = $1 ORDER BY seq`,
       [roomId],
+      async (runner) => {
+        const [checkpoint] = (await runner.query(
+          `SELECT seq, hash, signature FROM chat_checkpoints WHERE room_id = $1`,
+          [roomId],
+        )) as CheckpointRow[];
+        const [head] = (await runner.query(
+          `SELECT last_seq, last_hash, signature FROM chat_chain_heads WHERE room_id = $1`,
+          [roomId],
+        )) as HeadRow[];
+        if (head)
+          ends.head = {
+            seq: Number(head.last_seq),
+            hash: head.last_hash,
+            signature: head.signature,
+          };
+        if (checkpoint)
+          ends.checkpoint = {
+            seq: Number(checkpoint.seq),
+            hash: checkpoint.hash,
+            signature: checkpoint.signature,
+          };
+      },
     );
-    const [head] = await this.dataSource.query<HeadRow[]>(
-      `SELECT last_seq, last_hash, signature FROM chat_chain_heads WHERE room_id = $1`,
-      [roomId],
-    );
-    return {
-      ...(head && {
-        head: { seq: Number(head.last_seq), hash: head.last_hash, signature: head.signature },
-      }),
-      ...(checkpoint && {
-        checkpoint: {
-          seq: Number(checkpoint.seq),
-          hash: checkpoint.hash,
-          signature: checkpoint.signature,
-        },
-      }),
-    };
-  }
-
-  roomRows(roomId: string): Promise<RowStream> {
-    return this.stream(`${AUDIT_ROW_SQL} WHERE room_id = $1 ORDER BY seq`, [roomId]);
+    return { ...ends, ...rows };
   }
 
   async roomsWithRowsBefore(cutoff: Date): Promise<string[]> {
@@ -270,11 +274,27 @@ export class PostgresAuditStore extends AuditStore {
     });
   }
 
-  /** Rows from a server-side cursor on a connection of its own, mapped to records. */
-  private async stream(sql: string, params: unknown[]): Promise<RowStream> {
+  /**
+   * Rows from a server-side cursor on a connection of its own, mapped to records. With
+   * `inSnapshot`, the connection first opens a read-only REPEATABLE READ transaction and runs
+   * `inSnapshot` in it, so the rows and what it reads agree.
+   */
+  private async stream(
+    sql: string,
+    params: unknown[],
+    inSnapshot?: (runner: QueryRunner) => Promise<void>,
+  ): Promise<RowStream> {
     const runner = this.dataSource.createQueryRunner('slave');
     await runner.connect();
+    const release = async () => {
+      if (inSnapshot) await runner.query('COMMIT').catch(() => undefined);
+      await runner.release();
+    };
     try {
+      if (inSnapshot) {
+        await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await inSnapshot(runner);
+      }
       const raw = await runner.stream(sql, params);
       const rows = new Transform({
         objectMode: true,
@@ -285,9 +305,9 @@ export class PostgresAuditStore extends AuditStore {
       // Errors and early ends travel both ways: the consumer sees a failed query, and a
       // consumer that stops (a client gone) closes the cursor. The consumer reports errors.
       pipeline(raw, rows, () => undefined);
-      return { rows, release: () => runner.release() };
+      return { rows, release };
     } catch (error) {
-      await runner.release();
+      await release();
       throw error;
     }
   }
