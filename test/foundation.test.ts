@@ -292,6 +292,22 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
     }
   });
 
+  it('the default layout: a fresh data folder holds the generated JWT secret (0600) and the embedded database', async () => {
+    // What `npm start` does on a fresh machine: nothing set but the data folder's place.
+    const data = join(dir, 'data');
+    const app = await startMain({ CONVENE_DATA_DIR: data, CONVENE_EMBEDDED_PG_DIR: '' });
+    try {
+      assert.equal(app.child.exitCode, null, `app exited:\n${app.output()}`);
+      assert.match(app.output(), /embedded PostgreSQL ready/);
+      assert.equal((await stat(join(data, 'jwt-secret'))).mode & 0o777, 0o600);
+      assert.ok((await stat(join(data, 'pgdata', 'PG_VERSION'))).isFile());
+      app.child.kill('SIGTERM');
+      await app.exited;
+    } finally {
+      if (app.child.exitCode === null) app.child.kill('SIGKILL');
+    }
+  });
+
   it('keeps its data across restarts, and SIGTERM stops the app and then the server', async () => {
     const app = await startMain();
     try {

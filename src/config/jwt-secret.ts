@@ -62,7 +62,9 @@ export function loadOrCreateJwtSecret(dataDir: string): StoredJwtSecret {
   const existing = readSecret(file);
   if (existing !== undefined) return { secret: existing, file, created: false };
 
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Not 0700: the folder also holds the embedded PostgreSQL's data, whose server runs as the
+  // postgres user when convene runs as root. The secret is protected by its own mode, 0600.
+  mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const secret = randomBytes(32).toString('base64url');
   const aside = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(aside, 'wx', 0o600);
