@@ -61,13 +61,6 @@ class ParticipantMedia {
   ) {}
 }
 
-export type {
-  ConsumerStats,
-  ParticipantMediaStats,
-  RoomMediaStats,
-  StreamStats,
-} from '../protocol/events.js';
-
 export interface PlainTransportInfo {
   id: string;
   ip: string;

@@ -1,11 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import type { ConsumerOptions } from '../../src/protocol/events.js';
-import type {
-  MediaCaller,
-  PlainTransportInfo,
-  RoomMediaStats,
-} from '../../src/media/media.service.js';
+import type { ConsumerOptions, RoomMediaStats } from '../../src/protocol/events.js';
+import type { MediaCaller, PlainTransportInfo } from '../../src/media/media.service.js';
 import { MediaService } from '../../src/media/media.service.js';
 import type { Admin } from './admin.js';
 import type { TestApp } from './app.js';
