@@ -17,9 +17,9 @@ import type {
 } from '../protocol/events.js';
 import { RoomEvents, type RoomEventMap } from '../rooms/room-events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
-import { codecOfOtherKind } from './media-codecs.js';
 import { toMediaError } from './media-errors.js';
 import { MediaNotifier } from './media-notifier.js';
+import { checkLimit, checkProducerKind, clientAppData, MEDIA_LIMITS } from './media-policy.js';
 import { type RoomRouter, RoomRouters } from './room-routers.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -30,14 +30,6 @@ export interface MediaCaller {
   role: Role;
   socketId: string;
 }
-
-/** Limits per participant, so one client cannot exhaust a worker. */
-export const MEDIA_LIMITS = {
-  transports: 4,
-  producers: 8,
-  consumers: 300,
-  appDataBytes: 1024,
-} as const;
 
 type OwnerAppData = { roomId: string; participantId: string; client?: Record<string, unknown> };
 
@@ -155,7 +147,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     direction: TransportDirection,
   ): Promise<TransportOptions> {
     const state = this.stateFor(caller);
-    this.checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
+    checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
     const room = await this.routers.get(caller.roomId);
     const transport = await room.router
       .createWebRtcTransport({
@@ -189,7 +181,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     options: { rtcpMux?: boolean; remote?: { ip: string; port: number; rtcpPort?: number } } = {},
   ): Promise<PlainTransportInfo> {
     const state = this.stateFor(caller);
-    this.checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
+    checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
     const room = await this.routers.get(caller.roomId);
     const transport = await room.router
       .createPlainTransport({
@@ -241,28 +233,13 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       appData?: Record<string, unknown>;
     },
   ): Promise<string> {
-    const mismatch = codecOfOtherKind(request.kind, request.rtpParameters);
-    if (mismatch !== undefined) {
-      throw new DomainError(
-        ErrorCode.VALIDATION_FAILED,
-        `A ${request.kind} producer cannot carry ${mismatch.slice(0, 64)}: every codec's mimeType must start with "${request.kind}/"`,
-      );
-    }
-    if (request.kind === 'video' && caller.role === 'guest' && this.config.guestAudioOnly) {
-      throw new DomainError(ErrorCode.FORBIDDEN, 'Guests may only send audio in this deployment');
-    }
+    checkProducerKind(request, caller.role, this.config.guestAudioOnly);
     const owned = this.ownTransport(caller, request.transportId);
     if (owned.direction !== 'send')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Produce on a send transport');
     const state = this.current(caller);
-    this.checkLimit(state.producers.size, MEDIA_LIMITS.producers, 'producers');
-    const client = request.appData ?? {};
-    if (JSON.stringify(client).length > MEDIA_LIMITS.appDataBytes) {
-      throw new DomainError(
-        ErrorCode.VALIDATION_FAILED,
-        `appData must be at most ${MEDIA_LIMITS.appDataBytes} bytes of JSON`,
-      );
-    }
+    checkLimit(state.producers.size, MEDIA_LIMITS.producers, 'producers');
+    const client = clientAppData(request.appData);
     const producer = await owned.transport
       .produce<OwnerAppData>({
         kind: request.kind,
@@ -305,7 +282,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     if (owned.direction !== 'recv')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Consume on a receive transport');
     const state = this.current(caller);
-    this.checkLimit(state.consumers.size, MEDIA_LIMITS.consumers, 'consumers');
+    checkLimit(state.consumers.size, MEDIA_LIMITS.consumers, 'consumers');
     const producer = this.findProducer(caller.roomId, request.producerId);
     const rtpCapabilities = request.rtpCapabilities as types.RtpCapabilities;
     if (!owned.room.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
@@ -555,10 +532,5 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       if (producer) return producer;
     }
     throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer in this room');
-  }
-
-  private checkLimit(count: number, limit: number, what: string): void {
-    if (count >= limit)
-      throw new DomainError(ErrorCode.MEDIA_REJECTED, `At most ${limit} ${what} per participant`);
   }
 }
