@@ -19,8 +19,9 @@ import { RoomEvents, type RoomEventMap } from '../rooms/room-events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
 import { toMediaError } from './media-errors.js';
 import { MediaNotifier } from './media-notifier.js';
-import { checkLimit, checkProducerKind, clientAppData, MEDIA_LIMITS } from './media-policy.js';
-import { type RoomRouter, RoomRouters } from './room-routers.js';
+import { checkProducerKind, clientAppData } from './media-policy.js';
+import { type OwnerAppData, ParticipantMedia } from './participant-media.js';
+import { RoomRouters } from './room-routers.js';
 import { WorkerPool } from './worker-pool.js';
 
 /** Who is asking: from the verified socket identity, plus the connection that owns the media. */
@@ -29,28 +30,6 @@ export interface MediaCaller {
   participantId: string;
   role: Role;
   socketId: string;
-}
-
-type OwnerAppData = { roomId: string; participantId: string; client?: Record<string, unknown> };
-
-interface OwnedTransport {
-  transport: types.Transport;
-  direction: TransportDirection;
-  webRtc: boolean;
-  room: RoomRouter;
-}
-
-/** One participant's media on one connection. */
-class ParticipantMedia {
-  readonly transports = new Map<string, OwnedTransport>();
-  readonly producers = new Map<string, types.Producer<OwnerAppData>>();
-  readonly consumers = new Map<string, types.Consumer<OwnerAppData>>();
-
-  constructor(
-    readonly roomId: string,
-    readonly participantId: string,
-    readonly socketId: string,
-  ) {}
 }
 
 export interface PlainTransportInfo {
@@ -90,11 +69,10 @@ function layersOf(
 }
 
 /**
- * Transports, producers and consumers per participant, with the rules: only your own objects,
- * only producers of your room, consumers start paused, guests may be audio-only. State is
- * dropped when the participant leaves, is kicked, disconnects or the room closes, and when
- * mediasoup closes objects underneath (worker death): every map entry is removed by the
- * object's own `close` observer, so the maps never hold closed objects.
+ * Media per participant, one `ParticipantMedia` each, with the rules: only your own objects,
+ * only producers of your room, consumers start paused, guests may be audio-only. A
+ * participant's media is closed when they leave, are kicked, disconnect or the room closes;
+ * what mediasoup closes underneath (worker death) leaves their maps by itself.
  */
 @Injectable()
 export class MediaService implements OnModuleInit, OnModuleDestroy {
@@ -147,7 +125,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     direction: TransportDirection,
   ): Promise<TransportOptions> {
     const state = this.stateFor(caller);
-    checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
+    state.checkLimit('transports');
     const room = await this.routers.get(caller.roomId);
     const transport = await room.router
       .createWebRtcTransport({
@@ -160,7 +138,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       .catch((error: unknown) => {
         throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
       });
-    this.adoptTransport(state, { transport, direction, webRtc: true, room });
+    state.addTransport({ transport, direction, webRtc: true, room });
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -181,7 +159,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     options: { rtcpMux?: boolean; remote?: { ip: string; port: number; rtcpPort?: number } } = {},
   ): Promise<PlainTransportInfo> {
     const state = this.stateFor(caller);
-    checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
+    state.checkLimit('transports');
     const room = await this.routers.get(caller.roomId);
     const transport = await room.router
       .createPlainTransport({
@@ -193,7 +171,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       .catch((error: unknown) => {
         throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
       });
-    this.adoptTransport(state, { transport, direction, webRtc: false, room });
+    state.addTransport({ transport, direction, webRtc: false, room });
     if (options.remote) {
       await transport.connect(options.remote).catch((error: unknown) => {
         transport.close();
@@ -213,7 +191,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     transportId: string,
     dtlsParameters: object,
   ): Promise<void> {
-    const owned = this.ownTransport(caller, transportId);
+    const owned = this.current(caller).transport(transportId);
     if (!owned.webRtc)
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'This transport is not a WebRTC transport');
     await (owned.transport as types.WebRtcTransport)
@@ -234,11 +212,11 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     },
   ): Promise<string> {
     checkProducerKind(request, caller.role, this.config.guestAudioOnly);
-    const owned = this.ownTransport(caller, request.transportId);
+    const state = this.current(caller);
+    const owned = state.transport(request.transportId);
     if (owned.direction !== 'send')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Produce on a send transport');
-    const state = this.current(caller);
-    checkLimit(state.producers.size, MEDIA_LIMITS.producers, 'producers');
+    state.checkLimit('producers');
     const client = clientAppData(request.appData);
     const producer = await owned.transport
       .produce<OwnerAppData>({
@@ -249,13 +227,8 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       .catch((error: unknown) => {
         throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'produce');
       });
-    if (!this.isCurrent(state)) {
-      producer.close();
-      throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
-    }
-    state.producers.set(producer.id, producer);
+    state.addProducer(producer);
     producer.observer.once('close', () => {
-      state.producers.delete(producer.id);
       this.notifier.producerClosed(caller.roomId, {
         producerId: producer.id,
         participantId: caller.participantId,
@@ -278,11 +251,11 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     caller: MediaCaller,
     request: { transportId: string; producerId: string; rtpCapabilities: object },
   ): Promise<ConsumerOptions> {
-    const owned = this.ownTransport(caller, request.transportId);
+    const state = this.current(caller);
+    const owned = state.transport(request.transportId);
     if (owned.direction !== 'recv')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Consume on a receive transport');
-    const state = this.current(caller);
-    checkLimit(state.consumers.size, MEDIA_LIMITS.consumers, 'consumers');
+    state.checkLimit('consumers');
     const producer = this.findProducer(caller.roomId, request.producerId);
     const rtpCapabilities = request.rtpCapabilities as types.RtpCapabilities;
     if (!owned.room.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
@@ -301,12 +274,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       .catch((error: unknown) => {
         throw toMediaError(error, ErrorCode.MEDIA_INCOMPATIBLE, 'consume');
       });
-    if (!this.isCurrent(state)) {
-      consumer.close();
-      throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
-    }
-    state.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => state.consumers.delete(consumer.id));
+    state.addConsumer(consumer);
     consumer.on('producerclose', () => {
       this.notifier.consumerClosed(caller.participantId, {
         consumerId: consumer.id,
@@ -325,7 +293,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   async resumeConsumer(caller: MediaCaller, consumerId: string): Promise<void> {
-    const consumer = this.ownConsumer(caller, consumerId);
+    const consumer = this.current(caller).consumer(consumerId);
     await consumer.resume().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the consumer');
     });
@@ -337,7 +305,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     spatialLayer: number,
     temporalLayer?: number,
   ): Promise<void> {
-    const consumer = this.ownConsumer(caller, consumerId);
+    const consumer = this.current(caller).consumer(consumerId);
     if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
       throw new DomainError(
         ErrorCode.MEDIA_INCOMPATIBLE,
@@ -350,13 +318,13 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   async pauseProducer(caller: MediaCaller, producerId: string): Promise<void> {
-    const producer = this.ownProducer(caller, producerId);
+    const producer = this.current(caller).producer(producerId);
     await this.pause(producer, false);
   }
 
   /** Also after a host mute: hosts can silence people, never force them to send. */
   async resumeProducer(caller: MediaCaller, producerId: string): Promise<void> {
-    const producer = this.ownProducer(caller, producerId);
+    const producer = this.current(caller).producer(producerId);
     if (!producer.paused) return;
     await producer.resume().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the producer');
@@ -368,12 +336,12 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   closeProducer(caller: MediaCaller, producerId: string): void {
-    this.ownProducer(caller, producerId).close();
+    this.current(caller).producer(producerId).close();
   }
 
   listProducers(roomId: string): ProducerInfo[] {
     return [...(this.rooms.get(roomId)?.values() ?? [])].flatMap((p) =>
-      [...p.producers.values()].map((x) => this.producerInfo(x)),
+      p.allProducers().map((x) => this.producerInfo(x)),
     );
   }
 
@@ -382,9 +350,9 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     if (!(await this.membership.current(roomId, participantId))) {
       throw new DomainError(ErrorCode.PARTICIPANT_NOT_FOUND, 'This participant is not in the room');
     }
-    const producers = [
-      ...(this.rooms.get(roomId)?.get(participantId)?.producers.values() ?? []),
-    ].filter((p) => p.kind === kind && !p.paused);
+    const producers = (this.rooms.get(roomId)?.get(participantId)?.allProducers() ?? []).filter(
+      (p) => p.kind === kind && !p.paused,
+    );
     await Promise.all(producers.map((p) => this.pause(p, true)));
     return producers.map((p) => p.id);
   }
@@ -396,12 +364,12 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       [...(this.rooms.get(roomId)?.values() ?? [])].map(
         async (p): Promise<ParticipantMediaStats> => ({
           participantId: p.participantId,
-          transports: p.transports.size,
+          transports: p.transportCount,
           producers: await Promise.all(
-            [...p.producers.values()].map((x) => this.streamStats(x, 'inbound-rtp')),
+            p.allProducers().map((x) => this.streamStats(x, 'inbound-rtp')),
           ),
           consumers: await Promise.all(
-            [...p.consumers.values()].map(async (x) => ({
+            p.allConsumers().map(async (x) => ({
               ...(await this.streamStats(x, 'outbound-rtp')),
               producerId: x.producerId,
               type: x.type,
@@ -432,7 +400,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     if (!participants || !state) return;
     participants.delete(participantId);
     if (participants.size === 0) this.rooms.delete(roomId);
-    for (const { transport } of [...state.transports.values()]) transport.close();
+    state.close();
   }
 
   /** Like `release`, but only if the media belongs to this connection (a newer one may have replaced it). */
@@ -486,20 +454,6 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     return state;
   }
 
-  /** Registers a transport created across an await, unless the participant left meanwhile. */
-  private adoptTransport(state: ParticipantMedia, owned: OwnedTransport): void {
-    if (!this.isCurrent(state)) {
-      owned.transport.close();
-      throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
-    }
-    state.transports.set(owned.transport.id, owned);
-    owned.transport.observer.once('close', () => state.transports.delete(owned.transport.id));
-  }
-
-  private isCurrent(state: ParticipantMedia): boolean {
-    return this.rooms.get(state.roomId)?.get(state.participantId) === state;
-  }
-
   private current(caller: MediaCaller): ParticipantMedia {
     const state = this.rooms.get(caller.roomId)?.get(caller.participantId);
     if (!state || state.socketId !== caller.socketId)
@@ -507,28 +461,9 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     return state;
   }
 
-  // Lookups only in the caller's own maps: someone else's id is indistinguishable from an unknown one.
-  private ownTransport(caller: MediaCaller, transportId: string): OwnedTransport {
-    const found = this.current(caller).transports.get(transportId);
-    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such transport of yours');
-    return found;
-  }
-
-  private ownProducer(caller: MediaCaller, producerId: string): types.Producer<OwnerAppData> {
-    const found = this.current(caller).producers.get(producerId);
-    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer of yours');
-    return found;
-  }
-
-  private ownConsumer(caller: MediaCaller, consumerId: string): types.Consumer<OwnerAppData> {
-    const found = this.current(caller).consumers.get(consumerId);
-    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such consumer of yours');
-    return found;
-  }
-
   private findProducer(roomId: string, producerId: string): types.Producer<OwnerAppData> {
     for (const participant of this.rooms.get(roomId)?.values() ?? []) {
-      const producer = participant.producers.get(producerId);
+      const producer = participant.findProducer(producerId);
       if (producer) return producer;
     }
     throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer in this room');
