@@ -5,19 +5,17 @@ import { mediaConfig, type MediaConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type {
   ConsumerOptions,
-  ConsumerStats,
   MediaKind,
-  ParticipantMediaStats,
   ProducerInfo,
   Role,
   RoomMediaStats,
-  StreamStats,
   TransportDirection,
   TransportOptions,
 } from '../protocol/events.js';
 import { RoomEvents, type RoomEventMap } from '../rooms/room-events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
 import { toMediaError } from './media-errors.js';
+import { roomMediaStats } from './media-stats.js';
 import { MediaNotifier } from './media-notifier.js';
 import { checkProducerKind, clientAppData } from './media-policy.js';
 import { type OwnerAppData, ParticipantMedia } from './participant-media.js';
@@ -37,35 +35,6 @@ export interface PlainTransportInfo {
   ip: string;
   port: number;
   rtcpPort: number | undefined;
-}
-
-type RtpStatsEntry = { type: string; bitrate?: number; packetCount?: number; byteCount?: number };
-
-/** Sums the RTP stream entries of one direction (a simulcast producer has one per layer). */
-function sumStats(entries: RtpStatsEntry[], type: 'inbound-rtp' | 'outbound-rtp') {
-  return entries
-    .filter((e) => e.type === type)
-    .reduce(
-      (acc, e) => ({
-        bitrate: acc.bitrate + (e.bitrate ?? 0),
-        packetCount: acc.packetCount + (e.packetCount ?? 0),
-        byteCount: acc.byteCount + (e.byteCount ?? 0),
-      }),
-      { bitrate: 0, packetCount: 0, byteCount: 0 },
-    );
-}
-
-/** A consumer's layers, only for the types that have some (null: mediasoup reports none). */
-function layersOf(
-  consumer: types.Consumer,
-): Pick<ConsumerStats, 'preferredLayers' | 'currentLayers'> {
-  if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return {};
-  const copy = (l: types.ConsumerLayers | undefined) =>
-    l ? { spatialLayer: l.spatialLayer, temporalLayer: l.temporalLayer } : null;
-  return {
-    preferredLayers: copy(consumer.preferredLayers),
-    currentLayers: copy(consumer.currentLayers),
-  };
 }
 
 /**
@@ -358,39 +327,12 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Producers, consumers and their current bitrates per participant, as mediasoup measures them. */
-  async roomStats(roomId: string): Promise<RoomMediaStats> {
-    const router = this.routers.peek(roomId);
-    const participants = await Promise.all(
-      [...(this.rooms.get(roomId)?.values() ?? [])].map(
-        async (p): Promise<ParticipantMediaStats> => ({
-          participantId: p.participantId,
-          transports: p.transportCount,
-          producers: await Promise.all(
-            p.allProducers().map((x) => this.streamStats(x, 'inbound-rtp')),
-          ),
-          consumers: await Promise.all(
-            p.allConsumers().map(async (x) => ({
-              ...(await this.streamStats(x, 'outbound-rtp')),
-              producerId: x.producerId,
-              type: x.type,
-              ...layersOf(x),
-            })),
-          ),
-        }),
-      ),
-    );
-    return {
+  roomStats(roomId: string): Promise<RoomMediaStats> {
+    return roomMediaStats(
       roomId,
-      router: router
-        ? { workerPid: router.worker.worker.pid, workerIndex: router.worker.index }
-        : null,
-      participants,
-      totals: {
-        transports: participants.reduce((n, p) => n + p.transports, 0),
-        producers: participants.reduce((n, p) => n + p.producers.length, 0),
-        consumers: participants.reduce((n, p) => n + p.consumers.length, 0),
-      },
-    };
+      this.routers.peek(roomId),
+      this.rooms.get(roomId)?.values() ?? [],
+    );
   }
 
   /** Closes everything the participant has (their producers' consumers close with them). */
@@ -422,14 +364,6 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     });
     const { roomId, participantId } = producer.appData;
     this.notifier.producerPaused(roomId, { producerId: producer.id, participantId, byHost });
-  }
-
-  private async streamStats(
-    stream: types.Producer | types.Consumer,
-    type: 'inbound-rtp' | 'outbound-rtp',
-  ): Promise<StreamStats> {
-    const entries = (await stream.getStats().catch(() => [])) as RtpStatsEntry[];
-    return { id: stream.id, kind: stream.kind, paused: stream.paused, ...sumStats(entries, type) };
   }
 
   private producerInfo(producer: types.Producer<OwnerAppData>): ProducerInfo {
