@@ -19,8 +19,7 @@ import { roomMediaStats } from './media-stats.js';
 import { MediaNotifier } from './media-notifier.js';
 import { checkProducerKind, clientAppData } from './media-policy.js';
 import { type OwnerAppData, ParticipantMedia } from './participant-media.js';
-import { RoomRouters } from './room-routers.js';
-import { WorkerPool } from './worker-pool.js';
+import { type RoomRouter, RoomRouters } from './room-routers.js';
 
 /** Who is asking: from the verified socket identity, plus the connection that owns the media. */
 export interface MediaCaller {
@@ -30,12 +29,12 @@ export interface MediaCaller {
   socketId: string;
 }
 
-export interface PlainTransportInfo {
-  id: string;
-  ip: string;
-  port: number;
-  rtcpPort: number | undefined;
-}
+/** What every transport carries: whose it is and which way it goes. */
+export type TransportAppData = {
+  roomId: string;
+  participantId: string;
+  direction: TransportDirection;
+};
 
 /**
  * Media per participant, one `ParticipantMedia` each, with the rules: only your own objects,
@@ -62,7 +61,6 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly routers: RoomRouters,
-    private readonly pool: WorkerPool,
     private readonly notifier: MediaNotifier,
     private readonly roomEvents: RoomEvents,
     private readonly membership: RoomMembership,
@@ -93,21 +91,15 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     caller: MediaCaller,
     direction: TransportDirection,
   ): Promise<TransportOptions> {
-    const state = this.stateFor(caller);
-    state.checkLimit('transports');
-    const room = await this.routers.get(caller.roomId);
-    const transport = await room.router
-      .createWebRtcTransport({
+    const transport = await this.openTransport(caller, direction, true, (room, appData) =>
+      room.router.createWebRtcTransport({
         webRtcServer: room.worker.webRtcServer,
         enableUdp: true,
         enableTcp: true,
         preferUdp: true,
-        appData: { roomId: caller.roomId, participantId: caller.participantId, direction },
-      })
-      .catch((error: unknown) => {
-        throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
-      });
-    state.addTransport({ transport, direction, webRtc: true, room });
+        appData,
+      }),
+    );
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -117,42 +109,19 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * A plain RTP transport owned by the caller's connection, used with produce/consume like a
-   * WebRTC one: for RTP sources and recorders on the server side (and tests with real RTP).
-   * Not reachable from clients. `remote` connects it (consumers send there); without it,
-   * comedia learns the remote address from the first packet received.
+   * A transport that server-side code creates on the room's router (RTP sources and recorders;
+   * tests with real RTP), owned by the caller's connection under the same limit and used with
+   * produce/consume like a WebRTC one; connecting it is up to its creator. Not reachable from
+   * clients.
    */
-  async createPlainTransport(
+  serverTransport<T extends types.Transport>(
     caller: MediaCaller,
     direction: TransportDirection,
-    options: { rtcpMux?: boolean; remote?: { ip: string; port: number; rtcpPort?: number } } = {},
-  ): Promise<PlainTransportInfo> {
-    const state = this.stateFor(caller);
-    state.checkLimit('transports');
-    const room = await this.routers.get(caller.roomId);
-    const transport = await room.router
-      .createPlainTransport({
-        listenIp: { ip: this.pool.listenIp, announcedIp: this.pool.announcedIp },
-        rtcpMux: options.rtcpMux ?? true,
-        comedia: options.remote === undefined,
-        appData: { roomId: caller.roomId, participantId: caller.participantId, direction },
-      })
-      .catch((error: unknown) => {
-        throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
-      });
-    state.addTransport({ transport, direction, webRtc: false, room });
-    if (options.remote) {
-      await transport.connect(options.remote).catch((error: unknown) => {
-        transport.close();
-        throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'connect the transport');
-      });
-    }
-    return {
-      id: transport.id,
-      ip: transport.tuple.localIp,
-      port: transport.tuple.localPort,
-      rtcpPort: transport.rtcpTuple?.localPort,
-    };
+    create: (router: types.Router, appData: TransportAppData) => Promise<T>,
+  ): Promise<T> {
+    return this.openTransport(caller, direction, false, (room, appData) =>
+      create(room.router, appData),
+    );
   }
 
   async connectTransport(
@@ -373,6 +342,24 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       kind: producer.kind,
       paused: producer.paused,
     };
+  }
+
+  /** Creates a transport on the room's router and registers it as the caller's, unless they left meanwhile. */
+  private async openTransport<T extends types.Transport>(
+    caller: MediaCaller,
+    direction: TransportDirection,
+    webRtc: boolean,
+    create: (room: RoomRouter, appData: TransportAppData) => Promise<T>,
+  ): Promise<T> {
+    const state = this.stateFor(caller);
+    state.checkLimit('transports');
+    const room = await this.routers.get(caller.roomId);
+    const appData = { roomId: caller.roomId, participantId: caller.participantId, direction };
+    const transport = await create(room, appData).catch((error: unknown) => {
+      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
+    });
+    state.addTransport({ transport, direction, webRtc, room });
+    return transport;
   }
 
   /** The caller's media state, starting a fresh one if their previous connection still had some. */
