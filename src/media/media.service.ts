@@ -40,7 +40,8 @@ export type TransportAppData = {
  * Media per participant, one `ParticipantMedia` each, with the rules: only your own objects,
  * only producers of your room, consumers start paused, guests may be audio-only. A
  * participant's media is closed when they leave, are kicked, disconnect or the room closes;
- * what mediasoup closes underneath (worker death) leaves their maps by itself.
+ * what mediasoup closes underneath leaves their maps by itself (worker death: see
+ * RoomRouters.onWorkerDied).
  */
 @Injectable()
 export class MediaService implements OnModuleInit, OnModuleDestroy {
@@ -56,8 +57,6 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     this.routers.cancelClose(roomId);
   private readonly onRoomClosed = ({ roomId }: RoomEventMap['room.closed'][0]) =>
     this.closeRoom(roomId);
-  private readonly onRouterRestarted = ({ roomId }: { roomId: string }) =>
-    this.notifier.restart(roomId, 'The media server restarted; create your transports again');
 
   constructor(
     private readonly routers: RoomRouters,
@@ -71,14 +70,12 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     this.roomEvents.on('participant.left', this.onLeft);
     this.roomEvents.on('participant.joined', this.onJoined);
     this.roomEvents.on('room.closed', this.onRoomClosed);
-    this.routers.events.on('router.restarted', this.onRouterRestarted);
   }
 
   onModuleDestroy(): void {
     this.roomEvents.off('participant.left', this.onLeft);
     this.roomEvents.off('participant.joined', this.onJoined);
     this.roomEvents.off('room.closed', this.onRoomClosed);
-    this.routers.events.off('router.restarted', this.onRouterRestarted);
   }
 
   /** The room router's capabilities (creates the router on first use). */
