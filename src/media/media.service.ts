@@ -15,9 +15,9 @@ import type {
 import { RoomEvents, type RoomEventMap } from '../rooms/room-events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
 import { toMediaError } from './media-errors.js';
-import { roomMediaStats } from './media-stats.js';
 import { MediaNotifier } from './media-notifier.js';
 import { checkProducerKind, clientAppData } from './media-policy.js';
+import { roomMediaStats } from './media-stats.js';
 import { type OwnerAppData, ParticipantMedia } from './participant-media.js';
 import { type RoomRouter, RoomRouters } from './room-routers.js';
 
