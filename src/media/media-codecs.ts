@@ -1,5 +1,4 @@
 import type { types } from 'mediasoup';
-import type { MediaKind } from '../protocol/events.js';
 
 /** The codecs every room router offers: opus for audio; VP8, VP9 and H264 for video. */
 export const ROUTER_MEDIA_CODECS: types.RtpCodecCapability[] = [
@@ -39,20 +38,3 @@ export const ROUTER_MEDIA_CODECS: types.RtpCodecCapability[] = [
     },
   },
 ];
-
-/**
- * The first codec of `rtpParameters` whose mime type is not of `kind` (`audio/…` for audio,
- * `video/…` for video, RTX included), or undefined. mediasoup maps codecs by mime type alone,
- * so without this check a producer declared `audio` could carry VP8 (past the guest audio-only
- * rule) and be consumed as video. Entries that are not codecs are left to mediasoup's validation.
- */
-export function codecOfOtherKind(kind: MediaKind, rtpParameters: object): string | undefined {
-  const codecs = (rtpParameters as { codecs?: unknown }).codecs;
-  if (!Array.isArray(codecs)) return undefined;
-  for (const codec of codecs as unknown[]) {
-    const mimeType = (codec as { mimeType?: unknown } | null)?.mimeType;
-    if (typeof mimeType === 'string' && !mimeType.toLowerCase().startsWith(`${kind}/`))
-      return mimeType;
-  }
-  return undefined;
-}

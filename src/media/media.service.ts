@@ -5,23 +5,21 @@ import { mediaConfig, type MediaConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type {
   ConsumerOptions,
-  ConsumerStats,
   MediaKind,
-  ParticipantMediaStats,
   ProducerInfo,
   Role,
   RoomMediaStats,
-  StreamStats,
   TransportDirection,
   TransportOptions,
 } from '../protocol/events.js';
 import { RoomEvents, type RoomEventMap } from '../rooms/room-events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
-import { codecOfOtherKind } from './media-codecs.js';
 import { toMediaError } from './media-errors.js';
 import { MediaNotifier } from './media-notifier.js';
+import { checkProducerKind, clientAppData } from './media-policy.js';
+import { roomMediaStats } from './media-stats.js';
+import { type OwnerAppData, ParticipantMedia } from './participant-media.js';
 import { type RoomRouter, RoomRouters } from './room-routers.js';
-import { WorkerPool } from './worker-pool.js';
 
 /** Who is asking: from the verified socket identity, plus the connection that owns the media. */
 export interface MediaCaller {
@@ -31,85 +29,19 @@ export interface MediaCaller {
   socketId: string;
 }
 
-/** Limits per participant, so one client cannot exhaust a worker. */
-export const MEDIA_LIMITS = {
-  transports: 4,
-  producers: 8,
-  consumers: 300,
-  appDataBytes: 1024,
-} as const;
-
-type OwnerAppData = { roomId: string; participantId: string; client?: Record<string, unknown> };
-
-interface OwnedTransport {
-  transport: types.Transport;
+/** What every transport carries: whose it is and which way it goes. */
+export type TransportAppData = {
+  roomId: string;
+  participantId: string;
   direction: TransportDirection;
-  webRtc: boolean;
-  room: RoomRouter;
-}
-
-/** One participant's media on one connection. */
-class ParticipantMedia {
-  readonly transports = new Map<string, OwnedTransport>();
-  readonly producers = new Map<string, types.Producer<OwnerAppData>>();
-  readonly consumers = new Map<string, types.Consumer<OwnerAppData>>();
-
-  constructor(
-    readonly roomId: string,
-    readonly participantId: string,
-    readonly socketId: string,
-  ) {}
-}
-
-export type {
-  ConsumerStats,
-  ParticipantMediaStats,
-  RoomMediaStats,
-  StreamStats,
-} from '../protocol/events.js';
-
-export interface PlainTransportInfo {
-  id: string;
-  ip: string;
-  port: number;
-  rtcpPort: number | undefined;
-}
-
-type RtpStatsEntry = { type: string; bitrate?: number; packetCount?: number; byteCount?: number };
-
-/** Sums the RTP stream entries of one direction (a simulcast producer has one per layer). */
-function sumStats(entries: RtpStatsEntry[], type: 'inbound-rtp' | 'outbound-rtp') {
-  return entries
-    .filter((e) => e.type === type)
-    .reduce(
-      (acc, e) => ({
-        bitrate: acc.bitrate + (e.bitrate ?? 0),
-        packetCount: acc.packetCount + (e.packetCount ?? 0),
-        byteCount: acc.byteCount + (e.byteCount ?? 0),
-      }),
-      { bitrate: 0, packetCount: 0, byteCount: 0 },
-    );
-}
-
-/** A consumer's layers, only for the types that have some (null: mediasoup reports none). */
-function layersOf(
-  consumer: types.Consumer,
-): Pick<ConsumerStats, 'preferredLayers' | 'currentLayers'> {
-  if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return {};
-  const copy = (l: types.ConsumerLayers | undefined) =>
-    l ? { spatialLayer: l.spatialLayer, temporalLayer: l.temporalLayer } : null;
-  return {
-    preferredLayers: copy(consumer.preferredLayers),
-    currentLayers: copy(consumer.currentLayers),
-  };
-}
+};
 
 /**
- * Transports, producers and consumers per participant, with the rules: only your own objects,
- * only producers of your room, consumers start paused, guests may be audio-only. State is
- * dropped when the participant leaves, is kicked, disconnects or the room closes, and when
- * mediasoup closes objects underneath (worker death): every map entry is removed by the
- * object's own `close` observer, so the maps never hold closed objects.
+ * Media per participant, one `ParticipantMedia` each, with the rules: only your own objects,
+ * only producers of your room, consumers start paused, guests may be audio-only. A
+ * participant's media is closed when they leave, are kicked, disconnect or the room closes;
+ * what mediasoup closes underneath leaves their maps by itself (worker death: see
+ * RoomRouters.onWorkerDied).
  */
 @Injectable()
 export class MediaService implements OnModuleInit, OnModuleDestroy {
@@ -125,12 +57,9 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     this.routers.cancelClose(roomId);
   private readonly onRoomClosed = ({ roomId }: RoomEventMap['room.closed'][0]) =>
     this.closeRoom(roomId);
-  private readonly onRouterRestarted = ({ roomId }: { roomId: string }) =>
-    this.notifier.restart(roomId, 'The media server restarted; create your transports again');
 
   constructor(
     private readonly routers: RoomRouters,
-    private readonly pool: WorkerPool,
     private readonly notifier: MediaNotifier,
     private readonly roomEvents: RoomEvents,
     private readonly membership: RoomMembership,
@@ -141,14 +70,12 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     this.roomEvents.on('participant.left', this.onLeft);
     this.roomEvents.on('participant.joined', this.onJoined);
     this.roomEvents.on('room.closed', this.onRoomClosed);
-    this.routers.events.on('router.restarted', this.onRouterRestarted);
   }
 
   onModuleDestroy(): void {
     this.roomEvents.off('participant.left', this.onLeft);
     this.roomEvents.off('participant.joined', this.onJoined);
     this.roomEvents.off('room.closed', this.onRoomClosed);
-    this.routers.events.off('router.restarted', this.onRouterRestarted);
   }
 
   /** The room router's capabilities (creates the router on first use). */
@@ -161,21 +88,15 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     caller: MediaCaller,
     direction: TransportDirection,
   ): Promise<TransportOptions> {
-    const state = this.stateFor(caller);
-    this.checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
-    const room = await this.routers.get(caller.roomId);
-    const transport = await room.router
-      .createWebRtcTransport({
+    const transport = await this.openTransport(caller, direction, true, (room, appData) =>
+      room.router.createWebRtcTransport({
         webRtcServer: room.worker.webRtcServer,
         enableUdp: true,
         enableTcp: true,
         preferUdp: true,
-        appData: { roomId: caller.roomId, participantId: caller.participantId, direction },
-      })
-      .catch((error: unknown) => {
-        throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
-      });
-    this.adoptTransport(state, { transport, direction, webRtc: true, room });
+        appData,
+      }),
+    );
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -185,42 +106,19 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * A plain RTP transport owned by the caller's connection, used with produce/consume like a
-   * WebRTC one: for RTP sources and recorders on the server side (and tests with real RTP).
-   * Not reachable from clients. `remote` connects it (consumers send there); without it,
-   * comedia learns the remote address from the first packet received.
+   * A transport that server-side code creates on the room's router (RTP sources and recorders;
+   * tests with real RTP), owned by the caller's connection under the same limit and used with
+   * produce/consume like a WebRTC one; connecting it is up to its creator. Not reachable from
+   * clients.
    */
-  async createPlainTransport(
+  serverTransport<T extends types.Transport>(
     caller: MediaCaller,
     direction: TransportDirection,
-    options: { rtcpMux?: boolean; remote?: { ip: string; port: number; rtcpPort?: number } } = {},
-  ): Promise<PlainTransportInfo> {
-    const state = this.stateFor(caller);
-    this.checkLimit(state.transports.size, MEDIA_LIMITS.transports, 'transports');
-    const room = await this.routers.get(caller.roomId);
-    const transport = await room.router
-      .createPlainTransport({
-        listenIp: { ip: this.pool.listenIp, announcedIp: this.pool.announcedIp },
-        rtcpMux: options.rtcpMux ?? true,
-        comedia: options.remote === undefined,
-        appData: { roomId: caller.roomId, participantId: caller.participantId, direction },
-      })
-      .catch((error: unknown) => {
-        throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
-      });
-    this.adoptTransport(state, { transport, direction, webRtc: false, room });
-    if (options.remote) {
-      await transport.connect(options.remote).catch((error: unknown) => {
-        transport.close();
-        throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'connect the transport');
-      });
-    }
-    return {
-      id: transport.id,
-      ip: transport.tuple.localIp,
-      port: transport.tuple.localPort,
-      rtcpPort: transport.rtcpTuple?.localPort,
-    };
+    create: (router: types.Router, appData: TransportAppData) => Promise<T>,
+  ): Promise<T> {
+    return this.openTransport(caller, direction, false, (room, appData) =>
+      create(room.router, appData),
+    );
   }
 
   async connectTransport(
@@ -228,7 +126,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     transportId: string,
     dtlsParameters: object,
   ): Promise<void> {
-    const owned = this.ownTransport(caller, transportId);
+    const owned = this.current(caller).transport(transportId);
     if (!owned.webRtc)
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'This transport is not a WebRTC transport');
     await (owned.transport as types.WebRtcTransport)
@@ -248,28 +146,13 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       appData?: Record<string, unknown>;
     },
   ): Promise<string> {
-    const mismatch = codecOfOtherKind(request.kind, request.rtpParameters);
-    if (mismatch !== undefined) {
-      throw new DomainError(
-        ErrorCode.VALIDATION_FAILED,
-        `A ${request.kind} producer cannot carry ${mismatch.slice(0, 64)}: every codec's mimeType must start with "${request.kind}/"`,
-      );
-    }
-    if (request.kind === 'video' && caller.role === 'guest' && this.config.guestAudioOnly) {
-      throw new DomainError(ErrorCode.FORBIDDEN, 'Guests may only send audio in this deployment');
-    }
-    const owned = this.ownTransport(caller, request.transportId);
+    checkProducerKind(request, caller.role, this.config.guestAudioOnly);
+    const state = this.current(caller);
+    const owned = state.transport(request.transportId);
     if (owned.direction !== 'send')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Produce on a send transport');
-    const state = this.current(caller);
-    this.checkLimit(state.producers.size, MEDIA_LIMITS.producers, 'producers');
-    const client = request.appData ?? {};
-    if (JSON.stringify(client).length > MEDIA_LIMITS.appDataBytes) {
-      throw new DomainError(
-        ErrorCode.VALIDATION_FAILED,
-        `appData must be at most ${MEDIA_LIMITS.appDataBytes} bytes of JSON`,
-      );
-    }
+    state.checkLimit('producers');
+    const client = clientAppData(request.appData);
     const producer = await owned.transport
       .produce<OwnerAppData>({
         kind: request.kind,
@@ -279,13 +162,8 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       .catch((error: unknown) => {
         throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'produce');
       });
-    if (!this.isCurrent(state)) {
-      producer.close();
-      throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
-    }
-    state.producers.set(producer.id, producer);
+    state.addProducer(producer);
     producer.observer.once('close', () => {
-      state.producers.delete(producer.id);
       this.notifier.producerClosed(caller.roomId, {
         producerId: producer.id,
         participantId: caller.participantId,
@@ -308,11 +186,11 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     caller: MediaCaller,
     request: { transportId: string; producerId: string; rtpCapabilities: object },
   ): Promise<ConsumerOptions> {
-    const owned = this.ownTransport(caller, request.transportId);
+    const state = this.current(caller);
+    const owned = state.transport(request.transportId);
     if (owned.direction !== 'recv')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Consume on a receive transport');
-    const state = this.current(caller);
-    this.checkLimit(state.consumers.size, MEDIA_LIMITS.consumers, 'consumers');
+    state.checkLimit('consumers');
     const producer = this.findProducer(caller.roomId, request.producerId);
     const rtpCapabilities = request.rtpCapabilities as types.RtpCapabilities;
     if (!owned.room.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
@@ -331,12 +209,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       .catch((error: unknown) => {
         throw toMediaError(error, ErrorCode.MEDIA_INCOMPATIBLE, 'consume');
       });
-    if (!this.isCurrent(state)) {
-      consumer.close();
-      throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
-    }
-    state.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => state.consumers.delete(consumer.id));
+    state.addConsumer(consumer);
     consumer.on('producerclose', () => {
       this.notifier.consumerClosed(caller.participantId, {
         consumerId: consumer.id,
@@ -355,7 +228,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   async resumeConsumer(caller: MediaCaller, consumerId: string): Promise<void> {
-    const consumer = this.ownConsumer(caller, consumerId);
+    const consumer = this.current(caller).consumer(consumerId);
     await consumer.resume().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the consumer');
     });
@@ -367,7 +240,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     spatialLayer: number,
     temporalLayer?: number,
   ): Promise<void> {
-    const consumer = this.ownConsumer(caller, consumerId);
+    const consumer = this.current(caller).consumer(consumerId);
     if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
       throw new DomainError(
         ErrorCode.MEDIA_INCOMPATIBLE,
@@ -380,13 +253,13 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   async pauseProducer(caller: MediaCaller, producerId: string): Promise<void> {
-    const producer = this.ownProducer(caller, producerId);
+    const producer = this.current(caller).producer(producerId);
     await this.pause(producer, false);
   }
 
   /** Also after a host mute: hosts can silence people, never force them to send. */
   async resumeProducer(caller: MediaCaller, producerId: string): Promise<void> {
-    const producer = this.ownProducer(caller, producerId);
+    const producer = this.current(caller).producer(producerId);
     if (!producer.paused) return;
     await producer.resume().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the producer');
@@ -398,12 +271,12 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   closeProducer(caller: MediaCaller, producerId: string): void {
-    this.ownProducer(caller, producerId).close();
+    this.current(caller).producer(producerId).close();
   }
 
   listProducers(roomId: string): ProducerInfo[] {
     return [...(this.rooms.get(roomId)?.values() ?? [])].flatMap((p) =>
-      [...p.producers.values()].map((x) => this.producerInfo(x)),
+      p.allProducers().map((x) => this.producerInfo(x)),
     );
   }
 
@@ -412,47 +285,20 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     if (!(await this.membership.current(roomId, participantId))) {
       throw new DomainError(ErrorCode.PARTICIPANT_NOT_FOUND, 'This participant is not in the room');
     }
-    const producers = [
-      ...(this.rooms.get(roomId)?.get(participantId)?.producers.values() ?? []),
-    ].filter((p) => p.kind === kind && !p.paused);
+    const producers = (this.rooms.get(roomId)?.get(participantId)?.allProducers() ?? []).filter(
+      (p) => p.kind === kind && !p.paused,
+    );
     await Promise.all(producers.map((p) => this.pause(p, true)));
     return producers.map((p) => p.id);
   }
 
   /** Producers, consumers and their current bitrates per participant, as mediasoup measures them. */
-  async roomStats(roomId: string): Promise<RoomMediaStats> {
-    const router = this.routers.peek(roomId);
-    const participants = await Promise.all(
-      [...(this.rooms.get(roomId)?.values() ?? [])].map(
-        async (p): Promise<ParticipantMediaStats> => ({
-          participantId: p.participantId,
-          transports: p.transports.size,
-          producers: await Promise.all(
-            [...p.producers.values()].map((x) => this.streamStats(x, 'inbound-rtp')),
-          ),
-          consumers: await Promise.all(
-            [...p.consumers.values()].map(async (x) => ({
-              ...(await this.streamStats(x, 'outbound-rtp')),
-              producerId: x.producerId,
-              type: x.type,
-              ...layersOf(x),
-            })),
-          ),
-        }),
-      ),
-    );
-    return {
+  roomStats(roomId: string): Promise<RoomMediaStats> {
+    return roomMediaStats(
       roomId,
-      router: router
-        ? { workerPid: router.worker.worker.pid, workerIndex: router.worker.index }
-        : null,
-      participants,
-      totals: {
-        transports: participants.reduce((n, p) => n + p.transports, 0),
-        producers: participants.reduce((n, p) => n + p.producers.length, 0),
-        consumers: participants.reduce((n, p) => n + p.consumers.length, 0),
-      },
-    };
+      this.routers.peek(roomId),
+      this.rooms.get(roomId)?.values() ?? [],
+    );
   }
 
   /** Closes everything the participant has (their producers' consumers close with them). */
@@ -462,7 +308,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     if (!participants || !state) return;
     participants.delete(participantId);
     if (participants.size === 0) this.rooms.delete(roomId);
-    for (const { transport } of [...state.transports.values()]) transport.close();
+    state.close();
   }
 
   /** Like `release`, but only if the media belongs to this connection (a newer one may have replaced it). */
@@ -486,14 +332,6 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     this.notifier.producerPaused(roomId, { producerId: producer.id, participantId, byHost });
   }
 
-  private async streamStats(
-    stream: types.Producer | types.Consumer,
-    type: 'inbound-rtp' | 'outbound-rtp',
-  ): Promise<StreamStats> {
-    const entries = (await stream.getStats().catch(() => [])) as RtpStatsEntry[];
-    return { id: stream.id, kind: stream.kind, paused: stream.paused, ...sumStats(entries, type) };
-  }
-
   private producerInfo(producer: types.Producer<OwnerAppData>): ProducerInfo {
     return {
       producerId: producer.id,
@@ -501,6 +339,24 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       kind: producer.kind,
       paused: producer.paused,
     };
+  }
+
+  /** Creates a transport on the room's router and registers it as the caller's, unless they left meanwhile. */
+  private async openTransport<T extends types.Transport>(
+    caller: MediaCaller,
+    direction: TransportDirection,
+    webRtc: boolean,
+    create: (room: RoomRouter, appData: TransportAppData) => Promise<T>,
+  ): Promise<T> {
+    const state = this.stateFor(caller);
+    state.checkLimit('transports');
+    const room = await this.routers.get(caller.roomId);
+    const appData = { roomId: caller.roomId, participantId: caller.participantId, direction };
+    const transport = await create(room, appData).catch((error: unknown) => {
+      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
+    });
+    state.addTransport({ transport, direction, webRtc, room });
+    return transport;
   }
 
   /** The caller's media state, starting a fresh one if their previous connection still had some. */
@@ -516,20 +372,6 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     return state;
   }
 
-  /** Registers a transport created across an await, unless the participant left meanwhile. */
-  private adoptTransport(state: ParticipantMedia, owned: OwnedTransport): void {
-    if (!this.isCurrent(state)) {
-      owned.transport.close();
-      throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
-    }
-    state.transports.set(owned.transport.id, owned);
-    owned.transport.observer.once('close', () => state.transports.delete(owned.transport.id));
-  }
-
-  private isCurrent(state: ParticipantMedia): boolean {
-    return this.rooms.get(state.roomId)?.get(state.participantId) === state;
-  }
-
   private current(caller: MediaCaller): ParticipantMedia {
     const state = this.rooms.get(caller.roomId)?.get(caller.participantId);
     if (!state || state.socketId !== caller.socketId)
@@ -537,35 +379,11 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     return state;
   }
 
-  // Lookups only in the caller's own maps: someone else's id is indistinguishable from an unknown one.
-  private ownTransport(caller: MediaCaller, transportId: string): OwnedTransport {
-    const found = this.current(caller).transports.get(transportId);
-    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such transport of yours');
-    return found;
-  }
-
-  private ownProducer(caller: MediaCaller, producerId: string): types.Producer<OwnerAppData> {
-    const found = this.current(caller).producers.get(producerId);
-    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer of yours');
-    return found;
-  }
-
-  private ownConsumer(caller: MediaCaller, consumerId: string): types.Consumer<OwnerAppData> {
-    const found = this.current(caller).consumers.get(consumerId);
-    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such consumer of yours');
-    return found;
-  }
-
   private findProducer(roomId: string, producerId: string): types.Producer<OwnerAppData> {
     for (const participant of this.rooms.get(roomId)?.values() ?? []) {
-      const producer = participant.producers.get(producerId);
+      const producer = participant.findProducer(producerId);
       if (producer) return producer;
     }
     throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer in this room');
-  }
-
-  private checkLimit(count: number, limit: number, what: string): void {
-    if (count >= limit)
-      throw new DomainError(ErrorCode.MEDIA_REJECTED, `At most ${limit} ${what} per participant`);
   }
 }

@@ -1,5 +1,4 @@
-import { EventEmitter } from 'node:events';
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { types } from 'mediasoup';
 import { mediaConfig, type MediaConfig } from '../config/configuration.js';
 import { RoomMembership } from '../rooms/room-membership.js';
@@ -15,29 +14,39 @@ export interface RoomRouter {
   readonly speakers: types.AudioLevelObserver;
 }
 
-export interface RoomRoutersEvents {
-  /** The room's router was rebuilt on a live worker after its worker died; old media state is gone. */
-  'router.restarted': [{ roomId: string }];
-}
-
 /** How often the loudest voice is sampled, and how loud it must be to count as speaking. */
 const SPEAKER_INTERVAL_MS = 500;
 const SPEAKER_THRESHOLD_DBOV = -80; // mediasoup's default, tuned for speech
 
 /**
  * One router per room, created lazily on the least-loaded worker, closed a grace period after
- * the room empties (a quick rejoin keeps it). When a worker dies, the routers of its rooms
- * that still have people are rebuilt elsewhere and `router.restarted` is emitted.
+ * the room empties (a quick rejoin keeps it). Worker death is handled here, in `onWorkerDied`.
  */
 @Injectable()
-export class RoomRouters implements OnModuleDestroy {
-  readonly events = new EventEmitter<RoomRoutersEvents>();
-
+export class RoomRouters implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RoomRouters');
   private readonly rooms = new Map<string, RoomRouter>();
   private readonly creating = new Map<string, Promise<RoomRouter>>();
   private readonly closeTimers = new Map<string, NodeJS.Timeout>();
   private destroyed = false;
+
+  /**
+   * What happens when a worker dies, all of it: mediasoup has closed the worker's routers (and
+   * every transport, producer and consumer on them, which leave each ParticipantMedia by their
+   * close observers) and WorkerPool is replacing the process. Each room that had its router
+   * there and still has people gets a new router on a live worker, and its clients are told to
+   * create their transports again.
+   */
+  private readonly onWorkerDied = (): void => {
+    for (const room of [...this.rooms.values()]) {
+      if (!room.worker.worker.died) continue;
+      this.forget(room);
+      if (this.destroyed) continue;
+      this.recover(room.roomId).catch((error: unknown) =>
+        this.logger.error({ err: error, roomId: room.roomId }, 'could not rebuild the room router'),
+      );
+    }
+  };
 
   constructor(
     private readonly pool: WorkerPool,
@@ -46,7 +55,12 @@ export class RoomRouters implements OnModuleDestroy {
     @Inject(mediaConfig.KEY) private readonly config: MediaConfig,
   ) {}
 
+  onModuleInit(): void {
+    this.pool.events.on('worker.died', this.onWorkerDied);
+  }
+
   onModuleDestroy(): void {
+    this.pool.events.off('worker.died', this.onWorkerDied);
     this.destroyed = true;
     for (const timer of this.closeTimers.values()) clearTimeout(timer);
     this.closeTimers.clear();
@@ -128,20 +142,20 @@ export class RoomRouters implements OnModuleDestroy {
     const room: RoomRouter = { roomId, router, worker, speakers };
     this.rooms.set(roomId, room);
     router.observer.once('close', () => {
-      if (this.rooms.get(roomId) !== room) return;
-      this.rooms.delete(roomId);
-      this.cancelClose(roomId);
-      // mediasoup marks the worker dead before closing its routers, so this tells a crash from a close.
-      if (worker.worker.died && !this.destroyed) {
-        this.recover(roomId).catch((error: unknown) =>
-          this.logger.error({ err: error, roomId }, 'could not rebuild the room router'),
-        );
-      }
+      // A dying worker closes its routers before WorkerPool emits `worker.died`: onWorkerDied.
+      if (!worker.worker.died) this.forget(room);
     });
     this.logger.log({ roomId, workerPid: worker.worker.pid }, 'room router created');
     return room;
   }
 
+  private forget(room: RoomRouter): void {
+    if (this.rooms.get(room.roomId) !== room) return;
+    this.rooms.delete(room.roomId);
+    this.cancelClose(room.roomId);
+  }
+
+  /** A new router for a room whose worker died, if it still has people; they rebuild their media. */
   private async recover(roomId: string): Promise<void> {
     if ((await this.membership.members(roomId)).length === 0) return;
     const room = await this.get(roomId);
@@ -149,6 +163,6 @@ export class RoomRouters implements OnModuleDestroy {
       { roomId, workerPid: room.worker.worker.pid },
       'room router rebuilt after a worker died',
     );
-    this.events.emit('router.restarted', { roomId });
+    this.notifier.restart(roomId, 'The media server restarted; create your transports again');
   }
 }

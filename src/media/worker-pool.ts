@@ -50,8 +50,8 @@ export interface WorkerLiveness {
 
 /**
  * The mediasoup worker processes: started at boot, one per core unless configured. A worker
- * that dies is logged and replaced (its port is reused); listeners of `worker.died` rebuild
- * what lived on it. On shutdown routers are closed before WebRtcServers and workers (see
+ * that dies is logged and replaced (its port is reused), and `worker.died` is emitted: what
+ * lived on it is rebuilt by its one listener, RoomRouters.onWorkerDied. On shutdown routers are closed before WebRtcServers and workers (see
  * the shared mediasoup README: closing a WebRtcServer with live transports is what crashes).
  */
 @Injectable()

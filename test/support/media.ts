@@ -1,12 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import type { ConsumerOptions } from '../../src/protocol/events.js';
-import type {
-  MediaCaller,
-  PlainTransportInfo,
-  RoomMediaStats,
-} from '../../src/media/media.service.js';
+import type { ConsumerOptions, RoomMediaStats } from '../../src/protocol/events.js';
+import type { MediaCaller } from '../../src/media/media.service.js';
 import { MediaService } from '../../src/media/media.service.js';
+import { WorkerPool } from '../../src/media/worker-pool.js';
 import type { Admin } from './admin.js';
 import type { TestApp } from './app.js';
 import type { TestClient } from './sockets.js';
@@ -56,20 +53,43 @@ export function callerOf(
   };
 }
 
+export interface PlainTransportInfo {
+  id: string;
+  ip: string;
+  port: number;
+  rtcpPort: number | undefined;
+}
+
 /**
- * A plain RTP transport owned by the client's participant. Ingest ones (no `remote`) learn the
- * sender's address from its first packet (comedia) and keep RTCP on its own port, because
- * ffmpeg sends RTP and RTCP from two different source ports.
+ * A plain RTP transport owned by the client's participant, made on the room's router through
+ * MediaService's seam for server-side transports. Ingest ones (no `remote`) learn the sender's
+ * address from its first packet (comedia) and keep RTCP on its own port, because ffmpeg sends
+ * RTP and RTCP from two different source ports; `remote` connects it (consumers send there).
  */
-export function plainTransport(
+export async function plainTransport(
   t: TestApp,
   caller: MediaCaller,
   direction: 'send' | 'recv',
   remote?: { ip: string; port: number },
 ): Promise<PlainTransportInfo> {
-  return t.app
+  const pool = t.app.get(WorkerPool);
+  const transport = await t.app
     .get(MediaService)
-    .createPlainTransport(caller, direction, { rtcpMux: remote !== undefined, remote });
+    .serverTransport(caller, direction, (router, appData) =>
+      router.createPlainTransport({
+        listenIp: { ip: pool.listenIp, announcedIp: pool.announcedIp },
+        rtcpMux: remote !== undefined,
+        comedia: remote === undefined,
+        appData,
+      }),
+    );
+  if (remote) await transport.connect(remote);
+  return {
+    id: transport.id,
+    ip: transport.tuple.localIp,
+    port: transport.tuple.localPort,
+    rtcpPort: transport.rtcpTuple?.localPort,
+  };
 }
 
 export type RtpTarget = { port: number; rtcpPort?: number };

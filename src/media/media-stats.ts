@@ -1,0 +1,83 @@
+import type { types } from 'mediasoup';
+import type {
+  ConsumerStats,
+  ParticipantMediaStats,
+  RoomMediaStats,
+  StreamStats,
+} from '../protocol/events.js';
+import type { ParticipantMedia } from './participant-media.js';
+import type { RoomRouter } from './room-routers.js';
+
+type RtpStatsEntry = { type: string; bitrate?: number; packetCount?: number; byteCount?: number };
+
+/** Sums the RTP stream entries of one direction (a simulcast producer has one per layer). */
+function sumStats(entries: RtpStatsEntry[], type: 'inbound-rtp' | 'outbound-rtp') {
+  return entries
+    .filter((e) => e.type === type)
+    .reduce(
+      (acc, e) => ({
+        bitrate: acc.bitrate + (e.bitrate ?? 0),
+        packetCount: acc.packetCount + (e.packetCount ?? 0),
+        byteCount: acc.byteCount + (e.byteCount ?? 0),
+      }),
+      { bitrate: 0, packetCount: 0, byteCount: 0 },
+    );
+}
+
+/** A consumer's layers, only for the types that have some (null: mediasoup reports none). */
+function layersOf(
+  consumer: types.Consumer,
+): Pick<ConsumerStats, 'preferredLayers' | 'currentLayers'> {
+  if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return {};
+  const copy = (l: types.ConsumerLayers | undefined) =>
+    l ? { spatialLayer: l.spatialLayer, temporalLayer: l.temporalLayer } : null;
+  return {
+    preferredLayers: copy(consumer.preferredLayers),
+    currentLayers: copy(consumer.currentLayers),
+  };
+}
+
+async function streamStats(
+  stream: types.Producer | types.Consumer,
+  type: 'inbound-rtp' | 'outbound-rtp',
+): Promise<StreamStats> {
+  const entries = (await stream.getStats().catch(() => [])) as RtpStatsEntry[];
+  return { id: stream.id, kind: stream.kind, paused: stream.paused, ...sumStats(entries, type) };
+}
+
+/** Producers, consumers and their current bitrates per participant, as mediasoup measures them. */
+export async function roomMediaStats(
+  roomId: string,
+  router: RoomRouter | undefined,
+  media: Iterable<ParticipantMedia>,
+): Promise<RoomMediaStats> {
+  const participants = await Promise.all([...media].map(participantStats));
+  return {
+    roomId,
+    router: router
+      ? { workerPid: router.worker.worker.pid, workerIndex: router.worker.index }
+      : null,
+    participants,
+    totals: {
+      transports: participants.reduce((n, p) => n + p.transports, 0),
+      producers: participants.reduce((n, p) => n + p.producers.length, 0),
+      consumers: participants.reduce((n, p) => n + p.consumers.length, 0),
+    },
+  };
+}
+
+async function participantStats(p: ParticipantMedia): Promise<ParticipantMediaStats> {
+  return {
+    participantId: p.participantId,
+    transports: p.transportCount,
+    producers: await Promise.all(p.allProducers().map((x) => streamStats(x, 'inbound-rtp'))),
+    consumers: await Promise.all(
+      p.allConsumers().map(async (x) => ({
+        ...(await streamStats(x, 'outbound-rtp')),
+        producerId: x.producerId,
+        type: x.type,
+        ...layersOf(x),
+      })),
+    ),
+  };
+}

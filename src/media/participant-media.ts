@@ -1,0 +1,111 @@
+import type { types } from 'mediasoup';
+import { DomainError } from '../common/domain-error.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { TransportDirection } from '../protocol/events.js';
+import { checkLimit, MEDIA_LIMITS } from './media-policy.js';
+import type { RoomRouter } from './room-routers.js';
+
+export type OwnerAppData = {
+  roomId: string;
+  participantId: string;
+  client?: Record<string, unknown>;
+};
+
+export interface OwnedTransport {
+  transport: types.Transport;
+  direction: TransportDirection;
+  webRtc: boolean;
+  room: RoomRouter;
+}
+
+/**
+ * One participant's media on one connection (mediasoup-demo's `Peer`): their transports,
+ * producers and consumers, the per-participant limits, and lookups that only find their own
+ * objects. Every entry is removed by the object's own `close` observer (also when mediasoup
+ * closes it underneath, as on worker death), so the maps never hold closed objects. After
+ * `close()` nothing can be added: an object created across an await is closed instead.
+ */
+export class ParticipantMedia {
+  private readonly transports = new Map<string, OwnedTransport>();
+  private readonly producers = new Map<string, types.Producer<OwnerAppData>>();
+  private readonly consumers = new Map<string, types.Consumer<OwnerAppData>>();
+  private closed = false;
+
+  constructor(
+    readonly roomId: string,
+    readonly participantId: string,
+    readonly socketId: string,
+  ) {}
+
+  get transportCount(): number {
+    return this.transports.size;
+  }
+
+  allProducers(): types.Producer<OwnerAppData>[] {
+    return [...this.producers.values()];
+  }
+
+  allConsumers(): types.Consumer<OwnerAppData>[] {
+    return [...this.consumers.values()];
+  }
+
+  /** Throws if the participant already has as many of `what` as allowed. */
+  checkLimit(what: 'transports' | 'producers' | 'consumers'): void {
+    checkLimit(this[what].size, MEDIA_LIMITS[what], what);
+  }
+
+  addTransport(owned: OwnedTransport): void {
+    this.adopt(owned.transport);
+    this.transports.set(owned.transport.id, owned);
+    owned.transport.observer.once('close', () => this.transports.delete(owned.transport.id));
+  }
+
+  addProducer(producer: types.Producer<OwnerAppData>): void {
+    this.adopt(producer);
+    this.producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.producers.delete(producer.id));
+  }
+
+  addConsumer(consumer: types.Consumer<OwnerAppData>): void {
+    this.adopt(consumer);
+    this.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
+  }
+
+  // Lookups only in this participant's own maps: someone else's id is indistinguishable from an unknown one.
+  transport(transportId: string): OwnedTransport {
+    const found = this.transports.get(transportId);
+    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such transport of yours');
+    return found;
+  }
+
+  producer(producerId: string): types.Producer<OwnerAppData> {
+    const found = this.producers.get(producerId);
+    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer of yours');
+    return found;
+  }
+
+  consumer(consumerId: string): types.Consumer<OwnerAppData> {
+    const found = this.consumers.get(consumerId);
+    if (!found) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such consumer of yours');
+    return found;
+  }
+
+  /** The producer if it is this participant's, for searches across a room. */
+  findProducer(producerId: string): types.Producer<OwnerAppData> | undefined {
+    return this.producers.get(producerId);
+  }
+
+  /** Closes everything (producers and consumers close with their transports; their producers' consumers close too). */
+  close(): void {
+    this.closed = true;
+    for (const { transport } of [...this.transports.values()]) transport.close();
+  }
+
+  /** An object created across an await is kept only if the participant did not leave meanwhile. */
+  private adopt(object: { close(): void }): void {
+    if (!this.closed) return;
+    object.close();
+    throw new DomainError(ErrorCode.NOT_JOINED, 'You left the room');
+  }
+}
