@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import type { ConsumerOptions } from '../../src/protocol/events.js';
+import type { ConsumerOptions, TransportDirection } from '../../src/protocol/events.js';
 import type {
   MediaCaller,
   PlainTransportInfo,
@@ -64,7 +64,7 @@ export function callerOf(
 export function plainTransport(
   t: TestApp,
   caller: MediaCaller,
-  direction: 'send' | 'recv',
+  direction: TransportDirection,
   remote?: { ip: string; port: number },
 ): Promise<PlainTransportInfo> {
   return t.app
