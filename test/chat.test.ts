@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { AuditLog } from '../src/chat/audit/audit-log.js';
 import type { NewMessage } from '../src/chat/audit/hash-chain.js';
-import type { ChatMessage } from '../src/protocol/events.js';
+import type { ChatMessage, ChatSendPayload } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
 import { SlowLink } from './support/slow-link.js';
@@ -24,7 +24,7 @@ async function person(t: TestApp, admin: Admin, roomId: string, name: string): P
 
 async function sendOk(
   from: Person,
-  payload: { kind: 'public' | 'private'; to?: string; text: string },
+  payload: Omit<ChatSendPayload, 'clientMessageId'>,
 ): Promise<ChatMessage> {
   const ack = await from.client.request('chat:send', { ...payload, clientMessageId: randomUUID() });
   if (!ack.ok) throw new Error(`send failed: ${ack.error.code} ${ack.error.message}`);

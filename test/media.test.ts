@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RoomRouters } from '../src/media/room-routers.js';
 import { WorkerPool } from '../src/media/worker-pool.js';
-import type { ConsumerOptions } from '../src/protocol/events.js';
+import type {
+  ConsumerOptions,
+  MediaKind,
+  Role,
+  TransportDirection,
+} from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
 import {
@@ -35,13 +40,13 @@ async function join(
   admin: Admin,
   roomId: string,
   name: string,
-  role?: 'host' | 'participant' | 'guest',
+  role?: Role,
 ): Promise<Member> {
   const { token, participantId } = await admin.issueToken(roomId, name, role);
   return { client: await connectAndJoin(t.url, token), participantId, roomId };
 }
 
-async function transport(client: TestClient, direction: 'send' | 'recv'): Promise<string> {
+async function transport(client: TestClient, direction: TransportDirection): Promise<string> {
   const ack = await client.request('media:createTransport', { direction });
   assert.ok(ack.ok, JSON.stringify(ack));
   return ack.transport.id;
@@ -50,7 +55,7 @@ async function transport(client: TestClient, direction: 'send' | 'recv'): Promis
 async function produce(
   m: Member,
   transportId: string,
-  kind: 'audio' | 'video',
+  kind: MediaKind,
   rtpParameters: unknown,
 ): Promise<string> {
   const ack = await m.client.request('media:produce', { transportId, kind, rtpParameters });
@@ -610,7 +615,7 @@ describe('media: rules and bad input', () => {
     const refusal = async (
       m: Member,
       transportId: string,
-      kind: 'audio' | 'video',
+      kind: MediaKind,
       rtpParameters: unknown,
     ) => {
       const ack = await m.client.request('media:produce', { transportId, kind, rtpParameters });

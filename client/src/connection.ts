@@ -1,21 +1,21 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ErrorCode } from '../../src/protocol/error-codes.js';
 import {
+  type AckOf,
   CONFERENCE_NAMESPACE,
   type ClientToServerEvents,
+  type PayloadOf,
+  type ServerEventOf,
   type ServerToClientEvents,
 } from '../../src/protocol/events.js';
 import { ServerError } from './errors.js';
 
 export type ConferenceSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type RequestName = keyof ClientToServerEvents;
-export type Payload<E extends RequestName> = Parameters<ClientToServerEvents[E]>[0];
-type AckOf<E extends RequestName> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** The data of a successful ack, without `ok`. */
 export type Reply<E extends RequestName> = DistributiveOmit<Extract<AckOf<E>, { ok: true }>, 'ok'>;
 export type ServerEventName = keyof ServerToClientEvents;
-export type ServerEvent<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>[0];
 
 export interface ConnectionHandlers {
   /** Every (re)connection, after the handshake was accepted. */
@@ -91,16 +91,16 @@ export class Connection {
   }
 
   /** Sends a request; resolves with the ack's data, rejects with a ServerError. */
-  async request<E extends RequestName>(event: E, payload: Payload<E>): Promise<Reply<E>> {
+  async request<E extends RequestName>(event: E, payload: PayloadOf<E>): Promise<Reply<E>> {
     const timed = this.socket.timeout(REQUEST_TIMEOUT_MS);
-    const emit = timed.emitWithAck.bind(timed) as (e: E, p: Payload<E>) => Promise<AckOf<E>>;
+    const emit = timed.emitWithAck.bind(timed) as (e: E, p: PayloadOf<E>) => Promise<AckOf<E>>;
     const ack = await emit(event, payload);
     if (!ack.ok) throw ServerError.from(ack.error);
     const { ok: _ok, ...data } = ack;
     return data as Reply<E>;
   }
 
-  on<E extends ServerEventName>(event: E, listener: (payload: ServerEvent<E>) => void): void {
-    (this.socket.on as (e: E, l: (p: ServerEvent<E>) => void) => void)(event, listener);
+  on<E extends ServerEventName>(event: E, listener: (payload: ServerEventOf<E>) => void): void {
+    (this.socket.on as (e: E, l: (p: ServerEventOf<E>) => void) => void)(event, listener);
   }
 }

@@ -1,5 +1,10 @@
 import { Device, type types } from 'mediasoup-client';
-import type { MediaKind, ProducerInfo, TransportOptions } from '../../src/protocol/events.js';
+import type {
+  MediaKind,
+  ProducerInfo,
+  TransportDirection,
+  TransportOptions,
+} from '../../src/protocol/events.js';
 import type { Connection } from './connection.js';
 import { ServerError } from './errors.js';
 
@@ -177,7 +182,7 @@ export class MediaSession {
     this.producers.clear();
   }
 
-  private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+  private async createTransport(direction: TransportDirection): Promise<types.Transport> {
     const { transport: options } = await this.connection.request('media:createTransport', {
       direction,
     });

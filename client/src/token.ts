@@ -1,4 +1,4 @@
-import type { Role } from '../../src/protocol/events.js';
+import { ROLES, type Role } from '../../src/protocol/events.js';
 
 /** What the page shows before the server has verified the token (display only, never trusted). */
 export interface JoinLink {
@@ -37,7 +37,7 @@ export function readJoinLink(
   return {
     token,
     displayName: typeof name === 'string' ? name : 'Guest',
-    role: role === 'host' || role === 'guest' ? role : 'participant',
+    role: isRole(role) ? role : 'participant',
     debug,
   };
 }
@@ -56,4 +56,8 @@ function decodeClaims(token: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+function isRole(value: unknown): value is Role {
+  return (ROLES as readonly unknown[]).includes(value);
 }

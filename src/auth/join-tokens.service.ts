@@ -14,10 +14,9 @@ import { DomainError } from '../common/domain-error.js';
 import { withoutUnsafeText } from '../common/text.js';
 import { authConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { Role } from '../protocol/events.js';
+import { ROLES, type Role } from '../protocol/events.js';
 
 const ISSUER = 'convene';
-const ROLES: readonly Role[] = ['host', 'participant', 'guest'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a verified join token says. Where it came from does not matter past this point. */

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { assertUnreachable } from '../common/domain-error.js';
 import { ConferenceServer } from '../rooms/conference-server.js';
-import { ChatMessage, socketRooms } from '../protocol/events.js';
+import type { ChatMessage } from '../protocol/events.js';
+import { socketRooms } from '../protocol/socket-data.js';
 
 /**
  * Puts a stored message on the wire. A private message goes to exactly two personal Socket.IO

@@ -1,7 +1,7 @@
 import { ApiBadRequestResponse, ApiProperty } from '@nestjs/swagger';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { type ErrorBody, ErrorCode } from '../protocol/error-codes.js';
 
-export class ErrorBodyDto {
+export class ErrorBodyDto implements ErrorBody {
   @ApiProperty({ enum: Object.values(ErrorCode), example: 'ROOM_NOT_FOUND' })
   code!: ErrorCode;
 

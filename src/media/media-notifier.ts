@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ConferenceServer } from '../rooms/conference-server.js';
 import type { ConferenceNamespace } from '../rooms/conference-server.js';
-import { type ProducerInfo, type ServerToClientEvents, socketRooms } from '../protocol/events.js';
+import type { ProducerInfo, ServerToClientEvents } from '../protocol/events.js';
+import { socketRooms } from '../protocol/socket-data.js';
 
 type Event<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
 

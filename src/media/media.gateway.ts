@@ -1,7 +1,7 @@
 import { ConnectedSocket, MessageBody, OnGatewayDisconnect } from '@nestjs/websockets';
 import { EmptyDto } from '../common/validation.js';
 import { ConferenceNamespaceGateway, On } from '../common/ws.js';
-import { type ClientToServerEvents } from '../protocol/events.js';
+import type { AckOf } from '../protocol/events.js';
 import { type ConferenceSocket, requireHost, requireJoined } from '../rooms/conference.gateway.js';
 import {
   ConnectTransportDto,
@@ -14,10 +14,6 @@ import {
   ProducerRefDto,
 } from './dto/media-messages.js';
 import { type MediaCaller, MediaService } from './media.service.js';
-
-type AckOf<E extends keyof ClientToServerEvents> = Parameters<
-  Parameters<ClientToServerEvents[E]>[1]
->[0];
 
 /** Identity from the verified socket, never from the payload; media needs a joined connection. */
 function callerOf(socket: ConferenceSocket): MediaCaller {

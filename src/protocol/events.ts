@@ -1,13 +1,33 @@
 /**
  * The WebSocket protocol of convene (Socket.IO namespace `/conference`): every event, its
  * payload and its ack. Server, web client and tests import these types; event names appear
- * nowhere else as free strings.
+ * nowhere else as free strings. What only the server knows about a connection is in
+ * socket-data.ts, which the client does not import.
  */
 import type { ErrorBody } from './error-codes.js';
 
 export const CONFERENCE_NAMESPACE = '/conference';
 
-export type Role = 'host' | 'participant' | 'guest';
+// Each list of the protocol is declared once, here; its type, the DTOs' `@IsIn` checks, the
+// entities' CHECK constraints and the client derive from it. The CHECKs written by the applied
+// migrations (AuthAndRooms: participants.role; ChatAudit: chat_messages.kind) spell these lists
+// out because migrations are history: changing a list here needs a new migration for them.
+
+export const ROLES = ['host', 'participant', 'guest'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const CHAT_KINDS = ['public', 'private'] as const;
+export type ChatKind = (typeof CHAT_KINDS)[number];
+
+export const MEDIA_KINDS = ['audio', 'video'] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
+
+export const TRANSPORT_DIRECTIONS = ['send', 'recv'] as const;
+export type TransportDirection = (typeof TRANSPORT_DIRECTIONS)[number];
+
+/** How mediasoup forwards a consumer's stream (its `ConsumerType`). */
+export const CONSUMER_TYPES = ['simple', 'simulcast', 'svc', 'pipe'] as const;
+export type ConsumerType = (typeof CONSUMER_TYPES)[number];
 
 /** Acks: `{ ok: true, ...data }` or `{ ok: false, error }`. */
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
@@ -40,8 +60,6 @@ export interface WaitingResult {
   status: 'waiting';
 }
 
-export type ChatKind = 'public' | 'private';
-
 export interface ChatSendPayload {
   kind: ChatKind;
   to?: string;
@@ -66,7 +84,8 @@ export interface ChatHistoryPayload {
   before?: number;
 }
 
-export interface LobbyDecisionPayload {
+/** The participant a host acts on: `room:kick`, `lobby:admit`, `lobby:reject`. */
+export interface ParticipantRefPayload {
   participantId: string;
 }
 
@@ -76,13 +95,47 @@ export interface LobbyEntry {
   waitingSince: string;
 }
 
-export interface KickPayload {
-  participantId: string;
+// ---- media ----
+export interface CreateTransportPayload {
+  direction: TransportDirection;
 }
 
-// ---- media ----
-export type MediaKind = 'audio' | 'video';
-export type TransportDirection = 'send' | 'recv';
+export interface ConnectTransportPayload {
+  transportId: string;
+  dtlsParameters: unknown;
+}
+
+export interface ProducePayload {
+  transportId: string;
+  kind: MediaKind;
+  rtpParameters: unknown;
+  appData?: Record<string, unknown>;
+}
+
+export interface ConsumePayload {
+  transportId: string;
+  producerId: string;
+  rtpCapabilities: unknown;
+}
+
+export interface ConsumerRefPayload {
+  consumerId: string;
+}
+
+export interface ProducerRefPayload {
+  producerId: string;
+}
+
+export interface PreferredLayersPayload {
+  consumerId: string;
+  spatialLayer: number;
+  temporalLayer?: number;
+}
+
+export interface MuteParticipantPayload {
+  participantId: string;
+  kind: MediaKind;
+}
 
 export interface TransportOptions {
   id: string;
@@ -127,7 +180,7 @@ export interface MediaLayers {
 
 export interface ConsumerStats extends StreamStats {
   producerId: string;
-  type: 'simple' | 'simulcast' | 'svc' | 'pipe';
+  type: ConsumerType;
   /** Simulcast/SVC only: the layers the receiver asked for (the highest until it asks). */
   preferredLayers?: MediaLayers | null;
   /** Simulcast/SVC only: the layers being forwarded now; null while none is. */
@@ -141,21 +194,32 @@ export interface ParticipantMediaStats {
   consumers: ConsumerStats[];
 }
 
+export interface RouterPlacement {
+  workerPid: number;
+  workerIndex: number;
+}
+
+export interface MediaTotals {
+  transports: number;
+  producers: number;
+  consumers: number;
+}
+
 /** A room's media right now (the admin API's `GET /rooms/:id/media`, a host's `media:roomStats`). */
 export interface RoomMediaStats {
   roomId: string;
-  router: { workerPid: number; workerIndex: number } | null;
+  router: RouterPlacement | null;
   participants: ParticipantMediaStats[];
-  totals: { transports: number; producers: number; consumers: number };
+  totals: MediaTotals;
 }
 
 export interface ClientToServerEvents {
   'room:join': (payload: Record<string, never>, ack: AckFn<JoinedResult | WaitingResult>) => void;
   'room:leave': (payload: Record<string, never>, ack: AckFn) => void;
-  'room:kick': (payload: KickPayload, ack: AckFn) => void;
+  'room:kick': (payload: ParticipantRefPayload, ack: AckFn) => void;
   'lobby:list': (payload: Record<string, never>, ack: AckFn<{ waiting: LobbyEntry[] }>) => void;
-  'lobby:admit': (payload: LobbyDecisionPayload, ack: AckFn) => void;
-  'lobby:reject': (payload: LobbyDecisionPayload, ack: AckFn) => void;
+  'lobby:admit': (payload: ParticipantRefPayload, ack: AckFn) => void;
+  'lobby:reject': (payload: ParticipantRefPayload, ack: AckFn) => void;
   'chat:send': (payload: ChatSendPayload, ack: AckFn<{ message: ChatMessage }>) => void;
   'chat:history': (payload: ChatHistoryPayload, ack: AckFn<{ messages: ChatMessage[] }>) => void;
   'media:getRouterRtpCapabilities': (
@@ -163,48 +227,37 @@ export interface ClientToServerEvents {
     ack: AckFn<{ rtpCapabilities: unknown }>,
   ) => void;
   'media:createTransport': (
-    payload: { direction: TransportDirection },
+    payload: CreateTransportPayload,
     ack: AckFn<{ transport: TransportOptions }>,
   ) => void;
-  'media:connectTransport': (
-    payload: { transportId: string; dtlsParameters: unknown },
-    ack: AckFn,
-  ) => void;
-  'media:produce': (
-    payload: {
-      transportId: string;
-      kind: MediaKind;
-      rtpParameters: unknown;
-      appData?: Record<string, unknown>;
-    },
-    ack: AckFn<{ producerId: string }>,
-  ) => void;
-  'media:consume': (
-    payload: { transportId: string; producerId: string; rtpCapabilities: unknown },
-    ack: AckFn<{ consumer: ConsumerOptions }>,
-  ) => void;
-  'media:resumeConsumer': (payload: { consumerId: string }, ack: AckFn) => void;
-  'media:pauseProducer': (payload: { producerId: string }, ack: AckFn) => void;
-  'media:resumeProducer': (payload: { producerId: string }, ack: AckFn) => void;
-  'media:closeProducer': (payload: { producerId: string }, ack: AckFn) => void;
-  'media:setPreferredLayers': (
-    payload: { consumerId: string; spatialLayer: number; temporalLayer?: number },
-    ack: AckFn,
-  ) => void;
+  'media:connectTransport': (payload: ConnectTransportPayload, ack: AckFn) => void;
+  'media:produce': (payload: ProducePayload, ack: AckFn<{ producerId: string }>) => void;
+  'media:consume': (payload: ConsumePayload, ack: AckFn<{ consumer: ConsumerOptions }>) => void;
+  'media:resumeConsumer': (payload: ConsumerRefPayload, ack: AckFn) => void;
+  'media:pauseProducer': (payload: ProducerRefPayload, ack: AckFn) => void;
+  'media:resumeProducer': (payload: ProducerRefPayload, ack: AckFn) => void;
+  'media:closeProducer': (payload: ProducerRefPayload, ack: AckFn) => void;
+  'media:setPreferredLayers': (payload: PreferredLayersPayload, ack: AckFn) => void;
   'media:listProducers': (
     payload: Record<string, never>,
     ack: AckFn<{ producers: ProducerInfo[] }>,
   ) => void;
-  'media:muteParticipant': (
-    payload: { participantId: string; kind: MediaKind },
-    ack: AckFn,
-  ) => void;
+  'media:muteParticipant': (payload: MuteParticipantPayload, ack: AckFn) => void;
   /** Hosts only: what everyone in the room sends and receives, with bitrates. */
   'media:roomStats': (
     payload: Record<string, never>,
     ack: AckFn<{ media: RoomMediaStats }>,
   ) => void;
 }
+
+/** The payload a client sends with event `E`. */
+export type PayloadOf<E extends keyof ClientToServerEvents> = Parameters<
+  ClientToServerEvents[E]
+>[0];
+/** The ack the server answers event `E` with. */
+export type AckOf<E extends keyof ClientToServerEvents> = Parameters<
+  Parameters<ClientToServerEvents[E]>[1]
+>[0];
 
 /** Every client-to-server event, at runtime; the Record type makes the compiler keep it complete. */
 const CLIENT_EVENT_SET: Record<keyof ClientToServerEvents, true> = {
@@ -259,35 +312,7 @@ export interface ServerToClientEvents {
   'media:restart': (event: { reason: string }) => void;
 }
 
-/**
- * What the server knows about a connection, from its verified join token; role and name follow
- * the stored participant (an IdP sign-in may change them while the connection is live).
- */
-export interface SocketIdentity {
-  participantId: string;
-  roomId: string;
-  displayName: string;
-  role: Role;
-}
-
-export interface SocketData {
-  identity: SocketIdentity;
-  connectionId: string;
-  joined: boolean;
-  /** When the join token expires (ISO 8601); the server ends the connection then. */
-  tokenExpiresAt: string;
-}
-
-/** Socket.IO room names; only the server puts sockets in rooms. */
-export const socketRooms = {
-  room: (roomId: string) => `room:${roomId}`,
-  participant: (participantId: string) => `participant:${participantId}`,
-  hosts: (roomId: string) => `hosts:${roomId}`,
-  /** Every connection authenticated for the room, joined or waiting in the lobby. */
-  connections: (roomId: string) => `connections:${roomId}`,
-  /**
-   * Every connection of one participant from its handshake on, joined or not: what a kick,
-   * a lobby rejection or a replacement ends (`participant:<id>` holds only joined/waiting ones).
-   */
-  participantConnections: (participantId: string) => `connections:participant:${participantId}`,
-};
+/** What the server sends with event `E`. */
+export type ServerEventOf<E extends keyof ServerToClientEvents> = Parameters<
+  ServerToClientEvents[E]
+>[0];

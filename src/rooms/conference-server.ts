@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Namespace } from 'socket.io';
 import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol/events.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/events.js';
+import type { SocketData } from '../protocol/socket-data.js';
 
 export type ConferenceNamespace = Namespace<
   ClientToServerEvents,

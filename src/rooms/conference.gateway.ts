@@ -18,11 +18,11 @@ import {
   ClientToServerEvents,
   JoinedResult,
   LobbyEntry,
+  ParticipantRefPayload,
   ServerToClientEvents,
-  SocketData,
-  socketRooms,
   WaitingResult,
 } from '../protocol/events.js';
+import { type SocketData, socketRooms } from '../protocol/socket-data.js';
 import { ConferenceNamespace, ConferenceServer } from './conference-server.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
@@ -36,7 +36,7 @@ export type ConferenceSocket = Socket<
   SocketData
 >;
 
-class ParticipantRefDto {
+class ParticipantRefDto implements ParticipantRefPayload {
   @IsUUID()
   participantId!: string;
 }

@@ -7,7 +7,7 @@ import { clientAddress, compileTrust, type TrustFn } from '../common/client-addr
 import { DomainError } from '../common/domain-error.js';
 import { type AppConfig, appConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { SocketData, SocketIdentity } from '../protocol/events.js';
+import type { SocketData, SocketIdentity } from '../protocol/socket-data.js';
 import { OriginPolicy } from './origin-policy.js';
 import { RoomsService } from './rooms.service.js';
 

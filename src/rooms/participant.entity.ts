@@ -1,13 +1,16 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
-import type { Role } from '../protocol/events.js';
+import { inList } from '../database/sql-check.js';
+import { ROLES, type Role } from '../protocol/events.js';
 
-export type Admission = 'admitted' | 'pending' | 'rejected';
+/** The CHECK of migration AuthAndRooms spells this list out (migrations are history). */
+export const ADMISSIONS = ['admitted', 'pending', 'rejected'] as const;
+export type Admission = (typeof ADMISSIONS)[number];
 
 /** A participant identity issued for a room (one per join token); not the live connection. */
 @Entity({ name: 'participants' })
 @Index('ix_participants_room_id', ['roomId'])
-@Check('ck_participants_role', `role IN ('host', 'participant', 'guest')`)
-@Check('ck_participants_admission', `admission IN ('admitted', 'pending', 'rejected')`)
+@Check('ck_participants_role', inList('role', ROLES))
+@Check('ck_participants_admission', inList('admission', ADMISSIONS))
 export class ParticipantEntity {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { SocketIdentity } from '../protocol/events.js';
+import type { SocketIdentity } from '../protocol/socket-data.js';
 import { PresenceStore } from './presence/presence.store.js';
 
 /**

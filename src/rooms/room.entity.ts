@@ -1,10 +1,13 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { inList } from '../database/sql-check.js';
 
-export type RoomStatus = 'open' | 'closed';
+/** The CHECK of migration AuthAndRooms spells this list out (migrations are history). */
+export const ROOM_STATUSES = ['open', 'closed'] as const;
+export type RoomStatus = (typeof ROOM_STATUSES)[number];
 
 @Entity({ name: 'rooms' })
 @Index('ix_rooms_status_created_at', ['status', 'createdAt', 'id'])
-@Check('ck_rooms_status', `status IN ('open', 'closed')`)
+@Check('ck_rooms_status', inList('status', ROOM_STATUSES))
 @Check('ck_rooms_max_participants', 'max_participants IS NULL OR max_participants > 0')
 export class RoomEntity {
   @PrimaryGeneratedColumn('uuid')

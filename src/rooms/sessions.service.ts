@@ -7,10 +7,9 @@ import {
   LobbyEntry,
   ParticipantView,
   ServerToClientEvents,
-  SocketIdentity,
-  socketRooms,
   WaitingResult,
 } from '../protocol/events.js';
+import { type SocketIdentity, socketRooms } from '../protocol/socket-data.js';
 import { ConferenceServer } from './conference-server.js';
 import { PresenceEntry, PresenceStore } from './presence/presence.store.js';
 import { RoomEvents } from './room-events.js';

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import type { Role } from '../../src/protocol/events.js';
 import { TEST_ADMIN_KEY } from './app.js';
 
 /** The admin API as an integrator uses it, with the bootstrap key. */
@@ -25,7 +26,7 @@ export class Admin {
     return (res.body as { id: string }).id;
   }
 
-  async issueToken(roomId: string, displayName: string, role?: 'host' | 'participant' | 'guest') {
+  async issueToken(roomId: string, displayName: string, role?: Role) {
     const res = await this.post(`/api/v1/rooms/${roomId}/tokens`, {
       displayName,
       ...(role ? { role } : {}),

@@ -2,6 +2,7 @@
 // WebRTC participant. Signaling goes through `window.signal`, which the test forwards over the
 // participant's Socket.IO connection, so the server sees an ordinary client.
 import { Device, type types } from 'mediasoup-client';
+import type { MediaKind, TransportDirection } from '../../src/protocol/events.js';
 
 type Ack =
   { ok: true; [key: string]: unknown } | { ok: false; error: { code: string; message: string } };
@@ -12,7 +13,7 @@ interface PageWindow {
 
 const page = window as unknown as PageWindow;
 const device = new Device();
-const transports: Partial<Record<'send' | 'recv', types.Transport>> = {};
+const transports: Partial<Record<TransportDirection, types.Transport>> = {};
 const consumers: types.Consumer[] = [];
 
 async function request<T>(event: string, payload: unknown): Promise<T> {
@@ -21,7 +22,7 @@ async function request<T>(event: string, payload: unknown): Promise<T> {
   return ack as T;
 }
 
-async function createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+async function createTransport(direction: TransportDirection): Promise<types.Transport> {
   const { transport: options } = await request<{ transport: types.TransportOptions }>(
     'media:createTransport',
     { direction },
@@ -135,7 +136,7 @@ export async function receive(producerId: string): Promise<string> {
     consumer: {
       id: string;
       producerId: string;
-      kind: 'audio' | 'video';
+      kind: MediaKind;
       rtpParameters: types.RtpParameters;
     };
   }>('media:consume', {

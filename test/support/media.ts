@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import type { ConsumerOptions, RoomMediaStats } from '../../src/protocol/events.js';
+import type {
+  ConsumerOptions,
+  RoomMediaStats,
+  TransportDirection,
+} from '../../src/protocol/events.js';
 import type { MediaCaller } from '../../src/media/media.service.js';
 import { MediaService } from '../../src/media/media.service.js';
 import { WorkerPool } from '../../src/media/worker-pool.js';
@@ -69,7 +73,7 @@ export interface PlainTransportInfo {
 export async function plainTransport(
   t: TestApp,
   caller: MediaCaller,
-  direction: 'send' | 'recv',
+  direction: TransportDirection,
   remote?: { ip: string; port: number },
 ): Promise<PlainTransportInfo> {
   const pool = t.app.get(WorkerPool);

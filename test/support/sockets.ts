@@ -1,16 +1,14 @@
 import { Fetch, io, Socket } from 'socket.io-client';
 import {
+  type AckOf,
   CONFERENCE_NAMESPACE,
   type ClientToServerEvents,
+  type PayloadOf,
+  type ServerEventOf,
   type ServerToClientEvents,
 } from '../../src/protocol/events.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-type Payload<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[0];
-type AckOf<E extends keyof ClientToServerEvents> = Parameters<
-  Parameters<ClientToServerEvents[E]>[1]
->[0];
-type EventArg<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
 
 /** socket.io packet type of an ack; ack ids above the client's own for requestJson. */
 const ACK = 3;
@@ -27,7 +25,7 @@ export class TestClient {
   /** Sends an event and resolves with its ack (rejects if none arrives in time). */
   request<E extends keyof ClientToServerEvents>(
     event: E,
-    payload: Payload<E>,
+    payload: PayloadOf<E>,
     timeoutMs = 5000,
   ): Promise<AckOf<E>> {
     return (
@@ -75,16 +73,16 @@ export class TestClient {
     });
   }
 
-  events<E extends keyof ServerToClientEvents>(event: E): EventArg<E>[] {
-    return this.received.filter((r) => r.event === event).map((r) => r.payload as EventArg<E>);
+  events<E extends keyof ServerToClientEvents>(event: E): ServerEventOf<E>[] {
+    return this.received.filter((r) => r.event === event).map((r) => r.payload as ServerEventOf<E>);
   }
 
   /** Resolves with the first matching event, already received or arriving within the timeout. */
   waitFor<E extends keyof ServerToClientEvents>(
     event: E,
-    predicate: (payload: EventArg<E>) => boolean = () => true,
+    predicate: (payload: ServerEventOf<E>) => boolean = () => true,
     timeoutMs = 5000,
-  ): Promise<EventArg<E>> {
+  ): Promise<ServerEventOf<E>> {
     const seen = this.events(event).find(predicate);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
@@ -93,10 +91,10 @@ export class TestClient {
         reject(new Error(`timed out waiting for ${event}`));
       }, timeoutMs);
       const listener = (name: string, payload: unknown) => {
-        if (name === event && predicate(payload as EventArg<E>)) {
+        if (name === event && predicate(payload as ServerEventOf<E>)) {
           clearTimeout(timer);
           this.socket.offAny(listener);
-          resolve(payload as EventArg<E>);
+          resolve(payload as ServerEventOf<E>);
         }
       };
       this.socket.onAny(listener);

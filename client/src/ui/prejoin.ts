@@ -1,4 +1,4 @@
-import type { MediaKind, Role } from '../../../src/protocol/events.js';
+import { MEDIA_KINDS, type MediaKind, type Role } from '../../../src/protocol/events.js';
 import type { LocalMedia } from '../local-media.js';
 import { h, icon, initials } from './dom.js';
 
@@ -192,7 +192,7 @@ export class PreJoinView {
   }
 
   private renderToggles(): void {
-    for (const kind of ['audio', 'video'] as const) {
+    for (const kind of MEDIA_KINDS) {
       const available = this.media.track(kind) !== undefined;
       const on = this.enabled[kind] && available;
       const button = this.toggles[kind];

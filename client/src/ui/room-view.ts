@@ -1,4 +1,4 @@
-import type { MediaKind } from '../../../src/protocol/events.js';
+import { MEDIA_KINDS, type MediaKind } from '../../../src/protocol/events.js';
 import { h, icon } from './dom.js';
 import type { RoomModel } from './model.js';
 import { presentPeople } from './model.js';
@@ -103,7 +103,7 @@ export class RoomView {
     const n = presentPeople(this.model).length;
     this.count.textContent = `${n} ${n === 1 ? 'person' : 'people'}`;
     const self = this.model.people.get(this.model.selfId);
-    for (const kind of ['audio', 'video'] as const) {
+    for (const kind of MEDIA_KINDS) {
       const state = self?.media[kind] ?? 'none';
       const on = state === 'on';
       const what = kind === 'audio' ? 'microphone' : 'camera';

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../protocol/events.js';
+import type { ChatKind, ChatMessage } from '../../protocol/events.js';
 import type { AuditMessageDto } from '../dto/audit.dto.js';
 import type { AuditRecord } from './audit.store.js';
 import { type ChainFields, type HashVersion, hashedTime } from './hash-chain.js';
@@ -8,7 +8,7 @@ export interface RawMessageRow {
   id: string;
   room_id: string;
   seq: string;
-  kind: 'public' | 'private';
+  kind: ChatKind;
   sender_id: string;
   sender_name: string;
   recipient_id: string | null;

@@ -1,6 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
-import type { ChatKind } from '../../protocol/events.js';
-import type { HashVersion } from './hash-chain.js';
+import { inList } from '../../database/sql-check.js';
+import { CHAT_KINDS, type ChatKind } from '../../protocol/events.js';
+import { HASH_VERSIONS, type HashVersion } from './hash-chain.js';
 
 /**
  * One audited chat message: a link in its room's hash chain. Rows are never updated; PostgreSQL
@@ -15,8 +16,8 @@ import type { HashVersion } from './hash-chain.js';
 @Index('ix_chat_messages_room_recipient_seq', ['roomId', 'recipientId', 'seq'], {
   where: 'recipient_id IS NOT NULL',
 })
-@Check('ck_chat_messages_kind', `kind IN ('public', 'private')`)
-@Check('ck_chat_messages_hash_version', `hash_version IN (1, 2)`)
+@Check('ck_chat_messages_kind', inList('kind', CHAT_KINDS))
+@Check('ck_chat_messages_hash_version', inList('hash_version', HASH_VERSIONS))
 @Check('ck_chat_messages_recipient', `(kind = 'private') = (recipient_id IS NOT NULL)`)
 export class ChatMessageEntity {
   @PrimaryColumn({ type: 'uuid' })

@@ -2,6 +2,10 @@ import { Transform } from 'node:stream';
 import { hashedSentAt, toAuditDto } from './audit-record.mapper.js';
 import type { AuditRecord } from './audit.store.js';
 
+/** What `GET /audit/export` can write; the first is the default. */
+export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 export const CSV_COLUMNS = [
   'id',
   'room_id',
@@ -49,7 +53,7 @@ function csvLine(r: AuditRecord): string {
 }
 
 /** Turns a stream of audit records into NDJSON or CSV text, one row at a time. */
-export function exportFormatter(format: 'ndjson' | 'csv'): Transform {
+export function exportFormatter(format: ExportFormat): Transform {
   let headerWritten = false;
   return new Transform({
     writableObjectMode: true,

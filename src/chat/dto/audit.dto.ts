@@ -1,13 +1,14 @@
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
-import type { ChatKind } from '../../protocol/events.js';
+import { CHAT_KINDS, type ChatKind } from '../../protocol/events.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../audit/export-format.js';
 import { SIGNATURE_STATUSES, type SignatureStatus } from '../audit/audit-signing.js';
 import { HASH_VERSIONS, type HashVersion } from '../audit/hash-chain.js';
 
 export class ListMessagesQueryDto {
   @IsOptional()
-  @IsIn(['public', 'private'])
+  @IsIn(CHAT_KINDS)
   kind?: ChatKind;
 
   /** Messages this participant sent or received. */
@@ -59,8 +60,8 @@ export class ExportQueryDto {
 
   /** `ndjson` (default) or `csv`. */
   @IsOptional()
-  @IsIn(['ndjson', 'csv'])
-  format?: 'ndjson' | 'csv';
+  @IsIn(EXPORT_FORMATS)
+  format?: ExportFormat;
 }
 
 export class AuditParticipantDto {

@@ -13,7 +13,12 @@ import {
   ValidationArguments,
 } from 'class-validator';
 import { IsStorableText } from '../../common/text.js';
-import type { ChatKind, ChatHistoryPayload, ChatSendPayload } from '../../protocol/events.js';
+import {
+  CHAT_KINDS,
+  type ChatHistoryPayload,
+  type ChatKind,
+  type ChatSendPayload,
+} from '../../protocol/events.js';
 
 /** `to` is required for private messages and must be absent (or null) for public ones. */
 function RecipientMatchesKind() {
@@ -42,7 +47,7 @@ const trimmed = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim() : value;
 
 export class ChatSendDto implements ChatSendPayload {
-  @IsIn(['public', 'private'])
+  @IsIn(CHAT_KINDS)
   kind!: ChatKind;
 
   // Not @IsOptional: that would skip every check when `to` is missing, including the one that

@@ -1,15 +1,28 @@
 import { IsIn, IsInt, IsObject, IsOptional, IsUUID, Max, Min } from 'class-validator';
-import type { MediaKind, TransportDirection } from '../../protocol/events.js';
+import {
+  type ConnectTransportPayload,
+  type ConsumePayload,
+  type ConsumerRefPayload,
+  type CreateTransportPayload,
+  MEDIA_KINDS,
+  type MediaKind,
+  type MuteParticipantPayload,
+  type PreferredLayersPayload,
+  type ProducePayload,
+  type ProducerRefPayload,
+  TRANSPORT_DIRECTIONS,
+  type TransportDirection,
+} from '../../protocol/events.js';
 
 // Shapes of the media socket messages. Identity never comes from here; mediasoup validates the
 // contents of rtpParameters / rtpCapabilities / dtlsParameters itself.
 
-export class CreateTransportDto {
-  @IsIn(['send', 'recv'])
+export class CreateTransportDto implements CreateTransportPayload {
+  @IsIn(TRANSPORT_DIRECTIONS)
   direction!: TransportDirection;
 }
 
-export class ConnectTransportDto {
+export class ConnectTransportDto implements ConnectTransportPayload {
   @IsUUID()
   transportId!: string;
 
@@ -17,11 +30,11 @@ export class ConnectTransportDto {
   dtlsParameters!: Record<string, unknown>;
 }
 
-export class ProduceDto {
+export class ProduceDto implements ProducePayload {
   @IsUUID()
   transportId!: string;
 
-  @IsIn(['audio', 'video'])
+  @IsIn(MEDIA_KINDS)
   kind!: MediaKind;
 
   @IsObject()
@@ -32,7 +45,7 @@ export class ProduceDto {
   appData?: Record<string, unknown>;
 }
 
-export class ConsumeDto {
+export class ConsumeDto implements ConsumePayload {
   @IsUUID()
   transportId!: string;
 
@@ -43,17 +56,17 @@ export class ConsumeDto {
   rtpCapabilities!: Record<string, unknown>;
 }
 
-export class ConsumerRefDto {
+export class ConsumerRefDto implements ConsumerRefPayload {
   @IsUUID()
   consumerId!: string;
 }
 
-export class ProducerRefDto {
+export class ProducerRefDto implements ProducerRefPayload {
   @IsUUID()
   producerId!: string;
 }
 
-export class PreferredLayersDto {
+export class PreferredLayersDto implements PreferredLayersPayload {
   @IsUUID()
   consumerId!: string;
 
@@ -69,10 +82,10 @@ export class PreferredLayersDto {
   temporalLayer?: number;
 }
 
-export class MuteParticipantMessageDto {
+export class MuteParticipantMessageDto implements MuteParticipantPayload {
   @IsUUID()
   participantId!: string;
 
-  @IsIn(['audio', 'video'])
+  @IsIn(MEDIA_KINDS)
   kind!: MediaKind;
 }

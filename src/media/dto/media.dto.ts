@@ -1,10 +1,24 @@
 import { IsIn } from 'class-validator';
-import type { types } from 'mediasoup';
-import type { MediaKind } from '../../protocol/events.js';
+import {
+  type ConsumerStats,
+  type ConsumerType,
+  MEDIA_KINDS,
+  type MediaKind,
+  type MediaLayers,
+  type MediaTotals,
+  type MuteParticipantPayload,
+  type ParticipantMediaStats,
+  type RoomMediaStats,
+  type RouterPlacement,
+  type StreamStats,
+} from '../../protocol/events.js';
 
-export class MuteParticipantDto {
+// The admin API's side of the media protocol types: classes so that the OpenAPI document can
+// describe them, each implementing its protocol type so that the two cannot drift apart.
+
+export class MuteParticipantDto implements Pick<MuteParticipantPayload, 'kind'> {
   /** Which of the participant's streams to pause. */
-  @IsIn(['audio', 'video'])
+  @IsIn(MEDIA_KINDS)
   kind!: MediaKind;
 }
 
@@ -13,7 +27,7 @@ export class MuteResultDto {
   producerIds!: string[];
 }
 
-export class StreamStatsDto {
+export class StreamStatsDto implements StreamStats {
   id!: string;
   kind!: MediaKind;
   paused!: boolean;
@@ -23,24 +37,24 @@ export class StreamStatsDto {
   byteCount!: number;
 }
 
-export class ConsumerLayersDto {
+export class ConsumerLayersDto implements MediaLayers {
   /** Spatial layer index from 0 (simulcast: the encoding, lowest resolution first). */
   spatialLayer!: number;
   /** Temporal layer index from 0 (frame rate), when the codec has temporal layers. */
   temporalLayer?: number;
 }
 
-export class ConsumerStatsDto extends StreamStatsDto {
+export class ConsumerStatsDto extends StreamStatsDto implements ConsumerStats {
   producerId!: string;
   /** How mediasoup forwards the stream; only simulcast and svc consumers have layers to choose from. */
-  type!: types.ConsumerType;
+  type!: ConsumerType;
   /** Simulcast/svc only: the layers the receiver asked for with media:setPreferredLayers (the highest until it asks). */
   preferredLayers?: ConsumerLayersDto | null;
   /** Simulcast/svc only: the layers being forwarded now; null while none is (paused, or no keyframe of the layer yet). */
   currentLayers?: ConsumerLayersDto | null;
 }
 
-export class ParticipantMediaDto {
+export class ParticipantMediaDto implements ParticipantMediaStats {
   participantId!: string;
   transports!: number;
   /** What the participant sends (received by the server). */
@@ -49,18 +63,18 @@ export class ParticipantMediaDto {
   consumers!: ConsumerStatsDto[];
 }
 
-export class RouterPlacementDto {
+export class RouterPlacementDto implements RouterPlacement {
   workerPid!: number;
   workerIndex!: number;
 }
 
-export class MediaTotalsDto {
+export class MediaTotalsDto implements MediaTotals {
   transports!: number;
   producers!: number;
   consumers!: number;
 }
 
-export class RoomMediaDto {
+export class RoomMediaDto implements RoomMediaStats {
   roomId!: string;
   /** The worker hosting the room's router; null while the room has no media. */
   router!: RouterPlacementDto | null;

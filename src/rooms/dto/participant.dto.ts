@@ -1,6 +1,6 @@
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsDisplayableText } from '../../common/text.js';
-import type { Role } from '../../protocol/events.js';
+import { type LobbyEntry, type ParticipantView, ROLES, type Role } from '../../protocol/events.js';
 
 export class IssueTokenDto {
   /** The name other participants see. */
@@ -12,7 +12,7 @@ export class IssueTokenDto {
 
   /** Defaults to `participant`. Guests wait in the lobby of lobby rooms. */
   @IsOptional()
-  @IsIn(['host', 'participant', 'guest'])
+  @IsIn(ROLES)
   role?: Role;
 }
 
@@ -24,14 +24,14 @@ export class JoinTokenDto {
   expiresAt!: string;
 }
 
-export class LiveParticipantDto {
+export class LiveParticipantDto implements ParticipantView {
   participantId!: string;
   displayName!: string;
   role!: Role;
   joinedAt!: string;
 }
 
-export class LobbyEntryDto {
+export class LobbyEntryDto implements LobbyEntry {
   participantId!: string;
   displayName!: string;
   waitingSince!: string;

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { IsDisplayableText } from '../../common/text.js';
-import type { RoomStatus } from '../room.entity.js';
+import { ROOM_STATUSES, type RoomStatus } from '../room.entity.js';
 
 export class CreateRoomDto {
   /** Shown to participants: no control characters or bidirectional overrides. */
@@ -27,7 +27,7 @@ export class CreateRoomDto {
 
 export class ListRoomsQueryDto {
   @IsOptional()
-  @IsIn(['open', 'closed'])
+  @IsIn(ROOM_STATUSES)
   status?: RoomStatus;
 
   /** Page size, 1..200 (default 50). */
