@@ -1,22 +1,16 @@
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import type {
-  ChatMessage,
-  JoinedResult,
-  LeaveReason,
-  MediaKind,
-  ParticipantView,
-} from '../../src/protocol/events.js';
+import type { JoinedResult, LeaveReason, MediaKind } from '../../src/protocol/events.js';
 import { ChatState, type ConversationKey, PUBLIC } from './chat.js';
 import { Connection, type LoggedEvent } from './connection.js';
 import { describeChatError, describeEnd, describeError, endTitle, ServerError } from './errors.js';
 import { LocalMedia } from './local-media.js';
 import { type InboundStats, MediaSession } from './media-session.js';
+import { RoomStore } from './room-store.js';
 import { forgetJoinLink, type JoinLink } from './token.js';
 import { ChatPanel } from './ui/chat-panel.js';
 import { replaceChildren } from './ui/dom.js';
 import { Announcer, confirmDialog, messageScreen, Toasts } from './ui/feedback.js';
-import type { Person, RoomModel } from './ui/model.js';
-import { nameOf } from './ui/model.js';
+import type { TrackState } from './ui/model.js';
 import { PeoplePanel } from './ui/people-panel.js';
 import { PreJoinView } from './ui/prejoin.js';
 import { type PanelName, RoomView } from './ui/room-view.js';
@@ -60,14 +54,7 @@ export class App {
   /** Camera and microphone starting on the pre-join screen; joining may be quicker than that. */
   private localReady: Promise<void> = Promise.resolve();
   private wantMedia: Record<MediaKind, boolean> = { audio: true, video: true };
-  private readonly model: RoomModel = {
-    selfId: '',
-    isHost: false,
-    people: new Map(),
-    lobby: [],
-    speakerId: null,
-    roomName: '',
-  };
+  private readonly store = new RoomStore();
   private readonly chat = new ChatState('');
   private readonly grid = new VideoGrid();
   private room?: RoomView;
@@ -172,24 +159,16 @@ export class App {
     const first = this.phase !== 'room';
     this.phase = 'room';
     this.joined = true;
-    this.model.selfId = result.self.participantId;
-    this.model.roomName = result.room.name;
+    this.store.joined(result, { audio: this.selfState('audio'), video: this.selfState('video') });
     document.title = `${result.room.name} · convene`;
-    this.model.isHost = result.self.role === 'host';
     this.chat.setSelf(result.self.participantId);
-    const here = new Set(result.participants.map((p) => p.participantId));
-    for (const person of this.model.people.values())
-      person.present = here.has(person.participantId);
-    for (const p of result.participants) this.upsertPerson(p);
-    const self = this.model.people.get(this.model.selfId);
-    if (self) self.media = { audio: this.selfState('audio'), video: this.selfState('video') };
     if (first) this.mountRoom();
     this.room?.setConnection('ok');
     this.renderRoom();
   }
 
   private mountRoom(): void {
-    this.chatPanel = new ChatPanel(this.chat, this.model, {
+    this.chatPanel = new ChatPanel(this.chat, this.store.model, {
       send: (text) => this.sendChat(this.chat.active, text, crypto.randomUUID()),
       retry: (id) => {
         const entry = this.chat.retry(id);
@@ -199,7 +178,7 @@ export class App {
       openPrivate: (id) => this.openPrivate(id),
       close: () => this.togglePanel('chat'),
     });
-    this.peoplePanel = new PeoplePanel(this.model, {
+    this.peoplePanel = new PeoplePanel(this.store.model, {
       message: (id) => this.openPrivate(id),
       mute: (id, kind) => this.run(this.hostMute(id, kind)),
       remove: (id) => this.run(this.hostRemove(id)),
@@ -208,7 +187,7 @@ export class App {
       close: () => this.togglePanel('people'),
     });
     this.room = new RoomView(
-      this.model,
+      this.store.model,
       this.grid,
       { chat: this.chatPanel.root, people: this.peoplePanel.root },
       {
@@ -230,22 +209,22 @@ export class App {
   private async loadHistory(): Promise<void> {
     const { messages } = await this.request('chat:history', {});
     for (const m of messages) {
-      this.rememberName(m);
+      this.store.rememberSender(m);
       this.chat.receive(m, false);
     }
     this.renderChat();
   }
 
   private async loadLobby(): Promise<void> {
-    if (!this.model.isHost) return;
+    if (!this.store.isHost) return;
     const { waiting } = await this.request('lobby:list', {});
-    this.model.lobby = waiting;
+    this.store.setLobby(waiting);
     this.renderRoom();
   }
 
   // ---- media ----
 
-  private selfState(kind: MediaKind): Person['media'][MediaKind] {
+  private selfState(kind: MediaKind): TrackState {
     const track = this.local.track(kind);
     if (!track) return 'none';
     return this.wantMedia[kind] ? 'on' : 'off';
@@ -309,7 +288,7 @@ export class App {
   }
 
   private async toggleMedia(kind: MediaKind): Promise<void> {
-    const self = this.model.people.get(this.model.selfId);
+    const self = this.store.self();
     if (!self || self.media[kind] === 'none') return;
     const on = self.media[kind] !== 'on';
     this.wantMedia[kind] = on;
@@ -317,19 +296,13 @@ export class App {
     await this.media?.setPaused(kind, !on);
   }
 
-  private setSelfState(kind: MediaKind, state: Person['media'][MediaKind]): void {
-    const self = this.model.people.get(this.model.selfId);
-    if (self) self.media[kind] = state;
+  private setSelfState(kind: MediaKind, state: TrackState): void {
+    this.store.setSelfMedia(kind, state);
     this.renderRoom();
   }
 
-  private setRemoteState(
-    participantId: string,
-    kind: MediaKind,
-    state: Person['media'][MediaKind],
-  ): void {
-    const person = this.model.people.get(participantId);
-    if (person) person.media[kind] = state;
+  private setRemoteState(participantId: string, kind: MediaKind, state: TrackState): void {
+    this.store.setMedia(participantId, kind, state);
     this.renderRoom();
   }
 
@@ -361,7 +334,7 @@ export class App {
         const text = describeChatError(
           server?.code,
           server?.message,
-          peerId ? nameOf(this.model, peerId) : undefined,
+          peerId ? this.store.nameOf(peerId) : undefined,
         );
         this.chat.fail(clientMessageId, text);
         this.renderChat();
@@ -382,30 +355,17 @@ export class App {
     this.chatPanel?.focusInput();
   }
 
-  private rememberName(message: ChatMessage): void {
-    if (!this.model.people.has(message.from.participantId)) {
-      this.model.people.set(message.from.participantId, {
-        participantId: message.from.participantId,
-        displayName: message.from.displayName,
-        role: 'participant',
-        present: false,
-        isSelf: false,
-        media: { audio: 'none', video: 'none' },
-      });
-    }
-  }
-
   // ---- host ----
 
   private async hostMute(participantId: string, kind: MediaKind): Promise<void> {
     await this.request('media:muteParticipant', { participantId, kind });
     this.toasts.show(
-      `${kind === 'audio' ? 'Muted' : 'Stopped the video of'} ${nameOf(this.model, participantId)}.`,
+      `${kind === 'audio' ? 'Muted' : 'Stopped the video of'} ${this.store.nameOf(participantId)}.`,
     );
   }
 
   private async hostRemove(participantId: string): Promise<void> {
-    const name = nameOf(this.model, participantId);
+    const name = this.store.nameOf(participantId);
     const sure = await confirmDialog(
       `Remove ${name}?`,
       `${name} will leave the meeting and cannot rejoin with the same link.`,
@@ -421,7 +381,7 @@ export class App {
     participantId: string,
   ): Promise<void> {
     await this.request(event, { participantId });
-    this.model.lobby = this.model.lobby.filter((w) => w.participantId !== participantId);
+    this.store.removeFromLobby(participantId);
     this.renderRoom();
   }
 
@@ -429,25 +389,19 @@ export class App {
 
   private listen(connection: Connection): void {
     connection.on('participant:joined', (p) => {
-      this.upsertPerson(p);
+      this.store.personJoined(p);
       this.renderRoom();
       this.toasts.show(`${p.displayName} joined.`);
     });
     connection.on('participant:left', ({ participantId, reason }) => {
-      const person = this.model.people.get(participantId);
+      const person = this.store.personLeft(participantId);
       if (!person) return;
-      person.present = false;
-      person.media = { audio: 'none', video: 'none' };
-      if (this.model.speakerId === participantId) this.model.speakerId = null;
       this.renderRoom();
       this.toasts.show(`${person.displayName} ${reason === 'kicked' ? 'was removed' : 'left'}.`);
     });
     connection.on('participant:updated', (p) => {
-      const before = this.model.people.get(p.participantId);
-      const renamed =
-        before && before.displayName !== p.displayName ? before.displayName : undefined;
-      this.upsertPerson(p);
-      if (p.participantId === this.model.selfId) this.onSelfRole(p.role === 'host');
+      const renamed = this.store.personUpdated(p);
+      if (p.participantId === this.store.selfId) this.onSelfRole(p.role === 'host');
       else if (renamed) this.toasts.show(`${renamed} is now ${p.displayName}.`);
       this.renderRoom();
     });
@@ -455,10 +409,10 @@ export class App {
       this.onSessionEnded(reason, code as ErrorCode | undefined),
     );
     connection.on('chat:message', (message) => {
-      this.rememberName(message);
+      this.store.rememberSender(message);
       const key = this.chat.receive(message);
       this.renderChat();
-      if (!key || message.from.participantId === this.model.selfId) return;
+      if (!key || message.from.participantId === this.store.selfId) return;
       const from = message.from.displayName;
       this.announcer.say(
         key === PUBLIC
@@ -473,8 +427,7 @@ export class App {
       }
     });
     connection.on('lobby:waiting', (entry) => {
-      if (!this.model.lobby.some((w) => w.participantId === entry.participantId))
-        this.model.lobby.push(entry);
+      this.store.addToLobby(entry);
       this.renderRoom();
       this.toasts.show(`${entry.displayName} is waiting to join.`, {
         action: {
@@ -484,7 +437,7 @@ export class App {
       });
     });
     connection.on('lobby:left', ({ participantId }) => {
-      this.model.lobby = this.model.lobby.filter((w) => w.participantId !== participantId);
+      this.store.removeFromLobby(participantId);
       this.renderRoom();
     });
     connection.on('lobby:admitted', () => this.run(this.enter()));
@@ -493,7 +446,7 @@ export class App {
     connection.on('media:producerClosed', ({ producerId }) => this.media?.dropConsumer(producerId));
     connection.on('media:consumerClosed', ({ producerId }) => this.media?.dropConsumer(producerId));
     connection.on('media:producerPaused', ({ producerId, participantId, byHost }) => {
-      if (participantId === this.model.selfId) {
+      if (participantId === this.store.selfId) {
         const kind = this.media?.pausedByServer(producerId);
         if (!kind) return;
         this.wantMedia[kind] = false;
@@ -512,7 +465,7 @@ export class App {
       if (info) this.setRemoteState(participantId, info.kind, 'on');
     });
     connection.on('media:activeSpeaker', ({ participantId }) => {
-      this.model.speakerId = participantId;
+      this.store.setSpeaker(participantId);
       this.renderRoom();
     });
     connection.on('media:restart', () => this.rebuildMedia());
@@ -523,8 +476,7 @@ export class App {
     this.joined = false;
     this.media?.close();
     this.media = undefined;
-    for (const person of this.model.people.values())
-      if (!person.isSelf) person.media = { audio: 'none', video: 'none' };
+    this.store.remoteMediaGone();
     this.room?.setConnection('reconnecting');
     this.renderRoom();
   }
@@ -553,9 +505,7 @@ export class App {
 
   /** The server changed whether this person is a host (their identity provider said so). */
   private onSelfRole(isHost: boolean): void {
-    if (this.model.isHost === isHost) return;
-    this.model.isHost = isHost;
-    this.model.lobby = [];
+    if (!this.store.setHost(isHost)) return;
     if (isHost) {
       this.toasts.show('You are now a host.');
       this.run(this.loadLobby());
@@ -636,8 +586,7 @@ export class App {
 
   private renderRoom(): void {
     if (!this.room) return;
-    const present = [...this.model.people.values()].filter((p) => p.present);
-    this.grid.sync(present, this.model.speakerId, this.local.stream);
+    this.grid.sync(this.store.present(), this.store.model.speakerId, this.local.stream);
     this.room.render();
     this.peoplePanel?.render();
     this.chatPanel?.render();
@@ -652,24 +601,6 @@ export class App {
 
   private unread(): number {
     return this.chat.list().reduce((n, c) => n + c.unread, 0);
-  }
-
-  private upsertPerson(p: ParticipantView): void {
-    const existing = this.model.people.get(p.participantId);
-    if (existing) {
-      existing.displayName = p.displayName;
-      existing.role = p.role;
-      existing.present = true;
-      return;
-    }
-    this.model.people.set(p.participantId, {
-      participantId: p.participantId,
-      displayName: p.displayName,
-      role: p.role,
-      present: true,
-      isSelf: p.participantId === this.model.selfId,
-      media: { audio: 'none', video: 'none' },
-    });
   }
 
   private show(screen: HTMLElement): void {
