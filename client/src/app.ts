@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import type { JoinedResult, LeaveReason, MediaKind } from '../../src/protocol/events.js';
 import { ChatState, type ConversationKey, PUBLIC } from './chat.js';
+import { ChatOutbox, type OutgoingChat } from './chat-outbox.js';
 import { Connection, type LoggedEvent } from './connection.js';
 import { describeChatError, describeEnd, describeError, endTitle, ServerError } from './errors.js';
 import { LocalMedia } from './local-media.js';
@@ -41,8 +42,6 @@ export class App {
   private phase: Phase = 'prejoin';
   /** In the room on the server right now (false from a dropped link until the re-join). */
   private joined = false;
-  /** Chat sent while the link was down: sent after the re-join, with the same ids. */
-  private unsentChat: { key: ConversationKey; text: string; clientMessageId: string }[] = [];
   private readonly local = new LocalMedia();
   private readonly toasts = new Toasts();
   private readonly announcer = new Announcer();
@@ -56,6 +55,15 @@ export class App {
   private wantMedia: Record<MediaKind, boolean> = { audio: true, video: true };
   private readonly store = new RoomStore();
   private readonly chat = new ChatState('');
+  private readonly outbox = new ChatOutbox({
+    joined: () => this.joined,
+    send: (payload) => this.request('chat:send', payload).then(({ message }) => message),
+    sent: (clientMessageId, message) => {
+      this.chat.confirm(clientMessageId, message);
+      this.renderChat();
+    },
+    failed: (outgoing, error) => this.chatFailed(outgoing, error),
+  });
   private readonly grid = new VideoGrid();
   private room?: RoomView;
   private chatPanel?: ChatPanel;
@@ -148,10 +156,7 @@ export class App {
       return;
     }
     this.onJoined(result);
-    // Retrying with the same clientMessageId is idempotent on the server: a message whose ack
-    // was lost with the link is stored and delivered once.
-    for (const m of this.unsentChat.splice(0))
-      this.sendChat(m.key, m.text, m.clientMessageId, false);
+    this.outbox.flush();
     await Promise.all([this.loadHistory(), this.loadLobby(), this.startMedia()]);
   }
 
@@ -317,30 +322,21 @@ export class App {
     const payload = this.chat.outgoing(key, text, clientMessageId);
     if (addPending) this.chat.addPending(key, clientMessageId, text);
     this.renderChat();
-    const later = () => void this.unsentChat.push({ key, text, clientMessageId });
-    if (!this.joined) return later();
-    this.request('chat:send', payload).then(
-      ({ message }) => {
-        this.chat.confirm(clientMessageId, message);
-        this.renderChat();
-      },
-      (error: unknown) => {
-        if (this.phase === 'ended') return;
-        const server = error instanceof ServerError ? error : undefined;
-        // The link dropped before the ack (or the server saw us before the re-join): send again
-        // once joined instead of calling it failed.
-        if (!this.joined && (!server || server.code === ErrorCode.NOT_JOINED)) return later();
-        const peerId = this.chat.get(key)?.peerId;
-        const text = describeChatError(
-          server?.code,
-          server?.message,
-          peerId ? this.store.nameOf(peerId) : undefined,
-        );
-        this.chat.fail(clientMessageId, text);
-        this.renderChat();
-        this.announcer.say(text);
-      },
+    this.outbox.send({ key, payload });
+  }
+
+  private chatFailed({ key, payload }: OutgoingChat, error: unknown): void {
+    if (this.phase === 'ended') return;
+    const server = error instanceof ServerError ? error : undefined;
+    const peerId = this.chat.get(key)?.peerId;
+    const text = describeChatError(
+      server?.code,
+      server?.message,
+      peerId ? this.store.nameOf(peerId) : undefined,
     );
+    this.chat.fail(payload.clientMessageId, text);
+    this.renderChat();
+    this.announcer.say(text);
   }
 
   private openConversation(key: ConversationKey): void {
