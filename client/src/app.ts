@@ -5,13 +5,13 @@ import { ChatOutbox, type OutgoingChat } from './chat-outbox.js';
 import { Connection, type LoggedEvent } from './connection.js';
 import { describeChatError, describeEnd, describeError, endTitle, ServerError } from './errors.js';
 import { LocalMedia } from './local-media.js';
-import { type InboundStats, MediaSession } from './media-session.js';
+import { MediaController } from './media-controller.js';
+import type { InboundStats } from './media-session.js';
 import { RoomStore } from './room-store.js';
 import { forgetJoinLink, type JoinLink } from './token.js';
 import { ChatPanel } from './ui/chat-panel.js';
 import { replaceChildren } from './ui/dom.js';
 import { Announcer, confirmDialog, messageScreen, Toasts } from './ui/feedback.js';
-import type { TrackState } from './ui/model.js';
 import { PeoplePanel } from './ui/people-panel.js';
 import { PreJoinView } from './ui/prejoin.js';
 import { type PanelName, RoomView } from './ui/room-view.js';
@@ -48,12 +48,18 @@ export class App {
   /** Holds the current screen; the live regions beside it stay put, or they would stop working. */
   private readonly screen = document.createElement('div');
   private connection?: Connection;
-  private media?: MediaSession;
   private prejoin?: PreJoinView;
-  /** Camera and microphone starting on the pre-join screen; joining may be quicker than that. */
-  private localReady: Promise<void> = Promise.resolve();
-  private wantMedia: Record<MediaKind, boolean> = { audio: true, video: true };
   private readonly store = new RoomStore();
+  private readonly grid = new VideoGrid();
+  private readonly media = new MediaController(this.local, this.store, {
+    connection: () => this.connection,
+    canRebuild: () => this.phase === 'room' && !!this.connection?.connected,
+    attach: (participantId, kind, track) => this.grid.attach(participantId, kind, track),
+    detach: (track) => this.grid.detach(track),
+    changed: () => this.renderRoom(),
+    notice: (text, tone) => this.toasts.show(text, tone ? { tone } : undefined),
+    run: (task) => this.run(task),
+  });
   private readonly chat = new ChatState('');
   private readonly outbox = new ChatOutbox({
     joined: () => this.joined,
@@ -64,16 +70,9 @@ export class App {
     },
     failed: (outgoing, error) => this.chatFailed(outgoing, error),
   });
-  private readonly grid = new VideoGrid();
   private room?: RoomView;
   private chatPanel?: ChatPanel;
   private peoplePanel?: PeoplePanel;
-  /** producerId -> whose and which kind, for pause/resume and close events. */
-  private readonly remote = new Map<
-    string,
-    { participantId: string; kind: MediaKind; track?: MediaStreamTrack }
-  >();
-  private mediaRebuild?: Promise<void>;
 
   constructor(
     private readonly root: HTMLElement,
@@ -97,8 +96,9 @@ export class App {
       join: (options) => this.join(options),
     });
     this.show(this.prejoin.root);
-    this.localReady = this.prejoin.load();
-    this.localReady.then(
+    const localReady = this.prejoin.load();
+    this.media.localStarting(localReady);
+    localReady.then(
       () => this.prejoin?.focus(),
       () =>
         this.prejoin?.showError(
@@ -112,7 +112,7 @@ export class App {
 
   private join(options: { audio: boolean; video: boolean }): void {
     if (!this.link) return;
-    this.wantMedia = options;
+    this.media.choose(options);
     this.phase = 'connecting';
     this.prejoin?.setBusy('Joining…');
     if (this.connection) {
@@ -157,14 +157,14 @@ export class App {
     }
     this.onJoined(result);
     this.outbox.flush();
-    await Promise.all([this.loadHistory(), this.loadLobby(), this.startMedia()]);
+    await Promise.all([this.loadHistory(), this.loadLobby(), this.media.start()]);
   }
 
   private onJoined(result: JoinedResult): void {
     const first = this.phase !== 'room';
     this.phase = 'room';
     this.joined = true;
-    this.store.joined(result, { audio: this.selfState('audio'), video: this.selfState('video') });
+    this.store.joined(result, this.media.selfMedia());
     document.title = `${result.room.name} · convene`;
     this.chat.setSelf(result.self.participantId);
     if (first) this.mountRoom();
@@ -196,7 +196,7 @@ export class App {
       this.grid,
       { chat: this.chatPanel.root, people: this.peoplePanel.root },
       {
-        toggleMedia: (kind) => this.run(this.toggleMedia(kind)),
+        toggleMedia: (kind) => this.run(this.media.toggle(kind)),
         togglePanel: (panel) => this.togglePanel(panel),
         leave: () => this.leave(),
       },
@@ -224,90 +224,6 @@ export class App {
     if (!this.store.isHost) return;
     const { waiting } = await this.request('lobby:list', {});
     this.store.setLobby(waiting);
-    this.renderRoom();
-  }
-
-  // ---- media ----
-
-  private selfState(kind: MediaKind): TrackState {
-    const track = this.local.track(kind);
-    if (!track) return 'none';
-    return this.wantMedia[kind] ? 'on' : 'off';
-  }
-
-  private async startMedia(): Promise<void> {
-    this.media?.close();
-    const connection = this.connection;
-    if (!connection) return;
-    const media = new MediaSession(connection, {
-      remoteTrack: (t) => {
-        this.remote.set(t.producerId, {
-          participantId: t.participantId,
-          kind: t.kind,
-          track: t.track,
-        });
-        this.grid.attach(t.participantId, t.kind, t.track);
-        this.setRemoteState(t.participantId, t.kind, t.paused ? 'off' : 'on');
-      },
-      remoteTrackEnded: (producerId) => {
-        const info = this.remote.get(producerId);
-        this.remote.delete(producerId);
-        if (!info) return;
-        if (info.track) this.grid.detach(info.track);
-        this.setRemoteState(info.participantId, info.kind, 'none');
-      },
-      failed: () => this.rebuildMedia(),
-    });
-    this.media = media;
-    try {
-      await media.start();
-      // Someone who clicks Join before the camera has started still sends it once it has.
-      await this.localReady.catch(() => undefined);
-      if (this.media !== media) return;
-      for (const kind of ['audio', 'video'] as const) {
-        const track = this.local.track(kind);
-        if (!track) continue;
-        track.enabled = true;
-        const ok = await media.produce(kind, track, !this.wantMedia[kind]);
-        if (!ok && kind === 'video') {
-          this.toasts.show(
-            'Your camera is not shared: guests can only send audio in this meeting.',
-          );
-          this.setSelfState('video', 'none');
-        }
-      }
-    } catch (error) {
-      if (this.media !== media) return;
-      this.toasts.show(
-        describeError(error instanceof ServerError ? error.code : ErrorCode.MEDIA_UNAVAILABLE),
-        { tone: 'error' },
-      );
-    }
-  }
-
-  /** Throws the media session away and builds a new one (transport failure, server restart). */
-  private rebuildMedia(): void {
-    if (this.mediaRebuild || this.phase !== 'room' || !this.connection?.connected) return;
-    this.mediaRebuild = this.startMedia().finally(() => (this.mediaRebuild = undefined));
-    this.run(this.mediaRebuild);
-  }
-
-  private async toggleMedia(kind: MediaKind): Promise<void> {
-    const self = this.store.self();
-    if (!self || self.media[kind] === 'none') return;
-    const on = self.media[kind] !== 'on';
-    this.wantMedia[kind] = on;
-    this.setSelfState(kind, on ? 'on' : 'off');
-    await this.media?.setPaused(kind, !on);
-  }
-
-  private setSelfState(kind: MediaKind, state: TrackState): void {
-    this.store.setSelfMedia(kind, state);
-    this.renderRoom();
-  }
-
-  private setRemoteState(participantId: string, kind: MediaKind, state: TrackState): void {
-    this.store.setMedia(participantId, kind, state);
     this.renderRoom();
   }
 
@@ -438,40 +354,17 @@ export class App {
     });
     connection.on('lobby:admitted', () => this.run(this.enter()));
     connection.on('lobby:rejected', () => this.end(describeError(ErrorCode.LOBBY_REJECTED), false));
-    connection.on('media:newProducer', (info) => this.run(this.media?.consume(info)));
-    connection.on('media:producerClosed', ({ producerId }) => this.media?.dropConsumer(producerId));
-    connection.on('media:consumerClosed', ({ producerId }) => this.media?.dropConsumer(producerId));
-    connection.on('media:producerPaused', ({ producerId, participantId, byHost }) => {
-      if (participantId === this.store.selfId) {
-        const kind = this.media?.pausedByServer(producerId);
-        if (!kind) return;
-        this.wantMedia[kind] = false;
-        this.setSelfState(kind, 'off');
-        if (byHost)
-          this.toasts.show(
-            kind === 'audio' ? 'A host muted your microphone.' : 'A host turned off your camera.',
-          );
-        return;
-      }
-      const info = this.remote.get(producerId);
-      if (info) this.setRemoteState(participantId, info.kind, 'off');
-    });
-    connection.on('media:producerResumed', ({ producerId, participantId }) => {
-      const info = this.remote.get(producerId);
-      if (info) this.setRemoteState(participantId, info.kind, 'on');
-    });
     connection.on('media:activeSpeaker', ({ participantId }) => {
       this.store.setSpeaker(participantId);
       this.renderRoom();
     });
-    connection.on('media:restart', () => this.rebuildMedia());
+    this.media.listen(connection);
   }
 
   private onReconnecting(): void {
     if (this.phase !== 'room') return;
     this.joined = false;
-    this.media?.close();
-    this.media = undefined;
+    this.media.stop();
     this.store.remoteMediaGone();
     this.room?.setConnection('reconnecting');
     this.renderRoom();
@@ -542,8 +435,7 @@ export class App {
   private end(text: string, canRejoin: boolean, title = 'The meeting is over for you'): void {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
-    this.media?.close();
-    this.media = undefined;
+    this.media.stop();
     // Rejoining reloads the page (the token stays in this tab), so this connection is done either way.
     this.connection?.close();
     this.local.stop();
@@ -628,7 +520,7 @@ export class App {
   private exposeDebug(): void {
     window.conveneDebug = {
       events: () => this.connection?.log ?? [],
-      inboundStats: () => this.media?.inboundStats() ?? Promise.resolve([]),
+      inboundStats: () => this.media.inboundStats(),
       phase: () => this.phase,
     };
   }
