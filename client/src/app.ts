@@ -1,22 +1,17 @@
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import type {
-  ChatMessage,
-  JoinedResult,
-  LeaveReason,
-  MediaKind,
-  ParticipantView,
-} from '../../src/protocol/events.js';
+import type { JoinedResult, LeaveReason, MediaKind } from '../../src/protocol/events.js';
 import { ChatState, type ConversationKey, PUBLIC } from './chat.js';
+import { ChatOutbox, type OutgoingChat } from './chat-outbox.js';
 import { Connection, type LoggedEvent } from './connection.js';
 import { describeChatError, describeEnd, describeError, endTitle, ServerError } from './errors.js';
 import { LocalMedia } from './local-media.js';
-import { type InboundStats, MediaSession } from './media-session.js';
+import { MediaController } from './media-controller.js';
+import type { InboundStats } from './media-session.js';
+import { RoomStore } from './room-store.js';
 import { forgetJoinLink, type JoinLink } from './token.js';
 import { ChatPanel } from './ui/chat-panel.js';
 import { replaceChildren } from './ui/dom.js';
 import { Announcer, confirmDialog, messageScreen, Toasts } from './ui/feedback.js';
-import type { Person, RoomModel } from './ui/model.js';
-import { nameOf } from './ui/model.js';
 import { PeoplePanel } from './ui/people-panel.js';
 import { PreJoinView } from './ui/prejoin.js';
 import { type PanelName, RoomView } from './ui/room-view.js';
@@ -47,38 +42,37 @@ export class App {
   private phase: Phase = 'prejoin';
   /** In the room on the server right now (false from a dropped link until the re-join). */
   private joined = false;
-  /** Chat sent while the link was down: sent after the re-join, with the same ids. */
-  private unsentChat: { key: ConversationKey; text: string; clientMessageId: string }[] = [];
   private readonly local = new LocalMedia();
   private readonly toasts = new Toasts();
   private readonly announcer = new Announcer();
   /** Holds the current screen; the live regions beside it stay put, or they would stop working. */
   private readonly screen = document.createElement('div');
   private connection?: Connection;
-  private media?: MediaSession;
   private prejoin?: PreJoinView;
-  /** Camera and microphone starting on the pre-join screen; joining may be quicker than that. */
-  private localReady: Promise<void> = Promise.resolve();
-  private wantMedia: Record<MediaKind, boolean> = { audio: true, video: true };
-  private readonly model: RoomModel = {
-    selfId: '',
-    isHost: false,
-    people: new Map(),
-    lobby: [],
-    speakerId: null,
-    roomName: '',
-  };
-  private readonly chat = new ChatState('');
+  private readonly store = new RoomStore();
   private readonly grid = new VideoGrid();
+  private readonly media = new MediaController(this.local, this.store, {
+    connection: () => this.connection,
+    canRebuild: () => this.phase === 'room' && !!this.connection?.connected,
+    attach: (participantId, kind, track) => this.grid.attach(participantId, kind, track),
+    detach: (track) => this.grid.detach(track),
+    changed: () => this.renderRoom(),
+    notice: (text, tone) => this.toasts.show(text, tone ? { tone } : undefined),
+    run: (task) => this.run(task),
+  });
+  private readonly chat = new ChatState('');
+  private readonly outbox = new ChatOutbox({
+    joined: () => this.joined,
+    send: (payload) => this.request('chat:send', payload).then(({ message }) => message),
+    sent: (clientMessageId, message) => {
+      this.chat.confirm(clientMessageId, message);
+      this.renderChat();
+    },
+    failed: (outgoing, error) => this.chatFailed(outgoing, error),
+  });
   private room?: RoomView;
   private chatPanel?: ChatPanel;
   private peoplePanel?: PeoplePanel;
-  /** producerId -> whose and which kind, for pause/resume and close events. */
-  private readonly remote = new Map<
-    string,
-    { participantId: string; kind: MediaKind; track?: MediaStreamTrack }
-  >();
-  private mediaRebuild?: Promise<void>;
 
   constructor(
     private readonly root: HTMLElement,
@@ -102,8 +96,9 @@ export class App {
       join: (options) => this.join(options),
     });
     this.show(this.prejoin.root);
-    this.localReady = this.prejoin.load();
-    this.localReady.then(
+    const localReady = this.prejoin.load();
+    this.media.localStarting(localReady);
+    localReady.then(
       () => this.prejoin?.focus(),
       () =>
         this.prejoin?.showError(
@@ -117,7 +112,7 @@ export class App {
 
   private join(options: { audio: boolean; video: boolean }): void {
     if (!this.link) return;
-    this.wantMedia = options;
+    this.media.choose(options);
     this.phase = 'connecting';
     this.prejoin?.setBusy('Joining…');
     if (this.connection) {
@@ -161,35 +156,24 @@ export class App {
       return;
     }
     this.onJoined(result);
-    // Retrying with the same clientMessageId is idempotent on the server: a message whose ack
-    // was lost with the link is stored and delivered once.
-    for (const m of this.unsentChat.splice(0))
-      this.sendChat(m.key, m.text, m.clientMessageId, false);
-    await Promise.all([this.loadHistory(), this.loadLobby(), this.startMedia()]);
+    this.outbox.flush();
+    await Promise.all([this.loadHistory(), this.loadLobby(), this.media.start()]);
   }
 
   private onJoined(result: JoinedResult): void {
     const first = this.phase !== 'room';
     this.phase = 'room';
     this.joined = true;
-    this.model.selfId = result.self.participantId;
-    this.model.roomName = result.room.name;
+    this.store.joined(result, this.media.selfMedia());
     document.title = `${result.room.name} · convene`;
-    this.model.isHost = result.self.role === 'host';
     this.chat.setSelf(result.self.participantId);
-    const here = new Set(result.participants.map((p) => p.participantId));
-    for (const person of this.model.people.values())
-      person.present = here.has(person.participantId);
-    for (const p of result.participants) this.upsertPerson(p);
-    const self = this.model.people.get(this.model.selfId);
-    if (self) self.media = { audio: this.selfState('audio'), video: this.selfState('video') };
     if (first) this.mountRoom();
     this.room?.setConnection('ok');
     this.renderRoom();
   }
 
   private mountRoom(): void {
-    this.chatPanel = new ChatPanel(this.chat, this.model, {
+    this.chatPanel = new ChatPanel(this.chat, this.store.model, {
       send: (text) => this.sendChat(this.chat.active, text, crypto.randomUUID()),
       retry: (id) => {
         const entry = this.chat.retry(id);
@@ -199,7 +183,7 @@ export class App {
       openPrivate: (id) => this.openPrivate(id),
       close: () => this.togglePanel('chat'),
     });
-    this.peoplePanel = new PeoplePanel(this.model, {
+    this.peoplePanel = new PeoplePanel(this.store.model, {
       message: (id) => this.openPrivate(id),
       mute: (id, kind) => this.run(this.hostMute(id, kind)),
       remove: (id) => this.run(this.hostRemove(id)),
@@ -208,11 +192,11 @@ export class App {
       close: () => this.togglePanel('people'),
     });
     this.room = new RoomView(
-      this.model,
+      this.store.model,
       this.grid,
       { chat: this.chatPanel.root, people: this.peoplePanel.root },
       {
-        toggleMedia: (kind) => this.run(this.toggleMedia(kind)),
+        toggleMedia: (kind) => this.run(this.media.toggle(kind)),
         togglePanel: (panel) => this.togglePanel(panel),
         leave: () => this.leave(),
       },
@@ -230,106 +214,16 @@ export class App {
   private async loadHistory(): Promise<void> {
     const { messages } = await this.request('chat:history', {});
     for (const m of messages) {
-      this.rememberName(m);
+      this.store.rememberSender(m);
       this.chat.receive(m, false);
     }
     this.renderChat();
   }
 
   private async loadLobby(): Promise<void> {
-    if (!this.model.isHost) return;
+    if (!this.store.isHost) return;
     const { waiting } = await this.request('lobby:list', {});
-    this.model.lobby = waiting;
-    this.renderRoom();
-  }
-
-  // ---- media ----
-
-  private selfState(kind: MediaKind): Person['media'][MediaKind] {
-    const track = this.local.track(kind);
-    if (!track) return 'none';
-    return this.wantMedia[kind] ? 'on' : 'off';
-  }
-
-  private async startMedia(): Promise<void> {
-    this.media?.close();
-    const connection = this.connection;
-    if (!connection) return;
-    const media = new MediaSession(connection, {
-      remoteTrack: (t) => {
-        this.remote.set(t.producerId, {
-          participantId: t.participantId,
-          kind: t.kind,
-          track: t.track,
-        });
-        this.grid.attach(t.participantId, t.kind, t.track);
-        this.setRemoteState(t.participantId, t.kind, t.paused ? 'off' : 'on');
-      },
-      remoteTrackEnded: (producerId) => {
-        const info = this.remote.get(producerId);
-        this.remote.delete(producerId);
-        if (!info) return;
-        if (info.track) this.grid.detach(info.track);
-        this.setRemoteState(info.participantId, info.kind, 'none');
-      },
-      failed: () => this.rebuildMedia(),
-    });
-    this.media = media;
-    try {
-      await media.start();
-      // Someone who clicks Join before the camera has started still sends it once it has.
-      await this.localReady.catch(() => undefined);
-      if (this.media !== media) return;
-      for (const kind of ['audio', 'video'] as const) {
-        const track = this.local.track(kind);
-        if (!track) continue;
-        track.enabled = true;
-        const ok = await media.produce(kind, track, !this.wantMedia[kind]);
-        if (!ok && kind === 'video') {
-          this.toasts.show(
-            'Your camera is not shared: guests can only send audio in this meeting.',
-          );
-          this.setSelfState('video', 'none');
-        }
-      }
-    } catch (error) {
-      if (this.media !== media) return;
-      this.toasts.show(
-        describeError(error instanceof ServerError ? error.code : ErrorCode.MEDIA_UNAVAILABLE),
-        { tone: 'error' },
-      );
-    }
-  }
-
-  /** Throws the media session away and builds a new one (transport failure, server restart). */
-  private rebuildMedia(): void {
-    if (this.mediaRebuild || this.phase !== 'room' || !this.connection?.connected) return;
-    this.mediaRebuild = this.startMedia().finally(() => (this.mediaRebuild = undefined));
-    this.run(this.mediaRebuild);
-  }
-
-  private async toggleMedia(kind: MediaKind): Promise<void> {
-    const self = this.model.people.get(this.model.selfId);
-    if (!self || self.media[kind] === 'none') return;
-    const on = self.media[kind] !== 'on';
-    this.wantMedia[kind] = on;
-    this.setSelfState(kind, on ? 'on' : 'off');
-    await this.media?.setPaused(kind, !on);
-  }
-
-  private setSelfState(kind: MediaKind, state: Person['media'][MediaKind]): void {
-    const self = this.model.people.get(this.model.selfId);
-    if (self) self.media[kind] = state;
-    this.renderRoom();
-  }
-
-  private setRemoteState(
-    participantId: string,
-    kind: MediaKind,
-    state: Person['media'][MediaKind],
-  ): void {
-    const person = this.model.people.get(participantId);
-    if (person) person.media[kind] = state;
+    this.store.setLobby(waiting);
     this.renderRoom();
   }
 
@@ -344,30 +238,21 @@ export class App {
     const payload = this.chat.outgoing(key, text, clientMessageId);
     if (addPending) this.chat.addPending(key, clientMessageId, text);
     this.renderChat();
-    const later = () => void this.unsentChat.push({ key, text, clientMessageId });
-    if (!this.joined) return later();
-    this.request('chat:send', payload).then(
-      ({ message }) => {
-        this.chat.confirm(clientMessageId, message);
-        this.renderChat();
-      },
-      (error: unknown) => {
-        if (this.phase === 'ended') return;
-        const server = error instanceof ServerError ? error : undefined;
-        // The link dropped before the ack (or the server saw us before the re-join): send again
-        // once joined instead of calling it failed.
-        if (!this.joined && (!server || server.code === ErrorCode.NOT_JOINED)) return later();
-        const peerId = this.chat.get(key)?.peerId;
-        const text = describeChatError(
-          server?.code,
-          server?.message,
-          peerId ? nameOf(this.model, peerId) : undefined,
-        );
-        this.chat.fail(clientMessageId, text);
-        this.renderChat();
-        this.announcer.say(text);
-      },
+    this.outbox.send({ key, payload });
+  }
+
+  private chatFailed({ key, payload }: OutgoingChat, error: unknown): void {
+    if (this.phase === 'ended') return;
+    const server = error instanceof ServerError ? error : undefined;
+    const peerId = this.chat.get(key)?.peerId;
+    const text = describeChatError(
+      server?.code,
+      server?.message,
+      peerId ? this.store.nameOf(peerId) : undefined,
     );
+    this.chat.fail(payload.clientMessageId, text);
+    this.renderChat();
+    this.announcer.say(text);
   }
 
   private openConversation(key: ConversationKey): void {
@@ -382,30 +267,17 @@ export class App {
     this.chatPanel?.focusInput();
   }
 
-  private rememberName(message: ChatMessage): void {
-    if (!this.model.people.has(message.from.participantId)) {
-      this.model.people.set(message.from.participantId, {
-        participantId: message.from.participantId,
-        displayName: message.from.displayName,
-        role: 'participant',
-        present: false,
-        isSelf: false,
-        media: { audio: 'none', video: 'none' },
-      });
-    }
-  }
-
   // ---- host ----
 
   private async hostMute(participantId: string, kind: MediaKind): Promise<void> {
     await this.request('media:muteParticipant', { participantId, kind });
     this.toasts.show(
-      `${kind === 'audio' ? 'Muted' : 'Stopped the video of'} ${nameOf(this.model, participantId)}.`,
+      `${kind === 'audio' ? 'Muted' : 'Stopped the video of'} ${this.store.nameOf(participantId)}.`,
     );
   }
 
   private async hostRemove(participantId: string): Promise<void> {
-    const name = nameOf(this.model, participantId);
+    const name = this.store.nameOf(participantId);
     const sure = await confirmDialog(
       `Remove ${name}?`,
       `${name} will leave the meeting and cannot rejoin with the same link.`,
@@ -421,7 +293,7 @@ export class App {
     participantId: string,
   ): Promise<void> {
     await this.request(event, { participantId });
-    this.model.lobby = this.model.lobby.filter((w) => w.participantId !== participantId);
+    this.store.removeFromLobby(participantId);
     this.renderRoom();
   }
 
@@ -429,25 +301,19 @@ export class App {
 
   private listen(connection: Connection): void {
     connection.on('participant:joined', (p) => {
-      this.upsertPerson(p);
+      this.store.personJoined(p);
       this.renderRoom();
       this.toasts.show(`${p.displayName} joined.`);
     });
     connection.on('participant:left', ({ participantId, reason }) => {
-      const person = this.model.people.get(participantId);
+      const person = this.store.personLeft(participantId);
       if (!person) return;
-      person.present = false;
-      person.media = { audio: 'none', video: 'none' };
-      if (this.model.speakerId === participantId) this.model.speakerId = null;
       this.renderRoom();
       this.toasts.show(`${person.displayName} ${reason === 'kicked' ? 'was removed' : 'left'}.`);
     });
     connection.on('participant:updated', (p) => {
-      const before = this.model.people.get(p.participantId);
-      const renamed =
-        before && before.displayName !== p.displayName ? before.displayName : undefined;
-      this.upsertPerson(p);
-      if (p.participantId === this.model.selfId) this.onSelfRole(p.role === 'host');
+      const renamed = this.store.personUpdated(p);
+      if (p.participantId === this.store.selfId) this.onSelfRole(p.role === 'host');
       else if (renamed) this.toasts.show(`${renamed} is now ${p.displayName}.`);
       this.renderRoom();
     });
@@ -455,10 +321,10 @@ export class App {
       this.onSessionEnded(reason, code as ErrorCode | undefined),
     );
     connection.on('chat:message', (message) => {
-      this.rememberName(message);
+      this.store.rememberSender(message);
       const key = this.chat.receive(message);
       this.renderChat();
-      if (!key || message.from.participantId === this.model.selfId) return;
+      if (!key || message.from.participantId === this.store.selfId) return;
       const from = message.from.displayName;
       this.announcer.say(
         key === PUBLIC
@@ -473,8 +339,7 @@ export class App {
       }
     });
     connection.on('lobby:waiting', (entry) => {
-      if (!this.model.lobby.some((w) => w.participantId === entry.participantId))
-        this.model.lobby.push(entry);
+      this.store.addToLobby(entry);
       this.renderRoom();
       this.toasts.show(`${entry.displayName} is waiting to join.`, {
         action: {
@@ -484,47 +349,23 @@ export class App {
       });
     });
     connection.on('lobby:left', ({ participantId }) => {
-      this.model.lobby = this.model.lobby.filter((w) => w.participantId !== participantId);
+      this.store.removeFromLobby(participantId);
       this.renderRoom();
     });
     connection.on('lobby:admitted', () => this.run(this.enter()));
     connection.on('lobby:rejected', () => this.end(describeError(ErrorCode.LOBBY_REJECTED), false));
-    connection.on('media:newProducer', (info) => this.run(this.media?.consume(info)));
-    connection.on('media:producerClosed', ({ producerId }) => this.media?.dropConsumer(producerId));
-    connection.on('media:consumerClosed', ({ producerId }) => this.media?.dropConsumer(producerId));
-    connection.on('media:producerPaused', ({ producerId, participantId, byHost }) => {
-      if (participantId === this.model.selfId) {
-        const kind = this.media?.pausedByServer(producerId);
-        if (!kind) return;
-        this.wantMedia[kind] = false;
-        this.setSelfState(kind, 'off');
-        if (byHost)
-          this.toasts.show(
-            kind === 'audio' ? 'A host muted your microphone.' : 'A host turned off your camera.',
-          );
-        return;
-      }
-      const info = this.remote.get(producerId);
-      if (info) this.setRemoteState(participantId, info.kind, 'off');
-    });
-    connection.on('media:producerResumed', ({ producerId, participantId }) => {
-      const info = this.remote.get(producerId);
-      if (info) this.setRemoteState(participantId, info.kind, 'on');
-    });
     connection.on('media:activeSpeaker', ({ participantId }) => {
-      this.model.speakerId = participantId;
+      this.store.setSpeaker(participantId);
       this.renderRoom();
     });
-    connection.on('media:restart', () => this.rebuildMedia());
+    this.media.listen(connection);
   }
 
   private onReconnecting(): void {
     if (this.phase !== 'room') return;
     this.joined = false;
-    this.media?.close();
-    this.media = undefined;
-    for (const person of this.model.people.values())
-      if (!person.isSelf) person.media = { audio: 'none', video: 'none' };
+    this.media.stop();
+    this.store.remoteMediaGone();
     this.room?.setConnection('reconnecting');
     this.renderRoom();
   }
@@ -553,9 +394,7 @@ export class App {
 
   /** The server changed whether this person is a host (their identity provider said so). */
   private onSelfRole(isHost: boolean): void {
-    if (this.model.isHost === isHost) return;
-    this.model.isHost = isHost;
-    this.model.lobby = [];
+    if (!this.store.setHost(isHost)) return;
     if (isHost) {
       this.toasts.show('You are now a host.');
       this.run(this.loadLobby());
@@ -596,8 +435,7 @@ export class App {
   private end(text: string, canRejoin: boolean, title = 'The meeting is over for you'): void {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
-    this.media?.close();
-    this.media = undefined;
+    this.media.stop();
     // Rejoining reloads the page (the token stays in this tab), so this connection is done either way.
     this.connection?.close();
     this.local.stop();
@@ -636,8 +474,7 @@ export class App {
 
   private renderRoom(): void {
     if (!this.room) return;
-    const present = [...this.model.people.values()].filter((p) => p.present);
-    this.grid.sync(present, this.model.speakerId, this.local.stream);
+    this.grid.sync(this.store.present(), this.store.model.speakerId, this.local.stream);
     this.room.render();
     this.peoplePanel?.render();
     this.chatPanel?.render();
@@ -652,24 +489,6 @@ export class App {
 
   private unread(): number {
     return this.chat.list().reduce((n, c) => n + c.unread, 0);
-  }
-
-  private upsertPerson(p: ParticipantView): void {
-    const existing = this.model.people.get(p.participantId);
-    if (existing) {
-      existing.displayName = p.displayName;
-      existing.role = p.role;
-      existing.present = true;
-      return;
-    }
-    this.model.people.set(p.participantId, {
-      participantId: p.participantId,
-      displayName: p.displayName,
-      role: p.role,
-      present: true,
-      isSelf: p.participantId === this.model.selfId,
-      media: { audio: 'none', video: 'none' },
-    });
   }
 
   private show(screen: HTMLElement): void {
@@ -701,7 +520,7 @@ export class App {
   private exposeDebug(): void {
     window.conveneDebug = {
       events: () => this.connection?.log ?? [],
-      inboundStats: () => this.media?.inboundStats() ?? Promise.resolve([]),
+      inboundStats: () => this.media.inboundStats(),
       phase: () => this.phase,
     };
   }

@@ -1,0 +1,188 @@
+import { ErrorCode } from '../../src/protocol/error-codes.js';
+import type { MediaKind } from '../../src/protocol/events.js';
+import type { Connection } from './connection.js';
+import { describeError, ServerError } from './errors.js';
+import type { LocalMedia } from './local-media.js';
+import { type InboundStats, MediaSession } from './media-session.js';
+import type { RoomStore } from './room-store.js';
+import type { TrackState } from './ui/model.js';
+
+/** What the media controller needs from the page around it. */
+export interface MediaHost {
+  connection(): Connection | undefined;
+  /** Whether a new session may be built now (in the room, with the link up). */
+  canRebuild(): boolean;
+  /** Shows a remote track. */
+  attach(participantId: string, kind: MediaKind, track: MediaStreamTrack): void;
+  detach(track: MediaStreamTrack): void;
+  /** Someone's media state in the room store changed. */
+  changed(): void;
+  notice(text: string, tone?: 'error'): void;
+  /** Runs a background task whose failure the page reports. */
+  run(task: Promise<unknown> | undefined): void;
+}
+
+/**
+ * This person's media in the room: one MediaSession at a time (built after each (re)join, rebuilt
+ * after a transport failure or media:restart), the local tracks it sends as the person chose,
+ * and which remote producer is whose, so pause, resume and close events land on the right tile.
+ */
+export class MediaController {
+  private session?: MediaSession;
+  private rebuilding?: Promise<void>;
+  /** Camera and microphone starting on the pre-join screen; joining may be quicker than that. */
+  private localReady: Promise<void> = Promise.resolve();
+  private readonly want: Record<MediaKind, boolean> = { audio: true, video: true };
+  /** producerId -> whose and which kind, for pause/resume and close events. */
+  private readonly remote = new Map<
+    string,
+    { participantId: string; kind: MediaKind; track?: MediaStreamTrack }
+  >();
+
+  constructor(
+    private readonly local: LocalMedia,
+    private readonly store: RoomStore,
+    private readonly host: MediaHost,
+  ) {}
+
+  /** The local devices are starting; what is sent waits for them. */
+  localStarting(ready: Promise<void>): void {
+    this.localReady = ready;
+  }
+
+  /** What the person chose to send when joining. */
+  choose(options: Record<MediaKind, boolean>): void {
+    this.want.audio = options.audio;
+    this.want.video = options.video;
+  }
+
+  /** This person's own media state, for the room store at a (re)join. */
+  selfMedia(): Record<MediaKind, TrackState> {
+    return { audio: this.selfState('audio'), video: this.selfState('video') };
+  }
+
+  /** Listens to the server's media events for the life of the connection. */
+  listen(connection: Connection): void {
+    connection.on('media:newProducer', (info) => this.host.run(this.session?.consume(info)));
+    connection.on('media:producerClosed', ({ producerId }) =>
+      this.session?.dropConsumer(producerId),
+    );
+    connection.on('media:consumerClosed', ({ producerId }) =>
+      this.session?.dropConsumer(producerId),
+    );
+    connection.on('media:producerPaused', ({ producerId, participantId, byHost }) => {
+      if (participantId === this.store.selfId) {
+        const kind = this.session?.pausedByServer(producerId);
+        if (!kind) return;
+        this.want[kind] = false;
+        this.setSelfState(kind, 'off');
+        if (byHost)
+          this.host.notice(
+            kind === 'audio' ? 'A host muted your microphone.' : 'A host turned off your camera.',
+          );
+        return;
+      }
+      const info = this.remote.get(producerId);
+      if (info) this.setRemoteState(participantId, info.kind, 'off');
+    });
+    connection.on('media:producerResumed', ({ producerId, participantId }) => {
+      const info = this.remote.get(producerId);
+      if (info) this.setRemoteState(participantId, info.kind, 'on');
+    });
+    connection.on('media:restart', () => this.rebuild());
+  }
+
+  /** Builds a new session (closing any old one), then sends the local tracks as chosen. */
+  async start(): Promise<void> {
+    this.session?.close();
+    const connection = this.host.connection();
+    if (!connection) return;
+    const session = new MediaSession(connection, {
+      remoteTrack: (t) => {
+        this.remote.set(t.producerId, {
+          participantId: t.participantId,
+          kind: t.kind,
+          track: t.track,
+        });
+        this.host.attach(t.participantId, t.kind, t.track);
+        this.setRemoteState(t.participantId, t.kind, t.paused ? 'off' : 'on');
+      },
+      remoteTrackEnded: (producerId) => {
+        const info = this.remote.get(producerId);
+        this.remote.delete(producerId);
+        if (!info) return;
+        if (info.track) this.host.detach(info.track);
+        this.setRemoteState(info.participantId, info.kind, 'none');
+      },
+      failed: () => this.rebuild(),
+    });
+    this.session = session;
+    try {
+      await session.start();
+      // Someone who clicks Join before the camera has started still sends it once it has.
+      await this.localReady.catch(() => undefined);
+      if (this.session !== session) return;
+      for (const kind of ['audio', 'video'] as const) {
+        const track = this.local.track(kind);
+        if (!track) continue;
+        track.enabled = true;
+        const ok = await session.produce(kind, track, !this.want[kind]);
+        if (!ok && kind === 'video') {
+          this.host.notice(
+            'Your camera is not shared: guests can only send audio in this meeting.',
+          );
+          this.setSelfState('video', 'none');
+        }
+      }
+    } catch (error) {
+      if (this.session !== session) return;
+      this.host.notice(
+        describeError(error instanceof ServerError ? error.code : ErrorCode.MEDIA_UNAVAILABLE),
+        'error',
+      );
+    }
+  }
+
+  /** Throws the session away and builds a new one (transport failure, server restart), once at a time. */
+  rebuild(): void {
+    if (this.rebuilding || !this.host.canRebuild()) return;
+    this.rebuilding = this.start().finally(() => (this.rebuilding = undefined));
+    this.host.run(this.rebuilding);
+  }
+
+  /** The person turned their microphone or camera on or off. */
+  async toggle(kind: MediaKind): Promise<void> {
+    const self = this.store.self();
+    if (!self || self.media[kind] === 'none') return;
+    const on = self.media[kind] !== 'on';
+    this.want[kind] = on;
+    this.setSelfState(kind, on ? 'on' : 'off');
+    await this.session?.setPaused(kind, !on);
+  }
+
+  /** Closes the session (link lost, meeting over); remote tiles lose their tracks. */
+  stop(): void {
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  inboundStats(): Promise<InboundStats[]> {
+    return this.session?.inboundStats() ?? Promise.resolve([]);
+  }
+
+  private selfState(kind: MediaKind): TrackState {
+    const track = this.local.track(kind);
+    if (!track) return 'none';
+    return this.want[kind] ? 'on' : 'off';
+  }
+
+  private setSelfState(kind: MediaKind, state: TrackState): void {
+    this.store.setSelfMedia(kind, state);
+    this.host.changed();
+  }
+
+  private setRemoteState(participantId: string, kind: MediaKind, state: TrackState): void {
+    this.store.setMedia(participantId, kind, state);
+    this.host.changed();
+  }
+}

@@ -1,0 +1,151 @@
+import type {
+  ChatMessage,
+  JoinedResult,
+  LobbyEntry,
+  MediaKind,
+  ParticipantView,
+  Role,
+} from '../../src/protocol/events.js';
+import { nameOf, type Person, type RoomModel, type TrackState } from './ui/model.js';
+
+const NO_MEDIA = (): Person['media'] => ({ audio: 'none', video: 'none' });
+
+/**
+ * Who is in the room as this person sees it: people (also those who left, so chat can name them),
+ * the lobby, the active speaker and whether they are a host. Plain data, no DOM: the views render
+ * `model`, which stays the same object for the life of the page.
+ */
+export class RoomStore {
+  readonly model: RoomModel = {
+    selfId: '',
+    isHost: false,
+    people: new Map(),
+    lobby: [],
+    speakerId: null,
+    roomName: '',
+  };
+
+  /** A (re)join: everyone in `result` is present, everyone else known is not. */
+  joined(result: JoinedResult, selfMedia: Person['media']): void {
+    this.model.selfId = result.self.participantId;
+    this.model.roomName = result.room.name;
+    this.model.isHost = result.self.role === 'host';
+    const here = new Set(result.participants.map((p) => p.participantId));
+    for (const person of this.model.people.values())
+      person.present = here.has(person.participantId);
+    for (const p of result.participants) this.upsert(p);
+    const self = this.self();
+    if (self) self.media = selfMedia;
+  }
+
+  /** Someone joined (or is present again): present, with their current name and role. */
+  personJoined(p: ParticipantView): void {
+    this.upsert(p);
+  }
+
+  /** Someone left: kept for their name, without media; returns who it was, if known. */
+  personLeft(participantId: string): Person | undefined {
+    const person = this.model.people.get(participantId);
+    if (!person) return undefined;
+    person.present = false;
+    person.media = NO_MEDIA();
+    if (this.model.speakerId === participantId) this.model.speakerId = null;
+    return person;
+  }
+
+  /** Someone's name or role changed; returns their previous name if it changed. */
+  personUpdated(p: ParticipantView): string | undefined {
+    const before = this.model.people.get(p.participantId);
+    const renamed = before && before.displayName !== p.displayName ? before.displayName : undefined;
+    this.upsert(p);
+    return renamed;
+  }
+
+  /** Makes the sender of a message known by name (a message can come from someone who left). */
+  rememberSender(message: ChatMessage): void {
+    const { participantId, displayName } = message.from;
+    if (!this.model.people.has(participantId))
+      this.add(participantId, displayName, 'participant', false);
+  }
+
+  /** Whether this person is a host changed: the lobby is reloaded by whoever may see it. */
+  setHost(isHost: boolean): boolean {
+    if (this.model.isHost === isHost) return false;
+    this.model.isHost = isHost;
+    this.model.lobby = [];
+    return true;
+  }
+
+  setMedia(participantId: string, kind: MediaKind, state: TrackState): void {
+    const person = this.model.people.get(participantId);
+    if (person) person.media[kind] = state;
+  }
+
+  setSelfMedia(kind: MediaKind, state: TrackState): void {
+    this.setMedia(this.model.selfId, kind, state);
+  }
+
+  /** The link dropped: nobody else's media is received any more. */
+  remoteMediaGone(): void {
+    for (const person of this.model.people.values()) if (!person.isSelf) person.media = NO_MEDIA();
+  }
+
+  setSpeaker(participantId: string | null): void {
+    this.model.speakerId = participantId;
+  }
+
+  setLobby(waiting: LobbyEntry[]): void {
+    this.model.lobby = waiting;
+  }
+
+  /** Adds someone to the lobby once. */
+  addToLobby(entry: LobbyEntry): void {
+    if (!this.model.lobby.some((w) => w.participantId === entry.participantId))
+      this.model.lobby.push(entry);
+  }
+
+  removeFromLobby(participantId: string): void {
+    this.model.lobby = this.model.lobby.filter((w) => w.participantId !== participantId);
+  }
+
+  get selfId(): string {
+    return this.model.selfId;
+  }
+
+  get isHost(): boolean {
+    return this.model.isHost;
+  }
+
+  self(): Person | undefined {
+    return this.model.people.get(this.model.selfId);
+  }
+
+  /** Everyone present, in the order they became known. */
+  present(): Person[] {
+    return [...this.model.people.values()].filter((p) => p.present);
+  }
+
+  nameOf(participantId: string): string {
+    return nameOf(this.model, participantId);
+  }
+
+  private upsert(p: ParticipantView): void {
+    const existing = this.model.people.get(p.participantId);
+    if (!existing) return this.add(p.participantId, p.displayName, p.role, true);
+    existing.displayName = p.displayName;
+    existing.role = p.role;
+    existing.present = true;
+  }
+
+  /** The one place a Person is made. */
+  private add(participantId: string, displayName: string, role: Role, present: boolean): void {
+    this.model.people.set(participantId, {
+      participantId,
+      displayName,
+      role,
+      present,
+      isSelf: participantId === this.model.selfId,
+      media: NO_MEDIA(),
+    });
+  }
+}
