@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { assertUnreachable } from '../common/domain-error.js';
-import { ConferenceServer } from '../rooms/conference-server.js';
+import { ConferenceServer } from '../conference/conference-server.js';
 import { ChatMessage, socketRooms } from '../protocol/events.js';
 
 /**

@@ -1,7 +1,8 @@
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import { ConferenceNamespaceGateway, On } from '../common/ws.js';
 import { Ack, ChatMessage } from '../protocol/events.js';
-import { type ConferenceSocket, requireJoined } from '../rooms/conference.gateway.js';
+import type { ConferenceSocket } from '../conference/conference-socket.js';
+import { requireJoined } from '../rooms/conference.gateway.js';
 import { ChatService } from './chat.service.js';
 import { ChatHistoryDto, ChatSendDto } from './dto/chat-send.dto.js';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ConferenceServer } from '../rooms/conference-server.js';
-import type { ConferenceNamespace } from '../rooms/conference-server.js';
+import { ConferenceServer } from '../conference/conference-server.js';
+import type { ConferenceNamespace } from '../conference/conference-socket.js';
 import { type ProducerInfo, type ServerToClientEvents, socketRooms } from '../protocol/events.js';
 
 type Event<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];

@@ -2,7 +2,8 @@ import { ConnectedSocket, MessageBody, OnGatewayDisconnect } from '@nestjs/webso
 import { EmptyDto } from '../common/validation.js';
 import { ConferenceNamespaceGateway, On } from '../common/ws.js';
 import { type ClientToServerEvents } from '../protocol/events.js';
-import { type ConferenceSocket, requireHost, requireJoined } from '../rooms/conference.gateway.js';
+import type { ConferenceSocket } from '../conference/conference-socket.js';
+import { requireHost, requireJoined } from '../rooms/conference.gateway.js';
 import {
   ConnectTransportDto,
   ConsumeDto,

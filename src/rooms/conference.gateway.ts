@@ -7,34 +7,18 @@ import {
   OnGatewayInit,
 } from '@nestjs/websockets';
 import { IsUUID } from 'class-validator';
-import type { Socket } from 'socket.io';
 import { DomainError } from '../common/domain-error.js';
 import { ConferenceNamespaceGateway, On } from '../common/ws.js';
 import { EmptyDto } from '../common/validation.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import {
-  Ack,
-  ClientToServerEvents,
-  JoinedResult,
-  LobbyEntry,
-  ServerToClientEvents,
-  SocketData,
-  socketRooms,
-  WaitingResult,
-} from '../protocol/events.js';
-import { ConferenceNamespace, ConferenceServer } from './conference-server.js';
+import { Ack, JoinedResult, LobbyEntry, socketRooms, WaitingResult } from '../protocol/events.js';
+import { ConferenceServer } from '../conference/conference-server.js';
+import type { ConferenceNamespace, ConferenceSocket } from '../conference/conference-socket.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
 import { OriginPolicy } from './origin-policy.js';
 import { SessionsService } from './sessions.service.js';
-
-export type ConferenceSocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  object,
-  SocketData
->;
 
 class ParticipantRefDto {
   @IsUUID()

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
+import { ConferenceServer } from '../conference/conference-server.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
   JoinedResult,
@@ -11,7 +12,6 @@ import {
   socketRooms,
   WaitingResult,
 } from '../protocol/events.js';
-import { ConferenceServer } from './conference-server.js';
 import { PresenceEntry, PresenceStore } from './presence/presence.store.js';
 import { RoomEvents } from './room-events.js';
 import { RoomsService } from './rooms.service.js';

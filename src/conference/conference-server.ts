@@ -1,15 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Namespace } from 'socket.io';
 import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol/events.js';
-
-export type ConferenceNamespace = Namespace<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  object,
-  SocketData
->;
+import type { ConferenceNamespace } from './conference-socket.js';
 
 /**
  * The `/conference` Socket.IO namespace, for services that must reach connections (emit to a
