@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger, UseGuards } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -14,6 +14,7 @@ import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { Ack, JoinedResult, LobbyEntry, socketRooms, WaitingResult } from '../protocol/events.js';
 import { ConferenceServer } from '../conference/conference-server.js';
+import { HostGuard } from '../conference/conference.guards.js';
 import type { ConferenceNamespace, ConferenceSocket } from '../conference/conference-socket.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
@@ -27,17 +28,6 @@ class ParticipantRefDto {
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Room events need a joined connection; a socket that only authenticated gets NOT_JOINED. */
-export function requireJoined(socket: ConferenceSocket): void {
-  if (!socket.data.joined) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room first');
-}
-
-export function requireHost(socket: ConferenceSocket): void {
-  requireJoined(socket);
-  if (socket.data.identity.role !== 'host')
-    throw new DomainError(ErrorCode.FORBIDDEN, 'Only hosts can do this');
-}
 
 /** Rooms over Socket.IO: handshake authentication, join/leave, lobby and host actions. */
 @ConferenceNamespaceGateway()
@@ -204,11 +194,11 @@ export class ConferenceGateway
   }
 
   @On('room:kick')
+  @UseGuards(HostGuard)
   async kick(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
-    requireHost(socket);
     if (body.participantId === socket.data.identity.participantId) {
       throw new DomainError(
         ErrorCode.VALIDATION_FAILED,
@@ -220,30 +210,30 @@ export class ConferenceGateway
   }
 
   @On('lobby:list')
+  @UseGuards(HostGuard)
   async lobby(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() _body: EmptyDto,
   ): Promise<Ack<{ waiting: LobbyEntry[] }>> {
-    requireHost(socket);
     return { ok: true, waiting: await this.sessions.lobby(socket.data.identity.roomId) };
   }
 
   @On('lobby:admit')
+  @UseGuards(HostGuard)
   async admit(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
-    requireHost(socket);
     await this.sessions.admit(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }
 
   @On('lobby:reject')
+  @UseGuards(HostGuard)
   async reject(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
-    requireHost(socket);
     await this.sessions.reject(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }
