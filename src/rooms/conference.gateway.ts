@@ -12,7 +12,7 @@ import { ConferenceNamespaceGateway, On } from '../common/ws.js';
 import { EmptyDto } from '../common/validation.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { Ack, JoinedResult, LobbyEntry, socketRooms, WaitingResult } from '../protocol/events.js';
+import { Ack, JoinedResult, LobbyEntry, WaitingResult } from '../protocol/events.js';
 import { ConferenceServer } from '../conference/conference-server.js';
 import { HostGuard } from '../conference/conference.guards.js';
 import type { ConferenceNamespace, ConferenceSocket } from '../conference/conference-socket.js';
@@ -92,10 +92,7 @@ export class ConferenceGateway
       throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Connection closed');
     }
     socket.data = data;
-    await socket.join([
-      socketRooms.connections(identity.roomId),
-      socketRooms.participantConnections(identity.participantId),
-    ]);
+    await this.server.admitConnection(socket);
     // This sign-in may have changed the person's role or name: their live session follows.
     await this.sessions.applyIdentity(identity);
     this.endAtExpiry(socket, new Date(data.tokenExpiresAt));
@@ -112,13 +109,11 @@ export class ConferenceGateway
   /** On SIGTERM: refuse new connections, tell everyone why, then disconnect them. */
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
-    const io = this.server.io;
-    io.emit('session:ended', {
+    this.server.endAll({
       reason: 'server-shutdown',
       code: ErrorCode.SERVICE_UNAVAILABLE,
       message: 'The server is restarting; reconnect in a moment',
     });
-    io.disconnectSockets(true);
   }
 
   /**
