@@ -194,13 +194,8 @@ export class ConferenceGateway
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
-    if (body.participantId === socket.data.identity.participantId) {
-      throw new DomainError(
-        ErrorCode.VALIDATION_FAILED,
-        'You cannot remove yourself; leave instead',
-      );
-    }
-    await this.sessions.kick(socket.data.identity.roomId, body.participantId);
+    const { roomId, participantId } = socket.data.identity;
+    await this.sessions.kick(roomId, body.participantId, participantId);
     return { ok: true };
   }
 

@@ -187,8 +187,17 @@ export class SessionsService {
     return (await this.presence.list(roomId)).map(toView);
   }
 
-  /** Removes a participant for good: revokes their identity, then disconnects them. */
-  async kick(roomId: string, participantId: string): Promise<void> {
+  /**
+   * Removes a participant for good: revokes their identity, then disconnects them. A host
+   * (`byParticipantId`) cannot remove themselves; the admin API passes no caller.
+   */
+  async kick(roomId: string, participantId: string, byParticipantId?: string): Promise<void> {
+    if (participantId === byParticipantId) {
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        'You cannot remove yourself; leave instead',
+      );
+    }
     await this.rooms.revokeParticipant(roomId, participantId);
     const waiter = await this.presence.dequeueLobby(roomId, participantId);
     if (waiter) this.server.tellHosts(roomId, 'lobby:left', { participantId });
