@@ -35,6 +35,6 @@ import { SessionsService } from './sessions.service.js';
     RoomMembership,
     { provide: PresenceStore, useClass: InMemoryPresenceStore },
   ],
-  exports: [RoomMembership, RoomEvents, RoomsService],
+  exports: [RoomMembership, RoomEvents],
 })
 export class RoomsModule {}
