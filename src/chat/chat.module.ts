@@ -28,6 +28,5 @@ import { ChatService } from './chat.service.js';
     AuditSigning,
     { provide: AuditStore, useClass: PostgresAuditStore },
   ],
-  exports: [AuditRetention],
 })
 export class ChatModule {}

@@ -22,6 +22,6 @@ import { WorkerPool } from './worker-pool.js';
     MediaGateway,
     MediaHealthIndicator,
   ],
-  exports: [MediaService, MediaHealthIndicator],
+  exports: [MediaHealthIndicator],
 })
 export class MediaModule {}

@@ -55,9 +55,7 @@ export class SessionsService {
    */
   async join(connection: SocketIdentity, socketId: string): Promise<JoinedResult | WaitingResult> {
     const room = await this.rooms.getOpen(connection.roomId);
-    const participant = await this.rooms.getParticipant(room.id, connection.participantId);
-    if (participant.revokedAt)
-      throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
+    const participant = await this.rooms.getCurrentParticipant(room.id, connection.participantId);
     if (participant.admission === 'rejected') {
       throw new DomainError(ErrorCode.LOBBY_REJECTED, 'A host declined your request to join');
     }
@@ -142,14 +140,15 @@ export class SessionsService {
    * yet, so the standing is read again once it has (and the group reaches it from then on).
    */
   async confirmConnected(identity: SocketIdentity, socketId: string): Promise<void> {
-    const room = await this.rooms.get(identity.roomId);
-    const participant = await this.rooms.getParticipant(room.id, identity.participantId);
     // What the handshake refuses (a rejected guest may connect, and is refused at room:join).
-    const ended = room.closedAt
-      ? ROOM_CLOSED_ENDING
-      : participant.revokedAt
-        ? KICKED_ENDING
-        : undefined;
+    const room = await this.rooms.get(identity.roomId);
+    const ended = await this.rooms.getCurrentParticipant(room.id, identity.participantId).then(
+      () => (room.closedAt ? ROOM_CLOSED_ENDING : undefined),
+      (error: unknown) => {
+        if (!(error instanceof DomainError) || error.code !== ErrorCode.TOKEN_REVOKED) throw error;
+        return room.closedAt ? ROOM_CLOSED_ENDING : KICKED_ENDING;
+      },
+    );
     if (ended) this.server.endConnection(socketId, ended);
   }
 
@@ -176,10 +175,6 @@ export class SessionsService {
     const entry = await this.presence.leave(identity.roomId, identity.participantId, socketId);
     await this.server.leaveRoom(socketId, identity);
     if (entry) this.announceLeft(identity.roomId, identity.participantId, reason);
-  }
-
-  async isPresent(roomId: string, participantId: string): Promise<PresenceEntry | undefined> {
-    return this.presence.get(roomId, participantId);
   }
 
   async live(roomId: string): Promise<ParticipantView[]> {
