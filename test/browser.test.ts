@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { RoomRouters } from '../src/media/room-routers.js';
 import type { ChatMessage } from '../src/protocol/events.js';
-import { ConferenceServer } from '../src/rooms/conference-server.js';
+import { ConferenceServer } from '../src/conference/conference-server.js';
 import { Admin } from './support/admin.js';
 import { signJoinToken, startApp, type TestApp } from './support/app.js';
 import { BrowserUser, eventually, launchBrowser } from './support/browser.js';

@@ -4,7 +4,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestj
 import type { Response } from 'express';
 import { Auth } from '../auth/auth.decorator.js';
 import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
-import { RoomsService } from '../rooms/rooms.service.js';
+import { RoomMembership } from '../rooms/room-membership.js';
 import { AuditQueries } from './audit/audit-queries.js';
 import { CSV_COLUMNS, exportFormatter } from './audit/export-format.js';
 import {
@@ -24,7 +24,7 @@ export class AuditController {
 
   constructor(
     private readonly audit: AuditQueries,
-    private readonly rooms: RoomsService,
+    private readonly rooms: RoomMembership,
   ) {}
 
   /** Every recorded message of a room, public and private, in seq order (keyset pagination). */
@@ -34,7 +34,7 @@ export class AuditController {
     @Param('roomId', new ParseUUIDPipe()) roomId: string,
     @Query() query: ListMessagesQueryDto,
   ): Promise<AuditMessagePageDto> {
-    await this.rooms.get(roomId);
+    await this.rooms.assertRoomExists(roomId);
     return this.audit.list(roomId, query);
   }
 
@@ -42,7 +42,7 @@ export class AuditController {
   @Get('rooms/:roomId/messages/verify')
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async verify(@Param('roomId', new ParseUUIDPipe()) roomId: string): Promise<VerifyResultDto> {
-    await this.rooms.get(roomId);
+    await this.rooms.assertRoomExists(roomId);
     return this.audit.verify(roomId);
   }
 

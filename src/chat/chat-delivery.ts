@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertUnreachable } from '../common/domain-error.js';
-import { ConferenceServer } from '../rooms/conference-server.js';
+import { ConferenceServer } from '../conference/conference-server.js';
 import type { ChatMessage } from '../protocol/events.js';
-import { socketRooms } from '../protocol/socket-data.js';
 
 /**
  * Puts a stored message on the wire. A private message goes to exactly two personal Socket.IO
@@ -16,17 +15,14 @@ export class ChatDelivery {
     switch (message.kind) {
       case 'private': {
         if (!message.to) throw new Error(`private message ${message.id} without a recipient`);
-        const targets = [
-          socketRooms.participant(message.to),
-          socketRooms.participant(message.from.participantId),
-        ];
-        const emitter = this.server.io.to(targets);
-        (originSocketId ? emitter.except(originSocketId) : emitter).emit('chat:message', message);
+        const participants = [message.to, message.from.participantId];
+        this.server.tellParticipants(participants, 'chat:message', message, originSocketId);
         return;
       }
       case 'public': {
-        const emitter = this.server.io.to(socketRooms.room(message.roomId));
-        (originSocketId ? emitter.except(originSocketId) : emitter).emit('chat:message', message);
+        this.server.tellRoom(message.roomId, 'chat:message', message, {
+          socketId: originSocketId,
+        });
         return;
       }
       default:

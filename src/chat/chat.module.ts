@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConferenceModule } from '../conference/conference.module.js';
 import { RoomsModule } from '../rooms/rooms.module.js';
 import { AuditController } from './audit.controller.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -14,7 +15,7 @@ import { ChatService } from './chat.service.js';
 
 /** Chat: gateway -> ChatService -> AuditLog (group commit) -> AuditStore -> delivery; plus the audit API. */
 @Module({
-  imports: [RoomsModule],
+  imports: [ConferenceModule, RoomsModule],
   controllers: [AuditController],
   providers: [
     ChatGateway,
@@ -27,6 +28,5 @@ import { ChatService } from './chat.service.js';
     AuditSigning,
     { provide: AuditStore, useClass: PostgresAuditStore },
   ],
-  exports: [AuditRetention],
 })
 export class ChatModule {}

@@ -9,9 +9,11 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { InMemoryRateLimitStore } from '../rate-limit/in-memory-rate-limit.store.js';
 import type { ChatKind, ChatMessage } from '../protocol/events.js';
 import type { SocketIdentity } from '../protocol/socket-data.js';
-import { ConferenceNamespace, ConferenceServer } from '../rooms/conference-server.js';
+import { ConferenceServer } from '../conference/conference-server.js';
+import type { ConferenceNamespace } from '../conference/conference-socket.js';
 import { InMemoryPresenceStore } from '../rooms/presence/in-memory-presence.store.js';
 import { RoomMembership } from '../rooms/room-membership.js';
+import type { RoomsService } from '../rooms/rooms.service.js';
 import type { AuditLog } from './audit/audit-log.js';
 import type { AppendResult, AuditRecord, AuditStore } from './audit/audit.store.js';
 import type { NewMessage } from './audit/hash-chain.js';
@@ -124,7 +126,7 @@ describe('ChatService', () => {
     server.attach(recordingNamespace(emitted));
     const config = { rateLimitPer10s: 100 } as ConfigType<typeof chatConfig>;
     chat = new ChatService(
-      new RoomMembership(presence),
+      new RoomMembership(presence, {} as RoomsService),
       audit as unknown as AuditLog,
       new ChatDelivery(server),
       new ChatRateLimiter(config, new InMemoryRateLimitStore()),

@@ -5,6 +5,7 @@ import {
   ExceptionFilter,
   type INestApplicationContext,
   Logger,
+  type PipeTransform,
   UseFilters,
   UsePipes,
   ValidationPipe,
@@ -55,6 +56,12 @@ export class WsExceptionFilter implements ExceptionFilter {
   }
 }
 
+/** What every conference message goes through before its handler, in order. */
+export function conferenceMessagePipes(): PipeTransform[] {
+  // The shape check runs first: class-transformer must never see an unbounded payload.
+  return [new InputShapePipe(), new ValidationPipe(validationOptions)];
+}
+
 /**
  * A gateway on the `/conference` namespace: the same server options, validation and error
  * model for every feature that handles conference events (rooms, chat, media).
@@ -66,8 +73,7 @@ export function ConferenceNamespaceGateway(): ClassDecorator {
       // No blanket CORS: the rooms module's OriginPolicy adds it for allowed origins only.
     }),
     UseFilters(WsExceptionFilter),
-    // The shape check runs first: class-transformer must never see an unbounded payload.
-    UsePipes(new InputShapePipe(), new ValidationPipe(validationOptions)),
+    UsePipes(...conferenceMessagePipes()),
   );
 }
 

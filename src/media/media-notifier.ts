@@ -1,64 +1,56 @@
 import { Injectable } from '@nestjs/common';
-import { ConferenceServer } from '../rooms/conference-server.js';
-import type { ConferenceNamespace } from '../rooms/conference-server.js';
-import type { ProducerInfo, ServerToClientEvents } from '../protocol/events.js';
-import { socketRooms } from '../protocol/socket-data.js';
+import { ConferenceServer, type ServerEvent as Event } from '../conference/conference-server.js';
+import type { ProducerInfo } from '../protocol/events.js';
 
-type Event<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
-
-/** Every media event sent to clients, in one place; targets are Socket.IO rooms, so this works across nodes. */
+/**
+ * Every media event sent to clients, in one place, through ConferenceServer (so it works across
+ * nodes). Before the gateway is up there is nobody to tell: nothing is sent.
+ */
 @Injectable()
 export class MediaNotifier {
   constructor(private readonly server: ConferenceServer) {}
 
   newProducer(roomId: string, producer: ProducerInfo): void {
-    this.io
-      ?.to(socketRooms.room(roomId))
-      .except(socketRooms.participant(producer.participantId))
-      .emit('media:newProducer', producer);
+    if (!this.server.ready) return;
+    this.server.tellRoom(roomId, 'media:newProducer', producer, {
+      participantId: producer.participantId,
+    });
   }
 
   producerClosed(roomId: string, event: Event<'media:producerClosed'>): void {
-    this.io
-      ?.to(socketRooms.room(roomId))
-      .except(socketRooms.participant(event.participantId))
-      .emit('media:producerClosed', event);
+    if (!this.server.ready) return;
+    this.server.tellRoom(roomId, 'media:producerClosed', event, {
+      participantId: event.participantId,
+    });
   }
 
   /** Paused by its owner: the others are told. Paused by a host or admin: the owner is told too. */
   producerPaused(roomId: string, event: Event<'media:producerPaused'>): void {
-    const target = this.io?.to(socketRooms.room(roomId));
-    (event.byHost ? target : target?.except(socketRooms.participant(event.participantId)))?.emit(
-      'media:producerPaused',
-      event,
-    );
+    if (!this.server.ready) return;
+    this.server.tellRoom(roomId, 'media:producerPaused', event, {
+      participantId: event.byHost ? undefined : event.participantId,
+    });
   }
 
   producerResumed(roomId: string, event: Event<'media:producerResumed'>): void {
-    this.io
-      ?.to(socketRooms.room(roomId))
-      .except(socketRooms.participant(event.participantId))
-      .emit('media:producerResumed', event);
+    if (!this.server.ready) return;
+    this.server.tellRoom(roomId, 'media:producerResumed', event, {
+      participantId: event.participantId,
+    });
   }
 
   consumerClosed(participantId: string, event: Event<'media:consumerClosed'>): void {
-    this.io?.to(socketRooms.participant(participantId)).emit('media:consumerClosed', event);
+    if (!this.server.ready) return;
+    this.server.tellParticipants([participantId], 'media:consumerClosed', event);
   }
 
   activeSpeaker(roomId: string, participantId: string | null): void {
-    this.io?.to(socketRooms.room(roomId)).emit('media:activeSpeaker', { participantId });
+    if (!this.server.ready) return;
+    this.server.tellRoom(roomId, 'media:activeSpeaker', { participantId });
   }
 
   restart(roomId: string, reason: string): void {
-    this.io?.to(socketRooms.room(roomId)).emit('media:restart', { reason });
-  }
-
-  /** Undefined before the gateway is up (nobody to tell yet). */
-  private get io(): ConferenceNamespace | undefined {
-    try {
-      return this.server.io;
-    } catch {
-      return undefined;
-    }
+    if (!this.server.ready) return;
+    this.server.tellRoom(roomId, 'media:restart', { reason });
   }
 }

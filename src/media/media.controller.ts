@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@ne
 import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator.js';
 import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
-import { RoomsService } from '../rooms/rooms.service.js';
+import { RoomMembership } from '../rooms/room-membership.js';
 import { MuteParticipantDto, MuteResultDto, RoomMediaDto } from './dto/media.dto.js';
 import { MediaService } from './media.service.js';
 
@@ -19,14 +19,14 @@ const RoomId = () => Param('roomId', new ParseUUIDPipe());
 @Controller('api/v1/rooms')
 export class MediaController {
   constructor(
-    private readonly rooms: RoomsService,
+    private readonly rooms: RoomMembership,
     private readonly media: MediaService,
   ) {}
 
   /** The room's media right now: per participant, what they send and receive, with bitrates. */
   @Get(':roomId/media')
   async roomMedia(@RoomId() roomId: string): Promise<RoomMediaDto> {
-    await this.rooms.get(roomId);
+    await this.rooms.assertRoomExists(roomId);
     return this.media.roomStats(roomId);
   }
 
@@ -38,7 +38,7 @@ export class MediaController {
     @Param('participantId', new ParseUUIDPipe()) participantId: string,
     @Body() body: MuteParticipantDto,
   ): Promise<MuteResultDto> {
-    await this.rooms.get(roomId);
+    await this.rooms.assertRoomExists(roomId);
     return { producerIds: await this.media.mute(roomId, participantId, body.kind) };
   }
 }

@@ -1,8 +1,10 @@
+import { UseGuards } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayDisconnect } from '@nestjs/websockets';
 import { EmptyDto } from '../common/validation.js';
 import { ConferenceNamespaceGateway, On } from '../common/ws.js';
 import type { AckOf } from '../protocol/events.js';
-import { type ConferenceSocket, requireHost, requireJoined } from '../rooms/conference.gateway.js';
+import type { ConferenceSocket } from '../conference/conference-socket.js';
+import { HostGuard, JoinedGuard } from '../conference/conference.guards.js';
 import {
   ConnectTransportDto,
   ConsumeDto,
@@ -15,15 +17,18 @@ import {
 } from './dto/media-messages.js';
 import { type MediaCaller, MediaService } from './media.service.js';
 
-/** Identity from the verified socket, never from the payload; media needs a joined connection. */
+/** Identity from the verified socket, never from the payload. */
 function callerOf(socket: ConferenceSocket): MediaCaller {
-  requireJoined(socket);
   const { roomId, participantId, role } = socket.data.identity;
   return { roomId, participantId, role, socketId: socket.id };
 }
 
-/** Media signaling on the /conference namespace: translates messages to MediaService calls. */
+/**
+ * Media signaling on the /conference namespace: translates messages to MediaService calls. Every
+ * media message needs a joined connection.
+ */
 @ConferenceNamespaceGateway()
+@UseGuards(JoinedGuard)
 export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
   constructor(private readonly media: MediaService) {}
 
@@ -139,20 +144,20 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
   }
 
   @On('media:roomStats')
+  @UseGuards(HostGuard)
   async roomStats(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() _body: EmptyDto,
   ): Promise<AckOf<'media:roomStats'>> {
-    requireHost(socket);
     return { ok: true, media: await this.media.roomStats(socket.data.identity.roomId) };
   }
 
   @On('media:muteParticipant')
+  @UseGuards(HostGuard)
   async muteParticipant(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: MuteParticipantMessageDto,
   ): Promise<AckOf<'media:muteParticipant'>> {
-    requireHost(socket);
     await this.media.mute(socket.data.identity.roomId, body.participantId, body.kind);
     return { ok: true };
   }

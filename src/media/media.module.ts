@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ConferenceModule } from '../conference/conference.module.js';
 import { RoomsModule } from '../rooms/rooms.module.js';
 import { MediaController } from './media.controller.js';
 import { MediaGateway } from './media.gateway.js';
@@ -11,7 +12,7 @@ import { WorkerPool } from './worker-pool.js';
 
 /** The mediasoup SFU: worker pool, a router per room, participants' transports/producers/consumers. */
 @Module({
-  imports: [RoomsModule, TerminusModule],
+  imports: [ConferenceModule, RoomsModule, TerminusModule],
   controllers: [MediaController],
   providers: [
     WorkerPool,
@@ -21,6 +22,6 @@ import { WorkerPool } from './worker-pool.js';
     MediaGateway,
     MediaHealthIndicator,
   ],
-  exports: [MediaService, MediaHealthIndicator],
+  exports: [MediaHealthIndicator],
 })
 export class MediaModule {}

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger, UseGuards } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -7,7 +7,6 @@ import {
   OnGatewayInit,
 } from '@nestjs/websockets';
 import { IsUUID } from 'class-validator';
-import type { Socket } from 'socket.io';
 import { DomainError } from '../common/domain-error.js';
 import { ConferenceNamespaceGateway, On } from '../common/ws.js';
 import { EmptyDto } from '../common/validation.js';
@@ -15,26 +14,18 @@ import { Metrics } from '../metrics/metrics.service.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
   Ack,
-  ClientToServerEvents,
   JoinedResult,
   LobbyEntry,
   ParticipantRefPayload,
-  ServerToClientEvents,
   WaitingResult,
 } from '../protocol/events.js';
-import { type SocketData, socketRooms } from '../protocol/socket-data.js';
-import { ConferenceNamespace, ConferenceServer } from './conference-server.js';
+import { ConferenceServer } from '../conference/conference-server.js';
+import { HostGuard } from '../conference/conference.guards.js';
+import type { ConferenceNamespace, ConferenceSocket } from '../conference/conference-socket.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
 import { OriginPolicy } from './origin-policy.js';
 import { SessionsService } from './sessions.service.js';
-
-export type ConferenceSocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  object,
-  SocketData
->;
 
 class ParticipantRefDto implements ParticipantRefPayload {
   @IsUUID()
@@ -43,17 +34,6 @@ class ParticipantRefDto implements ParticipantRefPayload {
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Room events need a joined connection; a socket that only authenticated gets NOT_JOINED. */
-export function requireJoined(socket: ConferenceSocket): void {
-  if (!socket.data.joined) throw new DomainError(ErrorCode.NOT_JOINED, 'Join the room first');
-}
-
-export function requireHost(socket: ConferenceSocket): void {
-  requireJoined(socket);
-  if (socket.data.identity.role !== 'host')
-    throw new DomainError(ErrorCode.FORBIDDEN, 'Only hosts can do this');
-}
 
 /** Rooms over Socket.IO: handshake authentication, join/leave, lobby and host actions. */
 @ConferenceNamespaceGateway()
@@ -118,10 +98,7 @@ export class ConferenceGateway
       throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Connection closed');
     }
     socket.data = data;
-    await socket.join([
-      socketRooms.connections(identity.roomId),
-      socketRooms.participantConnections(identity.participantId),
-    ]);
+    await this.server.admitConnection(socket);
     // This sign-in may have changed the person's role or name: their live session follows.
     await this.sessions.applyIdentity(identity);
     this.endAtExpiry(socket, new Date(data.tokenExpiresAt));
@@ -138,13 +115,11 @@ export class ConferenceGateway
   /** On SIGTERM: refuse new connections, tell everyone why, then disconnect them. */
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
-    const io = this.server.io;
-    io.emit('session:ended', {
+    this.server.endAll({
       reason: 'server-shutdown',
       code: ErrorCode.SERVICE_UNAVAILABLE,
       message: 'The server is restarting; reconnect in a moment',
     });
-    io.disconnectSockets(true);
   }
 
   /**
@@ -220,46 +195,41 @@ export class ConferenceGateway
   }
 
   @On('room:kick')
+  @UseGuards(HostGuard)
   async kick(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
-    requireHost(socket);
-    if (body.participantId === socket.data.identity.participantId) {
-      throw new DomainError(
-        ErrorCode.VALIDATION_FAILED,
-        'You cannot remove yourself; leave instead',
-      );
-    }
-    await this.sessions.kick(socket.data.identity.roomId, body.participantId);
+    const { roomId, participantId } = socket.data.identity;
+    await this.sessions.kick(roomId, body.participantId, participantId);
     return { ok: true };
   }
 
   @On('lobby:list')
+  @UseGuards(HostGuard)
   async lobby(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() _body: EmptyDto,
   ): Promise<Ack<{ waiting: LobbyEntry[] }>> {
-    requireHost(socket);
     return { ok: true, waiting: await this.sessions.lobby(socket.data.identity.roomId) };
   }
 
   @On('lobby:admit')
+  @UseGuards(HostGuard)
   async admit(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
-    requireHost(socket);
     await this.sessions.admit(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }
 
   @On('lobby:reject')
+  @UseGuards(HostGuard)
   async reject(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ParticipantRefDto,
   ): Promise<Ack> {
-    requireHost(socket);
     await this.sessions.reject(socket.data.identity.roomId, body.participantId);
     return { ok: true };
   }

@@ -1,14 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import type { SocketIdentity } from '../protocol/socket-data.js';
 import { PresenceStore } from './presence/presence.store.js';
+import { RoomsService } from './rooms.service.js';
 
 /**
- * The rooms module's answer to "is participant P in room R right now, and as whom?", for chat
- * and media. Backed by presence; callers never see how presence is stored.
+ * The rooms module's answers for chat and media: "does room R exist?" and "is participant P in
+ * room R right now, and as whom (role)?". Callers never see how rooms or presence are stored.
  */
 @Injectable()
 export class RoomMembership {
-  constructor(private readonly presence: PresenceStore) {}
+  constructor(
+    private readonly presence: PresenceStore,
+    private readonly rooms: RoomsService,
+  ) {}
+
+  /** Throws ROOM_NOT_FOUND unless the room exists (open or closed). */
+  async assertRoomExists(roomId: string): Promise<void> {
+    await this.rooms.get(roomId);
+  }
 
   async current(roomId: string, participantId: string): Promise<SocketIdentity | undefined> {
     const entry = await this.presence.get(roomId, participantId);

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module.js';
+import { ConferenceModule } from '../conference/conference.module.js';
 import { ConferenceGateway } from './conference.gateway.js';
-import { ConferenceServer } from './conference-server.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
 import { OriginPolicy } from './origin-policy.js';
@@ -18,12 +18,15 @@ import { SessionsService } from './sessions.service.js';
 
 /** Rooms, participants, presence and the lobby. Exports only what other features may ask. */
 @Module({
-  imports: [AuthModule, TypeOrmModule.forFeature([RoomEntity, ParticipantEntity])],
+  imports: [
+    AuthModule,
+    ConferenceModule,
+    TypeOrmModule.forFeature([RoomEntity, ParticipantEntity]),
+  ],
   controllers: [RoomsController],
   providers: [
     RoomsService,
     SessionsService,
-    ConferenceServer,
     ConnectionAuthenticator,
     ConnectionCaps,
     OriginPolicy,
@@ -32,6 +35,6 @@ import { SessionsService } from './sessions.service.js';
     RoomMembership,
     { provide: PresenceStore, useClass: InMemoryPresenceStore },
   ],
-  exports: [RoomMembership, RoomEvents, ConferenceServer, RoomsService],
+  exports: [RoomMembership, RoomEvents],
 })
 export class RoomsModule {}

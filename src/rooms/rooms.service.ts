@@ -48,6 +48,12 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   return { createdAt, id };
 }
 
+/** A removed participant stays out (no handshake, no join): the one place this is checked. */
+function assertNotRevoked(participant: ParticipantEntity): void {
+  if (participant.revokedAt)
+    throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
+}
+
 /** Rooms and issued participant identities, as stored in PostgreSQL. */
 @Injectable()
 export class RoomsService {
@@ -183,9 +189,7 @@ export class RoomsService {
     if (participant.roomId !== room.id) {
       throw new DomainError(ErrorCode.TOKEN_WRONG_ROOM, 'This join token is for another room');
     }
-    if (participant.revokedAt) {
-      throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
-    }
+    assertNotRevoked(participant);
     if (claims.source === 'idp') participant = await this.applyIdpClaims(participant, claims);
     return { room, participant };
   }
@@ -225,6 +229,13 @@ export class RoomsService {
         `No participant ${participantId} in this room`,
       );
     }
+    return participant;
+  }
+
+  /** The participant, unless a host removed them (TOKEN_REVOKED). */
+  async getCurrentParticipant(roomId: string, participantId: string): Promise<ParticipantEntity> {
+    const participant = await this.getParticipant(roomId, participantId);
+    assertNotRevoked(participant);
     return participant;
   }
 

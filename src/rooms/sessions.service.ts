@@ -1,21 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
+import { ConferenceServer, type SessionEnded } from '../conference/conference-server.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
   JoinedResult,
   LeaveReason,
   LobbyEntry,
   ParticipantView,
-  ServerToClientEvents,
   WaitingResult,
 } from '../protocol/events.js';
-import { type SocketIdentity, socketRooms } from '../protocol/socket-data.js';
-import { ConferenceServer } from './conference-server.js';
+import type { SocketIdentity } from '../protocol/socket-data.js';
 import { PresenceEntry, PresenceStore } from './presence/presence.store.js';
 import { RoomEvents } from './room-events.js';
 import { RoomsService } from './rooms.service.js';
-
-type SessionEnded = Parameters<ServerToClientEvents['session:ended']>[0];
 
 const KICKED_ENDING: SessionEnded = {
   reason: 'kicked',
@@ -58,14 +55,10 @@ export class SessionsService {
    */
   async join(connection: SocketIdentity, socketId: string): Promise<JoinedResult | WaitingResult> {
     const room = await this.rooms.getOpen(connection.roomId);
-    const participant = await this.rooms.getParticipant(room.id, connection.participantId);
-    if (participant.revokedAt)
-      throw new DomainError(ErrorCode.TOKEN_REVOKED, 'You were removed from this room');
+    const participant = await this.rooms.getCurrentParticipant(room.id, connection.participantId);
     if (participant.admission === 'rejected') {
       throw new DomainError(ErrorCode.LOBBY_REJECTED, 'A host declined your request to join');
     }
-    const socket = this.server.io.sockets.get(socketId);
-    if (!socket) throw new DomainError(ErrorCode.NOT_JOINED, 'Connection closed');
     // Role and name as stored now: an IdP sign-in since this connection's handshake may have
     // changed them (a host demoted there joins as who they are now).
     const identity: SocketIdentity = {
@@ -73,7 +66,8 @@ export class SessionsService {
       displayName: participant.displayName,
       role: participant.role,
     };
-    socket.data.identity = identity;
+    if (!(await this.server.setIdentity(socketId, identity)))
+      throw new DomainError(ErrorCode.NOT_JOINED, 'Connection closed');
 
     if (participant.admission === 'pending') {
       const waiter = {
@@ -84,8 +78,8 @@ export class SessionsService {
         waitingSince: new Date(),
       };
       await this.presence.enqueueLobby(waiter);
-      await socket.join(socketRooms.participant(identity.participantId));
-      this.server.io.to(socketRooms.hosts(room.id)).emit('lobby:waiting', {
+      this.server.enterLobby(socketId, identity.participantId);
+      this.server.tellHosts(room.id, 'lobby:waiting', {
         participantId: waiter.participantId,
         displayName: waiter.displayName,
         waitingSince: waiter.waitingSince.toISOString(),
@@ -98,26 +92,20 @@ export class SessionsService {
     if (!result.ok) throw new DomainError(ErrorCode.ROOM_FULL, 'This room is full');
     if (result.replacedSocketId) {
       // Every other connection of this participant ends, joined or not; this one stays.
-      this.endConnections(
+      this.server.endSessions(
         identity.participantId,
         { reason: 'replaced', message: 'You joined from another connection' },
         socketId,
       );
     }
 
-    const memberships = [
-      socketRooms.room(room.id),
-      socketRooms.participant(identity.participantId),
-    ];
-    if (identity.role === 'host') memberships.push(socketRooms.hosts(room.id));
-    await socket.join(memberships);
-    socket.data.joined = true;
+    await this.server.enterRoom(socketId, identity);
 
     const everyone = await this.presence.list(room.id);
     const self = everyone.find((e) => e.participantId === identity.participantId) ?? entry;
     // A repeated room:join on the same connection changes nothing and announces nothing.
     if (!result.replacedSocketId && !result.alreadyJoined) {
-      socket.to(socketRooms.room(room.id)).emit('participant:joined', toView(self));
+      this.server.tellRoom(room.id, 'participant:joined', toView(self), { socketId });
       this.events.emit('participant.joined', {
         roomId: room.id,
         participantId: identity.participantId,
@@ -141,14 +129,8 @@ export class SessionsService {
     if (!entry || (entry.role === role && entry.displayName === displayName)) return;
     const updated = await this.presence.update(roomId, participantId, { displayName, role });
     if (!updated) return;
-    const sockets = await this.server.io.in(socketRooms.participant(participantId)).fetchSockets();
-    for (const socket of sockets) {
-      socket.data.identity = { ...socket.data.identity, displayName, role };
-      if (!socket.data.joined) continue;
-      if (role === 'host') socket.join(socketRooms.hosts(roomId));
-      else socket.leave(socketRooms.hosts(roomId));
-    }
-    this.server.io.to(socketRooms.room(roomId)).emit('participant:updated', toView(updated));
+    await this.server.updateIdentity(roomId, participantId, { displayName, role });
+    this.server.tellRoom(roomId, 'participant:updated', toView(updated));
     this.logger.log({ roomId, participantId, role }, 'participant identity updated');
   }
 
@@ -158,21 +140,22 @@ export class SessionsService {
    * yet, so the standing is read again once it has (and the group reaches it from then on).
    */
   async confirmConnected(identity: SocketIdentity, socketId: string): Promise<void> {
-    const room = await this.rooms.get(identity.roomId);
-    const participant = await this.rooms.getParticipant(room.id, identity.participantId);
     // What the handshake refuses (a rejected guest may connect, and is refused at room:join).
-    const ended = room.closedAt
-      ? ROOM_CLOSED_ENDING
-      : participant.revokedAt
-        ? KICKED_ENDING
-        : undefined;
-    if (ended) this.endConnection(socketId, ended);
+    const room = await this.rooms.get(identity.roomId);
+    const ended = await this.rooms.getCurrentParticipant(room.id, identity.participantId).then(
+      () => (room.closedAt ? ROOM_CLOSED_ENDING : undefined),
+      (error: unknown) => {
+        if (!(error instanceof DomainError) || error.code !== ErrorCode.TOKEN_REVOKED) throw error;
+        return room.closedAt ? ROOM_CLOSED_ENDING : KICKED_ENDING;
+      },
+    );
+    if (ended) this.server.endConnection(socketId, ended);
   }
 
   /** Ends a connection whose join token expired: out of the room (as `expired`), then closed. */
   async expire(identity: SocketIdentity, socketId: string): Promise<void> {
     await this.leave(identity, socketId, 'expired');
-    this.endConnection(socketId, {
+    this.server.endConnection(socketId, {
       reason: 'expired',
       code: ErrorCode.TOKEN_EXPIRED,
       message: 'Your join link has expired',
@@ -185,27 +168,13 @@ export class SessionsService {
       .dequeueLobby(identity.roomId, identity.participantId, socketId)
       .then((waiter) => {
         if (waiter)
-          this.server.io
-            .to(socketRooms.hosts(identity.roomId))
-            .emit('lobby:left', { participantId: waiter.participantId });
+          this.server.tellHosts(identity.roomId, 'lobby:left', {
+            participantId: waiter.participantId,
+          });
       });
     const entry = await this.presence.leave(identity.roomId, identity.participantId, socketId);
-    const socket = this.server.io.sockets.get(socketId);
-    if (socket) {
-      socket.data.joined = false;
-      // Out of every group that reaches a joined participant, their personal one included: a
-      // connection that left receives no private messages even while it stays connected.
-      await Promise.all([
-        socket.leave(socketRooms.room(identity.roomId)),
-        socket.leave(socketRooms.hosts(identity.roomId)),
-        socket.leave(socketRooms.participant(identity.participantId)),
-      ]);
-    }
+    await this.server.leaveRoom(socketId, identity);
     if (entry) this.announceLeft(identity.roomId, identity.participantId, reason);
-  }
-
-  async isPresent(roomId: string, participantId: string): Promise<PresenceEntry | undefined> {
-    return this.presence.get(roomId, participantId);
   }
 
   async live(roomId: string): Promise<ParticipantView[]> {
@@ -213,13 +182,22 @@ export class SessionsService {
     return (await this.presence.list(roomId)).map(toView);
   }
 
-  /** Removes a participant for good: revokes their identity, then disconnects them. */
-  async kick(roomId: string, participantId: string): Promise<void> {
+  /**
+   * Removes a participant for good: revokes their identity, then disconnects them. A host
+   * (`byParticipantId`) cannot remove themselves; the admin API passes no caller.
+   */
+  async kick(roomId: string, participantId: string, byParticipantId?: string): Promise<void> {
+    if (participantId === byParticipantId) {
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        'You cannot remove yourself; leave instead',
+      );
+    }
     await this.rooms.revokeParticipant(roomId, participantId);
     const waiter = await this.presence.dequeueLobby(roomId, participantId);
-    if (waiter) this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
+    if (waiter) this.server.tellHosts(roomId, 'lobby:left', { participantId });
     const entry = await this.presence.leave(roomId, participantId);
-    this.endConnections(participantId, KICKED_ENDING);
+    this.server.endSessions(participantId, KICKED_ENDING);
     if (entry) this.announceLeft(roomId, participantId, 'kicked');
   }
 
@@ -227,10 +205,8 @@ export class SessionsService {
   async close(roomId: string): Promise<void> {
     await this.rooms.markClosed(roomId);
     const entries = await this.presence.clearRoom(roomId);
-    // Every connection of the room, joined or not, is in its connections group.
-    const everyone = this.server.io.in(socketRooms.connections(roomId));
-    everyone.emit('session:ended', ROOM_CLOSED_ENDING);
-    everyone.disconnectSockets(true);
+    // Every connection of the room, joined or not.
+    this.server.endRoom(roomId, ROOM_CLOSED_ENDING);
     for (const entry of entries)
       this.events.emit('participant.left', {
         roomId,
@@ -256,8 +232,8 @@ export class SessionsService {
     if (participant.admission === 'admitted') return;
     await this.rooms.setAdmission(participantId, 'admitted');
     await this.presence.dequeueLobby(roomId, participantId);
-    this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
-    this.server.io.to(socketRooms.participant(participantId)).emit('lobby:admitted', {});
+    this.server.tellHosts(roomId, 'lobby:left', { participantId });
+    this.server.tellParticipants([participantId], 'lobby:admitted', {});
   }
 
   /** Rejects a lobby guest; someone already admitted must be removed (kicked) instead. */
@@ -265,36 +241,13 @@ export class SessionsService {
     await this.rooms.assertLobbyDecision(roomId, participantId, 'reject');
     await this.rooms.setAdmission(participantId, 'rejected');
     await this.presence.dequeueLobby(roomId, participantId);
-    this.server.io.to(socketRooms.hosts(roomId)).emit('lobby:left', { participantId });
-    this.server.io.to(socketRooms.participant(participantId)).emit('lobby:rejected', {});
-    this.endConnections(participantId, REJECTED_ENDING);
+    this.server.tellHosts(roomId, 'lobby:left', { participantId });
+    this.server.tellParticipants([participantId], 'lobby:rejected', {});
+    this.server.endSessions(participantId, REJECTED_ENDING);
   }
 
   private announceLeft(roomId: string, participantId: string, reason: LeaveReason): void {
-    this.server.io.to(socketRooms.room(roomId)).emit('participant:left', { participantId, reason });
+    this.server.tellRoom(roomId, 'participant:left', { participantId, reason });
     this.events.emit('participant.left', { roomId, participantId, reason });
-  }
-
-  /**
-   * Tells every connection of the participant (joined, waiting, or only authenticated) why, then
-   * disconnects them; `exceptSocketId` is spared. Server-side groups, so with the Redis adapter
-   * this reaches the participant's connections on every node.
-   */
-  private endConnections(
-    participantId: string,
-    ended: SessionEnded,
-    exceptSocketId?: string,
-  ): void {
-    const group = this.server.io.in(socketRooms.participantConnections(participantId));
-    const target = exceptSocketId === undefined ? group : group.except(exceptSocketId);
-    target.emit('session:ended', ended);
-    target.disconnectSockets(true);
-  }
-
-  /** Tells one connection why, then disconnects it (by its own group: the adapter carries it). */
-  private endConnection(socketId: string, ended: SessionEnded): void {
-    const target = this.server.io.in(socketId);
-    target.emit('session:ended', ended);
-    target.disconnectSockets(true);
   }
 }
