@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { AuditSigning } from '../src/chat/audit/audit-signing.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
+import { documentedHash } from './support/audit-export.js';
 import { startApp, TestApp } from './support/app.js';
 import { connectAndJoin, sleep, TestClient } from './support/sockets.js';
 
@@ -29,25 +30,6 @@ interface Exported {
   prevHash: string;
   hash: string;
   hashVersion: number;
-}
-
-/** The hash as README documents it, for both versions, from an exported line alone. */
-function documentedHash(m: Exported): string {
-  const fields = [
-    m.prevHash,
-    m.id,
-    m.roomId,
-    m.seq,
-    m.kind,
-    m.from.participantId,
-    m.from.displayName,
-    m.to?.participantId ?? null,
-    m.to?.displayName ?? null,
-    m.text,
-    m.clientMessageId,
-    m.sentAt,
-  ];
-  return sha256(JSON.stringify(m.hashVersion === 1 ? fields : [m.hashVersion, ...fields]));
 }
 
 /** The Python checker exactly as README shows it. */

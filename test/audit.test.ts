@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { RawMessageRow } from '../src/chat/audit/audit-record.mapper.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
+import { documentedHash } from './support/audit-export.js';
 import { startApp, TestApp } from './support/app.js';
 import { connectAndJoin, sleep, TestClient } from './support/sockets.js';
 
@@ -76,29 +77,6 @@ const asCsv = (r: Row) => [
   r.hash,
   String(r.hash_version),
 ];
-
-/**
- * A link's hash exactly as the README documents it for offline checks, computed from an
- * exported NDJSON line alone (independently of the server's code).
- */
-function documentedHash(m: ReturnType<typeof asNdjson>): string {
-  const fields = [
-    m.prevHash,
-    m.id,
-    m.roomId,
-    m.seq,
-    m.kind,
-    m.from.participantId,
-    m.from.displayName,
-    m.to?.participantId ?? null,
-    m.to?.displayName ?? null,
-    m.text,
-    m.clientMessageId,
-    m.sentAt,
-  ];
-  const canonical = JSON.stringify(m.hashVersion === 1 ? fields : [m.hashVersion, ...fields]);
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
-}
 
 describe('audit API', () => {
   let t: TestApp;

@@ -37,31 +37,33 @@ export class TestDatabase {
   }
 
   /** Runs one query on this database with its own connection. */
-  async query<T extends pg.QueryResultRow = Record<string, unknown>>(
+  query<T extends pg.QueryResultRow = Record<string, unknown>>(
     sql: string,
     params: unknown[] = [],
   ): Promise<T[]> {
-    const client = new pg.Client({ connectionString: this.url });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
+    return this.queryOnce<T>(sql, params);
   }
 
   /**
    * Runs one query with triggers disabled, as a superuser can: how the
    * append-only audit tables can still be tampered with, for tests of what verify then shows.
    */
-  async tamper<T extends pg.QueryResultRow = Record<string, unknown>>(
+  tamper<T extends pg.QueryResultRow = Record<string, unknown>>(
     sql: string,
     params: unknown[] = [],
+  ): Promise<T[]> {
+    return this.queryOnce<T>(sql, params, 'SET session_replication_role = replica');
+  }
+
+  private async queryOnce<T extends pg.QueryResultRow>(
+    sql: string,
+    params: unknown[],
+    setup?: string,
   ): Promise<T[]> {
     const client = new pg.Client({ connectionString: this.url });
     await client.connect();
     try {
-      await client.query('SET session_replication_role = replica');
+      if (setup) await client.query(setup);
       return (await client.query<T>(sql, params)).rows;
     } finally {
       await client.end();
