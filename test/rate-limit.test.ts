@@ -156,24 +156,38 @@ describe('rate-limit store: Redis, shared and failing', () => {
   });
 });
 
+/**
+ * Two nodes of one deployment: the same Redis (a fresh key prefix) and the same database. Their
+ * settings are removed from the environment afterwards, so later apps in this file do not inherit them.
+ */
+async function startTwoNodes(
+  env: Record<string, string>,
+): Promise<{ a: TestApp; b: TestApp; close(): Promise<void> }> {
+  const shared = { REDIS_URL, CONVENE_REDIS_KEY_PREFIX: `test-${randomUUID()}:`, ...env };
+  const a = await startApp(shared);
+  // The second node uses the first one's database, as two pods of one deployment do.
+  const b = await startApp({ ...shared, DATABASE_URL: a.db.url });
+  return {
+    a,
+    b,
+    async close() {
+      for (const name of Object.keys(shared)) delete process.env[name];
+      await b.close();
+      await a.close();
+    },
+  };
+}
+
 describe('rate limits across two nodes sharing Redis', () => {
   let a: TestApp;
   let b: TestApp;
+  let nodes: Awaited<ReturnType<typeof startTwoNodes>> | undefined;
   before(async () => {
-    const shared = {
-      REDIS_URL,
-      CONVENE_REDIS_KEY_PREFIX: `test-${randomUUID()}:`,
-      CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '10',
-    };
-    a = await startApp(shared);
-    // The second node uses the first one's database, as two pods of one deployment do.
-    b = await startApp({ ...shared, DATABASE_URL: a.db.url });
+    nodes = await startTwoNodes({ CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '10' });
+    ({ a, b } = nodes);
   });
   after(async () => {
-    delete process.env.REDIS_URL;
-    delete process.env.CONVENE_REDIS_KEY_PREFIX;
-    await b?.close();
-    await a?.close();
+    await nodes?.close();
   });
 
   it('token guessing spread over both nodes is blocked on both, while a valid token still connects', async () => {
@@ -208,23 +222,16 @@ describe('rate limits across two nodes sharing Redis', () => {
 describe('connection caps across two nodes sharing Redis', () => {
   let a: TestApp;
   let b: TestApp;
+  let nodes: Awaited<ReturnType<typeof startTwoNodes>> | undefined;
   before(async () => {
-    const shared = {
-      REDIS_URL,
-      CONVENE_REDIS_KEY_PREFIX: `test-${randomUUID()}:`,
+    nodes = await startTwoNodes({
       CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT: '2',
       CONVENE_MAX_CONNECTIONS_PER_ADDRESS: '3',
-    };
-    a = await startApp(shared);
-    b = await startApp({ ...shared, DATABASE_URL: a.db.url });
+    });
+    ({ a, b } = nodes);
   });
   after(async () => {
-    delete process.env.REDIS_URL;
-    delete process.env.CONVENE_REDIS_KEY_PREFIX;
-    delete process.env.CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT;
-    delete process.env.CONVENE_MAX_CONNECTIONS_PER_ADDRESS;
-    await b?.close();
-    await a?.close();
+    await nodes?.close();
   });
 
   it("one participant's connections and one address's are counted on both nodes together", async () => {
