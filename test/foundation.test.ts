@@ -213,7 +213,9 @@ describe('configuration at boot', () => {
 describe('embedded PostgreSQL (no DATABASE_URL)', () => {
   let dir: string;
   let dataDir: string;
-  const pgPort = 55000 + Math.floor(Math.random() * 1000);
+  // Below Linux's ephemeral range (32768-60999): a port there can be held, for seconds, by any
+  // outgoing connection on the machine (CI once lost all four tests here to one).
+  const pgPort = 20000 + Math.floor(Math.random() * 10000);
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'convene-embedded-'));
     await chmod(dir, 0o755); // the server runs as the postgres user when we are root
