@@ -12,7 +12,16 @@ import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { InputShapePipe } from './common/payload-shape.js';
 import { validationOptions } from './common/validation.js';
 import { ConferenceIoAdapter } from './common/ws.js';
-import { type AppConfig, appConfig, type WsConfig, wsConfig } from './config/configuration.js';
+import { clusterSocketAdapter } from './cluster/socket-adapter.js';
+import {
+  type AppConfig,
+  appConfig,
+  type ClusterConfig,
+  clusterConfig,
+  type WsConfig,
+  wsConfig,
+} from './config/configuration.js';
+import { RedisConnection } from './redis/redis-connection.js';
 import { assignRequestId } from './logging/request-id.js';
 import { buildOpenApiDocument } from './openapi.js';
 
@@ -25,12 +34,16 @@ export async function createApp(): Promise<NestExpressApplication> {
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  configureApp(app);
+  const adapter = await clusterSocketAdapter(
+    app.get(RedisConnection),
+    app.get<ClusterConfig>(clusterConfig.KEY),
+  );
+  configureApp(app, adapter);
   return app;
 }
 
 /** Global pipes, filters, prefix and docs; shared with the OpenAPI generator. */
-export function configureApp(app: NestExpressApplication): void {
+export function configureApp(app: NestExpressApplication, clusterAdapter?: unknown): void {
   // req.ip (the admin rate limit's key) honours X-Forwarded-For only from trusted proxies.
   app.set('trust proxy', compileTrust(app.get<AppConfig>(appConfig.KEY).trustProxy));
   // The request id comes first so that even a body the parser rejects is answered with one.
@@ -48,7 +61,7 @@ export function configureApp(app: NestExpressApplication): void {
   // (size, depth, string lengths) comes first so that class-transformer never sees hostile input.
   app.useGlobalPipes(new InputShapePipe(), new ValidationPipe(validationOptions));
   app.useWebSocketAdapter(
-    new ConferenceIoAdapter(app, app.get<WsConfig>(wsConfig.KEY).maxPayloadBytes),
+    new ConferenceIoAdapter(app, app.get<WsConfig>(wsConfig.KEY).maxPayloadBytes, clusterAdapter),
   );
   app.useGlobalFilters(new HttpExceptionFilter());
   app.enableShutdownHooks();

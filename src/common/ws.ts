@@ -86,6 +86,8 @@ export class ConferenceIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly maxPayloadBytes: number,
+    /** Carries broadcasts and socket management to the other nodes (the Redis adapter), if any. */
+    private readonly clusterAdapter?: unknown,
   ) {
     super(app);
   }
@@ -99,6 +101,9 @@ export class ConferenceIoAdapter extends IoAdapter {
     const configured = { ...options, maxHttpBufferSize: this.maxPayloadBytes } as NonNullable<
       typeof options
     >;
-    return super.createIOServer(port, configured);
+    const server = super.createIOServer(port, configured);
+    if (this.clusterAdapter)
+      (server as { adapter(a: unknown): unknown }).adapter(this.clusterAdapter);
+    return server;
   }
 }

@@ -7,6 +7,7 @@ import {
   databaseConfig,
   mediaConfig,
   metricsConfig,
+  clusterConfig,
   rateLimitConfig,
   wsConfig,
 } from './configuration.js';
@@ -29,6 +30,7 @@ import { parseEnv } from './env.js';
         chatConfig,
         mediaConfig,
         metricsConfig,
+        clusterConfig,
         rateLimitConfig,
         wsConfig,
       ],

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { registerAs } from '@nestjs/config';
 import { parseEnv } from './env.js';
 import { jwtSecretOf } from './jwt-secret.js';
@@ -69,11 +71,27 @@ export const metricsConfig = registerAs('metrics', () => {
   return { port: env.metricsPort, host: env.metricsHost };
 });
 
-export const rateLimitConfig = registerAs('rateLimit', () => {
+/** A node id for an application without CONVENE_NODE_ID: the host's name and a random part. */
+const generateNodeId = () =>
+  `${hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 40)}-${randomBytes(4).toString('hex')}`;
+
+/** The nodes sharing one Redis: who this node is, and how quickly a silent node counts as gone. */
+export const clusterConfig = registerAs('cluster', () => {
   const env = parseEnv(process.env);
   return {
     redisUrl: env.redisUrl,
     redisKeyPrefix: env.redisKeyPrefix,
+    nodeId: env.nodeId ?? generateNodeId(),
+    nodeTtlSeconds: env.nodeTtlSeconds,
+    requestTimeoutMs: env.nodeRequestTimeoutMs,
+  };
+});
+
+export const rateLimitConfig = registerAs('rateLimit', () => {
+  const env = parseEnv(process.env);
+  return {
     maxConnectionsPerParticipant: env.maxConnectionsPerParticipant,
     maxConnectionsPerAddress: env.maxConnectionsPerAddress,
   };
@@ -89,6 +107,7 @@ export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
 export type ChatConfig = ReturnType<typeof chatConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
+export type ClusterConfig = ReturnType<typeof clusterConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;
 export type WsConfig = ReturnType<typeof wsConfig>;

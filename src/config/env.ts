@@ -166,6 +166,12 @@ export interface Env {
   auditSigningKey: string | undefined;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  /** This process's name among the nodes sharing a Redis (unique; generated when unset). */
+  nodeId: string | undefined;
+  /** How long a node's presence outlives its last heartbeat. */
+  nodeTtlSeconds: number;
+  /** How long a request to another node may take before that node counts as gone. */
+  nodeRequestTimeoutMs: number;
   maxConnectionsPerParticipant: number;
   maxConnectionsPerAddress: number;
   mediaWorkers: number | undefined;
@@ -213,6 +219,9 @@ export function parseEnv(raw: Raw): Env {
     auditSigningKey: r.optionalString('CONVENE_AUDIT_SIGNING_KEY'),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: r.string('CONVENE_REDIS_KEY_PREFIX', 'convene:'),
+    nodeId: r.optionalString('CONVENE_NODE_ID'),
+    nodeTtlSeconds: r.int('CONVENE_NODE_TTL_SECONDS', 5, 2, 300),
+    nodeRequestTimeoutMs: r.int('CONVENE_NODE_REQUEST_TIMEOUT_MS', 3000, 100, 60_000),
     maxConnectionsPerParticipant: r.int('CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT', 5, 1, 1000),
     maxConnectionsPerAddress: r.int('CONVENE_MAX_CONNECTIONS_PER_ADDRESS', 200, 1, 1_000_000),
     mediaWorkers: r.optionalInt('CONVENE_MEDIA_WORKERS', 1, 256),
@@ -225,6 +234,9 @@ export function parseEnv(raw: Raw): Env {
     wsMaxPayloadBytes: r.int('CONVENE_WS_MAX_PAYLOAD_BYTES', 65_536, 16_384, 10_000_000),
   };
 
+  if (env.nodeId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(env.nodeId)) {
+    r.problems.push('CONVENE_NODE_ID must be 1-64 letters, digits, dots, dashes or underscores');
+  }
   if (env.rtcMinPort > env.rtcMaxPort) {
     r.problems.push('CONVENE_RTC_MIN_PORT must not be greater than CONVENE_RTC_MAX_PORT');
   }

@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { type ClusterConfig, clusterConfig } from '../config/configuration.js';
+import { RedisConnection } from '../redis/redis-connection.js';
+
+export interface NodeDirectoryEvents {
+  /** Another node stopped heartbeating (died, or was cut off): what it held must be cleaned up. */
+  'node.down': [{ nodeId: string }];
+  /** This node missed its own deadline (a stall): the others treat it as gone, so its sessions are stale. */
+  'self.expired': [];
+}
+
+/** How long a dead node stays listed (as expired) so that nodes starting later still see it. */
+const FORGET_AFTER_MS = 120_000;
+
+// One sorted set of node ids scored by when their heartbeat runs out, on Redis's clock.
+// Returns whether this node had already run out, then the live and the expired ids.
+const HEARTBEAT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local expired = previous and tonumber(previous) < now and 1 or 0
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
+return { expired, redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf'), redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now) }`;
+
+/**
+ * The convene nodes sharing one Redis: each heartbeats into a sorted set with an expiry, and
+ * each watches the others, emitting `node.down` once for every node whose heartbeat ran out (or
+ * that left). Handlers must be idempotent: every live node sees the same death. Without Redis
+ * there is one node, this one.
+ */
+@Injectable()
+export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
+  readonly events = new EventEmitter<NodeDirectoryEvents>();
+  private readonly logger = new Logger('NodeDirectory');
+  private timer: NodeJS.Timeout | undefined;
+  private live = new Set<string>();
+  private readonly announcedDown = new Set<string>();
+  private beating: Promise<void> | undefined;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    @Inject(clusterConfig.KEY) private readonly config: ClusterConfig,
+  ) {}
+
+  /** This node's id (CONVENE_NODE_ID, or generated at start). */
+  get nodeId(): string {
+    return this.config.nodeId;
+  }
+
+  get clustered(): boolean {
+    return this.redis.enabled;
+  }
+
+  /** How often this node heartbeats: a few times per TTL, so one late beat is not death. */
+  get heartbeatMs(): number {
+    return Math.max(250, Math.floor((this.config.nodeTtlSeconds * 1000) / 4));
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.live.add(this.nodeId);
+    if (!this.redis.enabled) return;
+    await this.redis.connect();
+    await this.beat();
+    this.timer = setInterval(() => void this.beatOnce(), this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.beating;
+    // A clean stop leaves at once, so the others need not wait for the TTL.
+    if (this.redis.client?.status === 'ready')
+      await this.redis.client.zrem(this.key, this.nodeId).catch(() => undefined);
+  }
+
+  /** The nodes alive at the last heartbeat (this one included). */
+  liveNodes(): string[] {
+    return [...this.live];
+  }
+
+  isLive(nodeId: string): boolean {
+    return this.live.has(nodeId);
+  }
+
+  /** Runs one heartbeat now (tests; and the timer). */
+  beatOnce(): Promise<void> {
+    this.beating ??= this.beat()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'node heartbeat failed'))
+      .finally(() => (this.beating = undefined));
+    return this.beating;
+  }
+
+  private get key(): string {
+    return `${this.redis.keyPrefix}nodes`;
+  }
+
+  private async beat(): Promise<void> {
+    const client = this.redis.client;
+    if (!client) return;
+    const [selfExpired, live, expired] = (await client.eval(
+      HEARTBEAT,
+      1,
+      this.key,
+      this.nodeId,
+      this.config.nodeTtlSeconds * 1000,
+      FORGET_AFTER_MS,
+    )) as [number, string[], string[]];
+    if (selfExpired === 1) {
+      this.logger.error({ nodeId: this.nodeId }, 'this node missed its heartbeat deadline');
+      this.events.emit('self.expired');
+    }
+    const previous = this.live;
+    this.live = new Set(live);
+    const down = new Set([...expired, ...[...previous].filter((id) => !this.live.has(id))]);
+    for (const nodeId of down) {
+      if (nodeId === this.nodeId || this.announcedDown.has(nodeId)) continue;
+      this.announcedDown.add(nodeId);
+      this.logger.warn({ nodeId }, 'node down');
+      this.events.emit('node.down', { nodeId });
+    }
+    // A node id that comes back (a restart with the same CONVENE_NODE_ID) can die again.
+    for (const nodeId of live) this.announcedDown.delete(nodeId);
+  }
+}

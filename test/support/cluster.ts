@@ -1,0 +1,221 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { TEST_ADMIN_KEY } from './app.js';
+import { TestDatabase } from './database.js';
+
+/** The Redis every cluster test shares, each under its own key prefix. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+// Compiled to dist/test/support: the repository is three levels up.
+const root = join(import.meta.dirname, '..', '..', '..');
+const main = join(root, 'dist', 'src', 'main.js');
+/** Media ports of the cluster tests: node i gets [base + 20 i, base + 20 i + 19]. */
+const RTC_BASE = Number(process.env.CONVENE_TEST_CLUSTER_RTC_BASE ?? 43000);
+let clusters = 0;
+
+export interface NodeOptions {
+  /** Extra environment for this node (overrides the cluster's). */
+  env?: Record<string, string>;
+}
+
+/** One real convene process (`node dist/src/main.js`) on a loopback port. */
+export class ClusterNode {
+  process: ChildProcess | undefined;
+  readonly url: string;
+  private exited: Promise<number | null> = Promise.resolve(null);
+
+  constructor(
+    readonly id: string,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+    readonly logFile: string,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  /** Starts the process and waits until /health/ready answers 200. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, ['--enable-source-maps', main], {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    this.process = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${this.id} exited at start:\n${this.log()}`);
+      const ready = await fetch(`${this.url}/health/ready`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`${this.id} not ready in time:\n${this.log()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  get running(): boolean {
+    return this.process !== undefined && this.process.exitCode === null && !this.process.killed;
+  }
+
+  /** SIGKILL: the node dies with no chance to clean up. Resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.process?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM and wait (a clean stop); SIGKILL after `graceMs`. */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (!this.running) return;
+    this.process?.kill('SIGTERM');
+    const timer = setTimeout(() => this.process?.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** The node's log so far (JSON lines), for failure messages. */
+  log(lastLines = 60): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lastLines).join('\n');
+    } catch {
+      return '';
+    }
+  }
+}
+
+/**
+ * Several real convene processes sharing one fresh database, the local Redis (under a key prefix
+ * of their own), one JWT secret and one admin key, as a Kubernetes deployment's replicas do.
+ */
+export class TestCluster {
+  readonly nodes: ClusterNode[] = [];
+
+  private constructor(
+    readonly db: TestDatabase,
+    readonly redisKeyPrefix: string,
+    private readonly dir: string,
+    private readonly baseEnv: Record<string, string>,
+    private readonly index: number,
+  ) {}
+
+  /** Starts `count` nodes (the first alone, so that it alone runs the migrations). */
+  static async start(count: number, env: Record<string, string> = {}): Promise<TestCluster> {
+    const db = await TestDatabase.create();
+    const prefix = `convene-test:${randomBytes(4).toString('hex')}:`;
+    const dir = mkdtempSync(join(tmpdir(), 'convene-cluster-'));
+    const index = clusters++;
+    const baseEnv: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.TEST_CLUSTER_LOG_LEVEL ?? 'info',
+      HOST: '127.0.0.1',
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      CONVENE_REDIS_KEY_PREFIX: prefix,
+      CONVENE_JWT_SECRET: randomBytes(32).toString('hex'),
+      CONVENE_ADMIN_API_KEY: TEST_ADMIN_KEY,
+      CONVENE_DATA_DIR: join(dir, 'data'),
+      CONVENE_METRICS_PORT: '0',
+      CONVENE_METRICS_HOST: '127.0.0.1',
+      CONVENE_NODE_TTL_SECONDS: '3',
+      CONVENE_NODE_REQUEST_TIMEOUT_MS: '2000',
+      CONVENE_RTC_LISTEN_IP: '127.0.0.1',
+      CONVENE_MEDIA_WORKERS: '1',
+      ...env,
+    };
+    const cluster = new TestCluster(db, prefix, dir, baseEnv, index);
+    try {
+      for (let i = 0; i < count; i++) {
+        const node = await cluster.add();
+        if (i === 0) await node.start();
+      }
+      await Promise.all(cluster.nodes.slice(1).map((n) => n.start()));
+    } catch (error) {
+      await cluster.close();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** Another node, not yet started (`await node.start()`). */
+  async add(options: NodeOptions = {}): Promise<ClusterNode> {
+    const i = this.nodes.length;
+    const id = `node-${i + 1}`;
+    const port = await freePort();
+    const rtcMin = RTC_BASE + (this.index % 10) * 200 + i * 20;
+    const node = new ClusterNode(
+      id,
+      port,
+      {
+        ...this.baseEnv,
+        PORT: String(port),
+        CONVENE_NODE_ID: id,
+        CONVENE_RTC_MIN_PORT: String(rtcMin),
+        CONVENE_RTC_MAX_PORT: String(rtcMin + 19),
+        ...options.env,
+      },
+      join(this.dir, `${id}.log`),
+    );
+    this.nodes.push(node);
+    return node;
+  }
+
+  node(i: number): ClusterNode {
+    const node = this.nodes[i];
+    if (!node) throw new Error(`no node ${i}`);
+    return node;
+  }
+
+  /** Every node's log tail, for a failing assertion's message. */
+  logs(): string {
+    return this.nodes.map((n) => `--- ${n.id}\n${n.log()}`).join('\n');
+  }
+
+  /** Stops every node, drops the database and removes the cluster's Redis keys. */
+  async close(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(
+          cursor,
+          'MATCH',
+          `${this.redisKeyPrefix}*`,
+          'COUNT',
+          500,
+        );
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+    await this.db.drop();
+    if (!process.env.TEST_KEEP_CLUSTER_LOGS) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
