@@ -1,12 +1,13 @@
-import { ErrorCode } from '../../src/protocol/error-codes.js';
-import type { JoinedResult, LeaveReason, MediaKind } from '../../src/protocol/events.js';
+import type { JoinedResult, MediaKind } from '../../src/protocol/events.js';
 import { ChatState, type ConversationKey, PUBLIC } from './chat.js';
 import { ChatOutbox, type OutgoingChat } from './chat-outbox.js';
 import { Connection, type LoggedEvent } from './connection.js';
-import { describeChatError, describeEnd, describeError, endTitle, ServerError } from './errors.js';
+import { describeChatError, ServerError } from './errors.js';
 import { LocalMedia } from './local-media.js';
 import { MediaController } from './media-controller.js';
 import type { InboundStats } from './media-session.js';
+import { type Phase, PhaseMachine } from './phases.js';
+import { type Ending, type Next, ReconnectPolicy } from './reconnect-policy.js';
 import { RoomStore } from './room-store.js';
 import { forgetJoinLink, type JoinLink } from './token.js';
 import { ChatPanel } from './ui/chat-panel.js';
@@ -16,8 +17,6 @@ import { PeoplePanel } from './ui/people-panel.js';
 import { PreJoinView } from './ui/prejoin.js';
 import { type PanelName, RoomView } from './ui/room-view.js';
 import { VideoGrid } from './ui/video-grid.js';
-
-type Phase = 'prejoin' | 'connecting' | 'lobby' | 'room' | 'ended';
 
 /** What `#debug=1` exposes on `window.conveneDebug` (browser tests read it). */
 export interface ConveneDebug {
@@ -39,9 +38,8 @@ declare global {
  * rebuilds the media session, without touching the chat's active conversation.
  */
 export class App {
-  private phase: Phase = 'prejoin';
-  /** In the room on the server right now (false from a dropped link until the re-join). */
-  private joined = false;
+  private readonly phases = new PhaseMachine();
+  private readonly policy = new ReconnectPolicy(this.phases);
   private readonly local = new LocalMedia();
   private readonly toasts = new Toasts();
   private readonly announcer = new Announcer();
@@ -53,7 +51,7 @@ export class App {
   private readonly grid = new VideoGrid();
   private readonly media = new MediaController(this.local, this.store, {
     connection: () => this.connection,
-    canRebuild: () => this.phase === 'room' && !!this.connection?.connected,
+    canRebuild: () => this.phases.phase === 'room' && !!this.connection?.connected,
     attach: (participantId, kind, track) => this.grid.attach(participantId, kind, track),
     detach: (track) => this.grid.detach(track),
     changed: () => this.renderRoom(),
@@ -62,7 +60,7 @@ export class App {
   });
   private readonly chat = new ChatState('');
   private readonly outbox = new ChatOutbox({
-    joined: () => this.joined,
+    joined: () => this.phases.joined,
     send: (payload) => this.request('chat:send', payload).then(({ message }) => message),
     sent: (clientMessageId, message) => {
       this.chat.confirm(clientMessageId, message);
@@ -113,7 +111,7 @@ export class App {
   private join(options: { audio: boolean; video: boolean }): void {
     if (!this.link) return;
     this.media.choose(options);
-    this.phase = 'connecting';
+    this.phases.connecting();
     this.prejoin?.setBusy('Joining…');
     if (this.connection) {
       this.connection.open();
@@ -121,8 +119,8 @@ export class App {
     }
     const connection = new Connection(this.link.token, {
       connected: () => this.run(this.enter()),
-      reconnecting: () => this.onReconnecting(),
-      refused: (code, message) => this.onRefused(code, message),
+      reconnecting: () => this.apply(this.policy.linkDropped()),
+      refused: (code, message) => this.apply(this.policy.refused(code, message)),
     });
     this.connection = connection;
     this.listen(connection);
@@ -132,19 +130,16 @@ export class App {
   /** Joins (or re-joins after a reconnect or lobby admission). */
   private async enter(): Promise<void> {
     const connection = this.connection;
-    if (!connection || this.phase === 'ended') return;
+    if (!connection || this.phases.ended) return;
     let result;
     try {
       result = await connection.request('room:join', {});
     } catch (error) {
-      if (error instanceof ServerError) {
-        this.end(describeError(error.code, error.message), false, endTitle(error.code));
-        return;
-      }
+      if (error instanceof ServerError) return this.apply(this.policy.joinRefused(error));
       throw error;
     }
     if (result.status === 'waiting') {
-      this.phase = 'lobby';
+      this.phases.waiting();
       this.show(
         messageScreen({
           title: 'Waiting to be admitted',
@@ -161,9 +156,7 @@ export class App {
   }
 
   private onJoined(result: JoinedResult): void {
-    const first = this.phase !== 'room';
-    this.phase = 'room';
-    this.joined = true;
+    const first = this.phases.entered();
     this.store.joined(result, this.media.selfMedia());
     document.title = `${result.room.name} · convene`;
     this.chat.setSelf(result.self.participantId);
@@ -242,7 +235,7 @@ export class App {
   }
 
   private chatFailed({ key, payload }: OutgoingChat, error: unknown): void {
-    if (this.phase === 'ended') return;
+    if (this.phases.ended) return;
     const server = error instanceof ServerError ? error : undefined;
     const peerId = this.chat.get(key)?.peerId;
     const text = describeChatError(
@@ -317,9 +310,7 @@ export class App {
       else if (renamed) this.toasts.show(`${renamed} is now ${p.displayName}.`);
       this.renderRoom();
     });
-    connection.on('session:ended', ({ reason, code }) =>
-      this.onSessionEnded(reason, code as ErrorCode | undefined),
-    );
+    connection.on('session:ended', (event) => this.apply(this.policy.sessionEnded(event)));
     connection.on('chat:message', (message) => {
       this.store.rememberSender(message);
       const key = this.chat.receive(message);
@@ -353,7 +344,7 @@ export class App {
       this.renderRoom();
     });
     connection.on('lobby:admitted', () => this.run(this.enter()));
-    connection.on('lobby:rejected', () => this.end(describeError(ErrorCode.LOBBY_REJECTED), false));
+    connection.on('lobby:rejected', () => this.apply(this.policy.lobbyRejected()));
     connection.on('media:activeSpeaker', ({ participantId }) => {
       this.store.setSpeaker(participantId);
       this.renderRoom();
@@ -361,35 +352,29 @@ export class App {
     this.media.listen(connection);
   }
 
-  private onReconnecting(): void {
-    if (this.phase !== 'room') return;
-    this.joined = false;
+  /** Does what the reconnect policy decided. */
+  private apply(next: Next): void {
+    switch (next.do) {
+      case 'stay':
+        return;
+      case 'reconnect':
+        return this.reconnecting(next.retryInMs);
+      case 'prejoin':
+        this.phases.backToPrejoin();
+        return this.prejoin?.showError(next.text, true);
+      case 'end':
+        return this.end(next.ending);
+    }
+  }
+
+  /** The room stays on screen, without media, until the re-join. */
+  private reconnecting(retryInMs: number | undefined): void {
+    if (!this.phases.linkLost()) return;
     this.media.stop();
     this.store.remoteMediaGone();
     this.room?.setConnection('reconnecting');
     this.renderRoom();
-  }
-
-  private onRefused(code: ErrorCode | undefined, message: string): void {
-    if (code === ErrorCode.SERVICE_UNAVAILABLE && this.phase === 'room') {
-      // The server is restarting: keep the room on screen and try again shortly.
-      this.onReconnecting();
-      window.setTimeout(() => this.connection?.open(), 2000);
-      return;
-    }
-    const text = describeError(code, message);
-    const cannotJoin =
-      code === ErrorCode.TOKEN_EXPIRED ||
-      code === ErrorCode.TOKEN_REVOKED ||
-      code === ErrorCode.TOKEN_INVALID ||
-      code === ErrorCode.ROOM_CLOSED;
-    if (this.phase === 'connecting' && this.prejoin && !cannotJoin) {
-      this.phase = 'prejoin';
-      this.prejoin.showError(text, true);
-      return;
-    }
-    // Nothing more can happen on the pre-join screen: say so and turn the camera off.
-    this.end(text, false, endTitle(code));
+    if (retryInMs !== undefined) window.setTimeout(() => this.connection?.open(), retryInMs);
   }
 
   /** The server changed whether this person is a host (their identity provider said so). */
@@ -403,38 +388,21 @@ export class App {
     }
   }
 
-  private onSessionEnded(reason: LeaveReason, code: ErrorCode | undefined): void {
-    if (reason === 'server-shutdown') {
-      this.onReconnecting();
-      return;
-    }
-    this.end(
-      describeEnd(reason, code),
-      reason === 'replaced',
-      reason === 'room-closed'
-        ? endTitle(ErrorCode.ROOM_CLOSED)
-        : reason === 'expired'
-          ? 'Your join link has expired'
-          : undefined,
-    );
-  }
-
   // ---- leaving ----
 
   private leave(): void {
     const connection = this.connection;
-    if (connection?.connected && this.phase !== 'ended') {
+    if (connection?.connected && !this.phases.ended) {
       connection.request('room:leave', {}).then(
         () => connection.close(),
         () => connection.close(),
       );
     }
-    this.end('You left the meeting.', true, 'You left');
+    this.apply(this.policy.left());
   }
 
-  private end(text: string, canRejoin: boolean, title = 'The meeting is over for you'): void {
-    if (this.phase === 'ended') return;
-    this.phase = 'ended';
+  private end({ title, text, canRejoin }: Ending): void {
+    if (!this.phases.end()) return;
     this.media.stop();
     // Rejoining reloads the page (the token stays in this tab), so this connection is done either way.
     this.connection?.close();
@@ -503,16 +471,9 @@ export class App {
   /** Runs a background task; failures become a notice instead of an unhandled rejection. */
   private run(task: Promise<unknown> | undefined): void {
     task?.catch((error: unknown) => {
-      // Requests cut short by the meeting ending are expected; the end screen says what happened.
-      if (this.phase === 'ended') return;
-      // Cut short by a dropped link: the re-join redoes media and history, and the page already
-      // says it is reconnecting.
-      if (!this.joined && !(error instanceof ServerError)) return;
+      const text = this.policy.taskFailed(error);
+      if (text === undefined) return;
       if (!(error instanceof ServerError)) console.error('convene:', error);
-      const text =
-        error instanceof ServerError
-          ? describeError(error.code, error.message)
-          : 'That did not work. Check your connection and try again.';
       this.toasts.show(text, { tone: 'error' });
     });
   }
@@ -521,7 +482,7 @@ export class App {
     window.conveneDebug = {
       events: () => this.connection?.log ?? [],
       inboundStats: () => this.media.inboundStats(),
-      phase: () => this.phase,
+      phase: () => this.phases.phase,
     };
   }
 }
