@@ -1,4 +1,4 @@
-import type { JoinedResult, MediaKind } from '../../src/protocol/events.js';
+import type { JoinedResult } from '../../src/protocol/events.js';
 import { ChatState, type ConversationKey, PUBLIC } from './chat.js';
 import { ChatOutbox, type OutgoingChat } from './chat-outbox.js';
 import { Connection, type LoggedEvent } from './connection.js';
@@ -9,6 +9,7 @@ import type { InboundStats } from './media-session.js';
 import { type Phase, PhaseMachine } from './phases.js';
 import { type Ending, type Next, ReconnectPolicy } from './reconnect-policy.js';
 import { RoomStore } from './room-store.js';
+import { HostActions } from './host-actions.js';
 import { forgetJoinLink, type JoinLink } from './token.js';
 import { ChatPanel } from './ui/chat-panel.js';
 import { replaceChildren } from './ui/dom.js';
@@ -67,6 +68,13 @@ export class App {
       this.renderChat();
     },
     failed: (outgoing, error) => this.chatFailed(outgoing, error),
+  });
+  private readonly host = new HostActions(this.store, {
+    request: (event, payload) => this.request(event, payload),
+    confirm: confirmDialog,
+    notice: (text) => this.toasts.show(text),
+    changed: () => this.renderRoom(),
+    run: (task) => this.run(task),
   });
   private room?: RoomView;
   private chatPanel?: ChatPanel;
@@ -152,7 +160,7 @@ export class App {
     }
     this.onJoined(result);
     this.outbox.flush();
-    await Promise.all([this.loadHistory(), this.loadLobby(), this.media.start()]);
+    await Promise.all([this.loadHistory(), this.host.loadLobby(), this.media.start()]);
   }
 
   private onJoined(result: JoinedResult): void {
@@ -178,10 +186,10 @@ export class App {
     });
     this.peoplePanel = new PeoplePanel(this.store.model, {
       message: (id) => this.openPrivate(id),
-      mute: (id, kind) => this.run(this.hostMute(id, kind)),
-      remove: (id) => this.run(this.hostRemove(id)),
-      admit: (id) => this.run(this.lobbyDecision('lobby:admit', id)),
-      reject: (id) => this.run(this.lobbyDecision('lobby:reject', id)),
+      mute: (id, kind) => this.host.mute(id, kind),
+      remove: (id) => this.host.remove(id),
+      admit: (id) => this.host.admit(id),
+      reject: (id) => this.host.reject(id),
       close: () => this.togglePanel('people'),
     });
     this.room = new RoomView(
@@ -211,13 +219,6 @@ export class App {
       this.chat.receive(m, false);
     }
     this.renderChat();
-  }
-
-  private async loadLobby(): Promise<void> {
-    if (!this.store.isHost) return;
-    const { waiting } = await this.request('lobby:list', {});
-    this.store.setLobby(waiting);
-    this.renderRoom();
   }
 
   // ---- chat ----
@@ -258,36 +259,6 @@ export class App {
     if (this.room?.panel !== 'chat') this.togglePanel('chat');
     this.renderChat();
     this.chatPanel?.focusInput();
-  }
-
-  // ---- host ----
-
-  private async hostMute(participantId: string, kind: MediaKind): Promise<void> {
-    await this.request('media:muteParticipant', { participantId, kind });
-    this.toasts.show(
-      `${kind === 'audio' ? 'Muted' : 'Stopped the video of'} ${this.store.nameOf(participantId)}.`,
-    );
-  }
-
-  private async hostRemove(participantId: string): Promise<void> {
-    const name = this.store.nameOf(participantId);
-    const sure = await confirmDialog(
-      `Remove ${name}?`,
-      `${name} will leave the meeting and cannot rejoin with the same link.`,
-      'Remove',
-    );
-    if (!sure) return;
-    await this.request('room:kick', { participantId });
-    this.toasts.show(`${name} was removed from the meeting.`);
-  }
-
-  private async lobbyDecision(
-    event: 'lobby:admit' | 'lobby:reject',
-    participantId: string,
-  ): Promise<void> {
-    await this.request(event, { participantId });
-    this.store.removeFromLobby(participantId);
-    this.renderRoom();
   }
 
   // ---- server events ----
@@ -335,7 +306,7 @@ export class App {
       this.toasts.show(`${entry.displayName} is waiting to join.`, {
         action: {
           label: 'Admit',
-          run: () => this.run(this.lobbyDecision('lobby:admit', entry.participantId)),
+          run: () => this.host.admit(entry.participantId),
         },
       });
     });
@@ -382,7 +353,7 @@ export class App {
     if (!this.store.setHost(isHost)) return;
     if (isHost) {
       this.toasts.show('You are now a host.');
-      this.run(this.loadLobby());
+      this.run(this.host.loadLobby());
     } else {
       this.toasts.show('You are no longer a host.');
     }
