@@ -3,9 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ServerError } from '../client/src/errors.js';
 import { HostActions } from '../client/src/host-actions.js';
-import { RoomStore } from '../client/src/room-store.js';
 import { ErrorCode } from '../src/protocol/error-codes.js';
-import type { ClientToServerEvents, LobbyEntry, ParticipantView } from '../src/protocol/events.js';
+import {
+  answeringServer,
+  backgroundTasks,
+  joinedStore,
+  view,
+  waiting,
+} from './support/client-room.js';
 
 // The web client's host actions (client/src/host-actions.ts), run here in Node: they are plain
 // TypeScript. What the host is told and what the lobby list shows follow the server's answers.
@@ -13,58 +18,31 @@ import type { ClientToServerEvents, LobbyEntry, ParticipantView } from '../src/p
 const self = randomUUID();
 const bob = randomUUID();
 const carol = randomUUID();
-const joinedAt = new Date().toISOString();
-const view = (participantId: string, displayName: string): ParticipantView => ({
-  participantId,
-  displayName,
-  role: participantId === self ? 'host' : 'participant',
-  joinedAt,
-});
-const waiting = (participantId: string, displayName: string): LobbyEntry => ({
-  participantId,
-  displayName,
-  waitingSince: joinedAt,
-});
 
 /** A host in a room with Bob, and Carol in the lobby; the server answers as `answer` says. */
-function hostPage(
-  answer: (event: keyof ClientToServerEvents) => object | ServerError = () => ({}),
-) {
-  const store = new RoomStore();
-  store.joined(
-    {
-      status: 'joined',
-      room: { id: 'room', name: 'Review' },
-      self: view(self, 'Me'),
-      participants: [view(self, 'Me'), view(bob, 'Bob')],
-    },
-    { audio: 'on', video: 'on' },
-  );
+function hostPage(answer?: Parameters<typeof answeringServer>[0]) {
+  const store = joinedStore(self, [view(bob, 'Bob')], 'host');
   store.setLobby([waiting(carol, 'Carol')]);
+  const server = answeringServer(answer);
+  const tasks = backgroundTasks();
   const page = {
-    requests: [] as { event: string; payload: unknown }[],
+    requests: server.requests,
+    failures: tasks.failures,
     notices: [] as string[],
-    failures: [] as unknown[],
     confirmed: true,
     questions: [] as string[],
-    tasks: [] as Promise<unknown>[],
   };
   const host = new HostActions(store, {
-    request: ((event: keyof ClientToServerEvents, payload: unknown) => {
-      page.requests.push({ event, payload });
-      const reply = answer(event);
-      return reply instanceof ServerError ? Promise.reject(reply) : Promise.resolve(reply);
-    }) as never,
+    request: server.request,
     confirm: (question) => {
       page.questions.push(question);
       return Promise.resolve(page.confirmed);
     },
     notice: (text) => void page.notices.push(text),
     changed: () => undefined,
-    run: (task) => void page.tasks.push(task.catch((error: unknown) => page.failures.push(error))),
+    run: tasks.run,
   });
-  const settled = () => Promise.all(page.tasks);
-  return { store, page, host, settled };
+  return { store, page, host, settled: tasks.settled };
 }
 
 describe('web client host actions', () => {

@@ -1,15 +1,17 @@
 import type { JoinedResult } from '../../src/protocol/events.js';
-import { ChatState, type ConversationKey, PUBLIC } from './chat.js';
-import { ChatOutbox, type OutgoingChat } from './chat-outbox.js';
+import { ChatController } from './chat-controller.js';
+import type { ConversationKey } from './chat.js';
 import { Connection, type LoggedEvent } from './connection.js';
-import { describeChatError, ServerError } from './errors.js';
+import { ServerError } from './errors.js';
 import { LocalMedia } from './local-media.js';
 import { MediaController } from './media-controller.js';
 import type { InboundStats } from './media-session.js';
 import { type Phase, PhaseMachine } from './phases.js';
 import { type Ending, type Next, ReconnectPolicy } from './reconnect-policy.js';
+import { HostActions, type HostPage } from './host-actions.js';
+import { RoomEvents, type RoomPage } from './room-events.js';
 import { RoomStore } from './room-store.js';
-import { HostActions } from './host-actions.js';
+import { routeServerEvents } from './server-events.js';
 import { forgetJoinLink, type JoinLink } from './token.js';
 import { ChatPanel } from './ui/chat-panel.js';
 import { replaceChildren } from './ui/dom.js';
@@ -50,32 +52,32 @@ export class App {
   private prejoin?: PreJoinView;
   private readonly store = new RoomStore();
   private readonly grid = new VideoGrid();
+  /** What the stores and controllers below ask of the page. */
+  private readonly page: RoomPage & Pick<HostPage, 'request'> = {
+    request: (event, payload) =>
+      this.connection?.request(event, payload) ?? Promise.reject(new Error('not connected')),
+    changed: () => this.renderRoom(),
+    notice: (text, options) => this.toasts.show(text, options),
+    run: (task) => this.run(task),
+  };
   private readonly media = new MediaController(this.local, this.store, {
+    ...this.page,
     connection: () => this.connection,
     canRebuild: () => this.phases.phase === 'room' && !!this.connection?.connected,
     attach: (participantId, kind, track) => this.grid.attach(participantId, kind, track),
     detach: (track) => this.grid.detach(track),
-    changed: () => this.renderRoom(),
-    notice: (text, tone) => this.toasts.show(text, tone ? { tone } : undefined),
-    run: (task) => this.run(task),
   });
-  private readonly chat = new ChatState('');
-  private readonly outbox = new ChatOutbox({
+  private readonly chat = new ChatController(this.store, {
+    ...this.page,
     joined: () => this.phases.joined,
-    send: (payload) => this.request('chat:send', payload).then(({ message }) => message),
-    sent: (clientMessageId, message) => {
-      this.chat.confirm(clientMessageId, message);
-      this.renderChat();
-    },
-    failed: (outgoing, error) => this.chatFailed(outgoing, error),
+    ended: () => this.phases.ended,
+    changed: () => this.renderChat(),
+    announce: (text) => this.announcer.say(text),
+    panelOpen: () => this.room?.panel === 'chat',
+    openPrivate: (id) => this.openPrivate(id),
   });
-  private readonly host = new HostActions(this.store, {
-    request: (event, payload) => this.request(event, payload),
-    confirm: confirmDialog,
-    notice: (text) => this.toasts.show(text),
-    changed: () => this.renderRoom(),
-    run: (task) => this.run(task),
-  });
+  private readonly host = new HostActions(this.store, { ...this.page, confirm: confirmDialog });
+  private readonly roomEvents = new RoomEvents(this.store, this.host, this.page);
   private room?: RoomView;
   private chatPanel?: ChatPanel;
   private peoplePanel?: PeoplePanel;
@@ -131,7 +133,16 @@ export class App {
       refused: (code, message) => this.apply(this.policy.refused(code, message)),
     });
     this.connection = connection;
-    this.listen(connection);
+    routeServerEvents(connection, {
+      room: this.roomEvents,
+      chat: this.chat,
+      media: this.media,
+      session: {
+        ended: (event) => this.apply(this.policy.sessionEnded(event)),
+        admitted: () => this.run(this.enter()),
+        rejected: () => this.apply(this.policy.lobbyRejected()),
+      },
+    });
     connection.open();
   }
 
@@ -159,27 +170,23 @@ export class App {
       return;
     }
     this.onJoined(result);
-    this.outbox.flush();
-    await Promise.all([this.loadHistory(), this.host.loadLobby(), this.media.start()]);
+    await Promise.all([this.chat.loadHistory(), this.host.loadLobby(), this.media.start()]);
   }
 
   private onJoined(result: JoinedResult): void {
     const first = this.phases.entered();
     this.store.joined(result, this.media.selfMedia());
     document.title = `${result.room.name} · convene`;
-    this.chat.setSelf(result.self.participantId);
+    this.chat.joined(result.self.participantId);
     if (first) this.mountRoom();
     this.room?.setConnection('ok');
     this.renderRoom();
   }
 
   private mountRoom(): void {
-    this.chatPanel = new ChatPanel(this.chat, this.store.model, {
-      send: (text) => this.sendChat(this.chat.active, text, crypto.randomUUID()),
-      retry: (id) => {
-        const entry = this.chat.retry(id);
-        if (entry) this.sendChat(entry.key, entry.text, id, false);
-      },
+    this.chatPanel = new ChatPanel(this.chat.state, this.store.model, {
+      send: (text) => this.chat.send(text),
+      retry: (id) => this.chat.retry(id),
       open: (key) => this.openConversation(key),
       openPrivate: (id) => this.openPrivate(id),
       close: () => this.togglePanel('chat'),
@@ -212,115 +219,18 @@ export class App {
     this.prejoin = undefined;
   }
 
-  private async loadHistory(): Promise<void> {
-    const { messages } = await this.request('chat:history', {});
-    for (const m of messages) {
-      this.store.rememberSender(m);
-      this.chat.receive(m, false);
-    }
-    this.renderChat();
-  }
-
   // ---- chat ----
 
-  private sendChat(
-    key: ConversationKey,
-    text: string,
-    clientMessageId: string,
-    addPending = true,
-  ): void {
-    const payload = this.chat.outgoing(key, text, clientMessageId);
-    if (addPending) this.chat.addPending(key, clientMessageId, text);
-    this.renderChat();
-    this.outbox.send({ key, payload });
-  }
-
-  private chatFailed({ key, payload }: OutgoingChat, error: unknown): void {
-    if (this.phases.ended) return;
-    const server = error instanceof ServerError ? error : undefined;
-    const peerId = this.chat.get(key)?.peerId;
-    const text = describeChatError(
-      server?.code,
-      server?.message,
-      peerId ? this.store.nameOf(peerId) : undefined,
-    );
-    this.chat.fail(payload.clientMessageId, text);
-    this.renderChat();
-    this.announcer.say(text);
-  }
-
   private openConversation(key: ConversationKey): void {
-    this.chat.activate(key);
+    this.chat.state.activate(key);
     this.renderChat();
   }
 
   private openPrivate(participantId: string): void {
-    this.chat.openPrivate(participantId);
+    this.chat.state.openPrivate(participantId);
     if (this.room?.panel !== 'chat') this.togglePanel('chat');
     this.renderChat();
     this.chatPanel?.focusInput();
-  }
-
-  // ---- server events ----
-
-  private listen(connection: Connection): void {
-    connection.on('participant:joined', (p) => {
-      this.store.personJoined(p);
-      this.renderRoom();
-      this.toasts.show(`${p.displayName} joined.`);
-    });
-    connection.on('participant:left', ({ participantId, reason }) => {
-      const person = this.store.personLeft(participantId);
-      if (!person) return;
-      this.renderRoom();
-      this.toasts.show(`${person.displayName} ${reason === 'kicked' ? 'was removed' : 'left'}.`);
-    });
-    connection.on('participant:updated', (p) => {
-      const renamed = this.store.personUpdated(p);
-      if (p.participantId === this.store.selfId) this.onSelfRole(p.role === 'host');
-      else if (renamed) this.toasts.show(`${renamed} is now ${p.displayName}.`);
-      this.renderRoom();
-    });
-    connection.on('session:ended', (event) => this.apply(this.policy.sessionEnded(event)));
-    connection.on('chat:message', (message) => {
-      this.store.rememberSender(message);
-      const key = this.chat.receive(message);
-      this.renderChat();
-      if (!key || message.from.participantId === this.store.selfId) return;
-      const from = message.from.displayName;
-      this.announcer.say(
-        key === PUBLIC
-          ? `${from}: ${message.text}`
-          : `Private message from ${from}: ${message.text}`,
-      );
-      if (key !== PUBLIC && this.room?.panel !== 'chat') {
-        this.toasts.show(`Private message from ${from}`, {
-          action: { label: 'Open', run: () => this.openPrivate(message.from.participantId) },
-          quiet: true,
-        });
-      }
-    });
-    connection.on('lobby:waiting', (entry) => {
-      this.store.addToLobby(entry);
-      this.renderRoom();
-      this.toasts.show(`${entry.displayName} is waiting to join.`, {
-        action: {
-          label: 'Admit',
-          run: () => this.host.admit(entry.participantId),
-        },
-      });
-    });
-    connection.on('lobby:left', ({ participantId }) => {
-      this.store.removeFromLobby(participantId);
-      this.renderRoom();
-    });
-    connection.on('lobby:admitted', () => this.run(this.enter()));
-    connection.on('lobby:rejected', () => this.apply(this.policy.lobbyRejected()));
-    connection.on('media:activeSpeaker', ({ participantId }) => {
-      this.store.setSpeaker(participantId);
-      this.renderRoom();
-    });
-    this.media.listen(connection);
   }
 
   /** Does what the reconnect policy decided. */
@@ -346,17 +256,6 @@ export class App {
     this.room?.setConnection('reconnecting');
     this.renderRoom();
     if (retryInMs !== undefined) window.setTimeout(() => this.connection?.open(), retryInMs);
-  }
-
-  /** The server changed whether this person is a host (their identity provider said so). */
-  private onSelfRole(isHost: boolean): void {
-    if (!this.store.setHost(isHost)) return;
-    if (isHost) {
-      this.toasts.show('You are now a host.');
-      this.run(this.host.loadLobby());
-    } else {
-      this.toasts.show('You are no longer a host.');
-    }
   }
 
   // ---- leaving ----
@@ -399,7 +298,7 @@ export class App {
     const next = this.room.panel === panel ? null : panel;
     this.room.showPanel(next);
     if (next === 'chat') {
-      this.chat.activate(this.chat.active);
+      this.chat.state.activate(this.chat.state.active);
       this.renderChat();
       this.chatPanel?.focusInput();
     } else if (next === 'people') {
@@ -417,27 +316,18 @@ export class App {
     this.room.render();
     this.peoplePanel?.render();
     this.chatPanel?.render();
-    this.room.setChatUnread(this.unread());
+    this.room.setChatUnread(this.chat.unread());
   }
 
   private renderChat(): void {
-    if (this.room?.panel === 'chat') this.chat.activate(this.chat.active);
+    if (this.room?.panel === 'chat') this.chat.state.activate(this.chat.state.active);
     this.chatPanel?.render();
-    this.room?.setChatUnread(this.unread());
-  }
-
-  private unread(): number {
-    return this.chat.list().reduce((n, c) => n + c.unread, 0);
+    this.room?.setChatUnread(this.chat.unread());
   }
 
   private show(screen: HTMLElement): void {
     replaceChildren(this.screen, screen);
   }
-
-  private request: Connection['request'] = (event, payload) => {
-    if (!this.connection) return Promise.reject(new Error('not connected'));
-    return this.connection.request(event, payload);
-  };
 
   /** Runs a background task; failures become a notice instead of an unhandled rejection. */
   private run(task: Promise<unknown> | undefined): void {
