@@ -1,39 +1,23 @@
 import type { JoinedResult } from '../../src/protocol/events.js';
 import { ChatController } from './chat-controller.js';
-import type { ConversationKey } from './chat.js';
-import { Connection, type LoggedEvent } from './connection.js';
+import { Connection } from './connection.js';
+import { exposeDebug } from './debug.js';
 import { ServerError } from './errors.js';
+import { HostActions, type HostPage } from './host-actions.js';
 import { LocalMedia } from './local-media.js';
 import { MediaController } from './media-controller.js';
-import type { InboundStats } from './media-session.js';
-import { type Phase, PhaseMachine } from './phases.js';
+import { PhaseMachine } from './phases.js';
 import { type Ending, type Next, ReconnectPolicy } from './reconnect-policy.js';
-import { HostActions, type HostPage } from './host-actions.js';
 import { RoomEvents, type RoomPage } from './room-events.js';
 import { RoomStore } from './room-store.js';
 import { routeServerEvents } from './server-events.js';
 import { forgetJoinLink, type JoinLink } from './token.js';
-import { ChatPanel } from './ui/chat-panel.js';
 import { replaceChildren } from './ui/dom.js';
-import { Announcer, confirmDialog, messageScreen, Toasts } from './ui/feedback.js';
-import { PeoplePanel } from './ui/people-panel.js';
+import { Announcer, confirmDialog, Toasts } from './ui/feedback.js';
 import { PreJoinView } from './ui/prejoin.js';
-import { type PanelName, RoomView } from './ui/room-view.js';
+import { RoomScreen } from './ui/room-screen.js';
+import { endScreen, lobbyScreen, noLinkScreen } from './ui/screens.js';
 import { VideoGrid } from './ui/video-grid.js';
-
-/** What `#debug=1` exposes on `window.conveneDebug` (browser tests read it). */
-export interface ConveneDebug {
-  /** Every server event this page received, in order. */
-  events(): LoggedEvent[];
-  inboundStats(): Promise<InboundStats[]>;
-  phase(): Phase;
-}
-
-declare global {
-  interface Window {
-    conveneDebug?: ConveneDebug;
-  }
-}
 
 /**
  * The web client: pre-join, lobby, room and end screens over one Socket.IO connection. The room
@@ -50,13 +34,14 @@ export class App {
   private readonly screen = document.createElement('div');
   private connection?: Connection;
   private prejoin?: PreJoinView;
+  private room?: RoomScreen;
   private readonly store = new RoomStore();
   private readonly grid = new VideoGrid();
   /** What the stores and controllers below ask of the page. */
   private readonly page: RoomPage & Pick<HostPage, 'request'> = {
     request: (event, payload) =>
       this.connection?.request(event, payload) ?? Promise.reject(new Error('not connected')),
-    changed: () => this.renderRoom(),
+    changed: () => this.room?.render(),
     notice: (text, options) => this.toasts.show(text, options),
     run: (task) => this.run(task),
   };
@@ -71,35 +56,33 @@ export class App {
     ...this.page,
     joined: () => this.phases.joined,
     ended: () => this.phases.ended,
-    changed: () => this.renderChat(),
+    changed: () => this.room?.renderChat(),
     announce: (text) => this.announcer.say(text),
-    panelOpen: () => this.room?.panel === 'chat',
-    openPrivate: (id) => this.openPrivate(id),
+    panelOpen: () => this.room?.chatOpen ?? false,
+    openPrivate: (id) => this.room?.openPrivate(id),
   });
   private readonly host = new HostActions(this.store, { ...this.page, confirm: confirmDialog });
   private readonly roomEvents = new RoomEvents(this.store, this.host, this.page);
-  private room?: RoomView;
-  private chatPanel?: ChatPanel;
-  private peoplePanel?: PeoplePanel;
 
   constructor(
     private readonly root: HTMLElement,
     private readonly link: JoinLink | undefined,
-  ) {}
+  ) {
+    this.grid.onAudioBlocked = () =>
+      this.toasts.show('Your browser paused the sound.', {
+        action: { label: 'Turn sound on', run: () => this.grid.resumeAudio() },
+      });
+  }
 
   start(): void {
     replaceChildren(this.root, this.screen, this.toasts.root, this.announcer.root);
-    if (!this.link) {
-      this.show(
-        messageScreen({
-          title: 'Open your join link',
-          text: 'To join a meeting, open the link you were sent by the organiser. It contains your personal invitation.',
-          tone: 'error',
-        }),
-      );
-      return;
-    }
-    if (this.link.debug) this.exposeDebug();
+    if (!this.link) return this.show(noLinkScreen());
+    if (this.link.debug)
+      exposeDebug({
+        events: () => this.connection?.log ?? [],
+        inboundStats: () => this.media.inboundStats(),
+        phase: () => this.phases.phase,
+      });
     this.prejoin = new PreJoinView(this.link, this.local, {
       join: (options) => this.join(options),
     });
@@ -123,10 +106,7 @@ export class App {
     this.media.choose(options);
     this.phases.connecting();
     this.prejoin?.setBusy('Joining…');
-    if (this.connection) {
-      this.connection.open();
-      return;
-    }
+    if (this.connection) return this.connection.open();
     const connection = new Connection(this.link.token, {
       connected: () => this.run(this.enter()),
       reconnecting: () => this.apply(this.policy.linkDropped()),
@@ -159,15 +139,7 @@ export class App {
     }
     if (result.status === 'waiting') {
       this.phases.waiting();
-      this.show(
-        messageScreen({
-          title: 'Waiting to be admitted',
-          text: 'A host will let you in shortly. Keep this page open.',
-          busy: true,
-          actions: [{ label: 'Leave', run: () => this.leave() }],
-        }),
-      );
-      return;
+      return this.show(lobbyScreen(() => this.leave()));
     }
     this.onJoined(result);
     await Promise.all([this.chat.loadHistory(), this.host.loadLobby(), this.media.start()]);
@@ -180,57 +152,18 @@ export class App {
     this.chat.joined(result.self.participantId);
     if (first) this.mountRoom();
     this.room?.setConnection('ok');
-    this.renderRoom();
+    this.room?.render();
   }
 
   private mountRoom(): void {
-    this.chatPanel = new ChatPanel(this.chat.state, this.store.model, {
-      send: (text) => this.chat.send(text),
-      retry: (id) => this.chat.retry(id),
-      open: (key) => this.openConversation(key),
-      openPrivate: (id) => this.openPrivate(id),
-      close: () => this.togglePanel('chat'),
+    this.room = new RoomScreen(this.store, this.chat, this.host, this.grid, this.local.stream, {
+      toggleMedia: (kind) => this.run(this.media.toggle(kind)),
+      leave: () => this.leave(),
     });
-    this.peoplePanel = new PeoplePanel(this.store.model, {
-      message: (id) => this.openPrivate(id),
-      mute: (id, kind) => this.host.mute(id, kind),
-      remove: (id) => this.host.remove(id),
-      admit: (id) => this.host.admit(id),
-      reject: (id) => this.host.reject(id),
-      close: () => this.togglePanel('people'),
-    });
-    this.room = new RoomView(
-      this.store.model,
-      this.grid,
-      { chat: this.chatPanel.root, people: this.peoplePanel.root },
-      {
-        toggleMedia: (kind) => this.run(this.media.toggle(kind)),
-        togglePanel: (panel) => this.togglePanel(panel),
-        leave: () => this.leave(),
-      },
-    );
-    this.grid.onAudioBlocked = () =>
-      this.toasts.show('Your browser paused the sound.', {
-        action: { label: 'Turn sound on', run: () => this.grid.resumeAudio() },
-      });
     this.show(this.room.root);
     // The Join button is gone: start keyboard and screen reader users at the top of the room.
     this.room.focusHeading();
     this.prejoin = undefined;
-  }
-
-  // ---- chat ----
-
-  private openConversation(key: ConversationKey): void {
-    this.chat.state.activate(key);
-    this.renderChat();
-  }
-
-  private openPrivate(participantId: string): void {
-    this.chat.state.openPrivate(participantId);
-    if (this.room?.panel !== 'chat') this.togglePanel('chat');
-    this.renderChat();
-    this.chatPanel?.focusInput();
   }
 
   /** Does what the reconnect policy decided. */
@@ -254,7 +187,7 @@ export class App {
     this.media.stop();
     this.store.remoteMediaGone();
     this.room?.setConnection('reconnecting');
-    this.renderRoom();
+    this.room?.render();
     if (retryInMs !== undefined) window.setTimeout(() => this.connection?.open(), retryInMs);
   }
 
@@ -271,59 +204,20 @@ export class App {
     this.apply(this.policy.left());
   }
 
-  private end({ title, text, canRejoin }: Ending): void {
+  private end(ending: Ending): void {
     if (!this.phases.end()) return;
     this.media.stop();
     // Rejoining reloads the page (the token stays in this tab), so this connection is done either way.
     this.connection?.close();
     this.local.stop();
     this.toasts.clear();
-    if (!canRejoin) forgetJoinLink(window.sessionStorage);
-    const screen = messageScreen({
-      title,
-      text,
-      tone: canRejoin ? 'info' : 'error',
-      actions: canRejoin
-        ? [{ label: 'Rejoin', primary: true, run: () => window.location.reload() }]
-        : [],
-    });
+    if (!ending.canRejoin) forgetJoinLink(window.sessionStorage);
+    const screen = endScreen(ending);
     this.show(screen);
     screen.querySelector<HTMLElement>('h1')?.focus();
   }
 
-  // ---- rendering ----
-
-  private togglePanel(panel: PanelName): void {
-    if (!this.room) return;
-    const next = this.room.panel === panel ? null : panel;
-    this.room.showPanel(next);
-    if (next === 'chat') {
-      this.chat.state.activate(this.chat.state.active);
-      this.renderChat();
-      this.chatPanel?.focusInput();
-    } else if (next === 'people') {
-      // The panel sits before the controls in the page: without this, Tab would go to Leave.
-      this.peoplePanel?.focusHeading();
-    } else {
-      this.room.focusPanelButton(panel);
-    }
-    this.renderRoom();
-  }
-
-  private renderRoom(): void {
-    if (!this.room) return;
-    this.grid.sync(this.store.present(), this.store.model.speakerId, this.local.stream);
-    this.room.render();
-    this.peoplePanel?.render();
-    this.chatPanel?.render();
-    this.room.setChatUnread(this.chat.unread());
-  }
-
-  private renderChat(): void {
-    if (this.room?.panel === 'chat') this.chat.state.activate(this.chat.state.active);
-    this.chatPanel?.render();
-    this.room?.setChatUnread(this.chat.unread());
-  }
+  // ---- helpers ----
 
   private show(screen: HTMLElement): void {
     replaceChildren(this.screen, screen);
@@ -337,13 +231,5 @@ export class App {
       if (!(error instanceof ServerError)) console.error('convene:', error);
       this.toasts.show(text, { tone: 'error' });
     });
-  }
-
-  private exposeDebug(): void {
-    window.conveneDebug = {
-      events: () => this.connection?.log ?? [],
-      inboundStats: () => this.media.inboundStats(),
-      phase: () => this.phases.phase,
-    };
   }
 }
