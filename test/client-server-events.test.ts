@@ -5,7 +5,7 @@ import { ChatController } from '../client/src/chat-controller.js';
 import { privateKey } from '../client/src/chat.js';
 import type { ServerEventName } from '../client/src/connection.js';
 import { HostActions } from '../client/src/host-actions.js';
-import { RoomEvents } from '../client/src/room-events.js';
+import { PeopleEvents } from '../client/src/people-events.js';
 import {
   type EventTargets,
   routeServerEvents,
@@ -78,7 +78,7 @@ function roomPage(role: 'host' | 'participant' = 'participant') {
   });
   chat.joined(self);
   const targets: EventTargets = {
-    room: new RoomEvents(store, host, page),
+    people: new PeopleEvents(store, host, page),
     chat,
     media: {
       newProducer: (info) => void said.push(`newProducer ${info.producerId}`),

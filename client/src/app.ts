@@ -8,7 +8,7 @@ import { LocalMedia } from './local-media.js';
 import { MediaController } from './media-controller.js';
 import { PhaseMachine } from './phases.js';
 import { type Ending, type Next, ReconnectPolicy } from './reconnect-policy.js';
-import { RoomEvents, type RoomPage } from './room-events.js';
+import { PeopleEvents, type PeoplePage } from './people-events.js';
 import { RoomStore } from './room-store.js';
 import { routeServerEvents } from './server-events.js';
 import { forgetJoinLink, type JoinLink } from './token.js';
@@ -38,7 +38,7 @@ export class App {
   private readonly store = new RoomStore();
   private readonly grid = new VideoGrid();
   /** What the stores and controllers below ask of the page. */
-  private readonly page: RoomPage & Pick<HostPage, 'request'> = {
+  private readonly page: PeoplePage & Pick<HostPage, 'request'> = {
     request: (event, payload) =>
       this.connection?.request(event, payload) ?? Promise.reject(new Error('not connected')),
     changed: () => this.room?.render(),
@@ -62,7 +62,7 @@ export class App {
     openPrivate: (id) => this.room?.openPrivate(id),
   });
   private readonly host = new HostActions(this.store, { ...this.page, confirm: confirmDialog });
-  private readonly roomEvents = new RoomEvents(this.store, this.host, this.page);
+  private readonly peopleEvents = new PeopleEvents(this.store, this.host, this.page);
 
   constructor(
     private readonly root: HTMLElement,
@@ -114,7 +114,7 @@ export class App {
     });
     this.connection = connection;
     routeServerEvents(connection, {
-      room: this.roomEvents,
+      people: this.peopleEvents,
       chat: this.chat,
       media: this.media,
       session: {

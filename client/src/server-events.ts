@@ -2,7 +2,7 @@ import type { ServerEventOf } from '../../src/protocol/events.js';
 import type { ChatController } from './chat-controller.js';
 import type { ServerEventName } from './connection.js';
 import type { MediaController } from './media-controller.js';
-import type { RoomEvents } from './room-events.js';
+import type { PeopleEvents } from './people-events.js';
 
 /** One handler per server event: the compiler rejects a table that misses one or names one twice. */
 export type ServerEventHandlers = {
@@ -16,8 +16,8 @@ export interface ServerEventSource {
 
 /** Who handles server events: the stores and controllers, and the session for its own end. */
 export interface EventTargets {
-  room: Pick<
-    RoomEvents,
+  people: Pick<
+    PeopleEvents,
     'personJoined' | 'personLeft' | 'personUpdated' | 'lobbyWaiting' | 'lobbyLeft' | 'speaker'
   >;
   chat: Pick<ChatController, 'received'>;
@@ -33,18 +33,18 @@ export interface EventTargets {
 
 /** The one place each server event is handled: which target it goes to. */
 export function serverEventHandlers({
-  room,
+  people,
   chat,
   media,
   session,
 }: EventTargets): ServerEventHandlers {
   return {
-    'participant:joined': (p) => room.personJoined(p),
-    'participant:left': (event) => room.personLeft(event),
-    'participant:updated': (p) => room.personUpdated(p),
+    'participant:joined': (p) => people.personJoined(p),
+    'participant:left': (event) => people.personLeft(event),
+    'participant:updated': (p) => people.personUpdated(p),
     'session:ended': (event) => session.ended(event),
-    'lobby:waiting': (entry) => room.lobbyWaiting(entry),
-    'lobby:left': ({ participantId }) => room.lobbyLeft(participantId),
+    'lobby:waiting': (entry) => people.lobbyWaiting(entry),
+    'lobby:left': ({ participantId }) => people.lobbyLeft(participantId),
     'lobby:admitted': () => session.admitted(),
     'lobby:rejected': () => session.rejected(),
     'chat:message': (message) => chat.received(message),
@@ -53,7 +53,7 @@ export function serverEventHandlers({
     'media:consumerClosed': ({ producerId }) => media.remoteClosed(producerId),
     'media:producerPaused': (event) => media.paused(event),
     'media:producerResumed': (event) => media.resumed(event),
-    'media:activeSpeaker': ({ participantId }) => room.speaker(participantId),
+    'media:activeSpeaker': ({ participantId }) => people.speaker(participantId),
     'media:restart': () => media.rebuild(),
   };
 }

@@ -3,8 +3,8 @@ import type { HostActions } from './host-actions.js';
 import type { RoomStore } from './room-store.js';
 import type { ToastOptions } from './ui/feedback.js';
 
-/** What the room's events need from the page around them. */
-export interface RoomPage {
+/** What the people events need from the page around them. */
+export interface PeoplePage {
   /** The room store changed. */
   changed(): void;
   notice(text: string, options?: ToastOptions): void;
@@ -16,11 +16,11 @@ export interface RoomPage {
  * What the server's news about people, the lobby and the active speaker means here: the room
  * store changes and the person is told who came, went, was renamed or waits to be admitted.
  */
-export class RoomEvents {
+export class PeopleEvents {
   constructor(
     private readonly store: RoomStore,
     private readonly host: Pick<HostActions, 'admit' | 'loadLobby'>,
-    private readonly page: RoomPage,
+    private readonly page: PeoplePage,
   ) {}
 
   personJoined(p: ParticipantView): void {
