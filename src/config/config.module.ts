@@ -10,7 +10,7 @@ import {
   rateLimitConfig,
   wsConfig,
 } from './configuration.js';
-import { parseEnv } from './env.js';
+import { envValidationSchema } from './env.js';
 
 /** Validates the whole environment once at boot, then exposes typed per-feature slices. */
 @Module({
@@ -18,10 +18,7 @@ import { parseEnv } from './env.js';
     ConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: true,
-      validate: (raw: Record<string, string | undefined>) => {
-        parseEnv(raw);
-        return raw;
-      },
+      validationSchema: envValidationSchema,
       load: [
         appConfig,
         databaseConfig,
