@@ -85,9 +85,6 @@ export const wsConfig = registerAs('ws', () => {
 });
 
 export type AppConfig = ReturnType<typeof appConfig>;
-export type DatabaseConfig = ReturnType<typeof databaseConfig>;
-export type AuthConfig = ReturnType<typeof authConfig>;
-export type ChatConfig = ReturnType<typeof chatConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;

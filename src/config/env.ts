@@ -16,10 +16,8 @@ export class ConfigValidationError extends Error {
 
 type Raw = Record<string, string | undefined>;
 
-export const NODE_ENVS = ['development', 'production', 'test'] as const;
-export type NodeEnv = (typeof NODE_ENVS)[number];
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** A variable as set: trimmed; unset and blank both mean "not set" (so its default applies). */
 const variable = <T extends z.ZodType>(schema: T) =>
@@ -184,7 +182,7 @@ const whenValid = (...names: Variable[]) => ({
 });
 
 /** The variables together: rules between them (production needs its own secrets), then typed. */
-export const envSchema = variables
+const envSchema = variables
   .refine((v) => v.CONVENE_RTC_MIN_PORT <= v.CONVENE_RTC_MAX_PORT, {
     path: ['CONVENE_RTC_MIN_PORT'],
     message: 'must not be greater than CONVENE_RTC_MAX_PORT',
