@@ -1,33 +1,32 @@
 import { registerAs } from '@nestjs/config';
-import { parseEnv } from './env.js';
+import { type Env, parseEnv } from './env.js';
 import { jwtSecretOf } from './jwt-secret.js';
 
-/** Typed slices of the validated environment, one per feature (inject with `@Inject(x.KEY)`). */
-export const appConfig = registerAs('app', () => {
-  const env = parseEnv(process.env);
-  return {
-    nodeEnv: env.nodeEnv,
-    port: env.port,
-    host: env.host,
-    logLevel: env.logLevel,
-    trustProxy: env.trustProxy,
-    allowedOrigins: env.allowedOrigins,
-  };
-});
+/**
+ * A feature's typed slice of the validated environment (inject with `@Inject(x.KEY)`). Each
+ * slice parses the whole environment, so each stands alone (ConfigModule checked it at boot).
+ */
+const slice = <T extends Record<string, unknown>>(token: string, pick: (env: Env) => T) =>
+  registerAs(token, () => pick(parseEnv(process.env)));
 
-export const databaseConfig = registerAs('database', () => {
-  const env = parseEnv(process.env);
-  return {
-    url: env.databaseUrl,
-    embeddedDir: env.embeddedPgDir,
-    embeddedPort: env.embeddedPgPort,
-    migrationsRun: env.migrationsRun,
-    queryTimeoutMs: env.dbQueryTimeoutMs,
-  };
-});
+export const appConfig = slice('app', (env) => ({
+  nodeEnv: env.nodeEnv,
+  port: env.port,
+  host: env.host,
+  logLevel: env.logLevel,
+  trustProxy: env.trustProxy,
+  allowedOrigins: env.allowedOrigins,
+}));
 
-export const authConfig = registerAs('auth', () => {
-  const env = parseEnv(process.env);
+export const databaseConfig = slice('database', (env) => ({
+  url: env.databaseUrl,
+  embeddedDir: env.embeddedPgDir,
+  embeddedPort: env.embeddedPgPort,
+  migrationsRun: env.migrationsRun,
+  queryTimeoutMs: env.dbQueryTimeoutMs,
+}));
+
+export const authConfig = slice('auth', (env) => {
   const secret = jwtSecretOf(env);
   return {
     jwtSecret: secret.secret,
@@ -42,47 +41,35 @@ export const authConfig = registerAs('auth', () => {
   };
 });
 
-export const chatConfig = registerAs('chat', () => {
-  const env = parseEnv(process.env);
-  return {
-    retentionDays: env.chatRetentionDays,
-    rateLimitPer10s: env.chatRateLimitPer10s,
-    auditSigningKey: env.auditSigningKey,
-  };
-});
+export const chatConfig = slice('chat', (env) => ({
+  retentionDays: env.chatRetentionDays,
+  rateLimitPer10s: env.chatRateLimitPer10s,
+  auditSigningKey: env.auditSigningKey,
+}));
 
-export const mediaConfig = registerAs('media', () => {
-  const env = parseEnv(process.env);
-  return {
-    workers: env.mediaWorkers,
-    rtcMinPort: env.rtcMinPort,
-    rtcMaxPort: env.rtcMaxPort,
-    listenIp: env.rtcListenIp,
-    announcedAddress: env.announcedAddress,
-    guestAudioOnly: env.guestAudioOnly,
-    roomGraceSeconds: env.roomGraceSeconds,
-  };
-});
+export const mediaConfig = slice('media', (env) => ({
+  workers: env.mediaWorkers,
+  rtcMinPort: env.rtcMinPort,
+  rtcMaxPort: env.rtcMaxPort,
+  listenIp: env.rtcListenIp,
+  announcedAddress: env.announcedAddress,
+  guestAudioOnly: env.guestAudioOnly,
+  roomGraceSeconds: env.roomGraceSeconds,
+}));
 
-export const metricsConfig = registerAs('metrics', () => {
-  const env = parseEnv(process.env);
-  return { port: env.metricsPort, host: env.metricsHost };
-});
+export const metricsConfig = slice('metrics', (env) => ({
+  port: env.metricsPort,
+  host: env.metricsHost,
+}));
 
-export const rateLimitConfig = registerAs('rateLimit', () => {
-  const env = parseEnv(process.env);
-  return {
-    redisUrl: env.redisUrl,
-    redisKeyPrefix: env.redisKeyPrefix,
-    maxConnectionsPerParticipant: env.maxConnectionsPerParticipant,
-    maxConnectionsPerAddress: env.maxConnectionsPerAddress,
-  };
-});
+export const rateLimitConfig = slice('rateLimit', (env) => ({
+  redisUrl: env.redisUrl,
+  redisKeyPrefix: env.redisKeyPrefix,
+  maxConnectionsPerParticipant: env.maxConnectionsPerParticipant,
+  maxConnectionsPerAddress: env.maxConnectionsPerAddress,
+}));
 
-export const wsConfig = registerAs('ws', () => {
-  const env = parseEnv(process.env);
-  return { maxPayloadBytes: env.wsMaxPayloadBytes };
-});
+export const wsConfig = slice('ws', (env) => ({ maxPayloadBytes: env.wsMaxPayloadBytes }));
 
 export type AppConfig = ReturnType<typeof appConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
