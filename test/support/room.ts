@@ -112,6 +112,11 @@ export class RoomFixture {
     return new TestRoom(await this.admin.createRoom(options), this);
   }
 
+  /** A room made another way (e.g. rows written straight into the database), to add people to. */
+  room(id: string): TestRoom {
+    return new TestRoom(id, this);
+  }
+
   /** Connects with a token (to /conference), without joining. */
   async connect(token: string | undefined, options: ConnectOptions = {}): Promise<TestClient> {
     return this.track(
