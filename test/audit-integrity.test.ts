@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { AuditSigning } from '../src/chat/audit/audit-signing.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
-import { documentedHash } from './support/audit-export.js';
+import { documentedHash, rewriteChain } from './support/audit-export.js';
 import { startApp, TestApp } from './support/app.js';
 import { useRooms } from './support/room.js';
 import { sleep } from './support/sockets.js';
@@ -262,19 +262,7 @@ describe('audit integrity: append-only tables, hash versions, signed heads', () 
 
     // Someone who can write to the database, but does not hold the key, rewrites message 1 and
     // recomputes every later hash and the head.
-    let link = GENESIS;
-    for (const m of await exported(roomId)) {
-      const forged = { ...m, text: m.seq === 1 ? 'I disagree' : m.text, prevHash: link };
-      link = forged.hash = documentedHash(forged);
-      await t.db.tamper(
-        `UPDATE chat_messages SET text = $3, prev_hash = $4, hash = $5 WHERE room_id = $1 AND seq = $2`,
-        [roomId, m.seq, forged.text, forged.prevHash, forged.hash],
-      );
-    }
-    await t.db.tamper(`UPDATE chat_chain_heads SET last_hash = $2 WHERE room_id = $1`, [
-      roomId,
-      link,
-    ]);
+    const link = await rewriteChain(t.db, roomId, await exported(roomId), { 1: 'I disagree' });
 
     const rewritten = await verify(roomId);
     assert.deepEqual(rewritten, {

@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { RawMessageRow } from '../src/chat/audit/audit-record.mapper.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
-import { documentedHash } from './support/audit-export.js';
+import { documentedHash, rewriteChain } from './support/audit-export.js';
 import { startApp, TestApp } from './support/app.js';
 import { type Person, useRooms } from './support/room.js';
 import { sleep, TestClient } from './support/sockets.js';
@@ -387,21 +387,7 @@ describe('audit API', () => {
     });
 
     // Someone with write access rewrites message 1 and recomputes every later hash and the head.
-    const forged = exported.map((m) => ({ ...m }));
-    forged[0].text = 'I disagree';
-    let link = '0'.repeat(64);
-    for (const m of forged) {
-      m.prevHash = link;
-      m.hash = link = documentedHash(m);
-      await t.db.tamper(
-        `UPDATE chat_messages SET text = $3, prev_hash = $4, hash = $5 WHERE room_id = $1 AND seq = $2`,
-        [room, m.seq, m.text, m.prevHash, m.hash],
-      );
-    }
-    await t.db.tamper(`UPDATE chat_chain_heads SET last_hash = $2 WHERE room_id = $1`, [
-      room,
-      link,
-    ]);
+    await rewriteChain(t.db, room, exported, { [exported[0].seq]: 'I disagree' });
 
     const after = (await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body;
     assert.equal(
