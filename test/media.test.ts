@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RoomRouters } from '../src/media/room-routers.js';
 import { WorkerPool } from '../src/media/worker-pool.js';
-import type { ConsumerOptions, MediaKind, TransportDirection } from '../src/protocol/events.js';
+import type {
+  ClientToServerEvents,
+  ConsumerOptions,
+  MediaKind,
+  PayloadOf,
+  TransportDirection,
+} from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
 import {
@@ -378,6 +384,12 @@ describe('media: rules and bad input', () => {
     let eveAudio: string;
     let bobRecv: string;
     let caps: unknown;
+    /** The code `who` is refused with ('ok' if accepted). */
+    const refusal = async <E extends keyof ClientToServerEvents>(
+      who: Person,
+      event: E,
+      payload: PayloadOf<E>,
+    ) => errorCode(await who.client.request(event, payload));
     /** Alice sends video and Bob may receive in one room; Eve sends audio in another. */
     before(async () => {
       pids = t.app
@@ -399,69 +411,95 @@ describe('media: rules and bad input', () => {
 
     it("someone else's transport or producer is as unknown as a made-up one", async () => {
       assert.equal(
-        errorCode(
-          await bob.client.request('media:produce', {
-            transportId: aliceSend,
-            kind: 'audio',
-            rtpParameters: opusRtpParameters(3),
-          }),
-        ),
+        await refusal(bob, 'media:produce', {
+          transportId: aliceSend,
+          kind: 'audio',
+          rtpParameters: opusRtpParameters(3),
+        }),
         'MEDIA_NOT_FOUND',
       );
       assert.equal(
-        errorCode(
-          await bob.client.request('media:connectTransport', {
-            transportId: aliceSend,
-            dtlsParameters: {},
-          }),
-        ),
+        await refusal(bob, 'media:connectTransport', {
+          transportId: aliceSend,
+          dtlsParameters: {},
+        }),
         'MEDIA_NOT_FOUND',
       );
       assert.equal(
-        errorCode(await bob.client.request('media:pauseProducer', { producerId: aliceVideo })),
+        await refusal(bob, 'media:pauseProducer', { producerId: aliceVideo }),
         'MEDIA_NOT_FOUND',
       );
       assert.equal(
-        errorCode(await bob.client.request('media:closeProducer', { producerId: aliceVideo })),
+        await refusal(bob, 'media:closeProducer', { producerId: aliceVideo }),
         'MEDIA_NOT_FOUND',
       );
     });
 
-    it('a producer of another room cannot be consumed, even with its id', async () => {
-      assert.equal(
-        errorCode(
-          await bob.client.request('media:consume', {
+    // One request each, refused with one code.
+    const singleRefusals: [
+      behaviour: string,
+      attempt: () => Promise<string | undefined>,
+      code: string,
+    ][] = [
+      [
+        'a producer of another room cannot be consumed, even with its id',
+        () =>
+          refusal(bob, 'media:consume', {
             transportId: bobRecv,
             producerId: eveAudio,
             rtpCapabilities: caps,
           }),
-        ),
         'MEDIA_NOT_FOUND',
-      );
-    });
-
-    it('consuming on a send transport is MEDIA_REJECTED', async () => {
-      assert.equal(
-        errorCode(
-          await alice.client.request('media:consume', {
+      ],
+      [
+        'consuming on a send transport is MEDIA_REJECTED',
+        () =>
+          refusal(alice, 'media:consume', {
             transportId: aliceSend,
             producerId: aliceVideo,
             rtpCapabilities: caps,
           }),
-        ),
         'MEDIA_REJECTED',
-      );
-    });
+      ],
+      [
+        'a second producer with an SSRC already in use is MEDIA_REJECTED',
+        () =>
+          refusal(alice, 'media:produce', {
+            transportId: aliceSend,
+            kind: 'video',
+            rtpParameters: vp8RtpParameters(),
+          }),
+        'MEDIA_REJECTED',
+      ],
+      [
+        'DTLS parameters mediasoup does not accept are MEDIA_REJECTED',
+        () =>
+          refusal(alice, 'media:connectTransport', {
+            transportId: aliceSend,
+            dtlsParameters: { role: 'sideways' },
+          }),
+        'MEDIA_REJECTED',
+      ],
+      [
+        'preferred layers for an unknown consumer are MEDIA_NOT_FOUND',
+        () =>
+          refusal(bob, 'media:setPreferredLayers', {
+            consumerId: '00000000-0000-4000-8000-000000000000',
+            spatialLayer: 1,
+          }),
+        'MEDIA_NOT_FOUND',
+      ],
+    ];
+    for (const [behaviour, attempt, code] of singleRefusals)
+      it(behaviour, async () => assert.equal(await attempt(), code, behaviour));
 
     it('malformed rtpParameters: the wrong shape for the DTO is VALIDATION_FAILED, the wrong content for mediasoup MEDIA_REJECTED', async () => {
       assert.equal(
-        errorCode(
-          await alice.client.request('media:produce', {
-            transportId: aliceSend,
-            kind: 'audio',
-            rtpParameters: 'opus',
-          }),
-        ),
+        await refusal(alice, 'media:produce', {
+          transportId: aliceSend,
+          kind: 'audio',
+          rtpParameters: 'opus',
+        }),
         'VALIDATION_FAILED',
       );
       const garbage = await alice.client.request('media:produce', {
@@ -492,32 +530,6 @@ describe('media: rules and bad input', () => {
       );
     });
 
-    it('a second producer with an SSRC already in use is MEDIA_REJECTED', async () => {
-      assert.equal(
-        errorCode(
-          await alice.client.request('media:produce', {
-            transportId: aliceSend,
-            kind: 'video',
-            rtpParameters: vp8RtpParameters(),
-          }),
-        ),
-        'MEDIA_REJECTED',
-        'duplicate SSRC',
-      );
-    });
-
-    it('DTLS parameters mediasoup does not accept are MEDIA_REJECTED', async () => {
-      assert.equal(
-        errorCode(
-          await alice.client.request('media:connectTransport', {
-            transportId: aliceSend,
-            dtlsParameters: { role: 'sideways' },
-          }),
-        ),
-        'MEDIA_REJECTED',
-      );
-    });
-
     it('capabilities without VP8 cannot consume a VP8 producer; garbage capabilities neither', async () => {
       const opusOnly = {
         codecs: [
@@ -532,36 +544,20 @@ describe('media: rules and bad input', () => {
         headerExtensions: [],
       };
       assert.equal(
-        errorCode(
-          await bob.client.request('media:consume', {
-            transportId: bobRecv,
-            producerId: aliceVideo,
-            rtpCapabilities: opusOnly,
-          }),
-        ),
+        await refusal(bob, 'media:consume', {
+          transportId: bobRecv,
+          producerId: aliceVideo,
+          rtpCapabilities: opusOnly,
+        }),
         'MEDIA_INCOMPATIBLE',
       );
       assert.equal(
-        errorCode(
-          await bob.client.request('media:consume', {
-            transportId: bobRecv,
-            producerId: aliceVideo,
-            rtpCapabilities: { codecs: 7 },
-          }),
-        ),
+        await refusal(bob, 'media:consume', {
+          transportId: bobRecv,
+          producerId: aliceVideo,
+          rtpCapabilities: { codecs: 7 },
+        }),
         'MEDIA_INCOMPATIBLE',
-      );
-    });
-
-    it('preferred layers for an unknown consumer are MEDIA_NOT_FOUND', async () => {
-      assert.equal(
-        errorCode(
-          await bob.client.request('media:setPreferredLayers', {
-            consumerId: '00000000-0000-4000-8000-000000000000',
-            spatialLayer: 1,
-          }),
-        ),
-        'MEDIA_NOT_FOUND',
       );
     });
 
