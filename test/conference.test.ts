@@ -885,7 +885,7 @@ describe('identity provider outage', () => {
   });
 
   it('while the JWKS cannot be fetched, IdP users get SERVICE_UNAVAILABLE and are not blocked', async () => {
-    const roomId = await new Admin(t.url).createRoom();
+    const { id: roomId } = await rooms.create();
     const token = await idp.sign({ convene_room: roomId, name: 'Olivia' });
     await idp.stop();
     // More attempts than the failed-token limit (20 a minute per address).
