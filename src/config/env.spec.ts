@@ -26,6 +26,26 @@ describe('parseEnv', () => {
     assert.equal(env.dbQueryTimeoutMs, 10_000);
   });
 
+  it('names a node and bounds how long a silent node counts as alive', () => {
+    const env = parseEnv({ CONVENE_NODE_ID: 'pod-a_1.zone' });
+    assert.equal(env.nodeId, 'pod-a_1.zone');
+    assert.equal(env.nodeTtlSeconds, 5);
+    assert.equal(env.nodeRequestTimeoutMs, 3000);
+    assert.equal(parseEnv({}).nodeId, undefined);
+    const problems = problemsOf({
+      CONVENE_NODE_ID: 'pod a/1',
+      CONVENE_NODE_TTL_SECONDS: '1',
+      CONVENE_NODE_REQUEST_TIMEOUT_MS: 'soon',
+    });
+    assert.equal(problems.length, 3);
+    assert.match(problems.join('\n'), /^CONVENE_NODE_ID must be 1-64 letters/m);
+    assert.match(
+      problems.join('\n'),
+      /^CONVENE_NODE_TTL_SECONDS must be an integer between 2 and 300/m,
+    );
+    assert.match(problems.join('\n'), /^CONVENE_NODE_REQUEST_TIMEOUT_MS must be an integer/m);
+  });
+
   it('names each bad variable', () => {
     const problems = problemsOf({
       PORT: 'eighty',
