@@ -57,6 +57,8 @@ export const mediaConfig = registerAs('media', () => {
   const env = parseEnv(process.env);
   return {
     workers: env.mediaWorkers,
+    /** Transports one room's router takes before the room spreads to another worker. */
+    routerMaxTransports: env.routerMaxTransports,
     rtcMinPort: env.rtcMinPort,
     rtcMaxPort: env.rtcMaxPort,
     listenIp: env.rtcListenIp,

@@ -175,6 +175,7 @@ export interface Env {
   maxConnectionsPerParticipant: number;
   maxConnectionsPerAddress: number;
   mediaWorkers: number | undefined;
+  routerMaxTransports: number;
   rtcMinPort: number;
   rtcMaxPort: number;
   rtcListenIp: string;
@@ -225,6 +226,7 @@ export function parseEnv(raw: Raw): Env {
     maxConnectionsPerParticipant: r.int('CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT', 5, 1, 1000),
     maxConnectionsPerAddress: r.int('CONVENE_MAX_CONNECTIONS_PER_ADDRESS', 200, 1, 1_000_000),
     mediaWorkers: r.optionalInt('CONVENE_MEDIA_WORKERS', 1, 256),
+    routerMaxTransports: r.int('CONVENE_MEDIA_ROUTER_MAX_TRANSPORTS', 400, 1, 100_000),
     rtcMinPort: r.int('CONVENE_RTC_MIN_PORT', 40000, 1024, 65535),
     rtcMaxPort: r.int('CONVENE_RTC_MAX_PORT', 40099, 1024, 65535),
     rtcListenIp: r.string('CONVENE_RTC_LISTEN_IP', '0.0.0.0'),

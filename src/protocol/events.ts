@@ -189,6 +189,8 @@ export interface ConsumerStats extends StreamStats {
 
 export interface ParticipantMediaStats {
   participantId: string;
+  /** The node holding this part of the participant's media (one entry per node they use). */
+  nodeId: string;
   transports: number;
   producers: StreamStats[];
   consumers: ConsumerStats[];

@@ -56,6 +56,8 @@ export class ConsumerStatsDto extends StreamStatsDto implements ConsumerStats {
 
 export class ParticipantMediaDto implements ParticipantMediaStats {
   participantId!: string;
+  /** The node holding this part of the participant's media. */
+  nodeId!: string;
   transports!: number;
   /** What the participant sends (received by the server). */
   producers!: StreamStatsDto[];
