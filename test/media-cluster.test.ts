@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { RoomRouters } from '../src/media/room-routers.js';
+import type { RoomMediaStats } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
 import { TestCluster } from './support/cluster.js';
@@ -39,6 +40,12 @@ function receiving(page: BrowserParticipant, kinds: number, atLeast = 0) {
   );
 }
 
+/** Every node's pipes of the room, sorted by node. */
+const pipesOf = (stats: RoomMediaStats) =>
+  stats.nodes
+    .flatMap((n) => n.pipes.map((p) => ({ nodeId: n.nodeId, ...p })))
+    .sort((x, y) => x.nodeId.localeCompare(y.nodeId));
+
 const totalPackets = (inbound: { packetsReceived: number }[]) =>
   inbound.reduce((n, s) => n + s.packetsReceived, 0);
 
@@ -48,7 +55,8 @@ describe('media across two convene processes', () => {
   let script: string;
   before(async () => {
     [cluster, script, browser] = await Promise.all([
-      TestCluster.start(2, { CONVENE_ROOM_GRACE_SECONDS: '0' }),
+      // The default grace keeps routers through leaves: pipes close for their own reasons.
+      TestCluster.start(2),
       bundleMediaPage(),
       launchChromium(),
     ]);
@@ -94,20 +102,50 @@ describe('media across two convene processes', () => {
     assert.ok(audioId && produced.includes(audioId));
     await bea.socket.waitFor('media:producerPaused', (e) => e.producerId === audioId, 10_000);
 
-    // Alice stops sending: Bea's consumers on node 2 close.
+    // Alice unmutes herself on node 1: the copy on node 2 resumes, and Bea hears her again.
+    const audioNow = async () =>
+      (await bea.page.call('inbound')).find((x) => x.kind === 'audio')?.packetsReceived ?? 0;
+    const resumed = await alice.socket.request('media:resumeProducer', { producerId: audioId });
+    assert.ok(resumed.ok);
+    await bea.socket.waitFor('media:producerResumed', (e) => e.producerId === audioId, 10_000);
+    const base = await audioNow();
+    await eventually(async () => (await audioNow()) > base + 10, 'audio flowing again', 20_000);
+
+    // One pipe pair carries both producers: in on node 2, out on node 1.
+    assert.deepEqual(pipesOf(stats), [
+      { nodeId: 'node-1', direction: 'out', peer: 'node-2', producers: 2 },
+      { nodeId: 'node-2', direction: 'in', peer: 'node-1', producers: 2 },
+    ]);
+
+    // Bea, node 2's last consumer of them, leaves: the pipes close on both nodes.
+    assert.ok((await bea.socket.request('room:leave', {})).ok);
+    await eventually(
+      async () => pipesOf(await roomMedia(admin, roomId)).length === 0,
+      'the pipes closed after the last consumer left',
+    );
+
+    // Cleo joins node 2 and consumes: a new pair, media flows again.
+    const cleo = await participant(browser, script, admin, two.url, roomId, 'Cleo');
+    for (const producerId of produced) await cleo.page.call('receive', producerId);
+    await receiving(cleo.page, 2);
+
+    // Alice stops sending: Cleo's consumers on node 2 close.
     for (const producerId of produced) {
       const ack = await alice.socket.request('media:closeProducer', { producerId });
       assert.ok(ack.ok);
     }
     for (const producerId of produced) {
-      await bea.socket.waitFor('media:consumerClosed', (e) => e.producerId === producerId, 10_000);
-      await bea.socket.waitFor('media:producerClosed', (e) => e.producerId === producerId, 10_000);
+      await cleo.socket.waitFor('media:consumerClosed', (e) => e.producerId === producerId, 10_000);
+      await cleo.socket.waitFor('media:producerClosed', (e) => e.producerId === producerId, 10_000);
     }
-    const after = await bea.socket.request('media:listProducers', {});
+    const after = await cleo.socket.request('media:listProducers', {});
     assert.ok(after.ok);
     assert.deepEqual(after.producers, []);
-    await alice.page.page.close();
-    await bea.page.page.close();
+    await eventually(
+      async () => pipesOf(await roomMedia(admin, roomId)).length === 0,
+      'the pipes closed with the producers',
+    );
+    for (const p of [alice, bea, cleo]) await p.page.page.close();
   });
 
   it('when node 1 is SIGKILLed, participants on node 2 are told that its producers closed and their consumers of them close', async () => {

@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type {
   ConsumerStats,
   ParticipantMediaStats,
+  PipeStats,
   RoomMediaStats,
   StreamStats,
 } from '../protocol/events.js';
@@ -48,10 +49,11 @@ async function streamStats(
 /** Producers, consumers and their current bitrates per participant, as mediasoup measures them. */
 export async function roomMediaStats(
   roomId: string,
-  nodeId: string,
+  node: { nodeId: string; pipes: PipeStats[] },
   router: RoomRouter | undefined,
   media: Iterable<ParticipantMedia>,
 ): Promise<RoomMediaStats> {
+  const { nodeId } = node;
   const participants = await Promise.all([...media].map((p) => participantStats(p, nodeId)));
   return {
     roomId,
@@ -64,6 +66,7 @@ export async function roomMediaStats(
       producers: participants.reduce((n, p) => n + p.producers.length, 0),
       consumers: participants.reduce((n, p) => n + p.consumers.length, 0),
     },
+    nodes: [node],
   };
 }
 
@@ -73,6 +76,7 @@ export function mergeRoomStats(local: RoomMediaStats, others: RoomMediaStats[]):
   return {
     ...local,
     participants: all.flatMap((s) => s.participants),
+    nodes: all.flatMap((s) => s.nodes),
     totals: {
       transports: all.reduce((n, s) => n + s.totals.transports, 0),
       producers: all.reduce((n, s) => n + s.totals.producers, 0),

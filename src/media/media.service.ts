@@ -374,10 +374,10 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     return producers.map((p) => p.id);
   }
 
-  private localStats(roomId: string): Promise<RoomMediaStats> {
+  private async localStats(roomId: string): Promise<RoomMediaStats> {
     return roomMediaStats(
       roomId,
-      this.cluster.nodeId,
+      { nodeId: this.cluster.nodeId, pipes: await this.pipes.stats(roomId) },
       this.routers.peek(roomId),
       this.rooms.get(roomId)?.values() ?? [],
     );

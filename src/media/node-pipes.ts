@@ -4,7 +4,7 @@ import { NodeDirectory } from '../cluster/node-directory.js';
 import { type NodeRequests, NodeRpc } from '../cluster/node-rpc.js';
 import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { MediaKind } from '../protocol/events.js';
+import type { MediaKind, PipeStats } from '../protocol/events.js';
 import { type PlacedProducer, type RoomRouter, RoomRouters } from './room-routers.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -46,6 +46,8 @@ interface IncomingPipe {
   readonly transport: types.PipeTransport;
   /** producerId -> the copy and how many local consumers use it. */
   readonly producers: Map<string, { producer: Promise<types.Producer>; users: number }>;
+  /** The source knows it is closing (it asked, it is gone, or it was told): nothing to tell it. */
+  quiet: boolean;
 }
 
 /** On the source node: the pipe to one node for one room, and the consumers feeding it. */
@@ -143,11 +145,30 @@ export class NodePipes implements OnModuleInit, OnModuleDestroy {
           return;
         }
         this.incoming.delete(key);
-        pipe.transport.close();
-        this.tell(nodeId, 'media.pipe.close', { roomId });
+        pipe.transport.close(); // tells the source (its close observer)
       },
       () => undefined,
     );
+  }
+
+  /** This node's pipes of a room, both ways, with the producers each carries now. */
+  async stats(roomId: string): Promise<PipeStats[]> {
+    const stats: PipeStats[] = [];
+    for (const [key, pending] of this.incoming) {
+      if (!key.startsWith(`${roomId} `)) continue;
+      const pipe = await pending.catch(() => undefined);
+      if (pipe && !pipe.transport.closed)
+        stats.push({ direction: 'in', peer: pipe.nodeId, producers: pipe.producers.size });
+    }
+    for (const [key, pipe] of this.outgoing) {
+      if (key.startsWith(`${roomId} `) && !pipe.transport.closed)
+        stats.push({
+          direction: 'out',
+          peer: key.slice(roomId.length + 1),
+          producers: pipe.consumers.size,
+        });
+    }
+    return stats;
   }
 
   /** Pipes with `nodeId` (both ways) close: its copies here close, and their consumers with them. */
@@ -156,7 +177,10 @@ export class NodePipes implements OnModuleInit, OnModuleDestroy {
       if (!key.endsWith(` ${nodeId}`)) continue;
       this.incoming.delete(key);
       pending.then(
-        (pipe) => pipe.transport.close(),
+        (pipe) => {
+          pipe.quiet = true;
+          pipe.transport.close();
+        },
         () => undefined,
       );
     }
@@ -176,7 +200,13 @@ export class NodePipes implements OnModuleInit, OnModuleDestroy {
     const forget = () => {
       if (this.incoming.get(key) === pending) this.incoming.delete(key);
     };
-    pending.then((pipe) => pipe.transport.observer.once('close', forget), forget);
+    pending.then((pipe) => {
+      // Closed here for any reason (last copy gone, router closed): the source closes its end.
+      pipe.transport.observer.once('close', () => {
+        forget();
+        if (!pipe.quiet) this.tell(nodeId, 'media.pipe.close', { roomId });
+      });
+    }, forget);
     return pending;
   }
 
@@ -194,7 +224,7 @@ export class NodePipes implements OnModuleInit, OnModuleDestroy {
       throw error;
     }
     this.logger.log({ roomId, nodeId }, 'pipe from another node opened');
-    return { key, nodeId, room, transport, producers: new Map() };
+    return { key, nodeId, room, transport, producers: new Map(), quiet: false };
   }
 
   private async copy(
