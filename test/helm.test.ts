@@ -45,6 +45,7 @@ const MODES = {
     media: {
       mode: 'servicePerPod',
       workers: 3,
+      pipePorts: 5,
       rtcMinPort: 31000,
       servicePerPod: { type: 'NodePort' },
     },
@@ -384,7 +385,11 @@ describe('the Helm chart (deploy/helm/convene)', () => {
       });
       const min = Number(env.get('CONVENE_RTC_MIN_PORT'));
       const max = Number(env.get('CONVENE_RTC_MAX_PORT'));
-      assert.equal(max - min + 1, Number(env.get('CONVENE_MEDIA_WORKERS')), 'one port per worker');
+      assert.equal(
+        max - min + 1,
+        Number(env.get('CONVENE_MEDIA_WORKERS')) + 30,
+        'one port per worker and, by default, 30 for pipes between pods and workers',
+      );
       for (const protocol of ['UDP', 'TCP'] as const)
         assert.deepEqual(
           mediaPorts(container, protocol),
@@ -394,7 +399,7 @@ describe('the Helm chart (deploy/helm/convene)', () => {
     });
   }
 
-  it('hostPort: a fixed announced address and a wider port range than workers, when set', () => {
+  it('hostPort: a fixed announced address and an explicit port count, when set', () => {
     const objects = rendered(tools, {
       media: { announcedAddress: '198.51.100.7', workers: 2, ports: 4, rtcMinPort: 45000 },
     });
@@ -476,8 +481,8 @@ describe('the Helm chart (deploy/helm/convene)', () => {
       const podEnv = wrapperEnvironment(container, env, `t-convene-${i}`);
       const min = Number(podEnv.CONVENE_RTC_MIN_PORT);
       const max = Number(podEnv.CONVENE_RTC_MAX_PORT);
-      assert.equal(min, 31000 + i * 3);
-      assert.equal(max - min + 1, 3);
+      assert.equal(min, 31000 + i * 8);
+      assert.equal(max - min + 1, 8, 'one port per worker, and the pipe ports');
       for (const protocol of ['UDP', 'TCP'])
         assert.deepEqual(
           service.spec?.ports

@@ -42,7 +42,7 @@ StatefulSet for servicePerPod (stable pod names, selected by its per-pod Service
 {{/* Media ports per pod. */}}
 {{- define "convene.rtcPorts" -}}
 {{- $ports := int .Values.media.ports }}
-{{- if eq $ports 0 }}{{ int .Values.media.workers }}{{ else }}{{ $ports }}{{ end }}
+{{- if eq $ports 0 }}{{ add (int .Values.media.workers) (int .Values.media.pipePorts) }}{{ else }}{{ $ports }}{{ end }}
 {{- end }}
 
 {{- define "convene.rtcMaxPort" -}}
