@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { LobbyWaiter, PresenceEntry, PresenceJoinResult, PresenceStore } from './presence.store.js';
+import {
+  LobbyWaiter,
+  NodePresence,
+  PresenceEntry,
+  PresenceJoinResult,
+  PresenceStore,
+} from './presence.store.js';
 
 /** Single-node presence. Each method runs without awaiting, so it is atomic on this node. */
 @Injectable()
@@ -91,5 +97,26 @@ export class InMemoryPresenceStore extends PresenceStore {
 
   listLobby(roomId: string): Promise<LobbyWaiter[]> {
     return Promise.resolve([...(this.lobbies.get(roomId)?.values() ?? [])]);
+  }
+
+  removeNode(nodeId: string): Promise<NodePresence> {
+    const removed: NodePresence = { entries: [], waiters: [] };
+    for (const [roomId, room] of this.rooms) {
+      for (const entry of room.values()) {
+        if (entry.nodeId !== nodeId) continue;
+        room.delete(entry.participantId);
+        removed.entries.push(entry);
+      }
+      if (room.size === 0) this.rooms.delete(roomId);
+    }
+    for (const [roomId, lobby] of this.lobbies) {
+      for (const waiter of lobby.values()) {
+        if (waiter.nodeId !== nodeId) continue;
+        lobby.delete(waiter.participantId);
+        removed.waiters.push(waiter);
+      }
+      if (lobby.size === 0) this.lobbies.delete(roomId);
+    }
+    return Promise.resolve(removed);
   }
 }
