@@ -116,7 +116,10 @@ describe('chat across three nodes', () => {
     assert.equal(ackedIds.size, total);
 
     for (const node of [0, 1, 2]) {
-      const verify = await r.admin(node).get(`/api/v1/rooms/${r.roomId}/messages/verify`).expect(200);
+      const verify = await r
+        .admin(node)
+        .get(`/api/v1/rooms/${r.roomId}/messages/verify`)
+        .expect(200);
       assert.equal(verify.body.valid, true, JSON.stringify(verify.body));
       assert.equal(verify.body.count, total);
       assert.equal(verify.body.headSeq, total);

@@ -181,7 +181,8 @@ export class SessionsService {
           });
       });
     const entry = await this.presence.leave(identity.roomId, identity.participantId, socketId);
-    await this.server.leaveRoom(socketId, identity);
+    // A closed connection is out of every group already (and no node holds it any more).
+    if (reason !== 'disconnected') await this.server.leaveRoom(socketId, identity);
     if (entry) this.announceLeft(identity.roomId, identity.participantId, reason);
   }
 

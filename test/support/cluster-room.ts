@@ -62,9 +62,14 @@ export class ClusterRoom {
   }
 
   /** Connects `token` to `node` again (another tab, or a reconnect). */
-  async connect(node: number, token: string, options: { join?: boolean } = {}): Promise<TestClient> {
+  async connect(
+    node: number,
+    token: string,
+    options: { join?: boolean } = {},
+  ): Promise<TestClient> {
     const url = this.cluster.node(node).url;
-    const client = options.join === false ? await connect(url, token) : await connectAndJoin(url, token);
+    const client =
+      options.join === false ? await connect(url, token) : await connectAndJoin(url, token);
     this.clients.push(client);
     return client;
   }
