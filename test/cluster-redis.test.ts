@@ -28,23 +28,27 @@ class Nodes {
   private readonly connections: RedisConnection[] = [];
   private readonly stoppers: (() => unknown)[] = [];
 
-  async connection(nodeId: string, nodeTtlSeconds = 1): Promise<RedisConnection> {
-    const config: ClusterConfig = {
-      redisUrl: TEST_REDIS_URL,
-      redisKeyPrefix: this.prefix,
-      nodeId,
-      nodeTtlSeconds,
-      requestTimeoutMs: 1000,
-    };
-    const connection = new RedisConnection(config);
+  async connection(nodeId: string): Promise<RedisConnection> {
+    const connection = new RedisConnection(this.config(nodeId));
     await connection.connect();
     this.connections.push(connection);
     return connection;
   }
 
+  /** Heartbeats every 250 ms, dead after 1 s; requests wait 1 s. */
+  config(nodeId: string): ClusterConfig {
+    return {
+      redisUrl: TEST_REDIS_URL,
+      redisKeyPrefix: this.prefix,
+      nodeId,
+      nodeTtlSeconds: 1,
+      requestTimeoutMs: 1000,
+    };
+  }
+
   async rpc(nodeId: string): Promise<NodeRpc> {
     const connection = await this.connection(nodeId);
-    const rpc = new NodeRpc(connection, configOf(connection, nodeId));
+    const rpc = new NodeRpc(connection, this.config(nodeId));
     await rpc.onModuleInit();
     this.stoppers.push(() => rpc.onApplicationShutdown());
     return rpc;
@@ -54,7 +58,7 @@ class Nodes {
     nodeId: string,
   ): Promise<{ directory: NodeDirectory; connection: RedisConnection }> {
     const connection = await this.connection(nodeId);
-    const directory = new NodeDirectory(connection, configOf(connection, nodeId));
+    const directory = new NodeDirectory(connection, this.config(nodeId));
     await directory.onModuleInit();
     this.stoppers.push(() => directory.onApplicationShutdown());
     return { directory, connection };
@@ -68,16 +72,6 @@ class Nodes {
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   }
-}
-
-function configOf(connection: RedisConnection, nodeId: string): ClusterConfig {
-  return {
-    redisUrl: TEST_REDIS_URL,
-    redisKeyPrefix: connection.keyPrefix,
-    nodeId,
-    nodeTtlSeconds: 1,
-    requestTimeoutMs: 1000,
-  };
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<DomainError> {

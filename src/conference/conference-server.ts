@@ -109,7 +109,11 @@ export class ConferenceServer implements OnModuleInit {
    * Every connection of the participant, on every node, acts with the new name and role; joined
    * ones move in or out of the hosts' group.
    */
-  async updateIdentity(roomId: string, participantId: string, change: IdentityChange): Promise<void> {
+  async updateIdentity(
+    roomId: string,
+    participantId: string,
+    change: IdentityChange,
+  ): Promise<void> {
     await this.onEveryNode({ op: 'update', roomId, participantId, change });
   }
 
@@ -189,7 +193,10 @@ export class ConferenceServer implements OnModuleInit {
     let touched = 0;
     for (const answer of answers) {
       if (answer.status === 'fulfilled') touched += answer.value;
-      else this.logger.warn({ err: answer.reason, op: change.op }, 'a node did not apply a change');
+      else {
+        const error: unknown = answer.reason;
+        this.logger.warn({ err: error, op: change.op }, 'a node did not apply a change');
+      }
     }
     return touched;
   }

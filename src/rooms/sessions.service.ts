@@ -264,7 +264,8 @@ export class SessionsService {
     if (!this.server.ready) return;
     for (const waiter of waiters)
       this.server.tellHosts(waiter.roomId, 'lobby:left', { participantId: waiter.participantId });
-    for (const entry of entries) this.announceLeft(entry.roomId, entry.participantId, 'disconnected');
+    for (const entry of entries)
+      this.announceLeft(entry.roomId, entry.participantId, 'disconnected');
     if (entries.length + waiters.length > 0)
       this.logger.warn(
         { nodeId, participants: entries.length, waiting: waiters.length },

@@ -206,15 +206,12 @@ export class RedisPresenceStore extends PresenceStore {
 
   async listLobby(roomId: string): Promise<LobbyWaiter[]> {
     const values = await this.call(() => this.redis.hvals(this.lobbyKey(roomId)));
-    return values
-      .map(toWaiter)
-      .sort((a, b) => a.waitingSince.getTime() - b.waitingSince.getTime());
+    return values.map(toWaiter).sort((a, b) => a.waitingSince.getTime() - b.waitingSince.getTime());
   }
 
   async removeNode(nodeId: string): Promise<NodePresence> {
     const flat = (await this.run(REMOVE_NODE, [this.nodeKey(nodeId)], nodeId, this.prefix)) as
-      | string[]
-      | null;
+      string[] | null;
     const removed: NodePresence = { entries: [], waiters: [] };
     for (let i = 0; i + 1 < (flat ?? []).length; i += 2) {
       const [kind, json] = [flat![i], flat![i + 1]];
