@@ -9,9 +9,10 @@ import { promisify } from 'node:util';
 import { AuditSigning } from '../src/chat/audit/audit-signing.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
-import { documentedHash } from './support/audit-export.js';
+import { documentedHash, rewriteChain } from './support/audit-export.js';
 import { startApp, TestApp } from './support/app.js';
-import { connectAndJoin, sleep, TestClient } from './support/sockets.js';
+import { useRooms } from './support/room.js';
+import { sleep } from './support/sockets.js';
 
 const SIGNING_KEY = 'test-audit-signing-key-0123456789abcdef';
 const GENESIS = '0'.repeat(64);
@@ -61,7 +62,6 @@ async function runReadmeChecker(ndjson: string): Promise<number> {
 describe('audit integrity: append-only tables, hash versions, signed heads', () => {
   let t: TestApp;
   let admin: Admin;
-  const clients: TestClient[] = [];
 
   before(async () => {
     t = await startApp({
@@ -70,23 +70,15 @@ describe('audit integrity: append-only tables, hash versions, signed heads', () 
     });
     admin = new Admin(t.url);
   });
-  after(async () => {
-    clients.forEach((c) => c.close());
-    await t.close();
-  });
+  const rooms = useRooms(() => t);
+  after(() => t.close());
 
   /** A room with one joined participant who says `texts`, in order. */
   async function roomWith(texts: string[]) {
-    const roomId = await admin.createRoom({ name: 'Integrity' });
-    const client = await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Ann')).token);
-    clients.push(client);
-    const say = async (text: string) =>
-      assert.ok(
-        (await client.request('chat:send', { kind: 'public', text, clientMessageId: randomUUID() }))
-          .ok,
-      );
-    for (const text of texts) await say(text);
-    return { roomId, say };
+    const room = await rooms.create({ name: 'Integrity' });
+    const ann = await room.join('Ann');
+    for (const text of texts) await ann.say(text);
+    return { roomId: room.id, say: (text: string) => ann.say(text) };
   }
   const verify = async (roomId: string) =>
     (await admin.get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200)).body as {
@@ -234,13 +226,8 @@ describe('audit integrity: append-only tables, hash versions, signed heads', () 
       signature: 'valid',
     });
 
-    const client = await connectAndJoin(t.url, (await admin.issueToken(roomId, 'New')).token);
-    clients.push(client);
-    for (const text of ['after', 'upgrade'])
-      assert.ok(
-        (await client.request('chat:send', { kind: 'public', text, clientMessageId: randomUUID() }))
-          .ok,
-      );
+    const newcomer = await rooms.room(roomId).join('New');
+    for (const text of ['after', 'upgrade']) await newcomer.say(text);
     const result = await verify(roomId);
     assert.deepEqual([result.valid, result.count, result.signature], [true, 4, 'valid']);
 
@@ -275,19 +262,7 @@ describe('audit integrity: append-only tables, hash versions, signed heads', () 
 
     // Someone who can write to the database, but does not hold the key, rewrites message 1 and
     // recomputes every later hash and the head.
-    let link = GENESIS;
-    for (const m of await exported(roomId)) {
-      const forged = { ...m, text: m.seq === 1 ? 'I disagree' : m.text, prevHash: link };
-      link = forged.hash = documentedHash(forged);
-      await t.db.tamper(
-        `UPDATE chat_messages SET text = $3, prev_hash = $4, hash = $5 WHERE room_id = $1 AND seq = $2`,
-        [roomId, m.seq, forged.text, forged.prevHash, forged.hash],
-      );
-    }
-    await t.db.tamper(`UPDATE chat_chain_heads SET last_hash = $2 WHERE room_id = $1`, [
-      roomId,
-      link,
-    ]);
+    const link = await rewriteChain(t.db, roomId, await exported(roomId), { 1: 'I disagree' });
 
     const rewritten = await verify(roomId);
     assert.deepEqual(rewritten, {

@@ -5,9 +5,10 @@ import request from 'supertest';
 import type { RawMessageRow } from '../src/chat/audit/audit-record.mapper.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
-import { documentedHash } from './support/audit-export.js';
+import { documentedHash, rewriteChain } from './support/audit-export.js';
 import { startApp, TestApp } from './support/app.js';
-import { connectAndJoin, sleep, TestClient } from './support/sockets.js';
+import { type Person, useRooms } from './support/room.js';
+import { sleep, TestClient } from './support/sockets.js';
 
 /** Minimal RFC 4180 parser for checking exports (quoted fields, doubled quotes, CRLF). */
 function parseCsv(text: string): string[][] {
@@ -84,9 +85,8 @@ describe('audit API', () => {
   let auditor: string;
   let roomId: string;
   let a: TestClient;
-  let b: TestClient;
   let bId: string;
-  const clients: TestClient[] = [];
+  const rooms = useRooms(() => t);
 
   before(async () => {
     t = await startApp({ CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
@@ -96,12 +96,11 @@ describe('audit API', () => {
         .post('/api/v1/api-keys', { name: 'compliance', scopes: ['audit:read'] })
         .expect(201)
     ).body.key;
-    roomId = await admin.createRoom({ name: 'Audit room' });
-    a = await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Alice')).token);
-    const bTok = await admin.issueToken(roomId, 'Bob "the builder", Jr.');
-    bId = bTok.participantId;
-    b = await connectAndJoin(t.url, bTok.token);
-    clients.push(a, b);
+    const room = await rooms.create({ name: 'Audit room' });
+    roomId = room.id;
+    a = (await room.join('Alice')).client;
+    const bob = await room.join('Bob "the builder", Jr.');
+    bId = bob.participantId;
     const texts = [
       'plain',
       'with, comma',
@@ -120,10 +119,7 @@ describe('audit API', () => {
       assert.ok(ack.ok);
     }
   });
-  after(async () => {
-    clients.forEach((c) => c.close());
-    await t.close();
-  });
+  after(() => t.close());
 
   const get = (path: string, key = auditor) => request(t.url).get(path).set('X-API-Key', key);
 
@@ -213,16 +209,14 @@ describe('audit API', () => {
   });
 
   it('exports across all rooms and by time range (from inclusive, to exclusive), with or without a room', async () => {
-    const x = await admin.createRoom({ name: 'Export X' });
-    const y = await admin.createRoom({ name: 'Export Y' });
-    const px = await connectAndJoin(t.url, (await admin.issueToken(x, 'Xavier')).token);
-    const py = await connectAndJoin(t.url, (await admin.issueToken(y, 'Yvonne')).token);
-    clients.push(px, py);
-    const say = async (who: TestClient, text: string) =>
-      assert.ok(
-        (await who.request('chat:send', { kind: 'public', text, clientMessageId: randomUUID() }))
-          .ok,
-      );
+    const [roomX, roomY] = [
+      await rooms.create({ name: 'Export X' }),
+      await rooms.create({ name: 'Export Y' }),
+    ];
+    const [x, y] = [roomX.id, roomY.id];
+    const px = await roomX.join('Xavier');
+    const py = await roomY.join('Yvonne');
+    const say = (who: Person, text: string) => who.say(text);
     const tick = () => sleep(25);
     await say(px, 'x-early');
     await tick();
@@ -277,9 +271,9 @@ describe('audit API', () => {
   });
 
   it('verify while people are chatting: every answer is valid and agrees with itself', async () => {
-    const room = await admin.createRoom({ name: 'Busy room' });
-    const sender = await connectAndJoin(t.url, (await admin.issueToken(room, 'Sam')).token);
-    clients.push(sender);
+    const busy = await rooms.create({ name: 'Busy room' });
+    const room = busy.id;
+    const { client: sender } = await busy.join('Sam');
     let sending = true;
     const traffic = (async () => {
       let sent = 0;
@@ -361,7 +355,8 @@ describe('audit API', () => {
   });
 
   it('reports the chain head; without a signing key, a rewrite that recomputes the hashes passes verify but not a head recorded before it', async () => {
-    const room = await admin.createRoom({ name: 'Rewrite' });
+    const rewrite = await rooms.create({ name: 'Rewrite' });
+    const room = rewrite.id;
     const empty = await get(`/api/v1/rooms/${room}/messages/verify`).expect(200);
     assert.deepEqual(empty.body, {
       valid: true,
@@ -371,12 +366,8 @@ describe('audit API', () => {
       signature: 'unchecked',
     });
 
-    const x = await connectAndJoin(t.url, (await admin.issueToken(room, 'X')).token);
-    clients.push(x);
-    for (const text of ['I agree', 'see you at 5', 'bye'])
-      assert.ok(
-        (await x.request('chat:send', { kind: 'public', text, clientMessageId: randomUUID() })).ok,
-      );
+    const x = await rewrite.join('X');
+    for (const text of ['I agree', 'see you at 5', 'bye']) await x.say(text);
 
     // The export alone is enough to check the chain offline, with the form the README gives.
     const exported = await exportNdjson(`roomId=${room}`);
@@ -396,21 +387,7 @@ describe('audit API', () => {
     });
 
     // Someone with write access rewrites message 1 and recomputes every later hash and the head.
-    const forged = exported.map((m) => ({ ...m }));
-    forged[0].text = 'I disagree';
-    let link = '0'.repeat(64);
-    for (const m of forged) {
-      m.prevHash = link;
-      m.hash = link = documentedHash(m);
-      await t.db.tamper(
-        `UPDATE chat_messages SET text = $3, prev_hash = $4, hash = $5 WHERE room_id = $1 AND seq = $2`,
-        [room, m.seq, m.text, m.prevHash, m.hash],
-      );
-    }
-    await t.db.tamper(`UPDATE chat_chain_heads SET last_hash = $2 WHERE room_id = $1`, [
-      room,
-      link,
-    ]);
+    await rewriteChain(t.db, room, exported, { [exported[0].seq]: 'I disagree' });
 
     const after = (await get(`/api/v1/rooms/${room}/messages/verify`).expect(200)).body;
     assert.equal(
@@ -425,32 +402,14 @@ describe('audit API', () => {
   });
 
   it('retention purges a prefix, leaves a checkpoint, and the rest still verifies', async () => {
-    const room = await admin.createRoom({ name: 'Retention' });
-    const x = await connectAndJoin(t.url, (await admin.issueToken(room, 'X')).token);
-    clients.push(x);
-    for (let i = 0; i < 3; i++)
-      assert.ok(
-        (
-          await x.request('chat:send', {
-            kind: 'public',
-            text: `old-${i}`,
-            clientMessageId: randomUUID(),
-          })
-        ).ok,
-      );
+    const retention = await rooms.create({ name: 'Retention' });
+    const room = retention.id;
+    const x = await retention.join('X');
+    for (let i = 0; i < 3; i++) await x.say(`old-${i}`);
     await sleep(20);
     const cutoff = new Date();
     await sleep(20);
-    for (let i = 0; i < 2; i++)
-      assert.ok(
-        (
-          await x.request('chat:send', {
-            kind: 'public',
-            text: `new-${i}`,
-            clientMessageId: randomUUID(),
-          })
-        ).ok,
-      );
+    for (let i = 0; i < 2; i++) await x.say(`new-${i}`);
 
     // Two rows per transaction: the three old rows go in two steps, the checkpoint moving on.
     const removed = await t.app.get(AuditRetention).purge(cutoff, 2);
@@ -483,7 +442,7 @@ describe('audit API', () => {
     });
     assert.ok(
       (
-        await x.request('chat:send', {
+        await x.client.request('chat:send', {
           kind: 'public',
           text: 'after purge',
           clientMessageId: randomUUID(),

@@ -412,6 +412,12 @@ describe('web client in Chromium', () => {
     const kimToken = await admin.issueToken(room, 'Kim Keys');
     const kim = await open('K', kimToken.token);
     const keys = kim.page.keyboard;
+    /** Types into the focused composer, presses Enter, and waits until the message is stored. */
+    const typeAndSend = async (text: string) => {
+      await keys.type(text);
+      await keys.press('Enter');
+      await kim.page.locator('.message.is-mine:not(.is-pending)').getByText(text).waitFor();
+    };
 
     // Pre-join: focus starts on Join; Shift+Tab back to the microphone, Space turns it off.
     await eventually(
@@ -474,12 +480,7 @@ describe('web client in Chromium', () => {
       role: 'textbox',
       name: 'Private message to Carol Late',
     });
-    await keys.type('kb: for Carol only');
-    await keys.press('Enter');
-    await kim.page
-      .locator('.message.is-mine:not(.is-pending)')
-      .getByText('kb: for Carol only')
-      .waitFor();
+    await typeAndSend('kb: for Carol only');
 
     // People: Enter opens the panel and moves focus into it (the panel comes before the
     // controls in the page, so without that the next Tab would land on Leave).
@@ -504,12 +505,7 @@ describe('web client in Chromium', () => {
       role: 'textbox',
       name: 'Private message to Bob Builder',
     });
-    await keys.type('kb: for Bob only');
-    await keys.press('Enter');
-    await kim.page
-      .locator('.message.is-mine:not(.is-pending)')
-      .getByText('kb: for Bob only')
-      .waitFor();
+    await typeAndSend('kb: for Bob only');
 
     // Conversation tabs: one tab stop (the selected tab), arrows/Home/End move and select.
     const selected = async () => {

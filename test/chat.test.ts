@@ -8,19 +8,8 @@ import type { ChatMessage, ChatSendPayload } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
 import { SlowLink } from './support/slow-link.js';
-import { connect, connectAndJoin, sleep, TestClient } from './support/sockets.js';
-
-interface Person {
-  name: string;
-  participantId: string;
-  token: string;
-  client: TestClient;
-}
-
-async function person(t: TestApp, admin: Admin, roomId: string, name: string): Promise<Person> {
-  const { token, participantId } = await admin.issueToken(roomId, name);
-  return { name, participantId, token, client: await connectAndJoin(t.url, token) };
-}
+import { type Person, useRooms } from './support/room.js';
+import { sleep, TestClient } from './support/sockets.js';
 
 async function sendOk(
   from: Person,
@@ -41,28 +30,20 @@ const allTexts = (c: TestClient) => c.events('chat:message').map((m) => m.text);
 describe('private chat cannot leak', () => {
   let t: TestApp;
   let admin: Admin;
-  const open: TestClient[] = [];
   before(async () => {
     t = await startApp({ CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
     admin = new Admin(t.url);
   });
-  after(async () => {
-    open.forEach((c) => c.close());
-    await t.close();
-  });
-  const join = async (roomId: string, name: string) => {
-    const p = await person(t, admin, roomId, name);
-    open.push(p.client);
-    return p;
-  };
+  const rooms = useRooms(() => t);
+  after(() => t.close());
 
   it('a participant who joins mid-conversation never receives private messages addressed to someone else', async () => {
-    const roomId = await admin.createRoom();
-    const a = await join(roomId, 'A');
-    const b = await join(roomId, 'B');
+    const room = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
     await sendOk(a, { kind: 'private', to: b.participantId, text: 'before-1' });
     await sendOk(b, { kind: 'private', to: a.participantId, text: 'before-2 (reply)' });
-    const c = await join(roomId, 'C');
+    const c = await room.join('C');
     await a.client.waitFor('participant:joined', (p) => p.participantId === c.participantId);
     for (let i = 1; i <= 5; i++)
       await sendOk(a, { kind: 'private', to: b.participantId, text: `after-${i}` });
@@ -86,7 +67,7 @@ describe('private chat cannot leak', () => {
       assert.equal(m.to, b.participantId);
     }
 
-    const audit = await admin.get(`/api/v1/rooms/${roomId}/messages?kind=private`).expect(200);
+    const audit = await admin.get(`/api/v1/rooms/${room.id}/messages?kind=private`).expect(200);
     assert.equal(audit.body.items.length, 7);
     for (const item of audit.body.items) {
       const fromA = item.from.participantId === a.participantId;
@@ -117,11 +98,11 @@ describe('private chat cannot leak', () => {
     const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
 
     for (let iteration = 0; iteration < iterations; iteration++) {
-      const roomId = await admin.createRoom({ name: `race-${iteration}` });
-      const a = await join(roomId, 'A');
-      const b = await join(roomId, 'B');
+      const room = await rooms.create({ name: `race-${iteration}` });
+      const a = await room.join('A');
+      const b = await room.join('B');
       const others = await Promise.all(
-        ['C', 'D', 'E'].map(async (name) => ({ name, ...(await admin.issueToken(roomId, name)) })),
+        ['C', 'D', 'E'].map(async (name) => ({ name, ...(await room.issue(name)) })),
       );
       const otherClients: TestClient[] = [];
       const burst = 10 + Math.floor(random() * 10);
@@ -131,9 +112,8 @@ describe('private chat cannot leak', () => {
         for (let step = 0; step < 4; step++) {
           await sleep(Math.floor(random() * 8));
           const action = pick(['join', 'join-leave', 'join-disconnect', 'connect-only']);
-          const client = await connect(t.url, o.token);
+          const client = await rooms.connect(o.token);
           otherClients.push(client);
-          open.push(client);
           if (action === 'connect-only') continue;
           await client.request('room:join', {});
           if (action === 'join-leave') await client.request('room:leave', {});
@@ -173,7 +153,7 @@ describe('private chat cannot leak', () => {
       }
       const rows = await t.db.query<{ n: string; distinct_ids: string }>(
         `SELECT count(*) AS n, count(DISTINCT client_message_id) AS distinct_ids FROM chat_messages WHERE room_id = $1 AND kind = 'private' AND sender_id = $2 AND recipient_id = $3`,
-        [roomId, a.participantId, b.participantId],
+        [room.id, a.participantId, b.participantId],
       );
       assert.equal(Number(rows[0].n), burst, `iteration ${iteration}: audit rows missing or extra`);
       assert.equal(Number(rows[0].distinct_ids), burst);
@@ -184,15 +164,14 @@ describe('private chat cannot leak', () => {
   });
 
   it('B reconnects mid-conversation and still receives; after B leaves, a private message to B is refused and reaches no one', async () => {
-    const roomId = await admin.createRoom();
-    const a = await join(roomId, 'A');
-    const b = await join(roomId, 'B');
-    const c = await join(roomId, 'C');
+    const room = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
+    const c = await room.join('C');
     await sendOk(a, { kind: 'private', to: b.participantId, text: 'one' });
     await b.client.waitFor('chat:message', (m) => m.text === 'one');
 
-    const b2 = await connectAndJoin(t.url, b.token);
-    open.push(b2);
+    const b2 = await rooms.connectAndJoin(b.token);
     await b.client.waitForDisconnect();
     await sendOk(a, { kind: 'private', to: b.participantId, text: 'two' });
     await b2.waitFor('chat:message', (m) => m.text === 'two');
@@ -216,12 +195,12 @@ describe('private chat cannot leak', () => {
   });
 
   it('rejects bad input with a code, delivers nothing and stores nothing', async () => {
-    const roomId = await admin.createRoom();
-    const otherRoomId = await admin.createRoom();
-    const a = await join(roomId, 'A');
-    const b = await join(roomId, 'B');
-    const c = await join(roomId, 'C');
-    const stranger = await join(otherRoomId, 'Stranger');
+    const room = await rooms.create();
+    const otherRoom = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
+    const c = await room.join('C');
+    const stranger = await otherRoom.join('Stranger');
     const before = await t.db.query(`SELECT count(*) AS n FROM chat_messages`);
     const id = () => randomUUID();
     const cases: [string, unknown, string][] = [
@@ -335,8 +314,7 @@ describe('private chat cannot leak', () => {
       assert.equal(ack.ok, false, name);
       assert.equal(ack.error?.code, code, `${name}: ${ack.error?.message}`);
     }
-    const lurker = await connect(t.url, (await admin.issueToken(roomId, 'Lurker')).token);
-    open.push(lurker);
+    const { client: lurker } = await room.connect('Lurker');
     const notJoined = await lurker.request('chat:send', {
       kind: 'public',
       text: 'x',
@@ -352,9 +330,9 @@ describe('private chat cannot leak', () => {
   });
 
   it('a retry with the same clientMessageId is stored once, delivered once, and acked the same', async () => {
-    const roomId = await admin.createRoom();
-    const a = await join(roomId, 'A');
-    const b = await join(roomId, 'B');
+    const room = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
     const payload = {
       kind: 'private' as const,
       to: b.participantId,
@@ -378,10 +356,10 @@ describe('private chat cannot leak', () => {
   });
 
   it('a message is already committed in PostgreSQL when chat:message reaches its recipient, private and public', async () => {
-    const roomId = await admin.createRoom();
-    const a = await join(roomId, 'A');
-    const b = await join(roomId, 'B');
-    const c = await join(roomId, 'C');
+    const room = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
+    const c = await room.join('C');
     // A connection of its own, not the app's: it sees only what has been committed.
     const observer = new pg.Client({ connectionString: t.db.url });
     await observer.connect();
@@ -435,10 +413,10 @@ describe('private chat cannot leak', () => {
   });
 
   it('a retry of a stored private message (ack lost) gets the same ack after the recipient left, and nobody receives it twice', async () => {
-    const roomId = await admin.createRoom();
-    const a = await join(roomId, 'A');
-    const b = await join(roomId, 'B');
-    const c = await join(roomId, 'C');
+    const room = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
+    const c = await room.join('C');
     const payload = {
       kind: 'private' as const,
       to: b.participantId,
@@ -473,12 +451,12 @@ describe('private chat cannot leak', () => {
   });
 
   it('a message PostgreSQL refuses fails alone: the others group-committed with it are stored, in one linear chain', async () => {
-    const roomId = await admin.createRoom();
-    const a = await join(roomId, 'A');
-    const b = await join(roomId, 'B');
+    const room = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
     const audit = t.app.get(AuditLog);
     const message = (text: string, senderName = 'A'): NewMessage => ({
-      roomId,
+      roomId: room.id,
       kind: 'public',
       senderId: a.participantId,
       senderName,
@@ -505,7 +483,7 @@ describe('private chat cannot leak', () => {
 
     const rows = await t.db.query<{ seq: string; text: string }>(
       `SELECT seq, text FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
-      [roomId],
+      [room.id],
     );
     assert.deepEqual(
       rows.map((r) => [Number(r.seq), r.text]),
@@ -515,7 +493,7 @@ describe('private chat cannot leak', () => {
         [3, 'g2'],
       ],
     );
-    const verified = await admin.get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
+    const verified = await admin.get(`/api/v1/rooms/${room.id}/messages/verify`).expect(200);
     assert.equal(verified.body.valid, true);
     assert.equal(verified.body.count, 3);
     const after = await sendOk(b, { kind: 'public', text: 'still fine' });
@@ -524,13 +502,13 @@ describe('private chat cannot leak', () => {
   });
 
   it('a display name PostgreSQL would refuse or alter is not recorded (the row would not match its hash)', async () => {
-    const roomId = await admin.createRoom();
-    const a = await join(roomId, 'A');
+    const room = await rooms.create();
+    const a = await room.join('A');
     const audit = t.app.get(AuditLog);
     for (const senderName of ['Eve \uD800', 'Eve\u0000']) {
       await assert.rejects(
         audit.append({
-          roomId,
+          roomId: room.id,
           kind: 'public',
           senderId: randomUUID(),
           senderName,
@@ -544,19 +522,19 @@ describe('private chat cannot leak', () => {
       );
     }
     assert.deepEqual(
-      await t.db.query(`SELECT text FROM chat_messages WHERE room_id = $1`, [roomId]),
+      await t.db.query(`SELECT text FROM chat_messages WHERE room_id = $1`, [room.id]),
       [],
     );
     await sendOk(a, { kind: 'public', text: 'ok' });
-    const verified = await admin.get(`/api/v1/rooms/${roomId}/messages/verify`).expect(200);
+    const verified = await admin.get(`/api/v1/rooms/${room.id}/messages/verify`).expect(200);
     assert.deepEqual(verified.body.valid, true);
   });
 
   it('fails closed while the database is down: AUDIT_UNAVAILABLE, nobody receives; works again after', async () => {
-    const roomId = await admin.createRoom();
-    const a = await join(roomId, 'A');
-    const b = await join(roomId, 'B');
-    const c = await join(roomId, 'C');
+    const room = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
+    const c = await room.join('C');
     await t.db.cut();
     try {
       const priv = await a.client.request(
@@ -580,7 +558,7 @@ describe('private chat cannot leak', () => {
     assert.deepEqual(allTexts(c.client), []);
     await sendOk(a, { kind: 'private', to: b.participantId, text: 'back' });
     await b.client.waitFor('chat:message', (m) => m.text === 'back');
-    const rows = await t.db.query(`SELECT text FROM chat_messages WHERE room_id = $1`, [roomId]);
+    const rows = await t.db.query(`SELECT text FROM chat_messages WHERE room_id = $1`, [room.id]);
     assert.deepEqual(rows, [{ text: 'back' }]);
   });
 });
@@ -590,13 +568,13 @@ describe('chat rate limit', () => {
   before(async () => {
     t = await startApp({ CONVENE_CHAT_RATE_LIMIT_PER_10S: '5' });
   });
+  const rooms = useRooms(() => t);
   after(() => t.close());
 
   it('refuses sends past the per-participant limit with RATE_LIMITED, without storing them', async () => {
-    const admin = new Admin(t.url);
-    const roomId = await admin.createRoom();
-    const a = await person(t, admin, roomId, 'A');
-    const b = await person(t, admin, roomId, 'B');
+    const room = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
     const acks = [];
     for (let i = 0; i < 7; i++)
       acks.push(
@@ -615,18 +593,15 @@ describe('chat rate limit', () => {
     });
     assert.ok(other.ok, 'the limit is per participant');
     const rows = await t.db.query(`SELECT count(*) AS n FROM chat_messages WHERE room_id = $1`, [
-      roomId,
+      room.id,
     ]);
     assert.equal(Number(rows[0].n), 6);
-    a.client.close();
-    b.client.close();
   });
 
   it('a retry of a stored message gets its ack even past the limit, without a second copy', async () => {
-    const admin = new Admin(t.url);
-    const roomId = await admin.createRoom();
-    const a = await person(t, admin, roomId, 'A');
-    const b = await person(t, admin, roomId, 'B');
+    const room = await rooms.create();
+    const a = await room.join('A');
+    const b = await room.join('B');
     const first = { kind: 'public' as const, text: 'm0', clientMessageId: randomUUID() };
     const firstAck = await a.client.request('chat:send', first);
     assert.ok(firstAck.ok);
@@ -660,8 +635,6 @@ describe('chat rate limit', () => {
       first.clientMessageId,
     ]);
     assert.equal(rows.length, 1);
-    a.client.close();
-    b.client.close();
   });
 });
 
@@ -689,11 +662,11 @@ describe('chat when PostgreSQL stops answering', () => {
     await t.close();
     await link.close();
   });
+  const rooms = useRooms(() => t);
 
   it('a send fails closed within the query timeout (AUDIT_UNAVAILABLE, nobody receives), and the room works again once the database answers', async () => {
-    const admin = new Admin(t.url);
-    const roomId = await admin.createRoom();
-    const [a, b, c] = await Promise.all(['A', 'B', 'C'].map((n) => person(t, admin, roomId, n)));
+    const room = await rooms.create();
+    const [a, b, c] = await Promise.all(['A', 'B', 'C'].map((n) => room.join(n)));
     await sendOk(a, { kind: 'private', to: b.participantId, text: 'before' });
     await b.client.waitFor('chat:message', (m) => m.text === 'before');
 
@@ -725,12 +698,11 @@ describe('chat when PostgreSQL stops answering', () => {
     assert.deepEqual(allTexts(c.client), ['everyone']);
     const rows = await t.db.query<{ text: string }>(
       `SELECT text FROM chat_messages WHERE room_id = $1 ORDER BY seq`,
-      [roomId],
+      [room.id],
     );
     assert.deepEqual(
       rows.map((r) => r.text),
       ['before', 'after', 'everyone'],
     );
-    for (const p of [a, b, c]) p.client.close();
   });
 });

@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { RoomStore } from '../client/src/room-store.js';
-import type {
-  ChatMessage,
-  JoinedResult,
-  LobbyEntry,
-  ParticipantView,
-  Role,
-} from '../src/protocol/events.js';
+import { chatMessage, joinedResult, view, waiting } from './support/client-room.js';
 
 // The web client's room store (client/src/room-store.ts), run here in Node: it is plain
 // TypeScript. What the room's views show comes from it alone.
@@ -17,48 +11,12 @@ const self = randomUUID();
 const bob = randomUUID();
 const carol = randomUUID();
 
-const joinedAt = new Date().toISOString();
-const view = (participantId: string, displayName: string, role: Role = 'participant') => ({
-  participantId,
-  displayName,
-  role,
-  joinedAt,
-});
-
-function joinedResult(participants: ParticipantView[], role: Role = 'participant'): JoinedResult {
-  return {
-    status: 'joined',
-    room: { id: 'room', name: 'Quarterly review' },
-    self: view(self, 'Me', role),
-    participants: [view(self, 'Me', role), ...participants],
-  };
-}
-
-const waiting = (participantId: string, displayName: string): LobbyEntry => ({
-  participantId,
-  displayName,
-  waitingSince: joinedAt,
-});
-
-function messageFrom(participantId: string, displayName: string): ChatMessage {
-  return {
-    id: randomUUID(),
-    roomId: 'room',
-    seq: 1,
-    kind: 'public',
-    from: { participantId, displayName },
-    to: null,
-    text: 'hello',
-    sentAt: new Date().toISOString(),
-  };
-}
-
 const present = (store: RoomStore) => store.present().map((p) => p.displayName);
 
 describe('web client room store', () => {
   it('a join shows everyone in the room, with this person as self and their own media', () => {
     const store = new RoomStore();
-    store.joined(joinedResult([view(bob, 'Bob')], 'host'), { audio: 'on', video: 'off' });
+    store.joined(joinedResult(self, [view(bob, 'Bob')], 'host'), { audio: 'on', video: 'off' });
     assert.deepEqual(present(store), ['Me', 'Bob']);
     assert.equal(store.model.roomName, 'Quarterly review');
     assert.equal(store.isHost, true);
@@ -70,7 +28,7 @@ describe('web client room store', () => {
 
   it('applies joined, updated and left in the order they arrive', () => {
     const store = new RoomStore();
-    store.joined(joinedResult([]), { audio: 'on', video: 'on' });
+    store.joined(joinedResult(self, []), { audio: 'on', video: 'on' });
     store.personJoined(view(bob, 'Bob'));
     store.setMedia(bob, 'video', 'on');
     store.setSpeaker(bob);
@@ -95,7 +53,7 @@ describe('web client room store', () => {
 
   it('a re-join marks only the people still in the room as present', () => {
     const store = new RoomStore();
-    store.joined(joinedResult([view(bob, 'Bob'), view(carol, 'Carol')]), {
+    store.joined(joinedResult(self, [view(bob, 'Bob'), view(carol, 'Carol')]), {
       audio: 'on',
       video: 'on',
     });
@@ -103,7 +61,7 @@ describe('web client room store', () => {
     store.remoteMediaGone();
     assert.deepEqual(store.model.people.get(bob)?.media, { audio: 'none', video: 'none' });
     assert.deepEqual(store.self()?.media, { audio: 'on', video: 'on' });
-    store.joined(joinedResult([view(carol, 'Carol')]), { audio: 'off', video: 'none' });
+    store.joined(joinedResult(self, [view(carol, 'Carol')]), { audio: 'off', video: 'none' });
     assert.deepEqual(present(store), ['Me', 'Carol']);
     assert.equal(store.nameOf(bob), 'Bob');
     assert.deepEqual(store.self()?.media, { audio: 'off', video: 'none' });
@@ -111,19 +69,19 @@ describe('web client room store', () => {
 
   it('names the sender of a message from someone who already left, without making them present', () => {
     const store = new RoomStore();
-    store.joined(joinedResult([]), { audio: 'on', video: 'on' });
+    store.joined(joinedResult(self, []), { audio: 'on', video: 'on' });
     assert.equal(store.nameOf(bob), 'Someone who left');
-    store.rememberSender(messageFrom(bob, 'Bob'));
+    store.rememberSender(chatMessage({ participantId: bob, displayName: 'Bob' }));
     assert.equal(store.nameOf(bob), 'Bob');
     assert.deepEqual(present(store), ['Me']);
     // A known person keeps the name the room gave them.
-    store.rememberSender(messageFrom(self, 'Someone else'));
+    store.rememberSender(chatMessage({ participantId: self, displayName: 'Someone else' }));
     assert.equal(store.nameOf(self), 'Me');
   });
 
   it('the lobby lists each waiting person once and forgets who was admitted or left', () => {
     const store = new RoomStore();
-    store.joined(joinedResult([], 'host'), { audio: 'on', video: 'on' });
+    store.joined(joinedResult(self, [], 'host'), { audio: 'on', video: 'on' });
     store.setLobby([waiting(bob, 'Bob')]);
     store.addToLobby(waiting(carol, 'Carol'));
     store.addToLobby(waiting(bob, 'Bob'));
@@ -142,7 +100,7 @@ describe('web client room store', () => {
 
   it('losing or gaining host rights empties the lobby; the same role again changes nothing', () => {
     const store = new RoomStore();
-    store.joined(joinedResult([], 'host'), { audio: 'on', video: 'on' });
+    store.joined(joinedResult(self, [], 'host'), { audio: 'on', video: 'on' });
     store.addToLobby(waiting(bob, 'Bob'));
     assert.equal(store.setHost(true), false);
     assert.equal(store.model.lobby.length, 1);

@@ -9,6 +9,7 @@ import { Admin } from './support/admin.js';
 import { signJoinToken, startApp, TestApp } from './support/app.js';
 import { eventually } from './support/eventually.js';
 import { LocalIdp } from './support/idp.js';
+import { RoomFixture, useRooms } from './support/room.js';
 import {
   connect,
   connectAndJoin,
@@ -31,38 +32,34 @@ async function assertEnded(client: TestClient, reason: LeaveReason, code?: strin
 describe('conference connections', () => {
   let t: TestApp;
   let admin: Admin;
-  const clients: TestClient[] = [];
-  const track = <T extends TestClient>(c: T) => (clients.push(c), c);
   before(async () => {
     t = await startApp();
     admin = new Admin(t.url);
   });
-  after(async () => {
-    clients.forEach((c) => c.close());
-    await t.close();
-  });
+  const rooms = useRooms(() => t);
+  after(() => t.close());
 
   it('joins with a valid token; others are told, and the admin API lists who is live', async () => {
-    const roomId = await admin.createRoom();
-    const ada = await admin.issueToken(roomId, 'Ada', 'host');
-    const bob = await admin.issueToken(roomId, 'Bob');
-    const a = track(await connect(t.url, ada.token));
+    const room = await rooms.create();
+    const ada = await room.issue('Ada', 'host');
+    const bob = await room.issue('Bob');
+    const a = await rooms.connect(ada.token);
     const joinedA = await a.request('room:join', {});
     assert.ok(joinedA.ok && joinedA.status === 'joined');
     assert.equal(joinedA.self.participantId, ada.participantId);
     assert.equal(joinedA.self.displayName, 'Ada');
     assert.equal(joinedA.self.role, 'host');
-    const room = await admin.get(`/api/v1/rooms/${roomId}`).expect(200);
-    assert.deepEqual(joinedA.room, { id: roomId, name: room.body.name });
+    const stored = await admin.get(`/api/v1/rooms/${room.id}`).expect(200);
+    assert.deepEqual(joinedA.room, { id: room.id, name: stored.body.name });
 
-    const b = track(await connect(t.url, bob.token));
+    const b = await rooms.connect(bob.token);
     const joinedB = await b.request('room:join', {});
     assert.ok(joinedB.ok && joinedB.status === 'joined');
     assert.deepEqual(joinedB.participants.map((p) => p.displayName).sort(), ['Ada', 'Bob']);
     const seen = await a.waitFor('participant:joined');
     assert.equal(seen.participantId, bob.participantId);
 
-    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    const live = await admin.get(`/api/v1/rooms/${room.id}/participants`).expect(200);
     assert.deepEqual(live.body.map((p: { displayName: string }) => p.displayName).sort(), [
       'Ada',
       'Bob',
@@ -72,7 +69,7 @@ describe('conference connections', () => {
     assert.ok(left.ok);
     const event = await a.waitFor('participant:left');
     assert.deepEqual(event, { participantId: bob.participantId, reason: 'left' });
-    const after = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    const after = await admin.get(`/api/v1/rooms/${room.id}/participants`).expect(200);
     assert.deepEqual(
       after.body.map((p: { displayName: string }) => p.displayName),
       ['Ada'],
@@ -80,14 +77,14 @@ describe('conference connections', () => {
   });
 
   it('refuses handshakes without, with forged, expired, or other-room tokens', async () => {
-    const roomId = await admin.createRoom();
+    const room = await rooms.create();
     const otherRoom = await admin.createRoom();
-    const carl = await admin.issueToken(roomId, 'Carl');
+    const carl = await room.issue('Carl');
     assert.equal(await connectError(t.url, undefined), 'UNAUTHENTICATED');
     assert.equal(await connectError(t.url, 'not-a-jwt'), 'TOKEN_INVALID');
     const [h, p] = carl.token.split('.');
     assert.equal(await connectError(t.url, `${h}.${p}.${'A'.repeat(43)}`), 'TOKEN_INVALID');
-    const forged = await new SignJWT({ room: roomId, name: 'Eve', role: 'host' })
+    const forged = await new SignJWT({ room: room.id, name: 'Eve', role: 'host' })
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer('convene')
       .setSubject(carl.participantId)
@@ -95,7 +92,7 @@ describe('conference connections', () => {
       .sign(new TextEncoder().encode('some-other-secret-that-is-long-enough-000'));
     assert.equal(await connectError(t.url, forged), 'TOKEN_INVALID');
     const expired = await signJoinToken(t, {
-      roomId,
+      roomId: room.id,
       participantId: carl.participantId,
       displayName: 'Carl',
       role: 'participant',
@@ -103,26 +100,24 @@ describe('conference connections', () => {
     });
     assert.equal(await connectError(t.url, expired), 'TOKEN_EXPIRED');
     assert.equal(await connectError(t.url, carl.token, { roomId: otherRoom }), 'TOKEN_WRONG_ROOM');
-    const ok = track(await connect(t.url, carl.token, { roomId }));
+    const ok = await rooms.connect(carl.token, { auth: { roomId: room.id } });
     assert.ok(ok.socket.connected);
   });
 
   it('a socket that has not joined receives nothing from the room', async () => {
-    const roomId = await admin.createRoom();
-    const lurker = track(await connect(t.url, (await admin.issueToken(roomId, 'Lurker')).token));
-    const a = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'A')).token));
+    const room = await rooms.create();
+    const lurker = (await room.connect('Lurker')).client;
+    const a = (await room.join('A')).client;
     await a.request('room:leave', {});
     await sleep(100);
     assert.deepEqual(lurker.received, []);
   });
 
   it('a repeated room:join on the same connection changes nothing and announces nothing', async () => {
-    const roomId = await admin.createRoom();
-    const watcher = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Watcher')).token),
-    );
-    const eve = await admin.issueToken(roomId, 'Eve');
-    const e = track(await connectAndJoin(t.url, eve.token));
+    const room = await rooms.create();
+    const watcher = (await room.join('Watcher')).client;
+    const eve = await room.join('Eve');
+    const e = eve.client;
     const again = await e.request('room:join', {});
     assert.ok(again.ok && again.status === 'joined');
     assert.equal(again.self.participantId, eve.participantId);
@@ -138,12 +133,12 @@ describe('conference connections', () => {
   });
 
   it('a connection that left gets no private messages, even when the person re-joins elsewhere', async () => {
-    const roomId = await admin.createRoom();
-    const a = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'A')).token));
-    const bob = await admin.issueToken(roomId, 'Bob');
-    const b1 = track(await connectAndJoin(t.url, bob.token));
+    const room = await rooms.create();
+    const a = (await room.join('A')).client;
+    const bob = await room.join('Bob');
+    const b1 = bob.client;
     assert.ok((await b1.request('room:leave', {})).ok);
-    const b2 = track(await connectAndJoin(t.url, bob.token));
+    const b2 = await rooms.connectAndJoin(bob.token);
     const sent = await a.request('chat:send', {
       kind: 'private',
       to: bob.participantId,
@@ -165,14 +160,12 @@ describe('conference connections', () => {
   });
 
   it('a reconnect keeps the participant id, and a second connection replaces the first', async () => {
-    const roomId = await admin.createRoom();
-    const watcher = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Watcher')).token),
-    );
-    const dana = await admin.issueToken(roomId, 'Dana');
-    const first = track(await connectAndJoin(t.url, dana.token));
+    const room = await rooms.create();
+    const watcher = (await room.join('Watcher')).client;
+    const dana = await room.join('Dana');
+    const first = dana.client;
     await watcher.waitFor('participant:joined', (p) => p.participantId === dana.participantId);
-    const second = track(await connect(t.url, dana.token));
+    const second = await rooms.connect(dana.token);
     const ack = await second.request('room:join', {});
     assert.ok(ack.ok && ack.status === 'joined');
     assert.equal(ack.self.participantId, dana.participantId);
@@ -190,7 +183,7 @@ describe('conference connections', () => {
         .length,
       1,
     );
-    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    const live = await admin.get(`/api/v1/rooms/${room.id}/participants`).expect(200);
     assert.equal(
       live.body.filter((p: { participantId: string }) => p.participantId === dana.participantId)
         .length,
@@ -202,27 +195,24 @@ describe('conference connections', () => {
   });
 
   it('refuses the join past maxParticipants, but not a reconnect of someone inside', async () => {
-    const roomId = await admin.createRoom({ maxParticipants: 2 });
-    const a = await admin.issueToken(roomId, 'A');
-    track(await connectAndJoin(t.url, a.token));
-    track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'B')).token));
-    const c = track(await connect(t.url, (await admin.issueToken(roomId, 'C')).token));
+    const room = await rooms.create({ maxParticipants: 2 });
+    const a = await room.join('A');
+    await room.join('B');
+    const c = (await room.connect('C')).client;
     const full = await c.request('room:join', {});
     assert.ok(!full.ok);
     assert.equal(full.error.code, 'ROOM_FULL');
-    const again = track(await connect(t.url, a.token));
+    const again = await rooms.connect(a.token);
     const rejoin = await again.request('room:join', {});
     assert.ok(rejoin.ok);
   });
 
   it('a kicked participant is disconnected, others are told, and the token stops working', async () => {
-    const roomId = await admin.createRoom();
-    const host = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
-    );
-    const eve = await admin.issueToken(roomId, 'Eve');
-    const e = track(await connectAndJoin(t.url, eve.token));
-    await admin.delete(`/api/v1/rooms/${roomId}/participants/${eve.participantId}`).expect(204);
+    const room = await rooms.create();
+    const host = (await room.join('Host', 'host')).client;
+    const eve = await room.join('Eve');
+    const e = eve.client;
+    await admin.delete(`/api/v1/rooms/${room.id}/participants/${eve.participantId}`).expect(204);
     const ended = await e.waitFor('session:ended');
     assert.equal(ended.reason, 'kicked');
     await e.waitForDisconnect();
@@ -234,14 +224,12 @@ describe('conference connections', () => {
   });
 
   it('a kick ends every connection of the participant, joined or not: each is told why, then disconnected', async () => {
-    const roomId = await admin.createRoom();
-    const host = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
-    );
-    const bystander = track(await connect(t.url, (await admin.issueToken(roomId, 'Bo')).token));
-    const mallory = await admin.issueToken(roomId, 'Mallory');
-    const joined = track(await connectAndJoin(t.url, mallory.token));
-    const neverJoined = track(await connect(t.url, mallory.token));
+    const room = await rooms.create();
+    const host = (await room.join('Host', 'host')).client;
+    const bystander = (await room.connect('Bo')).client;
+    const mallory = await room.join('Mallory');
+    const joined = mallory.client;
+    const neverJoined = await rooms.connect(mallory.token);
     assert.ok((await host.request('room:kick', { participantId: mallory.participantId })).ok);
     await assertEnded(joined, 'kicked', 'TOKEN_REVOKED');
     await assertEnded(neverJoined, 'kicked', 'TOKEN_REVOKED');
@@ -251,12 +239,10 @@ describe('conference connections', () => {
   });
 
   it('a host can kick from the socket; a participant cannot', async () => {
-    const roomId = await admin.createRoom();
-    const host = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
-    );
-    const frank = await admin.issueToken(roomId, 'Frank');
-    const f = track(await connectAndJoin(t.url, frank.token));
+    const room = await rooms.create();
+    const host = (await room.join('Host', 'host')).client;
+    const frank = await room.join('Frank');
+    const f = frank.client;
     const refused = await f.request('room:kick', { participantId: frank.participantId });
     assert.ok(!refused.ok);
     assert.equal(refused.error.code, 'FORBIDDEN');
@@ -269,21 +255,19 @@ describe('conference connections', () => {
   });
 
   it('at its token’s expiry a connection is told it expired and is disconnected; the room sees why', async () => {
-    const roomId = await admin.createRoom();
-    const watcher = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Watcher')).token),
-    );
-    const gil = await admin.issueToken(roomId, 'Gil');
+    const room = await rooms.create();
+    const watcher = (await room.join('Watcher')).client;
+    const gil = await room.issue('Gil');
     // Tokens carry whole seconds: expire on a second boundary, two seconds from now.
     const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000);
     const shortLived = await signJoinToken(t, {
-      roomId,
+      roomId: room.id,
       participantId: gil.participantId,
       displayName: 'Gil',
       role: 'participant',
       expiresAt,
     });
-    const g = track(await connectAndJoin(t.url, shortLived));
+    const g = await rooms.connectAndJoin(shortLived);
     const disconnected = g.waitForDisconnect(6000);
     const ended = await g.waitFor('session:ended', () => true, 6000);
     const endedAt = Date.now();
@@ -303,14 +287,14 @@ describe('conference connections', () => {
     );
     // The expired link is refused from now on; the person was not removed, a valid link works.
     assert.equal(await connectError(t.url, shortLived), 'TOKEN_EXPIRED');
-    assert.ok(track(await connectAndJoin(t.url, gil.token)).socket.connected);
+    assert.ok((await rooms.connectAndJoin(gil.token)).socket.connected);
   });
 
   it('a token valid for longer than a timer can wait (~24.8 days) does not end the connection early', async () => {
-    const roomId = await admin.createRoom();
-    const ivy = await admin.issueToken(roomId, 'Ivy');
+    const room = await rooms.create();
+    const ivy = await room.issue('Ivy');
     const monthLong = await signJoinToken(t, {
-      roomId,
+      roomId: room.id,
       participantId: ivy.participantId,
       displayName: 'Ivy',
       role: 'participant',
@@ -320,7 +304,7 @@ describe('conference connections', () => {
     const onWarning = (w: Error) => warnings.push(w.name);
     process.on('warning', onWarning);
     try {
-      const i = track(await connectAndJoin(t.url, monthLong));
+      const i = await rooms.connectAndJoin(monthLong);
       await sleep(300);
       assert.ok(i.socket.connected);
       assert.deepEqual(i.events('session:ended'), []);
@@ -335,39 +319,37 @@ describe('conference connections', () => {
   });
 
   it('closing a room tells and disconnects everyone, and refuses new connections', async () => {
-    const roomId = await admin.createRoom({ lobby: true });
-    const tokenA = await admin.issueToken(roomId, 'A');
-    const a = track(await connectAndJoin(t.url, tokenA.token));
-    const guest = track(await connect(t.url, (await admin.issueToken(roomId, 'G', 'guest')).token));
+    const room = await rooms.create({ lobby: true });
+    const tokenA = await room.join('A');
+    const a = tokenA.client;
+    const guest = (await room.connect('G', 'guest')).client;
     const waiting = await guest.request('room:join', {});
     assert.ok(waiting.ok && waiting.status === 'waiting');
-    await admin.delete(`/api/v1/rooms/${roomId}`).expect(204);
+    await admin.delete(`/api/v1/rooms/${room.id}`).expect(204);
     assert.equal((await a.waitFor('session:ended')).reason, 'room-closed');
     assert.equal((await guest.waitFor('session:ended')).reason, 'room-closed');
     await a.waitForDisconnect();
     await guest.waitForDisconnect();
     assert.equal(await connectError(t.url, tokenA.token), 'ROOM_CLOSED');
-    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    const live = await admin.get(`/api/v1/rooms/${room.id}/participants`).expect(200);
     assert.deepEqual(live.body, []);
   });
 
   it('closing a room also ends connections that never joined', async () => {
-    const roomId = await admin.createRoom();
-    const tokenA = await admin.issueToken(roomId, 'A');
-    track(await connectAndJoin(t.url, tokenA.token));
-    const neverJoined = track(await connect(t.url, tokenA.token));
-    await admin.delete(`/api/v1/rooms/${roomId}`).expect(204);
+    const room = await rooms.create();
+    const tokenA = await room.issue('A');
+    await rooms.connectAndJoin(tokenA.token);
+    const neverJoined = await rooms.connect(tokenA.token);
+    await admin.delete(`/api/v1/rooms/${room.id}`).expect(204);
     await assertEnded(neverJoined, 'room-closed', 'ROOM_CLOSED');
   });
 
   it('a lobby rejection ends every connection of the guest, also those that never asked to join', async () => {
-    const roomId = await admin.createRoom({ lobby: true });
-    const host = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
-    );
-    const olga = await admin.issueToken(roomId, 'Olga', 'guest');
-    const waiting = track(await connect(t.url, olga.token));
-    const neverJoined = track(await connect(t.url, olga.token));
+    const room = await rooms.create({ lobby: true });
+    const host = (await room.join('Host', 'host')).client;
+    const olga = await room.issue('Olga', 'guest');
+    const waiting = await rooms.connect(olga.token);
+    const neverJoined = await rooms.connect(olga.token);
     assert.ok((await waiting.request('room:join', {})).ok);
     await host.waitFor('lobby:waiting', (w) => w.participantId === olga.participantId);
     assert.ok((await host.request('lobby:reject', { participantId: olga.participantId })).ok);
@@ -378,11 +360,11 @@ describe('conference connections', () => {
   });
 
   it('joining from another connection ends every other connection of that participant, but not the new one', async () => {
-    const roomId = await admin.createRoom();
-    const pat = await admin.issueToken(roomId, 'Pat');
-    const first = track(await connectAndJoin(t.url, pat.token));
-    const neverJoined = track(await connect(t.url, pat.token));
-    const latest = track(await connect(t.url, pat.token));
+    const room = await rooms.create();
+    const pat = await room.join('Pat');
+    const first = pat.client;
+    const neverJoined = await rooms.connect(pat.token);
+    const latest = await rooms.connect(pat.token);
     const joined = await latest.request('room:join', {});
     assert.ok(joined.ok && joined.status === 'joined');
     await assertEnded(first, 'replaced');
@@ -399,19 +381,15 @@ describe('conference connections', () => {
   });
 
   it('lobby: guests wait, hosts see them, admit lets them in, reject keeps them out', async () => {
-    const roomId = await admin.createRoom({ lobby: true });
-    const host = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
-    );
-    const member = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Member')).token),
-    );
-    const gina = await admin.issueToken(roomId, 'Gina', 'guest');
-    const g = track(await connect(t.url, gina.token));
+    const room = await rooms.create({ lobby: true });
+    const host = (await room.join('Host', 'host')).client;
+    const member = (await room.join('Member')).client;
+    const gina = await room.issue('Gina', 'guest');
+    const g = await rooms.connect(gina.token);
     const waiting = await g.request('room:join', {});
     assert.ok(waiting.ok && waiting.status === 'waiting');
     assert.equal((await host.waitFor('lobby:waiting')).participantId, gina.participantId);
-    const lobby = await admin.get(`/api/v1/rooms/${roomId}/lobby`).expect(200);
+    const lobby = await admin.get(`/api/v1/rooms/${room.id}/lobby`).expect(200);
     assert.deepEqual(
       lobby.body.map((w: { displayName: string }) => w.displayName),
       ['Gina'],
@@ -429,65 +407,63 @@ describe('conference connections', () => {
     assert.ok(joined.ok && joined.status === 'joined');
     await member.waitFor('participant:joined', (p) => p.participantId === gina.participantId);
 
-    const hugo = await admin.issueToken(roomId, 'Hugo', 'guest');
-    const h = track(await connect(t.url, hugo.token));
+    const hugo = await room.issue('Hugo', 'guest');
+    const h = await rooms.connect(hugo.token);
     await h.request('room:join', {});
-    await admin.post(`/api/v1/rooms/${roomId}/lobby/${hugo.participantId}/reject`).expect(204);
+    await admin.post(`/api/v1/rooms/${room.id}/lobby/${hugo.participantId}/reject`).expect(204);
     await h.waitFor('lobby:rejected');
     await h.waitForDisconnect();
-    const h2 = track(await connect(t.url, hugo.token));
+    const h2 = await rooms.connect(hugo.token);
     const refused = await h2.request('room:join', {});
     assert.ok(!refused.ok);
     assert.equal(refused.error.code, 'LOBBY_REJECTED');
 
     // Admission is stored: an admitted guest who reconnects skips the lobby.
     g.close();
-    const g2 = track(await connect(t.url, gina.token));
+    const g2 = await rooms.connect(gina.token);
     const rejoined = await g2.request('room:join', {});
     assert.ok(rejoined.ok && rejoined.status === 'joined');
   });
 
   it('admin API admit: a waiting guest is told, joins, and leaves the lobby; admitting again changes nothing', async () => {
-    const roomId = await admin.createRoom({ lobby: true });
-    const host = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
-    );
-    const ivy = await admin.issueToken(roomId, 'Ivy', 'guest');
-    const guest = track(await connect(t.url, ivy.token));
+    const room = await rooms.create({ lobby: true });
+    const host = (await room.join('Host', 'host')).client;
+    const ivy = await room.issue('Ivy', 'guest');
+    const guest = await rooms.connect(ivy.token);
     const waiting = await guest.request('room:join', {});
     assert.ok(waiting.ok && waiting.status === 'waiting');
     await host.waitFor('lobby:waiting', (w) => w.participantId === ivy.participantId);
 
-    await admin.post(`/api/v1/rooms/${roomId}/lobby/${ivy.participantId}/admit`).expect(204);
+    await admin.post(`/api/v1/rooms/${room.id}/lobby/${ivy.participantId}/admit`).expect(204);
     await guest.waitFor('lobby:admitted');
     await host.waitFor('lobby:left', (w) => w.participantId === ivy.participantId);
-    assert.deepEqual((await admin.get(`/api/v1/rooms/${roomId}/lobby`).expect(200)).body, []);
+    assert.deepEqual((await admin.get(`/api/v1/rooms/${room.id}/lobby`).expect(200)).body, []);
     const joined = await guest.request('room:join', {});
     assert.ok(joined.ok && joined.status === 'joined', JSON.stringify(joined));
     await host.waitFor('participant:joined', (p) => p.participantId === ivy.participantId);
-    const live = await admin.get(`/api/v1/rooms/${roomId}/participants`).expect(200);
+    const live = await admin.get(`/api/v1/rooms/${room.id}/participants`).expect(200);
     assert.ok(
       live.body.some((p: { participantId: string }) => p.participantId === ivy.participantId),
     );
 
-    await admin.post(`/api/v1/rooms/${roomId}/lobby/${ivy.participantId}/admit`).expect(204);
+    await admin.post(`/api/v1/rooms/${room.id}/lobby/${ivy.participantId}/admit`).expect(204);
     assert.ok(guest.socket.connected);
   });
 
   it('rejecting someone already admitted is 409 PARTICIPANT_ALREADY_ADMITTED and leaves them in', async () => {
-    const roomId = await admin.createRoom({ lobby: true });
-    const hostToken = await admin.issueToken(roomId, 'Host', 'host');
-    const host = track(await connectAndJoin(t.url, hostToken.token));
-    const kim = await admin.issueToken(roomId, 'Kim', 'guest');
-    const k = track(await connect(t.url, kim.token));
+    const room = await rooms.create({ lobby: true });
+    const hostToken = await room.join('Host', 'host');
+    const host = hostToken.client;
+    const kim = await room.issue('Kim', 'guest');
+    const k = await rooms.connect(kim.token);
     await k.request('room:join', {});
-    await admin.post(`/api/v1/rooms/${roomId}/lobby/${kim.participantId}/admit`).expect(204);
+    await admin.post(`/api/v1/rooms/${room.id}/lobby/${kim.participantId}/admit`).expect(204);
     const joined = await k.request('room:join', {});
     assert.ok(joined.ok && joined.status === 'joined');
 
     for (const participantId of [kim.participantId, hostToken.participantId]) {
       const res = await admin
-        .post(`/api/v1/rooms/${roomId}/lobby/${participantId}/reject`)
+        .post(`/api/v1/rooms/${room.id}/lobby/${participantId}/reject`)
         .expect(409);
       assert.equal(res.body.error.code, 'PARTICIPANT_ALREADY_ADMITTED');
     }
@@ -498,14 +474,12 @@ describe('conference connections', () => {
   });
 
   it('admit and reject in a room without a lobby are 409 LOBBY_NOT_ENABLED and change nothing', async () => {
-    const roomId = await admin.createRoom();
-    const host = track(
-      await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Host', 'host')).token),
-    );
-    const jay = await admin.issueToken(roomId, 'Jay', 'guest');
+    const room = await rooms.create();
+    const host = (await room.join('Host', 'host')).client;
+    const jay = await room.issue('Jay', 'guest');
     for (const action of ['admit', 'reject']) {
       const res = await admin
-        .post(`/api/v1/rooms/${roomId}/lobby/${jay.participantId}/${action}`)
+        .post(`/api/v1/rooms/${room.id}/lobby/${jay.participantId}/${action}`)
         .expect(409);
       assert.equal(res.body.error.code, 'LOBBY_NOT_ENABLED', action);
     }
@@ -514,7 +488,7 @@ describe('conference connections', () => {
       assert.ok(!ack.ok && ack.error.code === 'LOBBY_NOT_ENABLED', JSON.stringify(ack));
     }
     // The refused reject did not keep Jay out.
-    const j = track(await connectAndJoin(t.url, jay.token));
+    const j = await rooms.connectAndJoin(jay.token);
     assert.ok(j.socket.connected);
   });
 });
@@ -538,11 +512,12 @@ describe('connection caps', () => {
     delete process.env.CONVENE_MAX_CONNECTIONS_PER_ADDRESS;
     await t.close();
   });
+  const rooms = useRooms(() => t);
 
   it("refuses a participant's connection past the cap with TOO_MANY_CONNECTIONS, and accepts it once one closes", async () => {
-    const roomId = await admin.createRoom();
-    const quinn = await admin.issueToken(roomId, 'Quinn');
-    const joined = await connectAndJoin(t.url, quinn.token);
+    const room = await rooms.create();
+    const quinn = await room.join('Quinn');
+    const joined = quinn.client;
     const second = await connect(t.url, quinn.token, {}, from('198.51.100.1'));
     assert.equal(await connectError(t.url, quinn.token), 'TOO_MANY_CONNECTIONS');
     assert.equal(
@@ -560,12 +535,10 @@ describe('connection caps', () => {
   });
 
   it('refuses connections from one address past its cap, whoever they are; one closing makes room', async () => {
-    const roomId = await admin.createRoom();
+    const room = await rooms.create();
     const office = from('198.51.100.10');
     const tokens = await Promise.all(
-      ['Ann', 'Ben', 'Cat', 'Dan'].map(
-        async (name) => (await admin.issueToken(roomId, name)).token,
-      ),
+      ['Ann', 'Ben', 'Cat', 'Dan'].map(async (name) => (await room.issue(name)).token),
     );
     const open = [];
     for (const token of tokens.slice(0, 3)) open.push(await connect(t.url, token, {}, office));
@@ -583,17 +556,17 @@ describe('connection caps', () => {
   });
 
   it("a kicked participant's connections stop counting", async () => {
-    const roomId = await admin.createRoom();
-    const rita = await admin.issueToken(roomId, 'Rita');
+    const room = await rooms.create();
+    const rita = await room.issue('Rita');
     const address = from('198.51.100.20');
     const first = await connect(t.url, rita.token, {}, address);
     const second = await connect(t.url, rita.token, {}, address);
-    await admin.delete(`/api/v1/rooms/${roomId}/participants/${rita.participantId}`).expect(204);
+    await admin.delete(`/api/v1/rooms/${room.id}/participants/${rita.participantId}`).expect(204);
     await Promise.all([first.waitForDisconnect(), second.waitForDisconnect()]);
     // The address's cap is 3: all three places are free again.
     const clients = [];
     for (const name of ['Sam', 'Tom', 'Una']) {
-      const { token } = await admin.issueToken(roomId, name);
+      const { token } = await room.issue(name);
       clients.push(
         await eventually(
           () => connect(t.url, token, {}, address).catch(() => undefined),
@@ -609,9 +582,8 @@ describe('server shutdown', () => {
   it('tells connected participants why before disconnecting them', async () => {
     const t = await startApp();
     try {
-      const admin = new Admin(t.url);
-      const roomId = await admin.createRoom();
-      const client = await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Ada')).token);
+      const room = await new RoomFixture(() => t.url).create();
+      const { client } = await room.join('Ada');
       const ended = client.waitFor('session:ended');
       const disconnected = client.waitForDisconnect();
       await t.app.close();
@@ -627,21 +599,19 @@ describe('corporate identity provider tokens (JWKS)', () => {
   let t: TestApp;
   let idp: LocalIdp;
   let admin: Admin;
-  const clients: TestClient[] = [];
-  const track = <T extends TestClient>(c: T) => (clients.push(c), c);
   before(async () => {
     idp = await LocalIdp.start();
     t = await startApp(idp.env);
     admin = new Admin(t.url);
   });
+  const rooms = useRooms(() => t);
   after(async () => {
-    clients.forEach((c) => c.close());
     await t.close();
     await idp.stop();
   });
 
   it('accepts IdP tokens, maps claims, and keeps the participant id stable across reconnects', async () => {
-    const roomId = await admin.createRoom();
+    const { id: roomId } = await rooms.create();
     const token = await idp.sign({
       convene_room: roomId,
       name: 'Irene Adler',
@@ -671,7 +641,7 @@ describe('corporate identity provider tokens (JWKS)', () => {
   });
 
   it('a kick that lands while a connection is in its handshake still ends that connection', async () => {
-    const roomId = await admin.createRoom();
+    const { id: roomId } = await rooms.create();
     const token = () =>
       idp.sign({ convene_room: roomId, name: 'Racer' }, { subject: 'employee-race' });
     const first = await connectAndJoin(t.url, await token());
@@ -691,7 +661,7 @@ describe('corporate identity provider tokens (JWKS)', () => {
       const attempt = connect(t.url, await token());
       await sleep(300);
       await kick.query('COMMIT');
-      const racer = track(await attempt);
+      const racer = rooms.track(await attempt);
       await assertEnded(racer, 'kicked', 'TOKEN_REVOKED');
     } finally {
       await kick.end();
@@ -702,7 +672,7 @@ describe('corporate identity provider tokens (JWKS)', () => {
     const [roomA, roomB] = [await admin.createRoom(), await admin.createRoom()];
     const tokenFor = (roomId: string) =>
       idp.sign({ convene_room: roomId, name: 'Mycroft' }, { subject: 'employee-221b' });
-    const inA = track(await connectAndJoin(t.url, await tokenFor(roomA)));
+    const inA = rooms.track(await connectAndJoin(t.url, await tokenFor(roomA)));
     const inB = await connect(t.url, await tokenFor(roomB));
     const joinedB = await inB.request('room:join', {});
     assert.ok(joinedB.ok && joinedB.status === 'joined', JSON.stringify(joinedB));
@@ -716,15 +686,15 @@ describe('corporate identity provider tokens (JWKS)', () => {
     assert.equal(await connectError(t.url, await tokenFor(roomA)), 'TOKEN_REVOKED');
     assert.ok(inB.socket.connected, 'the kick in room A ended the session in room B');
     inB.close();
-    const again = track(await connect(t.url, await tokenFor(roomB)));
+    const again = rooms.track(await connect(t.url, await tokenFor(roomB)));
     const rejoined = await again.request('room:join', {});
     assert.ok(rejoined.ok && rejoined.status === 'joined', JSON.stringify(rejoined));
     assert.equal(rejoined.self.participantId, joinedB.self.participantId);
   });
 
   it('accepts ES256 tokens; refuses a wrong issuer and an expired token', async () => {
-    const roomId = await admin.createRoom();
-    const es = track(
+    const { id: roomId } = await rooms.create();
+    const es = rooms.track(
       await connectAndJoin(
         t.url,
         await idp.sign({ convene_room: roomId, name: 'Ellis' }, { alg: 'ES256', subject: 'es' }),
@@ -744,8 +714,8 @@ describe('corporate identity provider tokens (JWKS)', () => {
   });
 
   it('cleans IdP display names of NUL, control characters and unpaired surrogates', async () => {
-    const roomId = await admin.createRoom();
-    const zoe = track(
+    const { id: roomId } = await rooms.create();
+    const zoe = rooms.track(
       await connect(
         t.url,
         await idp.sign({ convene_room: roomId, name: 'Zo\u0000e\ud800\n' }, { subject: 'zoe' }),
@@ -754,7 +724,7 @@ describe('corporate identity provider tokens (JWKS)', () => {
     const ack = await zoe.request('room:join', {});
     assert.ok(ack.ok && ack.status === 'joined', JSON.stringify(ack));
     assert.equal(ack.self.displayName, 'Zoe');
-    const nameless = track(
+    const nameless = rooms.track(
       await connect(
         t.url,
         await idp.sign(
@@ -769,9 +739,9 @@ describe('corporate identity provider tokens (JWKS)', () => {
   });
 
   it('a host demoted at the IdP joins again as a participant, under the new name, and cannot kick, even with the older host token', async () => {
-    const roomId = await admin.createRoom();
+    const { id: roomId } = await rooms.create();
     const subject = 'employee-hilda';
-    const paul = track(
+    const paul = rooms.track(
       await connectAndJoin(
         t.url,
         await idp.sign({ convene_room: roomId, name: 'Paul' }, { subject: 'employee-paul' }),
@@ -782,14 +752,14 @@ describe('corporate identity provider tokens (JWKS)', () => {
       { convene_room: roomId, name: 'Hilda', convene_role: 'host' },
       { subject, issuedAt: Math.floor(Date.now() / 1000) - 60 },
     );
-    const asHost = track(await connectAndJoin(t.url, hostToken));
+    const asHost = rooms.track(await connectAndJoin(t.url, hostToken));
     asHost.close();
     await paul.waitFor('participant:left');
     const demoted = await idp.sign(
       { convene_room: roomId, name: 'Hilda Meyer', convene_role: 'participant' },
       { subject },
     );
-    const again = track(await connect(t.url, demoted));
+    const again = rooms.track(await connect(t.url, demoted));
     const joined = await again.request('room:join', {});
     assert.ok(joined.ok && joined.status === 'joined');
     assert.equal(joined.self.role, 'participant');
@@ -804,7 +774,7 @@ describe('corporate identity provider tokens (JWKS)', () => {
     // The older host token has not expired, but the IdP has spoken since: it does not promote.
     again.close();
     await paul.waitFor('participant:left', (p) => p.participantId === joined.self.participantId);
-    const replayed = track(await connect(t.url, hostToken));
+    const replayed = rooms.track(await connect(t.url, hostToken));
     const rejoined = await replayed.request('room:join', {});
     assert.ok(rejoined.ok && rejoined.status === 'joined');
     assert.deepEqual(
@@ -823,11 +793,11 @@ describe('corporate identity provider tokens (JWKS)', () => {
       { convene_room: roomId, name: 'Hank', convene_role: 'host' },
       { subject, issuedAt: Math.floor(Date.now() / 1000) - 60 },
     );
-    const hank = track(await connectAndJoin(t.url, hostToken));
+    const hank = rooms.track(await connectAndJoin(t.url, hostToken));
     // A third tab that connected as host but has not joined yet.
-    const idle = track(await connect(t.url, hostToken));
+    const idle = rooms.track(await connect(t.url, hostToken));
     const hankId = participantIdForSubject(idp.issuer, subject, roomId);
-    const paul = track(
+    const paul = rooms.track(
       await connectAndJoin(
         t.url,
         await idp.sign({ convene_room: roomId, name: 'Paul' }, { subject: 'employee-paul' }),
@@ -836,7 +806,7 @@ describe('corporate identity provider tokens (JWKS)', () => {
     const paulId = participantIdForSubject(idp.issuer, 'employee-paul', roomId);
 
     // Another tab signs in with the IdP's new answer; Hank's first connection stays open.
-    track(
+    rooms.track(
       await connect(
         t.url,
         await idp.sign(
@@ -866,7 +836,7 @@ describe('corporate identity provider tokens (JWKS)', () => {
       { displayName: 'Hank Former', role: 'participant' },
     );
     // Host-only events no longer reach the live connection: a guest waiting in the lobby.
-    const guest = track(
+    const guest = rooms.track(
       await connect(t.url, (await admin.issueToken(roomId, 'Gus', 'guest')).token),
     );
     const waiting = await guest.request('room:join', {});
@@ -892,7 +862,7 @@ describe('corporate identity provider tokens (JWKS)', () => {
     assert.ok(codes.slice(0, firstBlocked).every((c) => c === 'TOKEN_INVALID'));
     assert.ok(codes.slice(firstBlocked).every((c) => c === 'RATE_LIMITED'));
     // Only failures are refused: someone with a valid token behind the same address joins.
-    const roomId = await admin.createRoom();
+    const { id: roomId } = await rooms.create();
     const valid = await idp.sign({ convene_room: roomId, name: 'Irene Adler' });
     const irene = await connectAndJoin(t.url, valid);
     assert.ok(irene.socket.connected, 'a valid token was refused');
@@ -908,13 +878,14 @@ describe('identity provider outage', () => {
     idp = await LocalIdp.start();
     t = await startApp(idp.env);
   });
+  const rooms = useRooms(() => t);
   after(async () => {
     await t.close();
     await idp.stop();
   });
 
   it('while the JWKS cannot be fetched, IdP users get SERVICE_UNAVAILABLE and are not blocked', async () => {
-    const roomId = await new Admin(t.url).createRoom();
+    const { id: roomId } = await rooms.create();
     const token = await idp.sign({ convene_room: roomId, name: 'Olivia' });
     await idp.stop();
     // More attempts than the failed-token limit (20 a minute per address).
@@ -929,7 +900,7 @@ describe('identity provider outage', () => {
 
     // The IdP is back: the same person joins from the same address.
     await idp.start();
-    const client = await connectAndJoin(t.url, token);
+    const client = await rooms.connectAndJoin(token);
     assert.ok(client.socket.connected);
     client.close();
   });
@@ -939,11 +910,10 @@ describe('which web pages may open a conference socket', () => {
   const LISTED = 'https://app.example.com';
   const EVIL = 'https://evil.example';
   let t: TestApp;
-  let admin: Admin;
   before(async () => {
     t = await startApp({ CONVENE_ALLOWED_ORIGINS: `${LISTED}, http://localhost:8080` });
-    admin = new Admin(t.url);
   });
+  const rooms = useRooms(() => t);
   after(async () => {
     await t.close();
     delete process.env.CONVENE_ALLOWED_ORIGINS;
@@ -951,8 +921,8 @@ describe('which web pages may open a conference socket', () => {
 
   for (const transport of ['websocket', 'polling'] as TransportName[]) {
     it(`over ${transport}: another site's page is refused with ORIGIN_NOT_ALLOWED; the app's own page, a listed origin and clients without an Origin join`, async () => {
-      const roomId = await admin.createRoom();
-      const { token } = await admin.issueToken(roomId, 'Mallory');
+      const room = await rooms.create();
+      const { token } = await room.issue('Mallory');
       for (const origin of [EVIL, 'null', `${t.url.replace('127.0.0.1', 'localhost')}`]) {
         const code = await connectError(t.url, token, {}, { origin }, transport);
         assert.equal(code, 'ORIGIN_NOT_ALLOWED', origin);
@@ -997,11 +967,11 @@ describe('which web pages may open a conference socket', () => {
   });
 
   it("refused origins do not count as failed tokens: another site cannot get its visitors' address blocked", async () => {
-    const roomId = await admin.createRoom();
-    const { token } = await admin.issueToken(roomId, 'Victim');
+    const room = await rooms.create();
+    const { token } = await room.issue('Victim');
     for (let i = 0; i < 25; i++)
       assert.equal(await connectError(t.url, token, {}, { origin: EVIL }), 'ORIGIN_NOT_ALLOWED');
-    const client = await connectAndJoin(t.url, token);
+    const client = await rooms.connectAndJoin(token);
     assert.ok(client.socket.connected);
     client.close();
   });

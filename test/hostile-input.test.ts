@@ -5,7 +5,8 @@ import request from 'supertest';
 import { ErrorCode } from '../src/protocol/error-codes.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
-import { connect, connectAndJoin, sleep, TestClient } from './support/sockets.js';
+import { RoomFixture, type TestRoom, useRooms } from './support/room.js';
+import { sleep, TestClient } from './support/sockets.js';
 
 const DEFAULT_MAX_PAYLOAD = '65536';
 const MAX_MESSAGE = 300;
@@ -110,15 +111,13 @@ async function whileFlooding(
 
 describe('hostile socket payloads at the door', () => {
   let t: TestApp;
-  let admin: Admin;
   let pair: { ada: TestClient; bob: TestClient };
-  let lobbyRoom: string;
-  const open: TestClient[] = [];
-  const track = (c: TestClient) => (open.push(c), c);
+  let lobbyRoom: TestRoom;
+  const rooms = useRooms(() => t);
 
   /** A guest who authenticated but waits in the lobby, never admitted. */
   async function lobbyGuest(token: string): Promise<TestClient> {
-    const guest = track(await connect(t.url, token));
+    const guest = await rooms.connect(token);
     const waiting = await guest.request('room:join', {});
     assert.ok(waiting.ok && waiting.status === 'waiting');
     return guest;
@@ -129,20 +128,17 @@ describe('hostile socket payloads at the door', () => {
       CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000',
       CONVENE_WS_MAX_PAYLOAD_BYTES: DEFAULT_MAX_PAYLOAD,
     });
-    admin = new Admin(t.url);
-    const roomId = await admin.createRoom({ name: 'Bystanders' });
-    const ada = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Ada')).token));
-    const bob = track(await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Bob')).token));
-    pair = { ada, bob };
-    lobbyRoom = await admin.createRoom({ name: 'Lobby', lobby: true });
+    const bystanders = await rooms.create({ name: 'Bystanders' });
+    pair = {
+      ada: (await bystanders.join('Ada')).client,
+      bob: (await bystanders.join('Bob')).client,
+    };
+    lobbyRoom = await rooms.create({ name: 'Lobby', lobby: true });
   });
-  after(async () => {
-    open.forEach((c) => c.close());
-    await t.close();
-  });
+  after(() => t.close());
 
   it('a lobby guest flooding wide and deeply nested payloads stalls neither /health nor other rooms', async () => {
-    const guest = await lobbyGuest((await admin.issueToken(lobbyRoom, 'Mallory', 'guest')).token);
+    const guest = await lobbyGuest((await lobbyRoom.issue('Mallory', 'guest')).token);
     let refused = 0;
     const observed = await whileFlooding(t, pair, async () => {
       const until = Date.now() + 3_000;
@@ -161,7 +157,7 @@ describe('hostile socket payloads at the door', () => {
   });
 
   it('a payload over CONVENE_WS_MAX_PAYLOAD_BYTES closes only the sender’s connection', async () => {
-    const { token } = await admin.issueToken(lobbyRoom, 'Mallory', 'guest');
+    const { token } = await lobbyRoom.issue('Mallory', 'guest');
     let dropped = 0;
     const observed = await whileFlooding(t, pair, async () => {
       for (let round = 0; round < 3; round++) {
@@ -199,16 +195,15 @@ describe('the socket packet limit comes from CONVENE_WS_MAX_PAYLOAD_BYTES', () =
   });
 
   async function sendFrom(t: TestApp) {
-    const admin = new Admin(t.url);
-    const roomId = await admin.createRoom();
-    const client = await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Ada')).token);
+    const rooms = new RoomFixture(() => t.url);
+    const { client } = await (await rooms.create()).join('Ada');
     try {
       return await client.request('chat:send', tooLongText()).then(
         (ack) => ({ ack, connected: client.socket.connected }),
         () => ({ ack: undefined, connected: client.socket.connected }),
       );
     } finally {
-      client.close();
+      rooms.closeAll();
     }
   }
 
@@ -242,6 +237,7 @@ describe('hostile HTTP input', () => {
     t = await startApp({ CONVENE_WS_MAX_PAYLOAD_BYTES: DEFAULT_MAX_PAYLOAD });
     admin = new Admin(t.url);
   });
+  const rooms = useRooms(() => t);
   after(async () => t.close());
 
   const roomNames = async () => {
@@ -308,13 +304,8 @@ describe('hostile HTTP input', () => {
   });
 
   it('chat:history before a seq beyond any seq is VALIDATION_FAILED, not a failed database query', async () => {
-    const roomId = await admin.createRoom();
-    const ada = await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Ada')).token);
-    try {
-      const ack = await ada.request('chat:history', { before: 1e308 });
-      assert.ok(!ack.ok && ack.error.code === ErrorCode.VALIDATION_FAILED, JSON.stringify(ack));
-    } finally {
-      ada.close();
-    }
+    const { client: ada } = await (await rooms.create()).join('Ada');
+    const ack = await ada.request('chat:history', { before: 1e308 });
+    assert.ok(!ack.ok && ack.error.code === ErrorCode.VALIDATION_FAILED, JSON.stringify(ack));
   });
 });

@@ -14,7 +14,8 @@ import {
   vp8RtpParameters,
 } from './support/media.js';
 import { BrowserParticipant, bundleMediaPage, launchChromium } from './support/media-browser.js';
-import { connectAndJoin, sleep } from './support/sockets.js';
+import { useRooms } from './support/room.js';
+import { sleep } from './support/sockets.js';
 
 describe('media: WebRTC end to end in headless Chromium', () => {
   let t: TestApp;
@@ -27,6 +28,7 @@ describe('media: WebRTC end to end in headless Chromium', () => {
     admin = new Admin(t.url);
     browser = await launchChromium();
   });
+  const rooms = useRooms(() => t);
   after(async () => {
     await sender?.stop();
     await browser?.close();
@@ -34,20 +36,19 @@ describe('media: WebRTC end to end in headless Chromium', () => {
   });
 
   it('a browser connects over ICE + DTLS, sends camera and microphone, and receives an RTP sender through the SFU', async () => {
-    const roomId = await admin.createRoom();
+    const room = await rooms.create();
     // Alice is an RTP source (ffmpeg: opus + VP8) on plain transports.
-    const aliceToken = await admin.issueToken(roomId, 'Alice');
-    const alice = await connectAndJoin(t.url, aliceToken.token);
-    const aliceCaller = callerOf(alice, { roomId, participantId: aliceToken.participantId });
+    const alice = await room.join('Alice');
+    const aliceCaller = callerOf(alice.client, alice);
     const audioIn = await plainTransport(t, aliceCaller, 'send');
     const videoIn = await plainTransport(t, aliceCaller, 'send');
     const produced = await Promise.all([
-      alice.request('media:produce', {
+      alice.client.request('media:produce', {
         transportId: audioIn.id,
         kind: 'audio',
         rtpParameters: opusRtpParameters(),
       }),
-      alice.request('media:produce', {
+      alice.client.request('media:produce', {
         transportId: videoIn.id,
         kind: 'video',
         rtpParameters: vp8RtpParameters(),
@@ -59,9 +60,8 @@ describe('media: WebRTC end to end in headless Chromium', () => {
     sender = RtpSender.start({ audio: audioIn, video: videoIn });
 
     // Bea is a real WebRTC client: mediasoup-client in Chromium with fake devices.
-    const beaToken = await admin.issueToken(roomId, 'Bea');
-    const beaSocket = await connectAndJoin(t.url, beaToken.token);
-    const bea = await BrowserParticipant.open(browser, script, beaSocket);
+    const beaPerson = await room.join('Bea');
+    const bea = await BrowserParticipant.open(browser, script, beaPerson.client);
     await bea.call('start');
     const beaProducers = await bea.call('sendCameraAndMicrophone');
     assert.equal(beaProducers.length, 2);
@@ -100,8 +100,8 @@ describe('media: WebRTC end to end in headless Chromium', () => {
     // The server sees the browser's producers receiving RTP.
     const media = await eventually(
       async () => {
-        const m = await roomMedia(admin, roomId);
-        const p = m.participants.find((x) => x.participantId === beaToken.participantId);
+        const m = await roomMedia(admin, room.id);
+        const p = m.participants.find((x) => x.participantId === beaPerson.participantId);
         return p && p.producers.length === 2 && p.producers.every((x) => x.packetCount > 20)
           ? m
           : undefined;
@@ -109,14 +109,14 @@ describe('media: WebRTC end to end in headless Chromium', () => {
       'browser producers receiving',
       15_000,
     );
-    const beaStats = media.participants.find((x) => x.participantId === beaToken.participantId);
+    const beaStats = media.participants.find((x) => x.participantId === beaPerson.participantId);
     // Chromium sends the audio-level header extension, so the speaker observer can pick it.
-    const speaker = await alice.waitFor(
+    const speaker = await alice.client.waitFor(
       'media:activeSpeaker',
-      (e) => e.participantId === beaToken.participantId,
+      (e) => e.participantId === beaPerson.participantId,
       10_000,
     );
-    assert.equal(speaker.participantId, beaToken.participantId);
+    assert.equal(speaker.participantId, beaPerson.participantId);
 
     const summary = (
       xs: {
@@ -137,15 +137,12 @@ describe('media: WebRTC end to end in headless Chromium', () => {
       `# browser inbound-rtp: ${summary(second)}; browser producers at the SFU: ${summary(beaStats?.producers ?? [])}`,
     );
     await bea.page.close();
-    beaSocket.close();
-    alice.close();
   });
 
   it('a browser sends simulcast video; another browser switches layers with media:setPreferredLayers and decodes the new size', async () => {
-    const roomId = await admin.createRoom();
-    const camToken = await admin.issueToken(roomId, 'Cam');
-    const viewerToken = await admin.issueToken(roomId, 'Viewer');
-    const camSocket = await connectAndJoin(t.url, camToken.token);
+    const room = await rooms.create();
+    const viewerToken = await room.issue('Viewer');
+    const { client: camSocket } = await room.join('Cam');
     const cam = await BrowserParticipant.open(browser, script, camSocket);
     await cam.call('start');
     const producerId = await cam.call('sendSimulcastCamera');
@@ -167,12 +164,12 @@ describe('media: WebRTC end to end in headless Chromium', () => {
     const sentAfter = elapsed();
 
     // A second browser (own page, token and socket) receives it.
-    const viewerSocket = await connectAndJoin(t.url, viewerToken.token);
+    const viewerSocket = await rooms.connectAndJoin(viewerToken.token);
     const viewer = await BrowserParticipant.open(browser, script, viewerSocket);
     await viewer.call('start');
     const consumerId = await viewer.call('receive', producerId);
     const consumerStats = async () =>
-      (await roomMedia(admin, roomId)).participants
+      (await roomMedia(admin, room.id)).participants
         .find((p) => p.participantId === viewerToken.participantId)
         ?.consumers.find((c) => c.id === consumerId);
     const initial = await consumerStats();
@@ -234,7 +231,5 @@ describe('media: WebRTC end to end in headless Chromium', () => {
         `at ${size(high)} (${highAfter} after asking)`,
     );
     await Promise.all([cam.page.close(), viewer.page.close()]);
-    camSocket.close();
-    viewerSocket.close();
   });
 });

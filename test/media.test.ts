@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { RoomRouters } from '../src/media/room-routers.js';
 import { WorkerPool } from '../src/media/worker-pool.js';
 import type {
+  ClientToServerEvents,
   ConsumerOptions,
   MediaKind,
-  Role,
+  PayloadOf,
   TransportDirection,
 } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
@@ -23,28 +24,12 @@ import {
   RtpSink,
   vp8RtpParameters,
 } from './support/media.js';
-import { connect, connectAndJoin, type TestClient, sleep } from './support/sockets.js';
+import { type Person, useRooms } from './support/room.js';
+import { type TestClient, sleep } from './support/sockets.js';
 
 /** The SSRC a consumer sends with (what the receiving side sees on the wire). */
 const ssrcOf = (consumer: ConsumerOptions) =>
   (consumer.rtpParameters as { encodings: { ssrc: number }[] }).encodings[0].ssrc;
-
-interface Member {
-  client: TestClient;
-  participantId: string;
-  roomId: string;
-}
-
-async function join(
-  t: TestApp,
-  admin: Admin,
-  roomId: string,
-  name: string,
-  role?: Role,
-): Promise<Member> {
-  const { token, participantId } = await admin.issueToken(roomId, name, role);
-  return { client: await connectAndJoin(t.url, token), participantId, roomId };
-}
 
 async function transport(client: TestClient, direction: TransportDirection): Promise<string> {
   const ack = await client.request('media:createTransport', { direction });
@@ -53,7 +38,7 @@ async function transport(client: TestClient, direction: TransportDirection): Pro
 }
 
 async function produce(
-  m: Member,
+  m: Person,
   transportId: string,
   kind: MediaKind,
   rtpParameters: unknown,
@@ -72,6 +57,7 @@ describe('media: real RTP through the SFU', () => {
     t = await startApp(MEDIA_TEST_ENV);
     admin = new Admin(t.url);
   });
+  const rooms = useRooms(() => t);
   after(async () => {
     await Promise.all(senders.map((s) => s.stop()));
     for (const sink of sinks) sink.close();
@@ -83,9 +69,9 @@ describe('media: real RTP through the SFU', () => {
    * receive transport pointed at a UDP socket of the test. Returns what is needed to observe it.
    */
   async function flowingRoom() {
-    const roomId = await admin.createRoom();
-    const alice = await join(t, admin, roomId, 'Alice');
-    const bob = await join(t, admin, roomId, 'Bob');
+    const room = await rooms.create();
+    const alice = await room.join('Alice');
+    const bob = await room.join('Bob');
     const caps = await routerCapabilities(bob.client);
     const audioIn = await plainTransport(t, callerOf(alice.client, alice), 'send');
     const videoIn = await plainTransport(t, callerOf(alice.client, alice), 'send');
@@ -105,7 +91,7 @@ describe('media: real RTP through the SFU', () => {
     const sender = RtpSender.start({ audio: audioIn, video: videoIn });
     senders.push(sender);
     return {
-      roomId,
+      roomId: room.id,
       alice,
       bob,
       sink,
@@ -173,8 +159,6 @@ describe('media: real RTP through the SFU', () => {
         `received by the sink: audio ${room.sink.count(audioSsrc)}, video ${room.sink.count(videoSsrc)} packets`,
     );
     await room.sender.stop();
-    room.alice.client.close();
-    room.bob.client.close();
   });
 
   it('recovers from a worker killed with SIGKILL: a replacement starts, the room is told to restart, and media flows again', async () => {
@@ -227,8 +211,6 @@ describe('media: real RTP through the SFU', () => {
     console.log(
       `# after the worker restart: consumer ${stats.packetCount} packets / ${stats.byteCount} bytes; sink ${sink.count(ssrc)} packets`,
     );
-    room.alice.client.close();
-    room.bob.client.close();
   });
 });
 
@@ -239,13 +221,14 @@ describe('media: cleanup', () => {
     t = await startApp(MEDIA_TEST_ENV);
     admin = new Admin(t.url);
   });
+  const rooms = useRooms(() => t);
   after(() => t.close());
 
   /** Alice sends audio and video over WebRTC transports; Bob receives both. */
   async function busyRoom() {
-    const roomId = await admin.createRoom();
-    const alice = await join(t, admin, roomId, 'Alice');
-    const bob = await join(t, admin, roomId, 'Bob');
+    const room = await rooms.create();
+    const alice = await room.join('Alice');
+    const bob = await room.join('Bob');
     const caps = await routerCapabilities(bob.client);
     const send = await transport(alice.client, 'send');
     const audio = await produce(alice, send, 'audio', opusRtpParameters());
@@ -253,12 +236,12 @@ describe('media: cleanup', () => {
     const recv = await transport(bob.client, 'recv');
     await consumeAndResume(bob.client, recv, audio, caps);
     await consumeAndResume(bob.client, recv, video, caps);
-    assert.deepEqual((await roomMedia(admin, roomId)).totals, {
+    assert.deepEqual((await roomMedia(admin, room.id)).totals, {
       transports: 2,
       producers: 2,
       consumers: 2,
     });
-    return { roomId, alice, bob, audio, video };
+    return { roomId: room.id, alice, bob, audio, video };
   }
 
   const totals = async (roomId: string) => (await roomMedia(admin, roomId)).totals;
@@ -267,8 +250,6 @@ describe('media: cleanup', () => {
     const room = await busyRoom();
     assert.ok((await room.bob.client.request('room:leave', {})).ok);
     assert.deepEqual(await totals(room.roomId), { transports: 1, producers: 2, consumers: 0 });
-    room.alice.client.close();
-    room.bob.client.close();
   });
 
   it('a kicked producer takes their producers along and the consumers of others are closed (and told)', async () => {
@@ -284,7 +265,6 @@ describe('media: cleanup', () => {
       const n = await totals(room.roomId);
       return n.transports === 1 && n.producers === 0 && n.consumers === 0;
     }, 'kick cleanup');
-    room.bob.client.close();
   });
 
   it('a disconnect cleans up everything of that connection, and the empty room loses its router', async () => {
@@ -319,19 +299,16 @@ describe('media: cleanup', () => {
   });
 
   it('a second connection of the same participant starts fresh media; the old one is released', async () => {
-    const roomId = await admin.createRoom();
-    const { token } = await admin.issueToken(roomId, 'Carol');
-    const first = await connectAndJoin(t.url, token);
-    await transport(first, 'send');
-    const second = await connectAndJoin(t.url, token);
+    const room = await rooms.create();
+    const carol = await room.join('Carol');
+    await transport(carol.client, 'send');
+    const second = await rooms.connectAndJoin(carol.token);
     await eventually(
-      async () => (await totals(roomId)).transports === 0,
+      async () => (await totals(room.id)).transports === 0,
       'old connection released',
     );
     await transport(second, 'recv');
-    assert.equal((await totals(roomId)).transports, 1);
-    first.close();
-    second.close();
+    assert.equal((await totals(room.id)).transports, 1);
   });
 });
 
@@ -348,30 +325,34 @@ describe('media: an empty room keeps its router for the grace period', () => {
     });
     admin = new Admin(t.url);
   });
+  const rooms = useRooms(() => t);
   after(() => t.close());
 
   it('someone back within the grace period finds the same router; after it, the router closes', async () => {
-    const roomId = await admin.createRoom();
-    const routerId = () => t.app.get(RoomRouters).peek(roomId)?.router.id;
-    const alice = await join(t, admin, roomId, 'Alice');
+    const room = await rooms.create();
+    const routerId = () => t.app.get(RoomRouters).peek(room.id)?.router.id;
+    const alice = await room.join('Alice');
     await transport(alice.client, 'send');
     const first = routerId();
     assert.ok(first, 'a router exists once media is used');
 
     alice.client.close();
     await eventually(
-      async () => (await roomMedia(admin, roomId)).participants.length === 0,
+      async () => (await roomMedia(admin, room.id)).participants.length === 0,
       'Alice gone',
     );
     const leftAt = Date.now();
-    const back = await join(t, admin, roomId, 'Alice again');
+    const back = await room.join('Alice again');
     await transport(back.client, 'send');
     assert.ok(Date.now() - leftAt < GRACE_SECONDS * 1000, 'rejoined within the grace period');
     assert.equal(routerId(), first, 'the same router, not a new one');
 
     back.client.close();
     const emptyAt = Date.now();
-    await eventually(async () => (await roomMedia(admin, roomId)).router === null, 'router closed');
+    await eventually(
+      async () => (await roomMedia(admin, room.id)).router === null,
+      'router closed',
+    );
     const closedAfterMs = Date.now() - emptyAt;
     assert.ok(
       closedAfterMs >= GRACE_SECONDS * 1000 - 500,
@@ -387,192 +368,216 @@ describe('media: rules and bad input', () => {
     t = await startApp(MEDIA_TEST_ENV);
     admin = new Admin(t.url);
   });
+  const rooms = useRooms(() => t);
   after(() => t.close());
 
   const errorCode = (ack: { ok: boolean; error?: { code: string } }) =>
     ack.ok ? 'ok' : ack.error?.code;
 
-  it('refuses bad requests with clear codes, and the workers keep running', async () => {
-    const pool = t.app.get(WorkerPool);
-    const pids = pool.summary().map((w) => w.pid);
-    const roomId = await admin.createRoom();
-    const otherRoom = await admin.createRoom();
-    const alice = await join(t, admin, roomId, 'Alice');
-    const bob = await join(t, admin, roomId, 'Bob');
-    const eve = await join(t, admin, otherRoom, 'Eve');
-    const aliceSend = await transport(alice.client, 'send');
-    const aliceVideo = await produce(alice, aliceSend, 'video', vp8RtpParameters());
-    const eveSend = await transport(eve.client, 'send');
-    const eveAudio = await produce(eve, eveSend, 'audio', opusRtpParameters());
-    const bobRecv = await transport(bob.client, 'recv');
-    const caps = await routerCapabilities(bob.client);
+  describe('bad requests are refused with clear codes, and the workers keep running', () => {
+    const people = useRooms(() => t);
+    let pids: number[];
+    let alice: Person;
+    let bob: Person;
+    let aliceSend: string;
+    let aliceVideo: string;
+    let eveAudio: string;
+    let bobRecv: string;
+    let caps: unknown;
+    /** The code `who` is refused with ('ok' if accepted). */
+    const refusal = async <E extends keyof ClientToServerEvents>(
+      who: Person,
+      event: E,
+      payload: PayloadOf<E>,
+    ) => errorCode(await who.client.request(event, payload));
+    /** Alice sends video and Bob may receive in one room; Eve sends audio in another. */
+    before(async () => {
+      pids = t.app
+        .get(WorkerPool)
+        .summary()
+        .map((w) => w.pid);
+      const room = await people.create();
+      const otherRoom = await people.create();
+      alice = await room.join('Alice');
+      bob = await room.join('Bob');
+      const eve = await otherRoom.join('Eve');
+      aliceSend = await transport(alice.client, 'send');
+      aliceVideo = await produce(alice, aliceSend, 'video', vp8RtpParameters());
+      const eveSend = await transport(eve.client, 'send');
+      eveAudio = await produce(eve, eveSend, 'audio', opusRtpParameters());
+      bobRecv = await transport(bob.client, 'recv');
+      caps = await routerCapabilities(bob.client);
+    });
 
-    // Someone else's transport is as unknown as a made-up one.
-    assert.equal(
-      errorCode(
-        await bob.client.request('media:produce', {
+    it("someone else's transport or producer is as unknown as a made-up one", async () => {
+      assert.equal(
+        await refusal(bob, 'media:produce', {
           transportId: aliceSend,
           kind: 'audio',
           rtpParameters: opusRtpParameters(3),
         }),
-      ),
-      'MEDIA_NOT_FOUND',
-    );
-    assert.equal(
-      errorCode(
-        await bob.client.request('media:connectTransport', {
+        'MEDIA_NOT_FOUND',
+      );
+      assert.equal(
+        await refusal(bob, 'media:connectTransport', {
           transportId: aliceSend,
           dtlsParameters: {},
         }),
-      ),
-      'MEDIA_NOT_FOUND',
-    );
-    assert.equal(
-      errorCode(await bob.client.request('media:pauseProducer', { producerId: aliceVideo })),
-      'MEDIA_NOT_FOUND',
-    );
-    assert.equal(
-      errorCode(await bob.client.request('media:closeProducer', { producerId: aliceVideo })),
-      'MEDIA_NOT_FOUND',
-    );
-    // A producer of another room cannot be consumed, even with its id.
-    assert.equal(
-      errorCode(
-        await bob.client.request('media:consume', {
-          transportId: bobRecv,
-          producerId: eveAudio,
-          rtpCapabilities: caps,
-        }),
-      ),
-      'MEDIA_NOT_FOUND',
-    );
-    // Consuming someone else's consumer / on a send transport.
-    assert.equal(
-      errorCode(
-        await alice.client.request('media:consume', {
-          transportId: aliceSend,
-          producerId: aliceVideo,
-          rtpCapabilities: caps,
-        }),
-      ),
-      'MEDIA_REJECTED',
-    );
+        'MEDIA_NOT_FOUND',
+      );
+      assert.equal(
+        await refusal(bob, 'media:pauseProducer', { producerId: aliceVideo }),
+        'MEDIA_NOT_FOUND',
+      );
+      assert.equal(
+        await refusal(bob, 'media:closeProducer', { producerId: aliceVideo }),
+        'MEDIA_NOT_FOUND',
+      );
+    });
 
-    // Malformed rtpParameters: wrong shape for the DTO, then wrong content for mediasoup.
-    assert.equal(
-      errorCode(
-        await alice.client.request('media:produce', {
+    // One request each, refused with one code.
+    const singleRefusals: [
+      behaviour: string,
+      attempt: () => Promise<string | undefined>,
+      code: string,
+    ][] = [
+      [
+        'a producer of another room cannot be consumed, even with its id',
+        () =>
+          refusal(bob, 'media:consume', {
+            transportId: bobRecv,
+            producerId: eveAudio,
+            rtpCapabilities: caps,
+          }),
+        'MEDIA_NOT_FOUND',
+      ],
+      [
+        'consuming on a send transport is MEDIA_REJECTED',
+        () =>
+          refusal(alice, 'media:consume', {
+            transportId: aliceSend,
+            producerId: aliceVideo,
+            rtpCapabilities: caps,
+          }),
+        'MEDIA_REJECTED',
+      ],
+      [
+        'a second producer with an SSRC already in use is MEDIA_REJECTED',
+        () =>
+          refusal(alice, 'media:produce', {
+            transportId: aliceSend,
+            kind: 'video',
+            rtpParameters: vp8RtpParameters(),
+          }),
+        'MEDIA_REJECTED',
+      ],
+      [
+        'DTLS parameters mediasoup does not accept are MEDIA_REJECTED',
+        () =>
+          refusal(alice, 'media:connectTransport', {
+            transportId: aliceSend,
+            dtlsParameters: { role: 'sideways' },
+          }),
+        'MEDIA_REJECTED',
+      ],
+      [
+        'preferred layers for an unknown consumer are MEDIA_NOT_FOUND',
+        () =>
+          refusal(bob, 'media:setPreferredLayers', {
+            consumerId: '00000000-0000-4000-8000-000000000000',
+            spatialLayer: 1,
+          }),
+        'MEDIA_NOT_FOUND',
+      ],
+    ];
+    for (const [behaviour, attempt, code] of singleRefusals)
+      it(behaviour, async () => assert.equal(await attempt(), code, behaviour));
+
+    it('malformed rtpParameters: the wrong shape for the DTO is VALIDATION_FAILED, the wrong content for mediasoup MEDIA_REJECTED', async () => {
+      assert.equal(
+        await refusal(alice, 'media:produce', {
           transportId: aliceSend,
           kind: 'audio',
           rtpParameters: 'opus',
         }),
-      ),
-      'VALIDATION_FAILED',
-    );
-    const garbage = await alice.client.request('media:produce', {
-      transportId: aliceSend,
-      kind: 'audio',
-      rtpParameters: { codecs: 'x', encodings: [] },
-    });
-    assert.equal(errorCode(garbage), 'MEDIA_REJECTED');
-    assert.ok(!garbage.ok && garbage.error.message.length > 0);
-    const unknownCodec = await alice.client.request('media:produce', {
-      transportId: aliceSend,
-      kind: 'audio',
-      rtpParameters: {
-        codecs: [{ mimeType: 'audio/AMR', payloadType: 96, clockRate: 8000 }],
-        encodings: [{ ssrc: 5 }],
-      },
-    });
-    assert.equal(errorCode(unknownCodec), 'MEDIA_REJECTED');
-    assert.equal(
-      errorCode(
-        await alice.client.request('media:produce', {
-          transportId: aliceSend,
-          kind: 'video',
-          rtpParameters: vp8RtpParameters(),
-        }),
-      ),
-      'MEDIA_REJECTED',
-      'duplicate SSRC',
-    );
-    assert.equal(
-      errorCode(
-        (await alice.client.requestRaw('media:produce', {
-          transportId: 'nope',
-          kind: 'smell',
-          rtpParameters: {},
-        })) as { ok: boolean },
-      ),
-      'VALIDATION_FAILED',
-    );
-    assert.equal(
-      errorCode(
-        await alice.client.request('media:connectTransport', {
-          transportId: aliceSend,
-          dtlsParameters: { role: 'sideways' },
-        }),
-      ),
-      'MEDIA_REJECTED',
-    );
-
-    // Capabilities without VP8 cannot consume a VP8 producer; garbage capabilities neither.
-    const opusOnly = {
-      codecs: [
-        {
-          kind: 'audio',
-          mimeType: 'audio/opus',
-          clockRate: 48000,
-          channels: 2,
-          preferredPayloadType: 100,
+        'VALIDATION_FAILED',
+      );
+      const garbage = await alice.client.request('media:produce', {
+        transportId: aliceSend,
+        kind: 'audio',
+        rtpParameters: { codecs: 'x', encodings: [] },
+      });
+      assert.equal(errorCode(garbage), 'MEDIA_REJECTED');
+      assert.ok(!garbage.ok && garbage.error.message.length > 0);
+      const unknownCodec = await alice.client.request('media:produce', {
+        transportId: aliceSend,
+        kind: 'audio',
+        rtpParameters: {
+          codecs: [{ mimeType: 'audio/AMR', payloadType: 96, clockRate: 8000 }],
+          encodings: [{ ssrc: 5 }],
         },
-      ],
-      headerExtensions: [],
-    };
-    assert.equal(
-      errorCode(
-        await bob.client.request('media:consume', {
+      });
+      assert.equal(errorCode(unknownCodec), 'MEDIA_REJECTED');
+      assert.equal(
+        errorCode(
+          (await alice.client.requestRaw('media:produce', {
+            transportId: 'nope',
+            kind: 'smell',
+            rtpParameters: {},
+          })) as { ok: boolean },
+        ),
+        'VALIDATION_FAILED',
+      );
+    });
+
+    it('capabilities without VP8 cannot consume a VP8 producer; garbage capabilities neither', async () => {
+      const opusOnly = {
+        codecs: [
+          {
+            kind: 'audio',
+            mimeType: 'audio/opus',
+            clockRate: 48000,
+            channels: 2,
+            preferredPayloadType: 100,
+          },
+        ],
+        headerExtensions: [],
+      };
+      assert.equal(
+        await refusal(bob, 'media:consume', {
           transportId: bobRecv,
           producerId: aliceVideo,
           rtpCapabilities: opusOnly,
         }),
-      ),
-      'MEDIA_INCOMPATIBLE',
-    );
-    assert.equal(
-      errorCode(
-        await bob.client.request('media:consume', {
+        'MEDIA_INCOMPATIBLE',
+      );
+      assert.equal(
+        await refusal(bob, 'media:consume', {
           transportId: bobRecv,
           producerId: aliceVideo,
           rtpCapabilities: { codecs: 7 },
         }),
-      ),
-      'MEDIA_INCOMPATIBLE',
-    );
-    assert.equal(
-      errorCode(
-        await bob.client.request('media:setPreferredLayers', {
-          consumerId: '00000000-0000-4000-8000-000000000000',
-          spatialLayer: 1,
-        }),
-      ),
-      'MEDIA_NOT_FOUND',
-    );
+        'MEDIA_INCOMPATIBLE',
+      );
+    });
 
-    // Nothing crashed: same worker processes, and the room still works.
-    assert.deepEqual(
-      pool.summary().map((w) => w.pid),
-      pids,
-    );
-    const consumer = await consumeAndResume(bob.client, bobRecv, aliceVideo, caps);
-    assert.equal(consumer.producerId, aliceVideo);
-    for (const m of [alice, bob, eve]) m.client.close();
+    // Runs after the refusals above (tests of a describe run in order).
+    it('after all the refusals, the same worker processes run and the room still works', async () => {
+      assert.deepEqual(
+        t.app
+          .get(WorkerPool)
+          .summary()
+          .map((w) => w.pid),
+        pids,
+      );
+      const consumer = await consumeAndResume(bob.client, bobRecv, aliceVideo, caps);
+      assert.equal(consumer.producerId, aliceVideo);
+    });
   });
 
   it('media needs a joined connection, and guests may only send audio when so configured', async () => {
-    const roomId = await admin.createRoom();
-    const { token } = await admin.issueToken(roomId, 'Lurker');
-    const lurker = await connect(t.url, token);
+    const room = await rooms.create();
+    const { client: lurker } = await room.connect('Lurker');
     assert.equal(
       errorCode(await lurker.request('media:getRouterRtpCapabilities', {})),
       'NOT_JOINED',
@@ -583,7 +588,7 @@ describe('media: rules and bad input', () => {
     );
     lurker.close();
 
-    const guest = await join(t, admin, roomId, 'Guest', 'guest');
+    const guest = await room.join('Guest', 'guest');
     const send = await transport(guest.client, 'send');
     assert.equal(
       errorCode(
@@ -602,18 +607,17 @@ describe('media: rules and bad input', () => {
       ),
       'VALIDATION_FAILED',
     );
-    guest.client.close();
   });
 
   it("a producer's codecs must all be of its kind: a guest cannot send VP8 as audio, nor anyone opus as video, and no one is told of such a producer", async () => {
-    const roomId = await admin.createRoom();
-    const watcher = await join(t, admin, roomId, 'Watcher');
-    const guest = await join(t, admin, roomId, 'Guest', 'guest');
-    const member = await join(t, admin, roomId, 'Member');
+    const room = await rooms.create();
+    const watcher = await room.join('Watcher');
+    const guest = await room.join('Guest', 'guest');
+    const member = await room.join('Member');
     const guestSend = await transport(guest.client, 'send');
     const memberSend = await transport(member.client, 'send');
     const refusal = async (
-      m: Member,
+      m: Person,
       transportId: string,
       kind: MediaKind,
       rtpParameters: unknown,
@@ -661,13 +665,12 @@ describe('media: rules and bad input', () => {
       ].sort(),
     );
     assert.equal(watcher.client.events('media:newProducer').length, 2);
-    for (const m of [watcher, guest, member]) m.client.close();
   });
 
   it('a host mutes a participant from the socket and an admin over HTTP; the participant is told and may unmute', async () => {
-    const roomId = await admin.createRoom();
-    const host = await join(t, admin, roomId, 'Host', 'host');
-    const alice = await join(t, admin, roomId, 'Alice');
+    const room = await rooms.create();
+    const host = await room.join('Host', 'host');
+    const alice = await room.join('Alice');
     const send = await transport(alice.client, 'send');
     const audio = await produce(alice, send, 'audio', opusRtpParameters());
     const video = await produce(alice, send, 'video', vp8RtpParameters());
@@ -700,11 +703,11 @@ describe('media: rules and bad input', () => {
     assert.deepEqual(listed.producers.find((p) => p.producerId === audio)?.paused, true);
 
     const res = await admin
-      .post(`/api/v1/rooms/${roomId}/participants/${alice.participantId}/mute`, { kind: 'video' })
+      .post(`/api/v1/rooms/${room.id}/participants/${alice.participantId}/mute`, { kind: 'video' })
       .expect(200);
     assert.deepEqual(res.body, { producerIds: [video] });
     await alice.client.waitFor('media:producerPaused', (e) => e.producerId === video && e.byHost);
-    const stats = await roomMedia(admin, roomId);
+    const stats = await roomMedia(admin, room.id);
     assert.ok(
       stats.participants
         .find((p) => p.participantId === alice.participantId)
@@ -715,7 +718,7 @@ describe('media: rules and bad input', () => {
     assert.equal(errorCode(await alice.client.request('media:roomStats', {})), 'FORBIDDEN');
     const fromSocket = await host.client.request('media:roomStats', {});
     assert.ok(fromSocket.ok);
-    assert.equal(fromSocket.media.roomId, roomId);
+    assert.equal(fromSocket.media.roomId, room.id);
     const aliceMedia = fromSocket.media.participants.find(
       (p) => p.participantId === alice.participantId,
     );
@@ -733,10 +736,10 @@ describe('media: rules and bad input', () => {
     await resumed;
 
     await admin
-      .post(`/api/v1/rooms/${roomId}/participants/${alice.participantId}/mute`, { kind: 'loud' })
+      .post(`/api/v1/rooms/${room.id}/participants/${alice.participantId}/mute`, { kind: 'loud' })
       .expect(400);
     const notHere = await admin
-      .post(`/api/v1/rooms/${roomId}/participants/00000000-0000-4000-8000-000000000000/mute`, {
+      .post(`/api/v1/rooms/${room.id}/participants/00000000-0000-4000-8000-000000000000/mute`, {
         kind: 'audio',
       })
       .expect(404);
@@ -745,14 +748,12 @@ describe('media: rules and bad input', () => {
       .get('/api/v1/rooms/00000000-0000-4000-8000-000000000000/media')
       .expect(404);
     assert.equal(noRoom.body.error.code, 'ROOM_NOT_FOUND');
-    host.client.close();
-    alice.client.close();
   });
 
   it('closing a producer tells the room and closes its consumers', async () => {
-    const roomId = await admin.createRoom();
-    const alice = await join(t, admin, roomId, 'Alice');
-    const bob = await join(t, admin, roomId, 'Bob');
+    const room = await rooms.create();
+    const alice = await room.join('Alice');
+    const bob = await room.join('Bob');
     const audio = await produce(
       alice,
       await transport(alice.client, 'send'),
@@ -768,12 +769,10 @@ describe('media: rules and bad input', () => {
     const closed = bob.client.waitFor('media:consumerClosed');
     assert.ok((await alice.client.request('media:closeProducer', { producerId: audio })).ok);
     assert.deepEqual(await closed, { consumerId: consumer.id, producerId: audio });
-    assert.deepEqual((await roomMedia(admin, roomId)).totals, {
+    assert.deepEqual((await roomMedia(admin, room.id)).totals, {
       transports: 2,
       producers: 0,
       consumers: 0,
     });
-    alice.client.close();
-    bob.client.close();
   });
 });

@@ -8,7 +8,8 @@ import { ErrorCode } from '../src/protocol/error-codes.js';
 import { CLIENT_TO_SERVER_EVENTS } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
-import { connect, connectAndJoin, TestClient } from './support/sockets.js';
+import { useRooms } from './support/room.js';
+import { TestClient } from './support/sockets.js';
 
 // Reproduce a failure with the seed it prints: PROPERTY_SEED=<seed> npm test -- property
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261101);
@@ -300,32 +301,26 @@ describe('property: no admin route answers 5xx or stores anything from invalid i
 
 describe('property: no socket event acks INTERNAL or delivers anything from invalid input', () => {
   let t: TestApp;
-  let admin: Admin;
   let roomId: string;
   let hostToken: string;
   let host: TestClient;
   let bystander: TestClient;
-  let guest: TestClient;
   let guestId: string;
+  const rooms = useRooms(() => t);
   before(async () => {
     t = await startApp({
       CONVENE_CHAT_RATE_LIMIT_PER_10S: '100000',
       CONVENE_WS_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
     });
-    admin = new Admin(t.url);
-    roomId = await admin.createRoom({ name: 'Sockets', lobby: true });
-    hostToken = (await admin.issueToken(roomId, 'Host', 'host')).token;
-    host = await connectAndJoin(t.url, hostToken);
-    bystander = await connectAndJoin(t.url, (await admin.issueToken(roomId, 'Bystander')).token);
-    const g = await admin.issueToken(roomId, 'Guest', 'guest');
-    guestId = g.participantId;
-    guest = await connect(t.url, g.token);
-    await guest.request('room:join', {});
+    const room = await rooms.create({ name: 'Sockets', lobby: true });
+    roomId = room.id;
+    const hostPerson = await room.join('Host', 'host');
+    hostToken = hostPerson.token;
+    host = hostPerson.client;
+    bystander = (await room.join('Bystander')).client;
+    guestId = (await room.join('Guest', 'guest')).participantId;
   });
-  after(async () => {
-    [host, bystander, guest].forEach((c) => c.close());
-    await t.close();
-  });
+  after(() => t.close());
 
   it('every ClientToServerEvents event, from a host, with random payloads', async (ctx) => {
     const stored = async () =>
@@ -356,7 +351,7 @@ describe('property: no socket event acks INTERNAL or delivers anything from inva
             } catch (error) {
               // Only an oversized packet may cost the connection; then the host comes back.
               assert.ok(Buffer.byteLength(json) > MAX_PAYLOAD, `${event}: ${String(error)}`);
-              host = await connectAndJoin(t.url, hostToken);
+              host = await rooms.connectAndJoin(hostToken);
               return;
             }
             const context = `${event} ${json.slice(0, 200)}`;
@@ -369,7 +364,7 @@ describe('property: no socket event acks INTERNAL or delivers anything from inva
                 acceptedPublic += 1;
             } else if (event === 'room:leave') {
               host.close();
-              host = await connectAndJoin(t.url, hostToken);
+              host = await rooms.connectAndJoin(hostToken);
             }
           }),
           socketRuns,

@@ -13,7 +13,8 @@ import { RedisRateLimitStore } from '../src/rate-limit/redis-rate-limit.store.js
 import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
 import { eventually } from './support/eventually.js';
-import { connect, connectAndJoin, connectError, sleep } from './support/sockets.js';
+import { useRooms } from './support/room.js';
+import { connect, connectError, sleep } from './support/sockets.js';
 
 // The Redis every session and CI machine runs; REDIS_URL points elsewhere if needed.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -186,14 +187,15 @@ describe('rate limits across two nodes sharing Redis', () => {
     nodes = await startTwoNodes({ CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '10' });
     ({ a, b } = nodes);
   });
+  const rooms = useRooms(() => a);
   after(async () => {
     await nodes?.close();
   });
 
   it('token guessing spread over both nodes is blocked on both, while a valid token still connects', async () => {
     const [adminA, adminB] = [new Admin(a.url), new Admin(b.url)];
-    const roomId = await adminA.createRoom(); // admin hit 1 (node A)
-    const valid = await adminA.issueToken(roomId, 'Alice'); // admin hit 2 (node A)
+    const room = await rooms.create(); // admin hit 1 (node A)
+    const valid = await room.issue('Alice'); // admin hit 2 (node A)
     const codes: (string | undefined)[] = [];
     for (let i = 0; i < 20; i++) {
       codes.push(await connectError(i % 2 ? b.url : a.url, `bad.token.${i}`));
@@ -203,7 +205,7 @@ describe('rate limits across two nodes sharing Redis', () => {
     assert.equal(await connectError(b.url, 'bad.token.b'), 'RATE_LIMITED');
     // Only failures are refused: the person with a valid token, behind the same address, joins.
     for (const url of [a.url, b.url]) {
-      const client = await connectAndJoin(url, valid.token);
+      const client = await rooms.connectAndJoin(valid.token, { url });
       assert.ok(client.socket.connected);
       client.close();
     }
@@ -230,32 +232,31 @@ describe('connection caps across two nodes sharing Redis', () => {
     });
     ({ a, b } = nodes);
   });
+  const rooms = useRooms(() => a);
   after(async () => {
     await nodes?.close();
   });
 
   it("one participant's connections and one address's are counted on both nodes together", async () => {
-    const admin = new Admin(a.url);
-    const roomId = await admin.createRoom();
-    const alice = await admin.issueToken(roomId, 'Alice');
-    const bob = await admin.issueToken(roomId, 'Bob');
-    const onA = await connect(a.url, alice.token);
-    const onB = await connect(b.url, alice.token);
+    const room = await rooms.create();
+    const alice = await room.issue('Alice');
+    const bob = await room.issue('Bob');
+    await rooms.connect(alice.token);
+    const onB = await rooms.connect(alice.token, { url: b.url });
     // Alice's third connection is refused on either node.
     assert.equal(await connectError(a.url, alice.token), 'TOO_MANY_CONNECTIONS');
     assert.equal(await connectError(b.url, alice.token), 'TOO_MANY_CONNECTIONS');
     // The address (127.0.0.1) holds 2 of its 3: Bob gets the last one, then it is full.
-    const bobOnB = await connect(b.url, bob.token);
+    await rooms.connect(bob.token, { url: b.url });
     assert.equal(await connectError(a.url, bob.token), 'TOO_MANY_CONNECTIONS');
 
     // A disconnect on node B frees a place for a connection on node A.
     onB.close();
     const again = await eventually(
-      () => connect(a.url, alice.token).catch(() => undefined),
+      () => rooms.connect(alice.token).catch(() => undefined),
       'a freed connection slot',
     );
     assert.ok(again.socket.connected);
-    for (const c of [onA, again, bobOnB]) c.close();
   });
 });
 

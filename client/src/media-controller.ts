@@ -1,10 +1,11 @@
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import type { MediaKind } from '../../src/protocol/events.js';
+import type { MediaKind, ProducerInfo, ServerEventOf } from '../../src/protocol/events.js';
 import type { Connection } from './connection.js';
 import { describeError, ServerError } from './errors.js';
 import type { LocalMedia } from './local-media.js';
 import { type InboundStats, MediaSession } from './media-session.js';
 import type { RoomStore } from './room-store.js';
+import type { ToastOptions } from './ui/feedback.js';
 import type { TrackState } from './ui/model.js';
 
 /** What the media controller needs from the page around it. */
@@ -17,9 +18,9 @@ export interface MediaHost {
   detach(track: MediaStreamTrack): void;
   /** Someone's media state in the room store changed. */
   changed(): void;
-  notice(text: string, tone?: 'error'): void;
+  notice(text: string, options?: ToastOptions): void;
   /** Runs a background task whose failure the page reports. */
-  run(task: Promise<unknown> | undefined): void;
+  run(task: Promise<unknown>): void;
 }
 
 /**
@@ -61,35 +62,36 @@ export class MediaController {
     return { audio: this.selfState('audio'), video: this.selfState('video') };
   }
 
-  /** Listens to the server's media events for the life of the connection. */
-  listen(connection: Connection): void {
-    connection.on('media:newProducer', (info) => this.host.run(this.session?.consume(info)));
-    connection.on('media:producerClosed', ({ producerId }) =>
-      this.session?.dropConsumer(producerId),
-    );
-    connection.on('media:consumerClosed', ({ producerId }) =>
-      this.session?.dropConsumer(producerId),
-    );
-    connection.on('media:producerPaused', ({ producerId, participantId, byHost }) => {
-      if (participantId === this.store.selfId) {
-        const kind = this.session?.pausedByServer(producerId);
-        if (!kind) return;
-        this.want[kind] = false;
-        this.setSelfState(kind, 'off');
-        if (byHost)
-          this.host.notice(
-            kind === 'audio' ? 'A host muted your microphone.' : 'A host turned off your camera.',
-          );
-        return;
-      }
-      const info = this.remote.get(producerId);
-      if (info) this.setRemoteState(participantId, info.kind, 'off');
-    });
-    connection.on('media:producerResumed', ({ producerId, participantId }) => {
-      const info = this.remote.get(producerId);
-      if (info) this.setRemoteState(participantId, info.kind, 'on');
-    });
-    connection.on('media:restart', () => this.rebuild());
+  /** Someone started sending (`media:newProducer`): receive it. */
+  newProducer(info: ProducerInfo): void {
+    if (this.session) this.host.run(this.session.consume(info));
+  }
+
+  /** A remote stream ended: its producer closed, or the server closed this person's consumer. */
+  remoteClosed(producerId: string): void {
+    this.session?.dropConsumer(producerId);
+  }
+
+  /** The server paused a stream: a host muted this person, or someone paused what they send. */
+  paused({ producerId, participantId, byHost }: ServerEventOf<'media:producerPaused'>): void {
+    if (participantId === this.store.selfId) {
+      const kind = this.session?.pausedByServer(producerId);
+      if (!kind) return;
+      this.want[kind] = false;
+      this.setSelfState(kind, 'off');
+      if (byHost)
+        this.host.notice(
+          kind === 'audio' ? 'A host muted your microphone.' : 'A host turned off your camera.',
+        );
+      return;
+    }
+    const info = this.remote.get(producerId);
+    if (info) this.setRemoteState(participantId, info.kind, 'off');
+  }
+
+  resumed({ producerId, participantId }: ServerEventOf<'media:producerResumed'>): void {
+    const info = this.remote.get(producerId);
+    if (info) this.setRemoteState(participantId, info.kind, 'on');
   }
 
   /** Builds a new session (closing any old one), then sends the local tracks as chosen. */
@@ -138,7 +140,7 @@ export class MediaController {
       if (this.session !== session) return;
       this.host.notice(
         describeError(error instanceof ServerError ? error.code : ErrorCode.MEDIA_UNAVAILABLE),
-        'error',
+        { tone: 'error' },
       );
     }
   }

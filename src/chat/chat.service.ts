@@ -12,7 +12,10 @@ import { ChatDelivery } from './chat-delivery.js';
 import { ChatRateLimiter } from './chat-rate-limiter.js';
 import type { ChatHistoryDto, ChatSendDto } from './dto/chat-send.dto.js';
 
-/** The chat rules. Nothing here trusts the client beyond the validated DTO. */
+/**
+ * The chat rules (joined, recipient present and not yourself, rate limit). The shape of a
+ * message is ChatSendDto's; nothing here trusts the client beyond it.
+ */
 @Injectable()
 export class ChatService {
   constructor(
@@ -97,22 +100,9 @@ export class ChatService {
       );
     }
 
-    let recipient: SocketIdentity | undefined;
-    if (dto.kind === 'private') {
-      if (!dto.to)
-        throw new DomainError(ErrorCode.VALIDATION_FAILED, 'to is required for a private message');
-      if (dto.to === sender.participantId) {
-        throw new DomainError(
-          ErrorCode.RECIPIENT_NOT_IN_ROOM,
-          'You cannot send a private message to yourself',
-        );
-      }
-      recipient = await this.membership.current(sender.roomId, dto.to);
-      if (!recipient)
-        throw new DomainError(ErrorCode.RECIPIENT_NOT_IN_ROOM, 'The recipient is not in this room');
-    } else if (dto.to !== undefined && dto.to !== null) {
-      throw new DomainError(ErrorCode.VALIDATION_FAILED, 'to must be absent for a public message');
-    }
+    // The DTO has checked the shape (a private message has `to`, a UUID; a public one has none);
+    // who `to` names is the rule here. A private message goes only to the recipient found.
+    const recipient = dto.kind === 'private' ? await this.recipientOf(sender, dto.to) : undefined;
 
     const { record, duplicate } = await this.audit.append({
       roomId: sender.roomId,
@@ -127,6 +117,26 @@ export class ChatService {
     const message = toChatMessage(record);
     if (!duplicate) this.delivery.deliver(message, originSocketId);
     return message;
+  }
+
+  /**
+   * The participant a private message is for: present in the sender's room, not the sender.
+   * No such participant, no message (never a broadcast instead).
+   */
+  private async recipientOf(
+    sender: SocketIdentity,
+    to: string | undefined,
+  ): Promise<SocketIdentity> {
+    if (to === sender.participantId) {
+      throw new DomainError(
+        ErrorCode.RECIPIENT_NOT_IN_ROOM,
+        'You cannot send a private message to yourself',
+      );
+    }
+    const recipient = to ? await this.membership.current(sender.roomId, to) : undefined;
+    if (!recipient)
+      throw new DomainError(ErrorCode.RECIPIENT_NOT_IN_ROOM, 'The recipient is not in this room');
+    return recipient;
   }
 
   /** The room's public messages plus the private ones this participant sent or received. */

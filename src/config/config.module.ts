@@ -11,7 +11,7 @@ import {
   rateLimitConfig,
   wsConfig,
 } from './configuration.js';
-import { parseEnv } from './env.js';
+import { envValidationSchema } from './env.js';
 
 /** Validates the whole environment once at boot, then exposes typed per-feature slices. */
 @Module({
@@ -19,10 +19,7 @@ import { parseEnv } from './env.js';
     ConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: true,
-      validate: (raw: Record<string, string | undefined>) => {
-        parseEnv(raw);
-        return raw;
-      },
+      validationSchema: envValidationSchema,
       load: [
         appConfig,
         databaseConfig,

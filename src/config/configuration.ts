@@ -1,35 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { registerAs } from '@nestjs/config';
-import { parseEnv } from './env.js';
+import { type Env, parseEnv } from './env.js';
 import { jwtSecretOf } from './jwt-secret.js';
 
-/** Typed slices of the validated environment, one per feature (inject with `@Inject(x.KEY)`). */
-export const appConfig = registerAs('app', () => {
-  const env = parseEnv(process.env);
-  return {
-    nodeEnv: env.nodeEnv,
-    port: env.port,
-    host: env.host,
-    logLevel: env.logLevel,
-    trustProxy: env.trustProxy,
-    allowedOrigins: env.allowedOrigins,
-  };
-});
+/**
+ * A feature's typed slice of the validated environment (inject with `@Inject(x.KEY)`). Each
+ * slice parses the whole environment, so each stands alone (ConfigModule checked it at boot).
+ */
+const slice = <T extends Record<string, unknown>>(token: string, pick: (env: Env) => T) =>
+  registerAs(token, () => pick(parseEnv(process.env)));
 
-export const databaseConfig = registerAs('database', () => {
-  const env = parseEnv(process.env);
-  return {
-    url: env.databaseUrl,
-    embeddedDir: env.embeddedPgDir,
-    embeddedPort: env.embeddedPgPort,
-    migrationsRun: env.migrationsRun,
-    queryTimeoutMs: env.dbQueryTimeoutMs,
-  };
-});
+export const appConfig = slice('app', (env) => ({
+  nodeEnv: env.nodeEnv,
+  port: env.port,
+  host: env.host,
+  logLevel: env.logLevel,
+  trustProxy: env.trustProxy,
+  allowedOrigins: env.allowedOrigins,
+}));
 
-export const authConfig = registerAs('auth', () => {
-  const env = parseEnv(process.env);
+export const databaseConfig = slice('database', (env) => ({
+  url: env.databaseUrl,
+  embeddedDir: env.embeddedPgDir,
+  embeddedPort: env.embeddedPgPort,
+  migrationsRun: env.migrationsRun,
+  queryTimeoutMs: env.dbQueryTimeoutMs,
+}));
+
+export const authConfig = slice('auth', (env) => {
   const secret = jwtSecretOf(env);
   return {
     jwtSecret: secret.secret,
@@ -44,32 +43,26 @@ export const authConfig = registerAs('auth', () => {
   };
 });
 
-export const chatConfig = registerAs('chat', () => {
-  const env = parseEnv(process.env);
-  return {
-    retentionDays: env.chatRetentionDays,
-    rateLimitPer10s: env.chatRateLimitPer10s,
-    auditSigningKey: env.auditSigningKey,
-  };
-});
+export const chatConfig = slice('chat', (env) => ({
+  retentionDays: env.chatRetentionDays,
+  rateLimitPer10s: env.chatRateLimitPer10s,
+  auditSigningKey: env.auditSigningKey,
+}));
 
-export const mediaConfig = registerAs('media', () => {
-  const env = parseEnv(process.env);
-  return {
-    workers: env.mediaWorkers,
-    rtcMinPort: env.rtcMinPort,
-    rtcMaxPort: env.rtcMaxPort,
-    listenIp: env.rtcListenIp,
-    announcedAddress: env.announcedAddress,
-    guestAudioOnly: env.guestAudioOnly,
-    roomGraceSeconds: env.roomGraceSeconds,
-  };
-});
+export const mediaConfig = slice('media', (env) => ({
+  workers: env.mediaWorkers,
+  rtcMinPort: env.rtcMinPort,
+  rtcMaxPort: env.rtcMaxPort,
+  listenIp: env.rtcListenIp,
+  announcedAddress: env.announcedAddress,
+  guestAudioOnly: env.guestAudioOnly,
+  roomGraceSeconds: env.roomGraceSeconds,
+}));
 
-export const metricsConfig = registerAs('metrics', () => {
-  const env = parseEnv(process.env);
-  return { port: env.metricsPort, host: env.metricsHost };
-});
+export const metricsConfig = slice('metrics', (env) => ({
+  port: env.metricsPort,
+  host: env.metricsHost,
+}));
 
 /** A node id for an application without CONVENE_NODE_ID: the host's name and a random part. */
 const generateNodeId = () =>
@@ -78,34 +71,22 @@ const generateNodeId = () =>
     .slice(0, 40)}-${randomBytes(4).toString('hex')}`;
 
 /** The nodes sharing one Redis: who this node is, and how quickly a silent node counts as gone. */
-export const clusterConfig = registerAs('cluster', () => {
-  const env = parseEnv(process.env);
-  return {
-    redisUrl: env.redisUrl,
-    redisKeyPrefix: env.redisKeyPrefix,
-    nodeId: env.nodeId ?? generateNodeId(),
-    nodeTtlSeconds: env.nodeTtlSeconds,
-    requestTimeoutMs: env.nodeRequestTimeoutMs,
-  };
-});
+export const clusterConfig = slice('cluster', (env) => ({
+  redisUrl: env.redisUrl,
+  redisKeyPrefix: env.redisKeyPrefix,
+  nodeId: env.nodeId ?? generateNodeId(),
+  nodeTtlSeconds: env.nodeTtlSeconds,
+  requestTimeoutMs: env.nodeRequestTimeoutMs,
+}));
 
-export const rateLimitConfig = registerAs('rateLimit', () => {
-  const env = parseEnv(process.env);
-  return {
-    maxConnectionsPerParticipant: env.maxConnectionsPerParticipant,
-    maxConnectionsPerAddress: env.maxConnectionsPerAddress,
-  };
-});
+export const rateLimitConfig = slice('rateLimit', (env) => ({
+  maxConnectionsPerParticipant: env.maxConnectionsPerParticipant,
+  maxConnectionsPerAddress: env.maxConnectionsPerAddress,
+}));
 
-export const wsConfig = registerAs('ws', () => {
-  const env = parseEnv(process.env);
-  return { maxPayloadBytes: env.wsMaxPayloadBytes };
-});
+export const wsConfig = slice('ws', (env) => ({ maxPayloadBytes: env.wsMaxPayloadBytes }));
 
 export type AppConfig = ReturnType<typeof appConfig>;
-export type DatabaseConfig = ReturnType<typeof databaseConfig>;
-export type AuthConfig = ReturnType<typeof authConfig>;
-export type ChatConfig = ReturnType<typeof chatConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
 export type ClusterConfig = ReturnType<typeof clusterConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;

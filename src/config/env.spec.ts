@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigValidationError, parseEnv } from './env.js';
+import { ConfigValidationError, envValidationSchema, parseEnv } from './env.js';
 
 function problemsOf(raw: Record<string, string>): string[] {
   try {
@@ -158,5 +158,31 @@ describe('parseEnv', () => {
         ),
         value,
       );
+  });
+
+  it('checks the rules between variables even when another variable is bad', () => {
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      CONVENE_MIGRATIONS_RUN: 'maybe',
+      PORT: 'eighty',
+      CONVENE_ADMIN_API_KEY: 'k'.repeat(32),
+    });
+    assert.deepEqual(problems.sort(), [
+      'CONVENE_JWT_SECRET must be set in production (one secret shared by every node)',
+      'CONVENE_MIGRATIONS_RUN must be true or false (got "maybe")',
+      'PORT must be an integer between 0 and 65535 (got "eighty")',
+    ]);
+  });
+
+  it('gives ConfigModule a schema with the same problems that leaves the variables as they are', async () => {
+    const raw = { NODE_ENV: 'production', PORT: 'eighty' };
+    const failed = await envValidationSchema['~standard'].validate(raw);
+    assert.deepEqual(
+      failed.issues?.map((i) => `${i.path?.[0] as string} ${i.message}`),
+      problemsOf(raw),
+    );
+    const ok = await envValidationSchema['~standard'].validate({ PORT: '8080' });
+    assert.deepEqual(ok.issues, undefined);
+    assert.deepEqual('value' in ok && ok.value, { PORT: '8080' });
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Every environment variable convene reads, in one place: parsed, validated and typed.
- * A bad value stops the process with a message naming the variable.
+ * Every environment variable convene reads, in one place: one zod schema that parses,
+ * validates and types them. A bad value stops the process with a message naming the variable;
+ * every bad variable is reported at once.
  */
 
+import { z } from 'zod';
 import { trustEntryProblem, type TrustProxy } from '../common/client-address.js';
 
 export class ConfigValidationError extends Error {
@@ -14,107 +16,100 @@ export class ConfigValidationError extends Error {
 
 type Raw = Record<string, string | undefined>;
 
-class Reader {
-  readonly problems: string[] = [];
-  constructor(private readonly raw: Raw) {}
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-  private value(name: string): string | undefined {
-    const v = this.raw[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  }
+/** A variable as set: trimmed; unset and blank both mean "not set" (so its default applies). */
+const variable = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined), schema);
 
-  string(name: string, fallback: string): string {
-    return this.value(name) ?? fallback;
-  }
+const oneOf = <const T extends readonly [string, ...string[]]>(allowed: T) =>
+  z.enum(allowed, {
+    error: (issue) => `must be one of ${allowed.join(', ')} (got "${String(issue.input)}")`,
+  });
 
-  optionalString(name: string): string | undefined {
-    return this.value(name);
-  }
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .refine(
+      (v) => {
+        const n = Number(v);
+        return Number.isInteger(n) && n >= min && n <= max;
+      },
+      {
+        error: (issue) =>
+          `must be an integer between ${min} and ${max} (got "${String(issue.input)}")`,
+      },
+    )
+    .transform(Number);
 
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const v = this.value(name);
-    if (v === undefined) return fallback;
-    if ((allowed as readonly string[]).includes(v)) return v as T;
-    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${v}")`);
-    return fallback;
-  }
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off'];
+// Not z.stringbool(): its failure aborts the whole parse, hiding the rules between variables.
+const bool = () =>
+  z
+    .string()
+    .refine((v) => [...TRUE, ...FALSE].includes(v.toLowerCase()), {
+      error: (issue) => `must be true or false (got "${String(issue.input)}")`,
+    })
+    .transform((v) => TRUE.includes(v.toLowerCase()));
 
-  int(name: string, fallback: number, min: number, max: number): number {
-    const v = this.optionalInt(name, min, max);
-    return v ?? fallback;
-  }
+const secret = (minLength: number) =>
+  z.string().min(minLength, `must be at least ${minLength} characters`);
 
-  optionalInt(name: string, min: number, max: number): number | undefined {
-    const v = this.value(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      this.problems.push(`${name} must be an integer between ${min} and ${max} (got "${v}")`);
-      return undefined;
-    }
-    return n;
-  }
+/** Parsed with WHATWG `URL`, as the clients that use it will; only the protocol is checked. */
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.join(' or ')} URL`,
+  );
 
-  bool(name: string, fallback: boolean): boolean {
-    const v = this.value(name)?.toLowerCase();
-    if (v === undefined) return fallback;
-    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-    if (['0', 'false', 'no', 'off'].includes(v)) return false;
-    this.problems.push(`${name} must be true or false (got "${v}")`);
-    return fallback;
-  }
+const commaList = (v: string) =>
+  v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
 
-  /** `false`, `true`, a hop count, or a comma list of IPs, CIDR ranges and preset names. */
-  trustProxy(name: string): TrustProxy {
-    const v = this.value(name);
-    if (v === undefined || v.toLowerCase() === 'false') return false;
+/** `false`, `true`, a hop count, or a comma list of IPs, CIDR ranges and preset names. */
+const trustProxy = () =>
+  z.string().transform((v, ctx): TrustProxy => {
+    if (v.toLowerCase() === 'false') return false;
     if (v.toLowerCase() === 'true') return true;
     if (/^\d+$/.test(v)) return Number(v);
-    const entries = v
-      .split(',')
-      .map((e) => e.trim())
-      .filter(Boolean);
+    const entries = commaList(v);
     const problems = entries.map(trustEntryProblem).filter((p) => p !== undefined);
     if (entries.length === 0 || problems.length > 0) {
-      this.problems.push(
-        `${name} must be false, true, a number of proxy hops, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal or uniquelocal (${problems.join('; ') || 'empty list'})`,
-      );
-      return false;
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        message: `must be false, true, a number of proxy hops, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal or uniquelocal (${problems.join('; ') || 'empty list'})`,
+      });
+      return z.NEVER;
     }
     return entries;
-  }
+  });
 
-  /** A comma list of web origins (`https://app.example.com[:port]`, no path), normalized. */
-  origins(name: string): string[] {
-    const v = this.value(name);
-    if (v === undefined) return [];
-    const entries = v
-      .split(',')
-      .map((e) => e.trim())
-      .filter(Boolean);
+/** A comma list of web origins (`https://app.example.com[:port]`, no path), normalized. */
+const origins = () =>
+  z.string().transform((v, ctx) => {
+    const entries = commaList(v);
     const bad = entries.filter((e) => originOf(e) === undefined);
     if (bad.length > 0) {
-      this.problems.push(
-        `${name} must be a comma-separated list of origins such as https://app.example.com or http://localhost:8080, without path, query or credentials (not: ${bad.join(', ')})`,
-      );
-      return [];
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        message: `must be a comma-separated list of origins such as https://app.example.com or http://localhost:8080, without path, query or credentials (not: ${bad.join(', ')})`,
+      });
+      return z.NEVER;
     }
     return [...new Set(entries.map((e) => originOf(e) as string))];
-  }
-
-  url(name: string, protocols: string[]): string | undefined {
-    const v = this.value(name);
-    if (v === undefined) return undefined;
-    try {
-      const parsed = new URL(v);
-      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
-      return v;
-    } catch {
-      this.problems.push(`${name} must be a ${protocols.join(' or ')} URL`);
-      return undefined;
-    }
-  }
-}
+  });
 
 /** `scheme://host[:port]` of an http(s) URL that has nothing else (a trailing `/` is allowed). */
 function originOf(value: string): string | undefined {
@@ -134,140 +129,167 @@ function originOf(value: string): string | undefined {
   }
 }
 
-export type NodeEnv = 'development' | 'production' | 'test';
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface Env {
-  nodeEnv: NodeEnv;
-  port: number;
-  host: string;
-  logLevel: LogLevel;
-  trustProxy: TrustProxy;
-  allowedOrigins: string[];
-  metricsPort: number;
-  metricsHost: string;
-  databaseUrl: string | undefined;
-  /** convene's own files (the generated JWT secret, the embedded PostgreSQL's data). */
-  dataDir: string;
-  embeddedPgDir: string;
-  embeddedPgPort: number;
-  migrationsRun: boolean;
-  dbQueryTimeoutMs: number;
-  /** Unset: a random secret is generated once and kept in the data folder (not in production). */
-  jwtSecret: string | undefined;
-  tokenTtlSeconds: number;
-  adminApiKey: string | undefined;
-  jwksUrl: string | undefined;
-  jwtIssuer: string | undefined;
-  jwtAudience: string | undefined;
-  adminRateLimitPerMinute: number;
-  chatRetentionDays: number | undefined;
-  chatRateLimitPer10s: number;
-  auditSigningKey: string | undefined;
-  redisUrl: string | undefined;
-  redisKeyPrefix: string;
+/** Each variable on its own: its type, range and default. */
+const variables = z.object({
+  NODE_ENV: variable(oneOf(NODE_ENVS).default('development')),
+  PORT: variable(int(0, 65535).default(3000)),
+  HOST: variable(z.string().default('0.0.0.0')),
+  LOG_LEVEL: variable(oneOf(LOG_LEVELS).default('info')),
+  CONVENE_TRUST_PROXY: variable(trustProxy().default(false)),
+  CONVENE_ALLOWED_ORIGINS: variable(origins().default([])),
+  CONVENE_METRICS_PORT: variable(int(0, 65535).default(9464)),
+  CONVENE_METRICS_HOST: variable(z.string().default('0.0.0.0')),
+  DATABASE_URL: variable(url(['postgres:', 'postgresql:']).optional()),
+  CONVENE_DATA_DIR: variable(z.string().default('./.convene')),
+  /** Unset: `pgdata` inside CONVENE_DATA_DIR. */
+  CONVENE_EMBEDDED_PG_DIR: variable(z.string().optional()),
+  CONVENE_EMBEDDED_PG_PORT: variable(int(1, 65535).default(54329)),
+  CONVENE_MIGRATIONS_RUN: variable(bool().default(true)),
+  CONVENE_DB_QUERY_TIMEOUT_MS: variable(int(100, 600_000).default(10_000)),
+  CONVENE_JWT_SECRET: variable(secret(32).optional()),
+  CONVENE_TOKEN_TTL_SECONDS: variable(int(60, 30 * 24 * 3600).default(8 * 3600)),
+  CONVENE_ADMIN_API_KEY: variable(secret(24).optional()),
+  CONVENE_JWKS_URL: variable(url(['http:', 'https:']).optional()),
+  CONVENE_JWT_ISSUER: variable(z.string().optional()),
+  CONVENE_JWT_AUDIENCE: variable(z.string().optional()),
+  CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: variable(int(1, 1_000_000).default(600)),
+  CONVENE_CHAT_RETENTION_DAYS: variable(int(1, 36500).optional()),
+  CONVENE_CHAT_RATE_LIMIT_PER_10S: variable(int(1, 100_000).default(30)),
+  CONVENE_AUDIT_SIGNING_KEY: variable(secret(32).optional()),
+  REDIS_URL: variable(url(['redis:', 'rediss:']).optional()),
+  CONVENE_REDIS_KEY_PREFIX: variable(z.string().default('convene:')),
   /** This process's name among the nodes sharing a Redis (unique; generated when unset). */
-  nodeId: string | undefined;
+  CONVENE_NODE_ID: variable(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+      .optional(),
+  ),
   /** How long a node's presence outlives its last heartbeat. */
-  nodeTtlSeconds: number;
+  CONVENE_NODE_TTL_SECONDS: variable(int(2, 300).default(5)),
   /** How long a request to another node may take before that node counts as gone. */
-  nodeRequestTimeoutMs: number;
-  maxConnectionsPerParticipant: number;
-  maxConnectionsPerAddress: number;
-  mediaWorkers: number | undefined;
-  rtcMinPort: number;
-  rtcMaxPort: number;
-  rtcListenIp: string;
-  announcedAddress: string | undefined;
-  guestAudioOnly: boolean;
-  roomGraceSeconds: number;
-  wsMaxPayloadBytes: number;
+  CONVENE_NODE_REQUEST_TIMEOUT_MS: variable(int(100, 60_000).default(3000)),
+  CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT: variable(int(1, 1000).default(5)),
+  CONVENE_MAX_CONNECTIONS_PER_ADDRESS: variable(int(1, 1_000_000).default(200)),
+  CONVENE_MEDIA_WORKERS: variable(int(1, 256).optional()),
+  CONVENE_RTC_MIN_PORT: variable(int(1024, 65535).default(40000)),
+  CONVENE_RTC_MAX_PORT: variable(int(1024, 65535).default(40099)),
+  CONVENE_RTC_LISTEN_IP: variable(z.string().default('0.0.0.0')),
+  CONVENE_ANNOUNCED_ADDRESS: variable(z.string().optional()),
+  CONVENE_GUEST_AUDIO_ONLY: variable(bool().default(false)),
+  CONVENE_ROOM_GRACE_SECONDS: variable(int(0, 86400).default(30)),
+  CONVENE_WS_MAX_PAYLOAD_BYTES: variable(int(16_384, 10_000_000).default(65_536)),
+});
+
+type Variable = keyof z.input<typeof variables>;
+
+/**
+ * A rule between variables runs once the variables it reads are valid, whatever else is wrong,
+ * so that one boot reports every problem.
+ */
+const whenValid = (...names: Variable[]) => ({
+  when: (payload: z.core.ParsePayload) =>
+    !payload.issues.some((issue) => names.includes(issue.path?.[0] as Variable)),
+});
+
+/** The variables together: rules between them (production needs its own secrets), then typed. */
+const envSchema = variables
+  .refine((v) => v.CONVENE_RTC_MIN_PORT <= v.CONVENE_RTC_MAX_PORT, {
+    path: ['CONVENE_RTC_MIN_PORT'],
+    message: 'must not be greater than CONVENE_RTC_MAX_PORT',
+    ...whenValid('CONVENE_RTC_MIN_PORT', 'CONVENE_RTC_MAX_PORT'),
+  })
+  .refine((v) => v.CONVENE_METRICS_PORT === 0 || v.CONVENE_METRICS_PORT !== v.PORT, {
+    path: ['CONVENE_METRICS_PORT'],
+    message: 'must differ from PORT (metrics stay off the public port)',
+    ...whenValid('CONVENE_METRICS_PORT', 'PORT'),
+  })
+  .refine(
+    (v) => v.CONVENE_JWKS_URL === undefined || (!!v.CONVENE_JWT_ISSUER && !!v.CONVENE_JWT_AUDIENCE),
+    {
+      message: 'CONVENE_JWT_ISSUER and CONVENE_JWT_AUDIENCE are required with CONVENE_JWKS_URL',
+      ...whenValid('CONVENE_JWKS_URL'),
+    },
+  )
+  // Every node must verify every node's tokens, so production names its one secret.
+  .refine((v) => v.NODE_ENV !== 'production' || v.CONVENE_JWT_SECRET !== undefined, {
+    path: ['CONVENE_JWT_SECRET'],
+    message: 'must be set in production (one secret shared by every node)',
+    ...whenValid('NODE_ENV', 'CONVENE_JWT_SECRET'),
+  })
+  .refine((v) => v.NODE_ENV !== 'production' || v.CONVENE_ADMIN_API_KEY !== undefined, {
+    path: ['CONVENE_ADMIN_API_KEY'],
+    message: 'must be set in production',
+    ...whenValid('NODE_ENV', 'CONVENE_ADMIN_API_KEY'),
+  })
+  .transform((v) => ({
+    nodeEnv: v.NODE_ENV,
+    port: v.PORT,
+    host: v.HOST,
+    logLevel: v.LOG_LEVEL,
+    trustProxy: v.CONVENE_TRUST_PROXY,
+    allowedOrigins: v.CONVENE_ALLOWED_ORIGINS,
+    metricsPort: v.CONVENE_METRICS_PORT,
+    metricsHost: v.CONVENE_METRICS_HOST,
+    databaseUrl: v.DATABASE_URL,
+    /** convene's own files (the generated JWT secret, the embedded PostgreSQL's data). */
+    dataDir: v.CONVENE_DATA_DIR,
+    embeddedPgDir: v.CONVENE_EMBEDDED_PG_DIR ?? `${v.CONVENE_DATA_DIR.replace(/\/+$/, '')}/pgdata`,
+    embeddedPgPort: v.CONVENE_EMBEDDED_PG_PORT,
+    migrationsRun: v.CONVENE_MIGRATIONS_RUN,
+    dbQueryTimeoutMs: v.CONVENE_DB_QUERY_TIMEOUT_MS,
+    /** Unset: a random secret is generated once and kept in the data folder (not in production). */
+    jwtSecret: v.CONVENE_JWT_SECRET,
+    tokenTtlSeconds: v.CONVENE_TOKEN_TTL_SECONDS,
+    adminApiKey: v.CONVENE_ADMIN_API_KEY,
+    jwksUrl: v.CONVENE_JWKS_URL,
+    jwtIssuer: v.CONVENE_JWT_ISSUER,
+    jwtAudience: v.CONVENE_JWT_AUDIENCE,
+    adminRateLimitPerMinute: v.CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE,
+    chatRetentionDays: v.CONVENE_CHAT_RETENTION_DAYS,
+    chatRateLimitPer10s: v.CONVENE_CHAT_RATE_LIMIT_PER_10S,
+    auditSigningKey: v.CONVENE_AUDIT_SIGNING_KEY,
+    redisUrl: v.REDIS_URL,
+    redisKeyPrefix: v.CONVENE_REDIS_KEY_PREFIX,
+    nodeId: v.CONVENE_NODE_ID,
+    nodeTtlSeconds: v.CONVENE_NODE_TTL_SECONDS,
+    nodeRequestTimeoutMs: v.CONVENE_NODE_REQUEST_TIMEOUT_MS,
+    maxConnectionsPerParticipant: v.CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT,
+    maxConnectionsPerAddress: v.CONVENE_MAX_CONNECTIONS_PER_ADDRESS,
+    mediaWorkers: v.CONVENE_MEDIA_WORKERS,
+    rtcMinPort: v.CONVENE_RTC_MIN_PORT,
+    rtcMaxPort: v.CONVENE_RTC_MAX_PORT,
+    rtcListenIp: v.CONVENE_RTC_LISTEN_IP,
+    announcedAddress: v.CONVENE_ANNOUNCED_ADDRESS,
+    guestAudioOnly: v.CONVENE_GUEST_AUDIO_ONLY,
+    roomGraceSeconds: v.CONVENE_ROOM_GRACE_SECONDS,
+    wsMaxPayloadBytes: v.CONVENE_WS_MAX_PAYLOAD_BYTES,
+  }));
+
+export type Env = z.output<typeof envSchema>;
+
+/** "NAME what is wrong", one line per problem (a rule between variables names them itself). */
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((issue) =>
+    issue.path.length > 0 ? `${issue.path.join('.')} ${issue.message}` : issue.message,
+  );
 }
 
 /** Parses and validates the environment; throws ConfigValidationError listing every problem. */
 export function parseEnv(raw: Raw): Env {
-  const r = new Reader(raw);
-  const dataDir = r.string('CONVENE_DATA_DIR', './.convene');
-  const env: Env = {
-    nodeEnv: r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development'),
-    port: r.int('PORT', 3000, 0, 65535),
-    host: r.string('HOST', '0.0.0.0'),
-    logLevel: r.oneOf(
-      'LOG_LEVEL',
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
-      'info',
-    ),
-    trustProxy: r.trustProxy('CONVENE_TRUST_PROXY'),
-    allowedOrigins: r.origins('CONVENE_ALLOWED_ORIGINS'),
-    metricsPort: r.int('CONVENE_METRICS_PORT', 9464, 0, 65535),
-    metricsHost: r.string('CONVENE_METRICS_HOST', '0.0.0.0'),
-    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    dataDir,
-    embeddedPgDir: r.string('CONVENE_EMBEDDED_PG_DIR', `${dataDir.replace(/\/+$/, '')}/pgdata`),
-    embeddedPgPort: r.int('CONVENE_EMBEDDED_PG_PORT', 54329, 1, 65535),
-    migrationsRun: r.bool('CONVENE_MIGRATIONS_RUN', true),
-    dbQueryTimeoutMs: r.int('CONVENE_DB_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
-    jwtSecret: r.optionalString('CONVENE_JWT_SECRET'),
-    tokenTtlSeconds: r.int('CONVENE_TOKEN_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
-    adminApiKey: r.optionalString('CONVENE_ADMIN_API_KEY'),
-    jwksUrl: r.url('CONVENE_JWKS_URL', ['http:', 'https:']),
-    jwtIssuer: r.optionalString('CONVENE_JWT_ISSUER'),
-    jwtAudience: r.optionalString('CONVENE_JWT_AUDIENCE'),
-    adminRateLimitPerMinute: r.int('CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
-    chatRetentionDays: r.optionalInt('CONVENE_CHAT_RETENTION_DAYS', 1, 36500),
-    chatRateLimitPer10s: r.int('CONVENE_CHAT_RATE_LIMIT_PER_10S', 30, 1, 100_000),
-    auditSigningKey: r.optionalString('CONVENE_AUDIT_SIGNING_KEY'),
-    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
-    redisKeyPrefix: r.string('CONVENE_REDIS_KEY_PREFIX', 'convene:'),
-    nodeId: r.optionalString('CONVENE_NODE_ID'),
-    nodeTtlSeconds: r.int('CONVENE_NODE_TTL_SECONDS', 5, 2, 300),
-    nodeRequestTimeoutMs: r.int('CONVENE_NODE_REQUEST_TIMEOUT_MS', 3000, 100, 60_000),
-    maxConnectionsPerParticipant: r.int('CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT', 5, 1, 1000),
-    maxConnectionsPerAddress: r.int('CONVENE_MAX_CONNECTIONS_PER_ADDRESS', 200, 1, 1_000_000),
-    mediaWorkers: r.optionalInt('CONVENE_MEDIA_WORKERS', 1, 256),
-    rtcMinPort: r.int('CONVENE_RTC_MIN_PORT', 40000, 1024, 65535),
-    rtcMaxPort: r.int('CONVENE_RTC_MAX_PORT', 40099, 1024, 65535),
-    rtcListenIp: r.string('CONVENE_RTC_LISTEN_IP', '0.0.0.0'),
-    announcedAddress: r.optionalString('CONVENE_ANNOUNCED_ADDRESS'),
-    guestAudioOnly: r.bool('CONVENE_GUEST_AUDIO_ONLY', false),
-    roomGraceSeconds: r.int('CONVENE_ROOM_GRACE_SECONDS', 30, 0, 86400),
-    wsMaxPayloadBytes: r.int('CONVENE_WS_MAX_PAYLOAD_BYTES', 65_536, 16_384, 10_000_000),
-  };
-
-  if (env.nodeId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(env.nodeId)) {
-    r.problems.push('CONVENE_NODE_ID must be 1-64 letters, digits, dots, dashes or underscores');
-  }
-  if (env.rtcMinPort > env.rtcMaxPort) {
-    r.problems.push('CONVENE_RTC_MIN_PORT must not be greater than CONVENE_RTC_MAX_PORT');
-  }
-  if (env.metricsPort !== 0 && env.metricsPort === env.port) {
-    r.problems.push(
-      'CONVENE_METRICS_PORT must differ from PORT (metrics stay off the public port)',
-    );
-  }
-  if (env.jwksUrl && (!env.jwtIssuer || !env.jwtAudience)) {
-    r.problems.push(
-      'CONVENE_JWT_ISSUER and CONVENE_JWT_AUDIENCE are required with CONVENE_JWKS_URL',
-    );
-  }
-  if (env.jwtSecret !== undefined && env.jwtSecret.length < 32) {
-    r.problems.push('CONVENE_JWT_SECRET must be at least 32 characters');
-  }
-  if (env.adminApiKey !== undefined && env.adminApiKey.length < 24) {
-    r.problems.push('CONVENE_ADMIN_API_KEY must be at least 24 characters');
-  }
-  if (env.auditSigningKey !== undefined && env.auditSigningKey.length < 32) {
-    r.problems.push('CONVENE_AUDIT_SIGNING_KEY must be at least 32 characters');
-  }
-  if (env.nodeEnv === 'production') {
-    // Every node must verify every node's tokens, so production names its one secret.
-    if (env.jwtSecret === undefined) {
-      r.problems.push(
-        'CONVENE_JWT_SECRET must be set in production (one secret shared by every node)',
-      );
-    }
-    if (!env.adminApiKey) r.problems.push('CONVENE_ADMIN_API_KEY must be set in production');
-  }
-  if (r.problems.length > 0) throw new ConfigValidationError(r.problems);
-  return env;
+  const result = envSchema.safeParse(raw);
+  if (!result.success) throw new ConfigValidationError(problemsOf(result.error));
+  return result.data;
 }
+
+/**
+ * The same schema for `ConfigModule.forRoot({ validationSchema })`: it reports the same
+ * problems but keeps the variables as they are, because Nest copies a schema's output into
+ * `process.env` (which would add every default there, and numbers as strings).
+ */
+export const envValidationSchema = z.looseObject({}).superRefine((raw, ctx) => {
+  const result = envSchema.safeParse(raw);
+  for (const issue of result.error?.issues ?? []) {
+    ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: raw });
+  }
+});

@@ -10,7 +10,7 @@ import { runPendingMigrations } from './migrations.js';
 
 /** Owns the embedded PostgreSQL server when DATABASE_URL is unset. */
 @Injectable()
-export class DatabaseServer implements OnApplicationShutdown {
+class DatabaseServer implements OnApplicationShutdown {
   private readonly logger = new Logger('DatabaseServer');
   private embedded: EmbeddedPostgres | undefined;
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TestDatabase } from './database.js';
 
 /** The fields of an exported NDJSON line that its hash covers. */
 export interface ExportedLink {
@@ -36,4 +37,28 @@ export function documentedHash(m: ExportedLink): string {
   ];
   const canonical = JSON.stringify(m.hashVersion === 1 ? fields : [m.hashVersion, ...fields]);
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+/**
+ * Rewrites a room's chain as someone with write access but without the signing key would: the
+ * texts in `texts` (by seq) replace the stored ones, every hash from the first link on is
+ * recomputed in the documented form, and the chain head moves to the last. Returns that hash.
+ */
+export async function rewriteChain(
+  db: TestDatabase,
+  roomId: string,
+  links: readonly ExportedLink[],
+  texts: Record<number, string>,
+): Promise<string> {
+  let link = '0'.repeat(64);
+  for (const m of links) {
+    const forged = { ...m, text: texts[m.seq] ?? m.text, prevHash: link };
+    link = documentedHash(forged);
+    await db.tamper(
+      `UPDATE chat_messages SET text = $3, prev_hash = $4, hash = $5 WHERE room_id = $1 AND seq = $2`,
+      [roomId, m.seq, forged.text, forged.prevHash, link],
+    );
+  }
+  await db.tamper(`UPDATE chat_chain_heads SET last_hash = $2 WHERE room_id = $1`, [roomId, link]);
+  return link;
 }

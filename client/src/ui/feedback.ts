@@ -1,5 +1,13 @@
 import { h } from './dom.js';
 
+export interface ToastOptions {
+  tone?: 'info' | 'error';
+  action?: { label: string; run: () => void };
+  ms?: number;
+  /** For news the Announcer already said. */
+  quiet?: boolean;
+}
+
 /** Short-lived notices (joins, mutes, errors), announced to screen readers. */
 export class Toasts {
   readonly root = h('div', { class: 'toasts' });
@@ -20,15 +28,7 @@ export class Toasts {
     for (const stack of [this.urgent, this.polite, this.quiet]) stack.replaceChildren();
   }
 
-  show(
-    text: string,
-    options: {
-      tone?: 'info' | 'error';
-      action?: { label: string; run: () => void };
-      ms?: number;
-      quiet?: boolean;
-    } = {},
-  ): void {
+  show(text: string, options: ToastOptions = {}): void {
     const tone = options.tone ?? 'info';
     const toast = h('div', { class: `toast toast-${tone}` }, h('span', {}, text));
     if (options.action) {

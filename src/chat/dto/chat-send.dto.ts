@@ -20,7 +20,10 @@ import {
   type ChatSendPayload,
 } from '../../protocol/events.js';
 
-/** `to` is required for private messages and must be absent (or null) for public ones. */
+/**
+ * `to` is required for private messages and must be absent (or null) for public ones: shape
+ * only. Whom it names (present in the room, not the sender) is ChatService's rule.
+ */
 function RecipientMatchesKind() {
   return (target: object, propertyName: string) =>
     registerDecorator({
@@ -46,6 +49,7 @@ function RecipientMatchesKind() {
 const trimmed = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim() : value;
 
+/** The shape of a chat:send; the rules about it are ChatService's. */
 export class ChatSendDto implements ChatSendPayload {
   @IsIn(CHAT_KINDS)
   kind!: ChatKind;

@@ -1,5 +1,7 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import {
+  CONSUMER_TYPES,
   type ConsumerStats,
   type ConsumerType,
   MEDIA_KINDS,
@@ -47,6 +49,8 @@ export class ConsumerLayersDto implements MediaLayers {
 export class ConsumerStatsDto extends StreamStatsDto implements ConsumerStats {
   producerId!: string;
   /** How mediasoup forwards the stream; only simulcast and svc consumers have layers to choose from. */
+  // The list stated, not inferred from the union type: its order there depends on the compiler.
+  @ApiProperty({ enum: CONSUMER_TYPES })
   type!: ConsumerType;
   /** Simulcast/svc only: the layers the receiver asked for with media:setPreferredLayers (the highest until it asks). */
   preferredLayers?: ConsumerLayersDto | null;

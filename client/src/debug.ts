@@ -1,0 +1,21 @@
+import type { LoggedEvent } from './connection.js';
+import type { InboundStats } from './media-session.js';
+import type { Phase } from './phases.js';
+
+/** What `#debug=1` exposes on `window.conveneDebug` (browser tests read it). */
+export interface ConveneDebug {
+  /** Every server event this page received, in order. */
+  events(): LoggedEvent[];
+  inboundStats(): Promise<InboundStats[]>;
+  phase(): Phase;
+}
+
+declare global {
+  interface Window {
+    conveneDebug?: ConveneDebug;
+  }
+}
+
+export function exposeDebug(debug: ConveneDebug): void {
+  window.conveneDebug = debug;
+}
