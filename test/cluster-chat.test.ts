@@ -3,21 +3,18 @@ import { after, before, describe, it } from 'node:test';
 import { TestCluster } from './support/cluster.js';
 import { ClusterRoom, privateTexts, sendOk } from './support/cluster-room.js';
 import { eventually } from './support/eventually.js';
+import { useRooms } from './support/room.js';
 
 describe('chat across three nodes', () => {
   let cluster: TestCluster;
-  const rooms: ClusterRoom[] = [];
-  const room = async (body: { maxParticipants?: number } = {}) => {
-    const r = await ClusterRoom.create(cluster, body);
-    rooms.push(r);
-    return r;
-  };
+  const rooms = useRooms(() => cluster.node(0));
+  const room = (body: { maxParticipants?: number } = {}) =>
+    ClusterRoom.create(cluster, rooms, body);
 
   before(async () => {
     cluster = await TestCluster.start(3, { CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
   });
   after(async () => {
-    rooms.forEach((r) => r.close());
     await cluster?.close();
   });
 

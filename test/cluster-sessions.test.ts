@@ -4,26 +4,23 @@ import { participantIdForSubject } from '../src/auth/join-tokens.service.js';
 import { TestCluster } from './support/cluster.js';
 import { ClusterRoom, type Person, sendOk } from './support/cluster-room.js';
 import { eventually } from './support/eventually.js';
+import { useRooms } from './support/room.js';
 import { LocalIdp } from './support/idp.js';
 import { seededRandom } from './support/random.js';
-import { connect, connectError, type TestClient } from './support/sockets.js';
+import { connectError, type TestClient } from './support/sockets.js';
 
 describe('sessions across three nodes', () => {
   let cluster: TestCluster;
   let idp: LocalIdp;
-  const rooms: ClusterRoom[] = [];
-  const room = async (body: { maxParticipants?: number; lobby?: boolean } = {}) => {
-    const r = await ClusterRoom.create(cluster, body);
-    rooms.push(r);
-    return r;
-  };
+  const rooms = useRooms(() => cluster.node(0));
+  const room = (body: { maxParticipants?: number; lobby?: boolean } = {}) =>
+    ClusterRoom.create(cluster, rooms, body);
 
   before(async () => {
     idp = await LocalIdp.start();
     cluster = await TestCluster.start(3, { ...idp.env, CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
   });
   after(async () => {
-    rooms.forEach((r) => r.close());
     await cluster?.close();
     await idp?.stop();
   });
@@ -201,7 +198,7 @@ describe('sessions across three nodes', () => {
             current.close();
             const tabs = await Promise.all(
               [node, (node + 1) % 3].map(async (n) =>
-                track(p, await connect(cluster.node(n).url, p.token)),
+                track(p, await rooms.connect(p.token, { url: cluster.node(n).url })),
               ),
             );
             await Promise.allSettled(tabs.map((t) => t.request('room:join', {}, 15_000)));

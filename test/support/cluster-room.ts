@@ -2,16 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { ChatMessage, ChatSendPayload, Role } from '../../src/protocol/events.js';
 import { Admin } from './admin.js';
 import type { TestCluster } from './cluster.js';
-import { connect, connectAndJoin, type TestClient } from './sockets.js';
+import { type Person, type RoomFixture, type RoomOptions, type TestRoom } from './room.js';
+import type { TestClient } from './sockets.js';
 
-export interface Person {
-  name: string;
-  participantId: string;
-  token: string;
-  /** The node (index in the cluster) this person is connected to. */
-  node: number;
-  client: TestClient;
-}
+export type { Person };
 
 /** A stored message as the audit API lists it. */
 export interface AuditedMessage {
@@ -25,53 +19,50 @@ export interface AuditedMessage {
 }
 
 /**
- * A room on a test cluster with people connected to chosen nodes; `close()` disconnects
- * everyone it connected. `admin(i)` is the admin API of node i.
+ * A room on a test cluster, with people connected to chosen nodes through the shared room
+ * fixture (which closes every connection it opened). `admin(i)` is the admin API of node i.
  */
 export class ClusterRoom {
-  private readonly clients: TestClient[] = [];
-
   private constructor(
     readonly cluster: TestCluster,
-    readonly roomId: string,
+    private readonly rooms: RoomFixture,
+    private readonly room: TestRoom,
   ) {}
 
   static async create(
     cluster: TestCluster,
-    body: { maxParticipants?: number; lobby?: boolean } = {},
+    rooms: RoomFixture,
+    options: RoomOptions = {},
   ): Promise<ClusterRoom> {
-    return new ClusterRoom(cluster, await new Admin(cluster.node(0).url).createRoom(body));
+    return new ClusterRoom(cluster, rooms, await rooms.create(options));
+  }
+
+  get roomId(): string {
+    return this.room.id;
   }
 
   admin(node: number): Admin {
     return new Admin(this.cluster.node(node).url);
   }
 
-  /** Issues a token and connects it to `node` (joined unless `join: false`). */
-  async person(
+  /** Issues `name` a token and connects to `node`, joined unless `join: false`. */
+  person(
     node: number,
     name: string,
     options: { role?: Role; join?: boolean } = {},
   ): Promise<Person> {
-    const { token, participantId } = await this.admin(node).issueToken(
-      this.roomId,
-      name,
-      options.role,
-    );
-    return { name, participantId, token, node, client: await this.connect(node, token, options) };
+    const at = { url: this.cluster.node(node).url };
+    return options.join === false
+      ? this.room.connect(name, options.role, at)
+      : this.room.join(name, options.role, at);
   }
 
-  /** Connects `token` to `node` again (another tab, or a reconnect). */
-  async connect(
-    node: number,
-    token: string,
-    options: { join?: boolean } = {},
-  ): Promise<TestClient> {
-    const url = this.cluster.node(node).url;
-    const client =
-      options.join === false ? await connect(url, token) : await connectAndJoin(url, token);
-    this.clients.push(client);
-    return client;
+  /** Connects `token` to `node` again (another tab, or a reconnect), joined unless `join: false`. */
+  connect(node: number, token: string, options: { join?: boolean } = {}): Promise<TestClient> {
+    const at = { url: this.cluster.node(node).url };
+    return options.join === false
+      ? this.rooms.connect(token, at)
+      : this.rooms.connectAndJoin(token, at);
   }
 
   /** Who the admin API of `node` lists as connected. */
@@ -94,10 +85,6 @@ export class ClusterRoom {
       cursor = page.nextCursor;
     } while (cursor !== null);
     return all.sort((a, b) => a.seq - b.seq);
-  }
-
-  close(): void {
-    for (const client of this.clients) client.close();
   }
 }
 

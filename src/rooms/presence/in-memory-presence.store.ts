@@ -100,23 +100,26 @@ export class InMemoryPresenceStore extends PresenceStore {
   }
 
   removeNode(nodeId: string): Promise<NodePresence> {
-    const removed: NodePresence = { entries: [], waiters: [] };
-    for (const [roomId, room] of this.rooms) {
-      for (const entry of room.values()) {
-        if (entry.nodeId !== nodeId) continue;
-        room.delete(entry.participantId);
-        removed.entries.push(entry);
-      }
-      if (room.size === 0) this.rooms.delete(roomId);
-    }
-    for (const [roomId, lobby] of this.lobbies) {
-      for (const waiter of lobby.values()) {
-        if (waiter.nodeId !== nodeId) continue;
-        lobby.delete(waiter.participantId);
-        removed.waiters.push(waiter);
-      }
-      if (lobby.size === 0) this.lobbies.delete(roomId);
-    }
-    return Promise.resolve(removed);
+    return Promise.resolve({
+      entries: takeNode(this.rooms, nodeId),
+      waiters: takeNode(this.lobbies, nodeId),
+    });
   }
+}
+
+/** Removes, from every room's map, the people whose connection is on `nodeId`. */
+function takeNode<T extends { participantId: string; nodeId: string }>(
+  rooms: Map<string, Map<string, T>>,
+  nodeId: string,
+): T[] {
+  const taken: T[] = [];
+  for (const [roomId, people] of rooms) {
+    for (const person of people.values()) {
+      if (person.nodeId !== nodeId) continue;
+      people.delete(person.participantId);
+      taken.push(person);
+    }
+    if (people.size === 0) rooms.delete(roomId);
+  }
+  return taken;
 }
