@@ -108,4 +108,27 @@ describe('a node SIGKILLed mid-conversation', () => {
         `node ${node + 1} lists Eve and Fay only`,
       );
   });
+
+  it('a node that stalls past its deadline (SIGSTOP) is treated as gone, and when it resumes ends its own sessions, whose clients join again', async () => {
+    const gil = await r.person(1, 'Gil');
+    const hal = await r.person(0, 'Hal');
+    const stalled = cluster.node(1);
+    stalled.pause();
+    try {
+      await hal.client.waitFor(
+        'participant:left',
+        (p) => p.participantId === gil.participantId,
+        20_000,
+      );
+      assert.deepEqual(await r.live(0), [hal.participantId]);
+    } finally {
+      stalled.resume();
+    }
+    const ended = await gil.client.waitFor('session:ended', undefined, 20_000);
+    assert.equal(ended.reason, 'server-shutdown');
+    await gil.client.waitForDisconnect(10_000);
+    await r.connect(1, gil.token);
+    await hal.client.waitFor('participant:joined', (p) => p.participantId === gil.participantId);
+    assert.deepEqual(await r.live(0), [gil.participantId, hal.participantId].sort());
+  });
 });
