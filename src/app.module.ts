@@ -6,6 +6,7 @@ import { ClusterModule } from './cluster/cluster.module.js';
 import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { MediaModule } from './media/media.module.js';
@@ -18,6 +19,7 @@ import { WebModule } from './web/web.module.js';
   imports: [
     AppConfigModule,
     LoggingModule,
+    LifecycleModule,
     ScheduleModule.forRoot(),
     MetricsModule,
     DatabaseModule,

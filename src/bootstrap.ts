@@ -64,7 +64,7 @@ export function configureApp(app: NestExpressApplication, clusterAdapter?: unkno
     new ConferenceIoAdapter(app, app.get<WsConfig>(wsConfig.KEY).maxPayloadBytes, clusterAdapter),
   );
   app.useGlobalFilters(new HttpExceptionFilter());
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts handles SIGTERM itself (drain first, then app.close()).
   app.disable('x-powered-by');
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',

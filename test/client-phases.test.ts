@@ -83,6 +83,55 @@ describe('web client reconnect policy', () => {
     });
   });
 
+  it('a draining server moves the person: the link closes and opens again (the load balancer picks a live node) after the suggested delay, spread', () => {
+    const drained = { reconnectInMs: 1000, closesInMs: 5000 };
+    for (const [random, inMs] of [
+      [0, 1000],
+      [0.5, 1500],
+      [0.999, 1999],
+    ] as const) {
+      const phases = new PhaseMachine();
+      phases.connecting();
+      phases.entered();
+      assert.deepEqual(new ReconnectPolicy(phases, () => random).draining(drained), {
+        do: 'move',
+        inMs,
+      });
+    }
+    // In the lobby and while connecting too (the join follows the new connection); not before or after.
+    const lobby = new PhaseMachine();
+    lobby.connecting();
+    lobby.waiting();
+    assert.equal(new ReconnectPolicy(lobby).draining(drained).do, 'move');
+    assert.equal(connecting().policy.draining(drained).do, 'move');
+    assert.deepEqual(new ReconnectPolicy(new PhaseMachine()).draining(drained), { do: 'stay' });
+    const ended = inRoom();
+    ended.phases.end();
+    assert.deepEqual(ended.policy.draining(drained), { do: 'stay' });
+  });
+
+  it('a join or handshake that still reaches the draining server tries again shortly instead of ending', () => {
+    const { policy } = inRoom();
+    assert.deepEqual(
+      policy.joinRefused(new ServerError(ErrorCode.SERVER_DRAINING, 'draining')),
+      { do: 'move', inMs: RESTART_RETRY_MS },
+    );
+    for (const { policy: p } of [inRoom(), connecting()])
+      assert.deepEqual(p.refused(ErrorCode.SERVER_DRAINING, 'draining'), {
+        do: 'reconnect',
+        retryInMs: RESTART_RETRY_MS,
+      });
+    // The server ending the connection at the end of its drain is a dropped link: reconnect.
+    assert.deepEqual(
+      policy.sessionEnded({
+        reason: 'server-shutdown',
+        code: ErrorCode.SERVER_DRAINING,
+        message: 'bye',
+      }),
+      { do: 'reconnect' },
+    );
+  });
+
   it('a refusal while connecting goes back to the pre-join screen unless no retry can help', () => {
     const { policy } = connecting();
     const full = policy.refused(ErrorCode.ROOM_FULL, 'full');

@@ -36,6 +36,7 @@ const SERVER_EVENTS: Record<ServerEventName, true> = {
   'participant:left': true,
   'participant:updated': true,
   'session:ended': true,
+  'server:draining': true,
   'lobby:waiting': true,
   'lobby:left': true,
   'lobby:admitted': true,
@@ -89,6 +90,7 @@ function roomPage(role: 'host' | 'participant' = 'participant') {
     },
     session: {
       ended: ({ reason }) => void said.push(`ended ${reason}`),
+      draining: ({ reconnectInMs }) => void said.push(`draining ${reconnectInMs}`),
       admitted: () => void said.push('admitted'),
       rejected: () => void said.push('rejected'),
     },
@@ -213,11 +215,12 @@ describe('web client server events', () => {
     assert.equal(store.model.speakerId, bob);
   });
 
-  it('the session hears how it ends and what the lobby decided', () => {
+  it('the session hears how it ends, that its server drains, and what the lobby decided', () => {
     const { emit, said } = roomPage();
     emit('lobby:admitted', {});
     emit('lobby:rejected', {});
+    emit('server:draining', { reconnectInMs: 1000, closesInMs: 5000 });
     emit('session:ended', { reason: 'kicked', message: 'bye' });
-    assert.deepEqual(said, ['admitted', 'rejected', 'ended kicked']);
+    assert.deepEqual(said, ['admitted', 'rejected', 'draining 1000', 'ended kicked']);
   });
 });

@@ -119,6 +119,7 @@ export class App {
       media: this.media,
       session: {
         ended: (event) => this.apply(this.policy.sessionEnded(event)),
+        draining: (event) => this.apply(this.policy.draining(event)),
         admitted: () => this.run(this.enter()),
         rejected: () => this.apply(this.policy.lobbyRejected()),
       },
@@ -173,6 +174,9 @@ export class App {
         return;
       case 'reconnect':
         return this.reconnecting(next.retryInMs);
+      case 'move':
+        this.reconnecting(undefined);
+        return this.connection?.move(next.inMs);
       case 'prejoin':
         this.phases.backToPrejoin();
         return this.prejoin?.showError(next.text, true);
@@ -183,12 +187,13 @@ export class App {
 
   /** The room stays on screen, without media, until the re-join. */
   private reconnecting(retryInMs: number | undefined): void {
+    // Also outside the room (connecting, lobby): the screen stays, the link is opened again.
+    if (retryInMs !== undefined) window.setTimeout(() => this.connection?.open(), retryInMs);
     if (!this.phases.linkLost()) return;
     this.media.stop();
     this.store.remoteMediaGone();
     this.room?.setConnection('reconnecting');
     this.room?.render();
-    if (retryInMs !== undefined) window.setTimeout(() => this.connection?.open(), retryInMs);
   }
 
   // ---- leaving ----

@@ -45,6 +45,7 @@ export class Connection {
   readonly log: LoggedEvent[] = [];
   private closedOnPurpose = false;
   private everConnected = false;
+  private moveTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(token: string, handlers: ConnectionHandlers) {
     this.socket = io(CONFERENCE_NAMESPACE, {
@@ -76,12 +77,23 @@ export class Connection {
   }
 
   open(): void {
+    clearTimeout(this.moveTimer);
     this.closedOnPurpose = false;
     this.socket.connect();
   }
 
+  /**
+   * Closes the link now and opens it again to the same address after `delayMs`: the server is
+   * draining, and the load balancer sends the new connection to a live node.
+   */
+  move(delayMs: number): void {
+    this.close();
+    this.moveTimer = setTimeout(() => this.open(), delayMs);
+  }
+
   /** Stops for good (left, removed, room closed): no reconnection. */
   close(): void {
+    clearTimeout(this.moveTimer);
     this.closedOnPurpose = true;
     this.socket.disconnect();
   }

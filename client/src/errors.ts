@@ -79,6 +79,8 @@ export function describeError(code: ErrorCode | undefined, fallback?: string): s
       return 'This page cannot connect to the meeting server. Open the join link itself, not a copy embedded in another site.';
     case ErrorCode.VALIDATION_FAILED:
       return fallback ?? 'That did not work. Check what you entered and try again.';
+    case ErrorCode.SERVER_DRAINING:
+      return 'This server is restarting. Reconnecting you to another one…';
     case ErrorCode.SERVICE_UNAVAILABLE:
     case ErrorCode.INTERNAL:
     case ErrorCode.NOT_FOUND:

@@ -16,6 +16,11 @@ export type Next =
   | { do: 'stay' }
   /** Keep the room on screen without media until the re-join; open the link again after `retryInMs`. */
   | { do: 'reconnect'; retryInMs?: number }
+  /**
+   * The server is draining: close the link now and open it again after `inMs` (to the same
+   * address: the load balancer picks a live node), then join again; the room stays on screen.
+   */
+  | { do: 'move'; inMs: number }
   /** Show the error on the pre-join screen, whose Join button tries again. */
   | { do: 'prejoin'; text: string }
   | { do: 'end'; ending: Ending };
@@ -23,6 +28,8 @@ export type Next =
 /** How long to wait before trying again when the server said it is restarting. */
 export const RESTART_RETRY_MS = 2000;
 const OVER = 'The meeting is over for you';
+/** Phases in which a draining server's client moves to another node (and then joins again). */
+const MOVING_PHASES: ReadonlySet<string> = new Set(['connecting', 'lobby', 'room']);
 
 /** Handshake refusals that no retry can fix: the pre-join screen is not offered again. */
 const CANNOT_JOIN: ReadonlySet<ErrorCode | undefined> = new Set([
@@ -42,7 +49,20 @@ const end = (title: string, text: string, canRejoin = false): Next => ({
  * the pre-join screen, or end, with the words the person reads. Decides only; the page acts.
  */
 export class ReconnectPolicy {
-  constructor(private readonly phases: PhaseMachine) {}
+  /** `random` spreads the moves of a draining server's clients (tests pass a fixed one). */
+  constructor(
+    private readonly phases: PhaseMachine,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /**
+   * The server is shutting down (`server:draining`): move, after the delay it suggests plus up
+   * to as much again, so that its clients do not all reach the other nodes at the same moment.
+   */
+  draining({ reconnectInMs }: ServerEventOf<'server:draining'>): Next {
+    if (!MOVING_PHASES.has(this.phases.phase)) return { do: 'stay' };
+    return { do: 'move', inMs: Math.round(reconnectInMs * (1 + this.random())) };
+  }
 
   /** The link dropped and the socket is retrying by itself. */
   linkDropped(): Next {
@@ -54,6 +74,9 @@ export class ReconnectPolicy {
     // The server is restarting: keep the room on screen and try again shortly.
     if (code === ErrorCode.SERVICE_UNAVAILABLE && this.phases.phase === 'room')
       return { do: 'reconnect', retryInMs: RESTART_RETRY_MS };
+    // A draining server's address still routed here (the load balancer had not caught up yet).
+    if (code === ErrorCode.SERVER_DRAINING && MOVING_PHASES.has(this.phases.phase))
+      return { do: 'reconnect', retryInMs: RESTART_RETRY_MS };
     const text = describeError(code, message);
     if (this.phases.phase === 'connecting' && !CANNOT_JOIN.has(code))
       return { do: 'prejoin', text };
@@ -63,6 +86,8 @@ export class ReconnectPolicy {
 
   /** The server refused `room:join`. */
   joinRefused(error: ServerError): Next {
+    // The connection reached a server that started draining meanwhile: join on another one.
+    if (error.code === ErrorCode.SERVER_DRAINING) return { do: 'move', inMs: RESTART_RETRY_MS };
     return end(endTitle(error.code), describeError(error.code, error.message));
   }
 

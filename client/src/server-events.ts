@@ -25,6 +25,8 @@ export interface EventTargets {
   session: {
     /** The server is closing this connection. */
     ended(event: ServerEventOf<'session:ended'>): void;
+    /** This server is shutting down: move to another one. */
+    draining(event: ServerEventOf<'server:draining'>): void;
     /** A host let this person in from the lobby: join again. */
     admitted(): void;
     rejected(): void;
@@ -43,6 +45,7 @@ export function serverEventHandlers({
     'participant:left': (event) => people.personLeft(event),
     'participant:updated': (p) => people.personUpdated(p),
     'session:ended': (event) => session.ended(event),
+    'server:draining': (event) => session.draining(event),
     'lobby:waiting': (entry) => people.lobbyWaiting(entry),
     'lobby:left': ({ participantId }) => people.lobbyLeft(participantId),
     'lobby:admitted': () => session.admitted(),

@@ -38,6 +38,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.AUDIT_UNAVAILABLE:
     case ErrorCode.MEDIA_UNAVAILABLE:
     case ErrorCode.SERVICE_UNAVAILABLE:
+    case ErrorCode.SERVER_DRAINING:
       return HttpStatus.SERVICE_UNAVAILABLE;
     case ErrorCode.INTERNAL:
       return HttpStatus.INTERNAL_SERVER_ERROR;

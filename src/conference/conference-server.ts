@@ -145,6 +145,16 @@ export class ConferenceServer implements OnModuleInit {
     this.io.local.disconnectSockets(true);
   }
 
+  /** How many connections this node holds (handshakes done, not yet disconnected). */
+  get localConnections(): number {
+    return this.namespace?.sockets.size ?? 0;
+  }
+
+  /** To every connection this node holds (joined or not); the other nodes' are untouched. */
+  tellLocal<E extends keyof ServerToClientEvents>(event: E, payload: ServerEvent<E>): void {
+    emit(this.io.local, event, payload);
+  }
+
   /** To the joined connections of the room, but not to one connection or one participant's. */
   tellRoom<E extends keyof ServerToClientEvents>(
     roomId: string,

@@ -8,6 +8,7 @@ import { PARAM_ARGS_METADATA } from '@nestjs/websockets/constants.js';
 import { WsParamtype } from '@nestjs/websockets/enums/ws-paramtype.enum.js';
 import { DomainError } from '../common/domain-error.js';
 import { conferenceMessagePipes } from '../common/ws.js';
+import { Drain } from '../lifecycle/drain.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ConferenceSocket } from './conference-socket.js';
 
@@ -75,5 +76,22 @@ export class HostGuard extends PreconditionGuard {
         ? undefined
         : new DomainError(ErrorCode.FORBIDDEN, 'Only hosts can do this'))
     );
+  }
+}
+
+/** New joins go to another node while this one drains: SERVER_DRAINING. */
+@Injectable()
+export class NotDrainingGuard extends PreconditionGuard {
+  constructor(private readonly drain: Drain) {
+    super();
+  }
+
+  protected refusal(): DomainError | undefined {
+    return this.drain.draining
+      ? new DomainError(
+          ErrorCode.SERVER_DRAINING,
+          'This server is shutting down; connect again to join on another one',
+        )
+      : undefined;
   }
 }

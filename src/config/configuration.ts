@@ -88,9 +88,13 @@ export const rateLimitConfig = slice('rateLimit', (env) => ({
 
 export const wsConfig = slice('ws', (env) => ({ maxPayloadBytes: env.wsMaxPayloadBytes }));
 
+/** The process's life: how long a SIGTERM's drain may wait for connections to move. */
+export const lifecycleConfig = slice('lifecycle', (env) => ({ drainSeconds: env.drainSeconds }));
+
 export type AppConfig = ReturnType<typeof appConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
 export type ClusterConfig = ReturnType<typeof clusterConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;
 export type WsConfig = ReturnType<typeof wsConfig>;
+export type LifecycleConfig = ReturnType<typeof lifecycleConfig>;

@@ -181,6 +181,8 @@ const variables = z.object({
   CONVENE_GUEST_AUDIO_ONLY: variable(bool().default(false)),
   CONVENE_ROOM_GRACE_SECONDS: variable(int(0, 86400).default(30)),
   CONVENE_WS_MAX_PAYLOAD_BYTES: variable(int(16_384, 10_000_000).default(65_536)),
+  /** On SIGTERM, how long the process waits for its connections to move before it closes. */
+  CONVENE_DRAIN_SECONDS: variable(int(0, 3600).default(20)),
 });
 
 type Variable = keyof z.input<typeof variables>;
@@ -267,6 +269,7 @@ const envSchema = variables
     guestAudioOnly: v.CONVENE_GUEST_AUDIO_ONLY,
     roomGraceSeconds: v.CONVENE_ROOM_GRACE_SECONDS,
     wsMaxPayloadBytes: v.CONVENE_WS_MAX_PAYLOAD_BYTES,
+    drainSeconds: v.CONVENE_DRAIN_SECONDS,
   }));
 
 export type Env = z.output<typeof envSchema>;

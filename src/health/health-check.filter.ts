@@ -21,7 +21,9 @@ export class HealthCheckFilter implements ExceptionFilter {
       .json({
         error: {
           code: ErrorCode.SERVICE_UNAVAILABLE,
-          message: `Not ready: ${down.join(', ') || 'unknown'} unavailable`,
+          message: down.includes('drain')
+            ? 'Not ready: draining (shutting down)'
+            : `Not ready: ${down.join(', ') || 'unknown'} unavailable`,
           requestId: request.id === undefined ? undefined : String(request.id),
         },
         details: result.details ?? {},

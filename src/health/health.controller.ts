@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/public.decorator.js';
 import { MediaHealthIndicator } from '../media/media.health.js';
+import { DrainHealthIndicator } from './drain.health.js';
 import { HealthCheckFilter } from './health-check.filter.js';
 
 @ApiTags('health')
@@ -14,6 +15,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly media: MediaHealthIndicator,
+    private readonly drain: DrainHealthIndicator,
   ) {}
 
   /** The process is up and serving HTTP. */
@@ -23,12 +25,16 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** The process can serve requests: the database answers within 1.5 s and a media worker runs. */
+  /**
+   * The process can serve requests: it is not draining (503 from the first SIGTERM on), the
+   * database answers within 1.5 s and a media worker runs.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
     // Media reports `degraded` (still 200) while some of its workers are being replaced.
     return this.health.check([
+      () => this.drain.check('drain'),
       () => this.db.pingCheck('database', { timeout: 1500 }),
       () => this.media.check('media'),
     ]);

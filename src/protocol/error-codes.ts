@@ -11,6 +11,8 @@ export const ErrorCode = {
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   INTERNAL: 'INTERNAL',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** This node is shutting down (a rolling update): connect again, to another node. */
+  SERVER_DRAINING: 'SERVER_DRAINING',
   API_KEY_NOT_FOUND: 'API_KEY_NOT_FOUND',
   ROOM_NOT_FOUND: 'ROOM_NOT_FOUND',
   ROOM_CLOSED: 'ROOM_CLOSED',

@@ -225,6 +225,14 @@ export interface RoomMediaStats {
   nodes: { nodeId: string; pipes: PipeStats[] }[];
 }
 
+/** The `server:draining` notice. */
+export interface ServerDraining {
+  /** A suggested delay before connecting again (spread a little, so that clients do not all come at once). */
+  reconnectInMs: number;
+  /** When the server will close this connection if it is still open. */
+  closesInMs: number;
+}
+
 export interface ClientToServerEvents {
   'room:join': (payload: Record<string, never>, ack: AckFn<JoinedResult | WaitingResult>) => void;
   'room:leave': (payload: Record<string, never>, ack: AckFn) => void;
@@ -306,6 +314,12 @@ export interface ServerToClientEvents {
   'participant:updated': (participant: ParticipantView) => void;
   /** This connection is being closed by the server; `reason` says why. */
   'session:ended': (event: { reason: LeaveReason; code?: string; message: string }) => void;
+  /**
+   * This node is shutting down: connect again (to the same address; the load balancer picks a
+   * live node) after about `reconnectInMs`, and join again. The server closes this connection
+   * itself within `closesInMs`.
+   */
+  'server:draining': (event: ServerDraining) => void;
   'lobby:waiting': (entry: LobbyEntry) => void;
   'lobby:left': (event: { participantId: string }) => void;
   'lobby:admitted': (event: Record<string, never>) => void;

@@ -20,8 +20,9 @@ import {
   WaitingResult,
 } from '../protocol/events.js';
 import { ConferenceServer } from '../conference/conference-server.js';
-import { HostGuard } from '../conference/conference.guards.js';
+import { HostGuard, NotDrainingGuard } from '../conference/conference.guards.js';
 import type { ConferenceNamespace, ConferenceSocket } from '../conference/conference-socket.js';
+import { Drain } from '../lifecycle/drain.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
 import { OriginPolicy } from './origin-policy.js';
@@ -34,6 +35,16 @@ class ParticipantRefDto implements ParticipantRefPayload {
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Draining: the reconnect delay suggested to clients (they spread it), and how long they get to move. */
+const DRAIN_RECONNECT_MS = 1_000;
+const DRAIN_MOVE_MS = 5_000;
+const DRAINING_ERROR = () =>
+  new DomainError(ErrorCode.SERVER_DRAINING, 'This server is shutting down; connect again');
+const DRAINED_ENDING = {
+  reason: 'server-shutdown',
+  code: ErrorCode.SERVER_DRAINING,
+  message: 'This server is shutting down; reconnect to carry on',
+} as const;
 
 /** Rooms over Socket.IO: handshake authentication, join/leave, lobby and host actions. */
 @ConferenceNamespaceGateway()
@@ -48,6 +59,10 @@ export class ConferenceGateway
   private shuttingDown = false;
   /** Per connection: the timer that ends it when its join token expires. */
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+  /** Cleanups of closed connections still running (presence, slots): a drain waits for them. */
+  private readonly cleanups = new Set<Promise<void>>();
+  /** Called after each disconnect while draining, to see whether every connection is gone. */
+  private onConnectionGone: (() => void) | undefined;
 
   constructor(
     private readonly server: ConferenceServer,
@@ -56,13 +71,19 @@ export class ConferenceGateway
     private readonly caps: ConnectionCaps,
     private readonly metrics: Metrics,
     private readonly origins: OriginPolicy,
+    private readonly drain: Drain,
   ) {}
 
   afterInit(namespace: ConferenceNamespace): void {
     this.server.attach(namespace);
+    this.drain.onDrain((deadline) => this.moveConnections(deadline));
     // CORS for the Engine.IO endpoint (all namespaces share it): allowed origins only.
     namespace.server.engine.use(this.origins.cors);
     namespace.use((socket, next) => {
+      if (this.drain.draining) {
+        next(this.authenticator.toHandshakeError(DRAINING_ERROR()));
+        return;
+      }
       if (this.shuttingDown) {
         next(
           this.authenticator.toHandshakeError(
@@ -123,6 +144,45 @@ export class ConferenceGateway
   }
 
   /**
+   * The drain of this node: every connection is told to move (`server:draining`), those still
+   * here after a few seconds (or half the time left) are ended by the server, and the drain is
+   * done once all are gone and their presence is cleaned up, so they can join on another node
+   * (a join there replaces a session still listed here anyway).
+   */
+  private async moveConnections(deadline: Date): Promise<void> {
+    if (!this.server.ready) return;
+    const closesInMs = Math.min(DRAIN_MOVE_MS, Math.floor((deadline.getTime() - Date.now()) / 2));
+    this.logger.log({ connections: this.server.localConnections }, 'asking connections to move');
+    this.server.tellLocal('server:draining', {
+      reconnectInMs: Math.min(DRAIN_RECONNECT_MS, closesInMs),
+      closesInMs,
+    });
+    await this.connectionsGone(closesInMs);
+    if (this.server.localConnections > 0) {
+      this.logger.log({ connections: this.server.localConnections }, 'ending connections left');
+      this.server.endLocal(DRAINED_ENDING);
+      await this.connectionsGone(Math.max(0, deadline.getTime() - Date.now()));
+    }
+    await Promise.allSettled([...this.cleanups]);
+  }
+
+  /** Resolves when this node holds no connection any more, or after `timeoutMs`. */
+  private connectionsGone(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.onConnectionGone = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.onConnectionGone = () => {
+        if (this.server.localConnections === 0) done();
+      };
+      this.onConnectionGone();
+    });
+  }
+
+  /**
    * Ends the connection when its token expires. setTimeout holds at most 2^31-1 ms (~24.8 days;
    * longer delays fire at once), so a later expiry waits in steps.
    */
@@ -148,8 +208,15 @@ export class ConferenceGateway
     this.expiryTimers.set(socket.id, timer);
   }
 
-  /** A kick, rejection or close during the handshake did not reach this socket: check again. */
+  /**
+   * A kick, rejection or close during the handshake did not reach this socket: check again. A
+   * handshake that began before the drain and ended after it is ended at once.
+   */
   async handleConnection(socket: ConferenceSocket): Promise<void> {
+    if (this.drain.draining) {
+      this.server.endConnection(socket.id, DRAINED_ENDING);
+      return;
+    }
     await this.sessions
       .confirmConnected(socket.data.identity, socket.id)
       .catch((error: unknown) => {
@@ -164,7 +231,15 @@ export class ConferenceGateway
   async handleDisconnect(socket: ConferenceSocket): Promise<void> {
     clearTimeout(this.expiryTimers.get(socket.id));
     this.expiryTimers.delete(socket.id);
-    if (!socket.data.identity) return;
+    if (socket.data.identity) {
+      const cleanup = this.cleanUp(socket);
+      this.cleanups.add(cleanup);
+      await cleanup.finally(() => this.cleanups.delete(cleanup));
+    }
+    this.onConnectionGone?.();
+  }
+
+  private async cleanUp(socket: ConferenceSocket): Promise<void> {
     this.metrics.socketConnections.dec();
     await this.release(socket.data.connectionId);
     await this.sessions
@@ -178,6 +253,7 @@ export class ConferenceGateway
   }
 
   @On('room:join')
+  @UseGuards(NotDrainingGuard)
   async join(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() _body: EmptyDto,
