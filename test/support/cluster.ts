@@ -18,6 +18,12 @@ const main = join(root, 'dist', 'src', 'main.js');
 const RTC_BASE = Number(process.env.CONVENE_TEST_CLUSTER_RTC_BASE ?? 43000);
 let clusters = 0;
 
+/** How a node's process ended. */
+export interface NodeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface NodeOptions {
   /** Extra environment for this node (overrides the cluster's). */
   env?: Record<string, string>;
@@ -27,12 +33,12 @@ export interface NodeOptions {
 export class ClusterNode {
   process: ChildProcess | undefined;
   readonly url: string;
-  private exited: Promise<number | null> = Promise.resolve(null);
+  private exited: Promise<NodeExit> = Promise.resolve({ code: null, signal: null });
 
   constructor(
     readonly id: string,
     readonly port: number,
-    private readonly env: Record<string, string>,
+    readonly env: Record<string, string>,
     readonly logFile: string,
   ) {
     this.url = `http://127.0.0.1:${port}`;
@@ -48,7 +54,9 @@ export class ClusterNode {
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     this.process = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${this.id} exited at start:\n${this.log()}`);
@@ -83,6 +91,31 @@ export class ClusterNode {
 
   resume(): void {
     if (this.process?.pid) process.kill(this.process.pid, 'SIGCONT');
+  }
+
+  /** SIGTERM without waiting: the node drains; `exit()` says how it ended. */
+  terminate(): void {
+    if (this.process?.pid && this.process.exitCode === null)
+      process.kill(this.process.pid, 'SIGTERM');
+  }
+
+  /** Resolves with how the process ended; rejects if it is still running after `timeoutMs`. */
+  async exit(timeoutMs: number): Promise<NodeExit> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.exited,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(new Error(`${this.id} still running after ${timeoutMs} ms:\n${this.log()}`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** SIGTERM and wait (a clean stop); SIGKILL after `graceMs`. */
@@ -142,6 +175,8 @@ export class TestCluster {
       CONVENE_NODE_REQUEST_TIMEOUT_MS: '2000',
       CONVENE_RTC_LISTEN_IP: '127.0.0.1',
       CONVENE_MEDIA_WORKERS: '1',
+      // A stop (SIGTERM) drains: short here, so that close() stays well within stop()'s grace.
+      CONVENE_DRAIN_SECONDS: '5',
       ...env,
     };
     const cluster = new TestCluster(db, prefix, dir, baseEnv, index);
