@@ -112,10 +112,10 @@ describe('web client reconnect policy', () => {
 
   it('a join or handshake that still reaches the draining server tries again shortly instead of ending', () => {
     const { policy } = inRoom();
-    assert.deepEqual(
-      policy.joinRefused(new ServerError(ErrorCode.SERVER_DRAINING, 'draining')),
-      { do: 'move', inMs: RESTART_RETRY_MS },
-    );
+    assert.deepEqual(policy.joinRefused(new ServerError(ErrorCode.SERVER_DRAINING, 'draining')), {
+      do: 'move',
+      inMs: RESTART_RETRY_MS,
+    });
     for (const { policy: p } of [inRoom(), connecting()])
       assert.deepEqual(p.refused(ErrorCode.SERVER_DRAINING, 'draining'), {
         do: 'reconnect',

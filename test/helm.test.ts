@@ -246,6 +246,9 @@ describe('the Helm chart (deploy/helm/convene)', () => {
 
     const env = environment(objects, container);
     assert.equal(env.get('NODE_ENV'), 'production');
+    // SIGTERM drains for CONVENE_DRAIN_SECONDS, then closes: the grace period covers both.
+    assert.equal(env.get('CONVENE_DRAIN_SECONDS'), '20');
+    assert.ok((pod.terminationGracePeriodSeconds ?? 30) >= 20 + 15);
     // The only writable places: the data folder and /tmp, each its own volume.
     const mounts = Object.fromEntries(
       (container.volumeMounts ?? []).map((m) => [m.mountPath, m.name]),
@@ -529,9 +532,20 @@ describe('the Helm chart (deploy/helm/convene)', () => {
         { auth: { jwksUrl: 'https://idp.example.com/jwks' } },
         /auth\.jwtIssuer and auth\.jwtAudience are required/,
       ],
+      [
+        { drainSeconds: 50 },
+        /terminationGracePeriodSeconds \(60\) must be at least drainSeconds \+ 15 \(65\)/,
+      ],
+      [{ drainSeconds: 7200 }, /drainSeconds must be 0-3600/],
+      [
+        { config: { CONVENE_DRAIN_SECONDS: '5' } },
+        /config\.CONVENE_DRAIN_SECONDS is set by the chart/,
+      ],
     ];
     for (const [values, message] of cases)
       assert.match(renderError(tools, values), message, JSON.stringify(values));
+    // A longer drain with a grace period to match renders.
+    assert.ok(render(tools, { drainSeconds: 120, terminationGracePeriodSeconds: 135 }).ok);
     // One pod needs no Redis.
     assert.ok(render(tools, { replicaCount: 1, secrets: { redisUrl: { key: '' } } }).ok);
   });

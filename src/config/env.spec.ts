@@ -180,6 +180,18 @@ describe('parseEnv', () => {
       );
   });
 
+  it('bounds the drain on SIGTERM: 20 s by default, 0 to 3600', () => {
+    assert.equal(parseEnv({}).drainSeconds, 20);
+    assert.equal(parseEnv({ CONVENE_DRAIN_SECONDS: '0' }).drainSeconds, 0);
+    for (const value of ['-1', '3601', 'soon'])
+      assert.ok(
+        problemsOf({ CONVENE_DRAIN_SECONDS: value }).some((p) =>
+          p.startsWith('CONVENE_DRAIN_SECONDS must be an integer between 0 and 3600'),
+        ),
+        value,
+      );
+  });
+
   it('checks the rules between variables even when another variable is bad', () => {
     const problems = problemsOf({
       NODE_ENV: 'production',

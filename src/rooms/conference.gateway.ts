@@ -24,6 +24,7 @@ import { HostGuard, NotDrainingGuard } from '../conference/conference.guards.js'
 import type { ConferenceNamespace, ConferenceSocket } from '../conference/conference-socket.js';
 import { Drain } from '../lifecycle/drain.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
+import { ConnectionDrain, DRAINED_ENDING } from './connection-drain.js';
 import { ConnectionCaps } from './connection-caps.js';
 import { OriginPolicy } from './origin-policy.js';
 import { SessionsService } from './sessions.service.js';
@@ -35,16 +36,8 @@ class ParticipantRefDto implements ParticipantRefPayload {
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Draining: the reconnect delay suggested to clients (they spread it), and how long they get to move. */
-const DRAIN_RECONNECT_MS = 1_000;
-const DRAIN_MOVE_MS = 5_000;
 const DRAINING_ERROR = () =>
   new DomainError(ErrorCode.SERVER_DRAINING, 'This server is shutting down; connect again');
-const DRAINED_ENDING = {
-  reason: 'server-shutdown',
-  code: ErrorCode.SERVER_DRAINING,
-  message: 'This server is shutting down; reconnect to carry on',
-} as const;
 
 /** Rooms over Socket.IO: handshake authentication, join/leave, lobby and host actions. */
 @ConferenceNamespaceGateway()
@@ -59,10 +52,6 @@ export class ConferenceGateway
   private shuttingDown = false;
   /** Per connection: the timer that ends it when its join token expires. */
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
-  /** Cleanups of closed connections still running (presence, slots): a drain waits for them. */
-  private readonly cleanups = new Set<Promise<void>>();
-  /** Called after each disconnect while draining, to see whether every connection is gone. */
-  private onConnectionGone: (() => void) | undefined;
 
   constructor(
     private readonly server: ConferenceServer,
@@ -72,11 +61,12 @@ export class ConferenceGateway
     private readonly metrics: Metrics,
     private readonly origins: OriginPolicy,
     private readonly drain: Drain,
+    private readonly connectionDrain: ConnectionDrain,
   ) {}
 
   afterInit(namespace: ConferenceNamespace): void {
     this.server.attach(namespace);
-    this.drain.onDrain((deadline) => this.moveConnections(deadline));
+    this.drain.onDrain((deadline) => this.connectionDrain.move(deadline));
     // CORS for the Engine.IO endpoint (all namespaces share it): allowed origins only.
     namespace.server.engine.use(this.origins.cors);
     namespace.use((socket, next) => {
@@ -133,53 +123,13 @@ export class ConferenceGateway
     });
   }
 
-  /** On SIGTERM: refuse new connections, tell this node's connections why, then disconnect them. */
+  /**
+   * On close (after the drain, or without one: tests, a second signal): refuse new connections,
+   * tell this node's remaining connections why, then disconnect them.
+   */
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
-    this.server.endLocal({
-      reason: 'server-shutdown',
-      code: ErrorCode.SERVICE_UNAVAILABLE,
-      message: 'The server is restarting; reconnect in a moment',
-    });
-  }
-
-  /**
-   * The drain of this node: every connection is told to move (`server:draining`), those still
-   * here after a few seconds (or half the time left) are ended by the server, and the drain is
-   * done once all are gone and their presence is cleaned up, so they can join on another node
-   * (a join there replaces a session still listed here anyway).
-   */
-  private async moveConnections(deadline: Date): Promise<void> {
-    if (!this.server.ready) return;
-    const closesInMs = Math.min(DRAIN_MOVE_MS, Math.floor((deadline.getTime() - Date.now()) / 2));
-    this.logger.log({ connections: this.server.localConnections }, 'asking connections to move');
-    this.server.tellLocal('server:draining', {
-      reconnectInMs: Math.min(DRAIN_RECONNECT_MS, closesInMs),
-      closesInMs,
-    });
-    await this.connectionsGone(closesInMs);
-    if (this.server.localConnections > 0) {
-      this.logger.log({ connections: this.server.localConnections }, 'ending connections left');
-      this.server.endLocal(DRAINED_ENDING);
-      await this.connectionsGone(Math.max(0, deadline.getTime() - Date.now()));
-    }
-    await Promise.allSettled([...this.cleanups]);
-  }
-
-  /** Resolves when this node holds no connection any more, or after `timeoutMs`. */
-  private connectionsGone(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.onConnectionGone = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.onConnectionGone = () => {
-        if (this.server.localConnections === 0) done();
-      };
-      this.onConnectionGone();
-    });
+    this.server.endLocal(DRAINED_ENDING);
   }
 
   /**
@@ -231,12 +181,7 @@ export class ConferenceGateway
   async handleDisconnect(socket: ConferenceSocket): Promise<void> {
     clearTimeout(this.expiryTimers.get(socket.id));
     this.expiryTimers.delete(socket.id);
-    if (socket.data.identity) {
-      const cleanup = this.cleanUp(socket);
-      this.cleanups.add(cleanup);
-      await cleanup.finally(() => this.cleanups.delete(cleanup));
-    }
-    this.onConnectionGone?.();
+    await this.connectionDrain.closed(socket.data.identity ? this.cleanUp(socket) : undefined);
   }
 
   private async cleanUp(socket: ConferenceSocket): Promise<void> {

@@ -5,6 +5,7 @@ import { ConferenceModule } from '../conference/conference.module.js';
 import { ConferenceGateway } from './conference.gateway.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
+import { ConnectionDrain } from './connection-drain.js';
 import { OriginPolicy } from './origin-policy.js';
 import { ParticipantEntity } from './participant.entity.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
@@ -35,6 +36,7 @@ import { SessionsService } from './sessions.service.js';
     SessionsService,
     ConnectionAuthenticator,
     ConnectionCaps,
+    ConnectionDrain,
     OriginPolicy,
     ConferenceGateway,
     RoomEvents,

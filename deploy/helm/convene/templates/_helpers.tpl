@@ -77,7 +77,7 @@ StatefulSet for servicePerPod (stable pod names, selected by its per-pod Service
 
 {{/* Settings the chart derives itself: not to be set through .Values.config. */}}
 {{- define "convene.managedConfig" -}}
-NODE_ENV PORT HOST CONVENE_METRICS_PORT CONVENE_DATA_DIR CONVENE_MEDIA_WORKERS CONVENE_RTC_MIN_PORT CONVENE_RTC_MAX_PORT CONVENE_ANNOUNCED_ADDRESS CONVENE_NODE_ID CONVENE_JWKS_URL CONVENE_JWT_ISSUER CONVENE_JWT_AUDIENCE CONVENE_JWT_SECRET CONVENE_ADMIN_API_KEY DATABASE_URL REDIS_URL CONVENE_AUDIT_SIGNING_KEY CONVENE_WEBHOOK_SECRET
+NODE_ENV PORT HOST CONVENE_METRICS_PORT CONVENE_DATA_DIR CONVENE_DRAIN_SECONDS CONVENE_MEDIA_WORKERS CONVENE_RTC_MIN_PORT CONVENE_RTC_MAX_PORT CONVENE_ANNOUNCED_ADDRESS CONVENE_NODE_ID CONVENE_JWKS_URL CONVENE_JWT_ISSUER CONVENE_JWT_AUDIENCE CONVENE_JWT_SECRET CONVENE_ADMIN_API_KEY DATABASE_URL REDIS_URL CONVENE_AUDIT_SIGNING_KEY CONVENE_WEBHOOK_SECRET
 {{- end }}
 
 {{/* Fails the render with a message naming the value to fix. */}}
@@ -108,6 +108,13 @@ NODE_ENV PORT HOST CONVENE_METRICS_PORT CONVENE_DATA_DIR CONVENE_MEDIA_WORKERS C
 {{- end }}
 {{- if and $v.auth.jwksUrl (or (not $v.auth.jwtIssuer) (not $v.auth.jwtAudience)) }}
 {{- fail "auth.jwtIssuer and auth.jwtAudience are required with auth.jwksUrl" }}
+{{- end }}
+{{- $drain := int $v.drainSeconds }}
+{{- if or (lt $drain 0) (gt $drain 3600) }}
+{{- fail (printf "drainSeconds must be 0-3600 (got %d)" $drain) }}
+{{- end }}
+{{- if lt (int $v.terminationGracePeriodSeconds) (add $drain 15) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least drainSeconds + 15 (%d): after draining, convene takes up to 15 s to close, and Kubernetes kills it when the grace period ends" (int $v.terminationGracePeriodSeconds) (add $drain 15)) }}
 {{- end }}
 {{- $managed := splitList " " (include "convene.managedConfig" .) }}
 {{- range $key, $_ := $v.config }}
