@@ -25,10 +25,7 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /**
-   * The process can serve requests: it is not draining (503 from the first SIGTERM on), the
-   * database answers within 1.5 s and a media worker runs.
-   */
+  /** Ready: not draining (503 from SIGTERM on), the database answers in 1.5 s, a worker runs. */
   @Get('ready')
   @HealthCheck()
   ready() {
