@@ -140,14 +140,14 @@ describe('a rolling update across two nodes', () => {
     draining.terminate();
     const notice = await bea.client.waitFor('server:draining', undefined, 10_000);
     await inFlight;
-    // What the web client does: close the link, open it again at the same address, where the
-    // load balancer (no longer sending anyone to the draining node) picks the other node.
-    bea.client.close();
     assert.equal(
       await connectError(draining.url, bea.token),
       ErrorCode.SERVER_DRAINING,
       'the draining node takes no new connection',
     );
+    // What the web client does: close the link, open it again at the same address, where the
+    // load balancer (no longer sending anyone to the draining node) picks the other node.
+    bea.client.close();
     assert.ok(notice.reconnectInMs > 0);
     const beaAgain = await r.connect(1, bea.token, { join: false });
     const join = await beaAgain.request('room:join', {});
