@@ -13,6 +13,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RoomsModule } from './rooms/rooms.module.js';
 import { WebModule } from './web/web.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({
   imports: [
@@ -29,6 +30,7 @@ import { WebModule } from './web/web.module.js';
     RoomsModule,
     ChatModule,
     MediaModule,
+    WebhooksModule,
     WebModule,
   ],
 })

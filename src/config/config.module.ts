@@ -9,6 +9,7 @@ import {
   metricsConfig,
   clusterConfig,
   rateLimitConfig,
+  webhooksConfig,
   wsConfig,
 } from './configuration.js';
 import { envValidationSchema } from './env.js';
@@ -30,6 +31,7 @@ import { envValidationSchema } from './env.js';
         clusterConfig,
         rateLimitConfig,
         wsConfig,
+        webhooksConfig,
       ],
     }),
   ],

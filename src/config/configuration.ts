@@ -86,9 +86,21 @@ export const rateLimitConfig = slice('rateLimit', (env) => ({
 
 export const wsConfig = slice('ws', (env) => ({ maxPayloadBytes: env.wsMaxPayloadBytes }));
 
+/** Where events are POSTed, how they are signed, and how long a failing endpoint is retried. */
+export const webhooksConfig = slice('webhooks', (env) => ({
+  urls: env.webhookUrls,
+  /** Unset only when no URL is configured; then nothing is sent (and nothing enqueued). */
+  secret: env.webhookSecret,
+  maxAttempts: env.webhookMaxAttempts,
+  backoffMs: env.webhookBackoffMs,
+  timeoutMs: env.webhookTimeoutMs,
+  pollMs: env.webhookPollMs,
+}));
+
 export type AppConfig = ReturnType<typeof appConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
 export type ClusterConfig = ReturnType<typeof clusterConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;
 export type WsConfig = ReturnType<typeof wsConfig>;
+export type WebhooksConfig = ReturnType<typeof webhooksConfig>;

@@ -1,0 +1,411 @@
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Admin } from './support/admin.js';
+import { startApp, type TestApp } from './support/app.js';
+import { eventually } from './support/eventually.js';
+import { useRooms } from './support/room.js';
+
+const SECRET = 'test-webhook-secret-0123456789abcdef';
+const BACKOFF_MS = 100;
+const MAX_ATTEMPTS = 4;
+
+/** The README's verification, as a receiver would write it (not the server's own function). */
+function verify(headers: IncomingHttpHeaders, body: string): boolean {
+  const timestamp = String(headers['convene-webhook-timestamp']);
+  const signature = String(headers['convene-webhook-signature']);
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
+  const expected = createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest();
+  return signature
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('v1='))
+    .some((s) => {
+      const given = Buffer.from(s.slice(3), 'hex');
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+}
+
+interface Arrival {
+  path: string;
+  id: string;
+  type: string;
+  body: string;
+  event: { id: string; type: string; createdAt: string; data: Record<string, unknown> };
+  at: number;
+  signed: boolean;
+  status: number;
+}
+
+/**
+ * A webhook endpoint on loopback with two paths: `/ok` answers 204; `/flaky` answers 500 to the
+ * first `flakyFailures` attempts of each event (fixed when it first sees the event), then 204.
+ */
+class Receiver {
+  readonly arrivals: Arrival[] = [];
+  flakyFailures = 2;
+  /** While true, `/flaky` holds every request without answering (recorded with status 0). */
+  hangFlaky = false;
+  private readonly budgets = new Map<string, number>();
+  private server!: Server;
+  base = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        const path = req.url ?? '';
+        const event = JSON.parse(body) as Arrival['event'];
+        const id = String(req.headers['convene-webhook-id']);
+        let status = 204;
+        const signed = verify(req.headers, body);
+        if (path === '/flaky' && this.hangFlaky) {
+          this.arrivals.push({
+            path,
+            id,
+            type: event.type,
+            body,
+            event,
+            at: Date.now(),
+            signed,
+            status: 0,
+          });
+          return;
+        }
+        if (path === '/flaky') {
+          if (!this.budgets.has(id)) this.budgets.set(id, this.flakyFailures);
+          const left = this.budgets.get(id) ?? 0;
+          if (left > 0) {
+            this.budgets.set(id, left - 1);
+            status = 500;
+          }
+        }
+        if (!signed) status = 400;
+        this.arrivals.push({
+          path,
+          id,
+          type: event.type,
+          body,
+          event,
+          at: Date.now(),
+          signed,
+          status,
+        });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** From now on, `/flaky` accepts this event at once. */
+  recover(eventId: string): void {
+    this.budgets.set(eventId, 0);
+  }
+
+  /** Arrivals at `path` of events matching `match`. */
+  at(path: string, match: (a: Arrival) => boolean = () => true): Arrival[] {
+    return this.arrivals.filter((a) => a.path === path && match(a));
+  }
+
+  /** The one event of `type` at `path` whose data has these fields (once it has arrived). */
+  async one(path: string, type: string, data: Record<string, unknown>): Promise<Arrival> {
+    const matches = (a: Arrival) =>
+      a.type === type && Object.entries(data).every(([k, v]) => a.event.data[k] === v);
+    return eventually(
+      () => this.at(path, (a) => matches(a) && a.status === 204)[0],
+      `${type} ${JSON.stringify(data)} at ${path}`,
+      30_000,
+    );
+  }
+}
+
+const receiver = new Receiver();
+const env = () => ({
+  CONVENE_WEBHOOK_URLS: `${receiver.base}/ok, ${receiver.base}/flaky`,
+  CONVENE_WEBHOOK_SECRET: SECRET,
+  CONVENE_WEBHOOK_BACKOFF_MS: String(BACKOFF_MS),
+  CONVENE_WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+  CONVENE_WEBHOOK_POLL_MS: '50',
+  CONVENE_WEBHOOK_TIMEOUT_MS: '2000',
+});
+
+interface DeliveryView {
+  id: number;
+  eventId: string;
+  event: string;
+  url: string;
+  state: string;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  payload: { id: string; data: Record<string, unknown> };
+}
+
+async function deliveriesOf(admin: Admin, eventId: string): Promise<DeliveryView[]> {
+  const res = await admin.get('/api/v1/webhooks/deliveries?limit=500').expect(200);
+  return (res.body as { items: DeliveryView[] }).items.filter((d) => d.eventId === eventId);
+}
+
+describe('webhooks', () => {
+  let t: TestApp;
+  const rooms = useRooms(() => t);
+
+  before(async () => {
+    await receiver.start();
+    t = await startApp(env());
+  });
+  after(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('sends every event type, signed, with ids and metadata but never a message text', async () => {
+    const room = await rooms.create({ name: 'Board meeting' });
+    const created = await receiver.one('/ok', 'room.created', { roomId: room.id });
+    assert.deepEqual(created.event.data, {
+      roomId: room.id,
+      name: 'Board meeting',
+      lobby: false,
+      maxParticipants: null,
+    });
+
+    const alice = await room.join('Alice', 'host');
+    const bob = await room.join('Bob');
+    for (const p of [alice, bob])
+      await receiver.one('/ok', 'participant.joined', {
+        roomId: room.id,
+        participantId: p.participantId,
+      });
+
+    const secretText = `merger plans ${randomUUID()}`;
+    const ack = await alice.client.request('chat:send', {
+      kind: 'private',
+      to: bob.participantId,
+      text: secretText,
+      clientMessageId: randomUUID(),
+    });
+    assert.ok(ack.ok);
+    const audited = await receiver.one('/ok', 'chat.message_audited', { roomId: room.id });
+    const stored = await new Admin(t.url)
+      .get(`/api/v1/rooms/${room.id}/messages`)
+      .expect(200)
+      .then((r) => (r.body as { items: { id: string; hash: string; sentAt: string }[] }).items[0]);
+    assert.deepEqual(audited.event.data, {
+      roomId: room.id,
+      messageId: stored.id,
+      kind: 'private',
+      seq: 1,
+      hash: stored.hash,
+      senderId: alice.participantId,
+      recipientId: bob.participantId,
+      sentAt: stored.sentAt,
+    });
+
+    assert.ok((await bob.client.request('room:leave', {})).ok);
+    const left = await receiver.one('/ok', 'participant.left', {
+      participantId: bob.participantId,
+    });
+    assert.equal(left.event.data.reason, 'left');
+
+    await new Admin(t.url).delete(`/api/v1/rooms/${room.id}`).expect(204);
+    await receiver.one('/ok', 'participant.left', {
+      participantId: alice.participantId,
+      reason: 'room-closed',
+    });
+    await receiver.one('/ok', 'room.closed', { roomId: room.id });
+
+    const mine = receiver.arrivals.filter((a) => a.body.includes(room.id));
+    assert.ok(
+      mine.every((a) => a.signed),
+      'every POST carries a valid signature',
+    );
+    assert.ok(
+      mine.every((a) => !a.body.includes('merger plans')),
+      'no message text is ever sent',
+    );
+    for (const a of mine) {
+      assert.equal(a.event.id, a.id, 'Convene-Webhook-Id is the event id');
+      assert.equal(Number.isNaN(Date.parse(a.event.createdAt)), false);
+    }
+  });
+
+  it('retries a failing endpoint with growing waits and the same webhook id until it answers 2xx', async () => {
+    receiver.flakyFailures = 2;
+    const room = await rooms.create();
+    const delivered = await receiver.one('/flaky', 'room.created', { roomId: room.id });
+    const attempts = receiver.at('/flaky', (a) => a.id === delivered.id);
+    assert.deepEqual(
+      attempts.map((a) => a.status),
+      [500, 500, 204],
+    );
+    assert.ok(attempts.every((a) => a.signed && a.body === delivered.body));
+    // Equal jitter: each wait is at least half the nominal one (base, then twice the base).
+    assert.ok(attempts[1].at - attempts[0].at >= BACKOFF_MS / 2, 'first retry waited');
+    assert.ok(attempts[2].at - attempts[1].at >= BACKOFF_MS, 'second retry waited longer');
+    // The healthy endpoint got the same event once, at once.
+    assert.equal(receiver.at('/ok', (a) => a.id === delivered.id).length, 1);
+
+    const rows = await eventually(async () => {
+      const d = await deliveriesOf(new Admin(t.url), delivered.id);
+      return d.length === 2 && d.every((x) => x.state === 'delivered') && d;
+    }, 'both deliveries recorded as delivered');
+    const flaky = rows.find((d) => d.url.endsWith('/flaky'));
+    assert.equal(flaky?.attempts, 3);
+    assert.equal(flaky?.lastStatus, 204);
+  });
+
+  it('gives up after the last attempt; the admin API lists the failure and retries it', async () => {
+    const admin = new Admin(t.url);
+    receiver.flakyFailures = 1000;
+    const room = await rooms.create();
+    const okArrival = await receiver.one('/ok', 'room.created', { roomId: room.id });
+    const failed = await eventually(
+      async () => {
+        const [d] = (await deliveriesOf(admin, okArrival.id)).filter(
+          (x) => x.url.endsWith('/flaky') && x.state === 'failed',
+        );
+        return d;
+      },
+      'the flaky delivery to fail',
+      30_000,
+    );
+    assert.equal(failed.attempts, MAX_ATTEMPTS);
+    assert.equal(failed.lastStatus, 500);
+    assert.equal(failed.lastError, 'HTTP 500');
+    assert.equal(receiver.at('/flaky', (a) => a.id === okArrival.id).length, MAX_ATTEMPTS);
+
+    const list = await admin
+      .get('/api/v1/webhooks/deliveries?state=failed&event=room.created')
+      .expect(200);
+    const items = (list.body as { items: DeliveryView[] }).items;
+    assert.ok(items.some((d) => d.id === failed.id));
+    assert.ok(items.every((d) => d.state === 'failed' && d.event === 'room.created'));
+    const one = await admin.get(`/api/v1/webhooks/deliveries/${failed.id}`).expect(200);
+    assert.equal((one.body as DeliveryView).payload.data.roomId, room.id);
+
+    // Only a failed delivery can be retried.
+    const delivered = (await deliveriesOf(admin, okArrival.id)).find((d) => d.url.endsWith('/ok'));
+    const conflict = await admin
+      .post(`/api/v1/webhooks/deliveries/${delivered?.id}/retry`)
+      .expect(409);
+    assert.equal(conflict.body.error.code, 'WEBHOOK_DELIVERY_NOT_FAILED');
+    const missing = await admin.post('/api/v1/webhooks/deliveries/999999999/retry').expect(404);
+    assert.equal(missing.body.error.code, 'WEBHOOK_DELIVERY_NOT_FOUND');
+
+    receiver.flakyFailures = 0;
+    receiver.recover(okArrival.id);
+    const retried = await admin.post(`/api/v1/webhooks/deliveries/${failed.id}/retry`).expect(200);
+    assert.equal((retried.body as DeliveryView).state, 'pending');
+    assert.equal((retried.body as DeliveryView).attempts, 0);
+    await receiver.one('/flaky', 'room.created', { roomId: room.id });
+    await eventually(async () => {
+      const d = await admin.get(`/api/v1/webhooks/deliveries/${failed.id}`).expect(200);
+      const body = d.body as DeliveryView;
+      return body.state === 'delivered' && body.attempts === 1;
+    }, 'the retried delivery to be delivered');
+  });
+
+  it('pages the list newest first and refuses bad filters', async () => {
+    const admin = new Admin(t.url);
+    const first = await admin.get('/api/v1/webhooks/deliveries?limit=2').expect(200);
+    const page1 = first.body as { items: DeliveryView[]; nextCursor: number };
+    assert.equal(page1.items.length, 2);
+    assert.ok(page1.items[0].id > page1.items[1].id);
+    assert.equal(page1.nextCursor, page1.items[1].id);
+    const second = await admin
+      .get(`/api/v1/webhooks/deliveries?limit=2&cursor=${page1.nextCursor}`)
+      .expect(200);
+    assert.ok(
+      (second.body as { items: DeliveryView[] }).items.every((d) => d.id < page1.nextCursor),
+    );
+    await admin.get('/api/v1/webhooks/deliveries?state=lost').expect(400);
+    await admin.get('/api/v1/webhooks/deliveries/abc').expect(400);
+  });
+
+  it('is for admin keys only', async () => {
+    await new Admin(t.url, 'cvk_nope').get('/api/v1/webhooks/deliveries').expect(401);
+  });
+
+  it('keeps pending deliveries across a restart: another app on the same database sends them', async () => {
+    receiver.hangFlaky = true;
+    const room = await rooms.create();
+    const okArrival = await receiver.one('/ok', 'room.created', { roomId: room.id });
+    // The flaky endpoint holds the first attempt unanswered while the app stops.
+    await eventually(
+      () => receiver.at('/flaky', (a) => a.id === okArrival.id).length >= 1,
+      'an attempt in flight',
+    );
+    rooms.closeAll();
+    await t.app.close();
+    receiver.hangFlaky = false;
+    receiver.recover(okArrival.id);
+    const pending = await t.db.query<{ state: string }>(
+      `SELECT state FROM webhook_deliveries WHERE event_id = $1 AND url LIKE '%/flaky'`,
+      [okArrival.id],
+    );
+    assert.deepEqual(pending, [{ state: 'pending' }]);
+
+    const db = t.db;
+    const next = await startApp(env(), { databaseUrl: () => db.url });
+    t = {
+      ...next,
+      db,
+      close: async () => {
+        await next.close();
+        await db.drop();
+      },
+    };
+    await receiver.one('/flaky', 'room.created', { roomId: room.id });
+    const arrivals = receiver.at('/flaky', (a) => a.id === okArrival.id);
+    assert.ok(arrivals.length >= 2);
+    assert.equal(arrivals.filter((a) => a.status === 204).length, 1);
+  });
+
+  it('two apps on one database deliver each event exactly once', async () => {
+    receiver.flakyFailures = 1;
+    const db = t.db;
+    const other = await startApp(env(), { databaseUrl: () => db.url });
+    try {
+      const admins = [new Admin(t.url), new Admin(other.url)];
+      const ids = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => admins[i % 2].createRoom({ name: `Room ${i}` })),
+      );
+      const events = await Promise.all(
+        ids.map((roomId) => receiver.one('/flaky', 'room.created', { roomId })),
+      );
+      for (const path of ['/ok', '/flaky']) {
+        for (const e of events) {
+          const arrivals = receiver.at(path, (a) => a.id === e.id);
+          assert.equal(arrivals.filter((a) => a.status === 204).length, 1, `${path} ${e.id}`);
+          assert.equal(arrivals.length, path === '/ok' ? 1 : 2, `${path} ${e.id} attempts`);
+        }
+      }
+      // Both senders took part (each counts what it sent).
+      const sent = await Promise.all(
+        [t, other].map(async (app) => {
+          const text = await fetch(app.metricsUrl).then((r) => r.text());
+          return text
+            .split('\n')
+            .filter((l) => l.startsWith('convene_webhook_attempts_total'))
+            .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+        }),
+      );
+      assert.ok(
+        sent.every((n) => n > 0),
+        `attempts per app: ${sent.join(', ')}`,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+});
