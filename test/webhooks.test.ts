@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
@@ -12,20 +16,24 @@ const SECRET = 'test-webhook-secret-0123456789abcdef';
 const BACKOFF_MS = 100;
 const MAX_ATTEMPTS = 4;
 
-/** The README's verification, as a receiver would write it (not the server's own function). */
-function verify(headers: IncomingHttpHeaders, body: string): boolean {
-  const timestamp = String(headers['convene-webhook-timestamp']);
-  const signature = String(headers['convene-webhook-signature']);
-  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
-  const expected = createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest();
-  return signature
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.startsWith('v1='))
-    .some((s) => {
-      const given = Buffer.from(s.slice(3), 'hex');
-      return given.length === expected.length && timingSafeEqual(given, expected);
-    });
+type Verify = (secret: string, headers: IncomingHttpHeaders, rawBody: string) => boolean;
+
+/** README's verification function exactly as documented (not the server's own code), as a module. */
+async function readmeVerifier(): Promise<Verify> {
+  const readme = await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Verifying a webhook'));
+  const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!code?.includes('function verifyConveneWebhook'))
+    throw new Error('README has no verification snippet');
+  const dir = await mkdtemp(join(tmpdir(), 'convene-webhook-readme-'));
+  const file = join(dir, 'verify.mjs');
+  await writeFile(file, `${code}\nexport { verifyConveneWebhook };\n`);
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as { verifyConveneWebhook: Verify };
+    return mod.verifyConveneWebhook;
+  } finally {
+    await rm(dir, { recursive: true });
+  }
 }
 
 interface Arrival {
@@ -35,6 +43,7 @@ interface Arrival {
   body: string;
   event: { id: string; type: string; createdAt: string; data: Record<string, unknown> };
   at: number;
+  headers: IncomingHttpHeaders;
   signed: boolean;
   status: number;
 }
@@ -50,9 +59,11 @@ class Receiver {
   hangFlaky = false;
   private readonly budgets = new Map<string, number>();
   private server!: Server;
+  private verify!: Verify;
   base = '';
 
   async start(): Promise<void> {
+    this.verify = await readmeVerifier();
     this.server = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
@@ -61,30 +72,8 @@ class Receiver {
         const path = req.url ?? '';
         const event = JSON.parse(body) as Arrival['event'];
         const id = String(req.headers['convene-webhook-id']);
-        let status = 204;
-        const signed = verify(req.headers, body);
-        if (path === '/flaky' && this.hangFlaky) {
-          this.arrivals.push({
-            path,
-            id,
-            type: event.type,
-            body,
-            event,
-            at: Date.now(),
-            signed,
-            status: 0,
-          });
-          return;
-        }
-        if (path === '/flaky') {
-          if (!this.budgets.has(id)) this.budgets.set(id, this.flakyFailures);
-          const left = this.budgets.get(id) ?? 0;
-          if (left > 0) {
-            this.budgets.set(id, left - 1);
-            status = 500;
-          }
-        }
-        if (!signed) status = 400;
+        const signed = this.verify(SECRET, req.headers, body);
+        const status = this.answer(path, id, signed);
         this.arrivals.push({
           path,
           id,
@@ -92,10 +81,12 @@ class Receiver {
           body,
           event,
           at: Date.now(),
+          headers: req.headers,
           signed,
           status,
         });
-        res.writeHead(status).end();
+        // 0: held without an answer, until the sender gives up or the receiver stops.
+        if (status !== 0) res.writeHead(status).end();
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -105,6 +96,18 @@ class Receiver {
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** The status for an attempt: 400 unsigned, 500 while an event's failures last, 0 to hang. */
+  private answer(path: string, id: string, signed: boolean): number {
+    if (!signed) return 400;
+    if (path !== '/flaky') return 204;
+    if (this.hangFlaky) return 0;
+    if (!this.budgets.has(id)) this.budgets.set(id, this.flakyFailures);
+    const left = this.budgets.get(id) ?? 0;
+    if (left === 0) return 204;
+    this.budgets.set(id, left - 1);
+    return 500;
   }
 
   /** From now on, `/flaky` accepts this event at once. */
@@ -223,6 +226,18 @@ describe('webhooks', () => {
       reason: 'room-closed',
     });
     await receiver.one('/ok', 'room.closed', { roomId: room.id });
+
+    // The documented check refuses a changed body, another secret, and a stale timestamp.
+    const verify = await readmeVerifier();
+    const h = created.headers;
+    assert.equal(verify(SECRET, h, created.body), true);
+    assert.equal(verify(SECRET, h, created.body.replace('Board', 'Bored')), false);
+    assert.equal(verify(`${SECRET}!`, h, created.body), false);
+    const old = {
+      ...h,
+      'convene-webhook-timestamp': String(Number(h['convene-webhook-timestamp']) - 301),
+    };
+    assert.equal(verify(SECRET, old, created.body), false);
 
     const mine = receiver.arrivals.filter((a) => a.body.includes(room.id));
     assert.ok(

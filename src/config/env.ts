@@ -76,6 +76,19 @@ const commaList = (v: string) =>
     .map((e) => e.trim())
     .filter(Boolean);
 
+/** A URL as a message may quote it: credentials are not repeated into logs. */
+function redacted(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.username === '' && url.password === '') return value;
+    url.username = '***';
+    url.password = '';
+    return url.href;
+  } catch {
+    return value;
+  }
+}
+
 /** A comma list of http(s) URLs without credentials (they would be stored in every delivery row). */
 const webhookUrls = () =>
   z.string().transform((v, ctx) => {
@@ -92,7 +105,7 @@ const webhookUrls = () =>
       ctx.issues.push({
         code: 'custom',
         input: v,
-        message: `must be a comma-separated list of http or https URLs without credentials (not: ${bad.join(', ') || 'empty list'})`,
+        message: `must be a comma-separated list of http or https URLs without credentials (not: ${bad.map(redacted).join(', ') || 'empty list'})`,
       });
       return z.NEVER;
     }

@@ -56,25 +56,19 @@ describe('webhook signatures', () => {
 
 describe('webhook backoff', () => {
   it('doubles per attempt, between half and all of the nominal wait, capped at an hour', () => {
-    assert.equal(
-      backoffMs(1, 1000, () => 0),
-      500,
-    );
-    assert.equal(
-      backoffMs(1, 1000, () => 1),
-      1000,
-    );
-    assert.equal(
-      backoffMs(4, 1000, () => 1),
-      8000,
-    );
-    assert.equal(
-      backoffMs(4, 1000, () => 0),
-      4000,
-    );
-    assert.equal(
-      backoffMs(40, 1000, () => 1),
-      MAX_BACKOFF_MS,
-    );
+    // [attempt, jitter draw, wait]
+    const cases: [number, number, number][] = [
+      [1, 0, 500],
+      [1, 1, 1000],
+      [4, 0, 4000],
+      [4, 1, 8000],
+      [40, 1, MAX_BACKOFF_MS],
+    ];
+    for (const [attempt, draw, wait] of cases)
+      assert.equal(
+        backoffMs(attempt, 1000, () => draw),
+        wait,
+        `attempt ${attempt}, draw ${draw}`,
+      );
   });
 });
