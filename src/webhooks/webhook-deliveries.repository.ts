@@ -21,12 +21,6 @@ export interface WebhookDelivery {
   deliveredAt: Date | null;
 }
 
-export interface NewDelivery {
-  eventId: string;
-  url: string;
-  payload: WebhookEnvelope;
-}
-
 export interface DeliveryFilter {
   state?: DeliveryState;
   eventType?: WebhookEventType;
@@ -82,21 +76,18 @@ export class WebhookDeliveries {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * One INSERT for all of them, due now; an (event, URL) enqueued before is left as it is.
-   * With `tx`, inside the caller's transaction (it commits or rolls back with it).
+   * One INSERT for all of them, one row per event and URL, due now; an (event, URL) enqueued
+   * before is left as it is. With `tx`, inside the caller's transaction (it commits or rolls back
+   * with it). The events travel as one JSON array (no per-row array escaping).
    */
-  async enqueue(deliveries: NewDelivery[], tx?: EntityManager): Promise<void> {
-    if (deliveries.length === 0) return;
+  async enqueue(events: WebhookEnvelope[], urls: string[], tx?: EntityManager): Promise<void> {
+    if (events.length === 0 || urls.length === 0) return;
     await (tx ?? this.dataSource.manager).query(
       `INSERT INTO webhook_deliveries (event_id, event_type, url, payload, state, next_attempt_at, created_at)
-       SELECT e.event_id, e.payload->>'type', e.url, e.payload, 'pending', now(), now()
-       FROM unnest($1::uuid[], $2::varchar[], $3::jsonb[]) AS e(event_id, url, payload)
+       SELECT (e.payload->>'id')::uuid, e.payload->>'type', u.url, e.payload, 'pending', now(), now()
+       FROM jsonb_array_elements($1::jsonb) AS e(payload) CROSS JOIN unnest($2::varchar[]) AS u(url)
        ON CONFLICT (event_id, url) DO NOTHING`,
-      [
-        deliveries.map((d) => d.eventId),
-        deliveries.map((d) => d.url),
-        deliveries.map((d) => JSON.stringify(d.payload)),
-      ],
+      [JSON.stringify(events), urls],
     );
   }
 

@@ -69,7 +69,7 @@ export class WebhooksService implements OnModuleInit {
    * `wake` once it has committed.
    */
   enqueueIn(tx: EntityManager, events: WebhookEvent[]): Promise<void> {
-    return this.deliveries.enqueue(this.deliveriesOf(events), tx);
+    return this.deliveries.enqueue(this.envelopesOf(events), this.config.urls, tx);
   }
 
   wake(): void {
@@ -81,24 +81,22 @@ export class WebhooksService implements OnModuleInit {
    * a crash in between loses it, and a failed insert is logged, never thrown at the caller.
    */
   private publish(event: WebhookEvent): void {
-    this.deliveries.enqueue(this.deliveriesOf([event])).then(
+    this.deliveries.enqueue(this.envelopesOf([event]), this.config.urls).then(
       () => this.sender.wake(),
       (error: unknown) =>
         this.logger.error({ err: error, event: event.type }, 'webhook event not enqueued'),
     );
   }
 
-  private deliveriesOf(events: WebhookEvent[]) {
+  /** Each event with its id (one per event, shared by every URL) and time. */
+  private envelopesOf(events: WebhookEvent[]): WebhookEnvelope[] {
     const createdAt = new Date().toISOString();
-    return events.flatMap((event) => {
-      const payload = {
-        id: randomUUID(),
-        type: event.type,
-        createdAt,
-        data: event.data,
-      } as WebhookEnvelope;
-      return this.config.urls.map((url) => ({ eventId: payload.id, url, payload }));
-    });
+    return events.map((event) => ({
+      id: randomUUID(),
+      type: event.type,
+      createdAt,
+      data: event.data,
+    }));
   }
 
   /** Newest first, filtered; keyset-paginated on the id. */
