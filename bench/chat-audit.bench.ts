@@ -98,6 +98,7 @@ async function appendThroughput(ds: DataSource): Promise<void> {
       backoffMs: 1000,
       timeoutMs: 10_000,
       pollMs: 1000,
+      retentionDays: 30,
     },
   );
   const withOutbox = await appendRates(

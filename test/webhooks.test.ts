@@ -11,6 +11,7 @@ import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
 import { eventually } from './support/eventually.js';
 import { useRooms } from './support/room.js';
+import { WebhookRetention } from '../src/webhooks/webhook-retention.js';
 
 const SECRET = 'test-webhook-secret-0123456789abcdef';
 const BACKOFF_MS = 100;
@@ -422,5 +423,27 @@ describe('webhooks', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('deletes finished deliveries past the retention period, never pending ones', async () => {
+    const [pending] = await t.db.query<{ id: string }>(
+      `INSERT INTO webhook_deliveries (event_id, event_type, url, payload, state, next_attempt_at, created_at)
+       VALUES (gen_random_uuid(), 'room.closed', 'http://127.0.0.1:9/', '{}', 'pending', now() + interval '1 day', now() - interval '400 days')
+       RETURNING id`,
+    );
+    const finished = async () =>
+      (
+        await t.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM webhook_deliveries WHERE state <> 'pending'`,
+        )
+      )[0].n;
+    const before = await finished();
+    assert.ok(before > 0);
+    const retention = t.app.get(WebhookRetention);
+    assert.equal(await retention.purge(), 0, 'nothing is past 30 days yet');
+    assert.equal(await retention.purge(new Date(Date.now() + 60_000)), before);
+    assert.equal(await finished(), 0);
+    const left = await t.db.query(`SELECT id FROM webhook_deliveries WHERE id = $1`, [pending.id]);
+    assert.equal(left.length, 1);
   });
 });

@@ -95,6 +95,7 @@ export const webhooksConfig = slice('webhooks', (env) => ({
   backoffMs: env.webhookBackoffMs,
   timeoutMs: env.webhookTimeoutMs,
   pollMs: env.webhookPollMs,
+  retentionDays: env.webhookRetentionDays,
 }));
 
 export type AppConfig = ReturnType<typeof appConfig>;

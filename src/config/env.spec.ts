@@ -53,6 +53,7 @@ describe('parseEnv', () => {
     assert.equal(off.webhookMaxAttempts, 15);
     assert.equal(off.webhookBackoffMs, 1000);
     assert.equal(off.webhookTimeoutMs, 10_000);
+    assert.equal(off.webhookRetentionDays, 30);
     const on = parseEnv({
       CONVENE_WEBHOOK_URLS: 'https://hooks.example.com/convene, http://10.0.0.5:8080/in,',
       CONVENE_WEBHOOK_SECRET: 'x'.repeat(32),

@@ -223,6 +223,8 @@ const variables = z.object({
   CONVENE_WEBHOOK_TIMEOUT_MS: variable(int(100, 60_000).default(10_000)),
   /** How often a node looks for deliveries enqueued by other nodes. */
   CONVENE_WEBHOOK_POLL_MS: variable(int(10, 60_000).default(1000)),
+  /** Delivered and failed deliveries older than this are deleted, hourly. */
+  CONVENE_WEBHOOK_RETENTION_DAYS: variable(int(1, 36500).default(30)),
 });
 
 type Variable = keyof z.input<typeof variables>;
@@ -319,6 +321,7 @@ const envSchema = variables
     webhookBackoffMs: v.CONVENE_WEBHOOK_BACKOFF_MS,
     webhookTimeoutMs: v.CONVENE_WEBHOOK_TIMEOUT_MS,
     webhookPollMs: v.CONVENE_WEBHOOK_POLL_MS,
+    webhookRetentionDays: v.CONVENE_WEBHOOK_RETENTION_DAYS,
   }));
 
 export type Env = z.output<typeof envSchema>;

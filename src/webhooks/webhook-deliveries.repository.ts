@@ -170,6 +170,17 @@ export class WebhookDeliveries {
     return row ? toDelivery(row) : undefined;
   }
 
+  /** Deletes at most `limit` delivered or failed rows enqueued before `cutoff`; returns how many. */
+  async purgeFinished(cutoff: Date, limit: number): Promise<number> {
+    const [, deleted] = await this.dataSource.query<[unknown, number]>(
+      `DELETE FROM webhook_deliveries WHERE id IN (
+         SELECT id FROM webhook_deliveries
+         WHERE state <> 'pending' AND created_at < $1 ORDER BY id LIMIT $2)`,
+      [cutoff, limit],
+    );
+    return deleted;
+  }
+
   /** A failed row back to pending, due now, with a fresh count of attempts; undefined if it was not failed. */
   async retryFailed(id: number): Promise<WebhookDelivery | undefined> {
     const [[row]] = await this.dataSource.query<[Row[], number]>(

@@ -3,6 +3,7 @@ import { AuditOutbox } from '../chat/audit/audit-outbox.js';
 import { RoomsModule } from '../rooms/rooms.module.js';
 import { WebhookAuditOutbox } from './webhook-audit-outbox.js';
 import { WebhookDeliveries } from './webhook-deliveries.repository.js';
+import { WebhookRetention } from './webhook-retention.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -18,6 +19,7 @@ import { WebhooksService } from './webhooks.service.js';
     WebhooksService,
     WebhookDeliveries,
     WebhookSender,
+    WebhookRetention,
     { provide: AuditOutbox, useClass: WebhookAuditOutbox },
   ],
   exports: [AuditOutbox],
