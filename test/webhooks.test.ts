@@ -346,6 +346,8 @@ describe('webhooks', () => {
     );
     await admin.get('/api/v1/webhooks/deliveries?state=lost').expect(400);
     await admin.get('/api/v1/webhooks/deliveries/abc').expect(400);
+    await admin.get('/api/v1/webhooks/deliveries/999999999999999999999').expect(400);
+    await admin.get('/api/v1/webhooks/deliveries/0').expect(404);
   });
 
   it('is for admin keys only', async () => {

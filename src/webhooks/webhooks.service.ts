@@ -116,6 +116,7 @@ export class WebhooksService implements OnModuleInit {
   }
 
   async get(id: number): Promise<WebhookDeliveryDto> {
+    assertDeliveryId(id);
     const delivery = await this.deliveries.get(id);
     if (!delivery) throw notFound(id);
     return toDeliveryDto(delivery);
@@ -123,6 +124,7 @@ export class WebhooksService implements OnModuleInit {
 
   /** A failed delivery is attempted again, with a fresh count of attempts; others are refused. */
   async retry(id: number): Promise<WebhookDeliveryDto> {
+    assertDeliveryId(id);
     const retried = await this.deliveries.retryFailed(id);
     if (!retried) {
       const delivery = await this.deliveries.get(id);
@@ -135,6 +137,11 @@ export class WebhooksService implements OnModuleInit {
     this.sender.wake();
     return toDeliveryDto(retried);
   }
+}
+
+/** Ids are positive bigints that JSON carries exactly; any other number names no delivery. */
+function assertDeliveryId(id: number): void {
+  if (!Number.isSafeInteger(id) || id < 1) throw notFound(id);
 }
 
 const notFound = (id: number) =>
