@@ -427,6 +427,23 @@ describe('webhooks', () => {
     }
   });
 
+  it('an endpoint that hangs does not hold up deliveries to a healthy one', async () => {
+    // Requests to the hanging endpoint would wait a minute: longer than this test may take.
+    const slow = await startApp({ ...env(), CONVENE_WEBHOOK_TIMEOUT_MS: '60000' });
+    receiver.hangFlaky = true;
+    try {
+      const admin = new Admin(slow.url);
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) ids.push(await admin.createRoom({ name: `Busy ${i}` }));
+      await Promise.all(ids.map((roomId) => receiver.one('/ok', 'room.created', { roomId })));
+      const held = receiver.at('/flaky', (a) => ids.includes(String(a.event.data.roomId)));
+      assert.ok(held.length > 0 && held.every((a) => a.status === 0), 'the hanging ones are held');
+    } finally {
+      receiver.hangFlaky = false;
+      await slow.close();
+    }
+  });
+
   it('deletes finished deliveries past the retention period, never pending ones', async () => {
     const [pending] = await t.db.query<{ id: string }>(
       `INSERT INTO webhook_deliveries (event_id, event_type, url, payload, state, next_attempt_at, created_at)

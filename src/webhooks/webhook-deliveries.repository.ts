@@ -92,24 +92,29 @@ export class WebhookDeliveries {
   }
 
   /**
-   * Claims up to `limit` due rows for this node: counts the attempt and moves next_attempt_at to
-   * the end of a lease, in one statement. Rows another node is claiming are skipped (SKIP
-   * LOCKED), and a claimed row is not due again until its lease ends, so one attempt is made by
-   * one node; a node that dies mid-attempt leaves the row to be retried after the lease.
+   * Claims up to `limit` due rows for this node, none for the URLs in `skipUrls`: counts the
+   * attempt and moves next_attempt_at to the end of a lease, in one statement. Rows another node
+   * is claiming are skipped (SKIP LOCKED), and a claimed row is not due again until its lease
+   * ends, so one attempt is made by one node; a node that dies mid-attempt leaves the row to be
+   * retried after the lease.
    */
-  async claimDue(limit: number, leaseMs: number): Promise<WebhookDelivery[]> {
+  async claimDue(
+    limit: number,
+    leaseMs: number,
+    skipUrls: string[] = [],
+  ): Promise<WebhookDelivery[]> {
     // TypeORM answers an UPDATE with [rows, count].
     const [rows] = await this.dataSource.query<[Row[], number]>(
       `UPDATE webhook_deliveries d
        SET attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = ${fromNow('$2')}
        WHERE d.id IN (
          SELECT id FROM webhook_deliveries
-         WHERE state = 'pending' AND next_attempt_at <= now()
+         WHERE state = 'pending' AND next_attempt_at <= now() AND url <> ALL($3::varchar[])
          ORDER BY next_attempt_at, id
          LIMIT $1
          FOR UPDATE SKIP LOCKED)
        RETURNING d.*`,
-      [limit, leaseMs],
+      [limit, leaseMs, skipUrls],
     );
     return rows.map(toDelivery).sort((a, b) => a.id - b.id);
   }

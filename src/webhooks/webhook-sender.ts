@@ -15,8 +15,12 @@ import {
 } from './webhook-deliveries.repository.js';
 import { signedHeaders } from './webhook-signature.js';
 
-/** Rows claimed (and POSTed concurrently) per round. */
-const BATCH = 16;
+/**
+ * Requests this node has in flight at most, and per claim. A URL with PER_URL in flight is not
+ * claimed for, so one dead endpoint (timing out) holds fewer than 2 * PER_URL of the slots.
+ */
+const CONCURRENCY = 32;
+const PER_URL = 8;
 /** A claim outlives the request's timeout by this much, so a live node never loses its row. */
 const LEASE_MARGIN_MS = 30_000;
 
@@ -33,6 +37,8 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
   private woken = false;
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightPerUrl = new Map<string, number>();
 
   constructor(
     private readonly deliveries: WebhookDeliveries,
@@ -60,17 +66,26 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
     await this.loopDone;
   }
 
+  /**
+   * Claims as many due rows as it has free slots, starts their requests, and looks again when
+   * one finishes, when something is enqueued here, when the next row is due, or at the poll.
+   */
   private async loop(): Promise<void> {
     while (this.running) {
       try {
         this.woken = false;
-        const claimed = await this.deliveries.claimDue(
-          BATCH,
-          this.config.timeoutMs + LEASE_MARGIN_MS,
-        );
-        await Promise.all(claimed.map((d) => this.attempt(d)));
-        if (claimed.length > 0) continue;
-        const dueInMs = await this.deliveries.nextDueInMs();
+        const free = Math.min(PER_URL, CONCURRENCY - this.inFlight.size);
+        if (free > 0) {
+          const busy = [...this.inFlightPerUrl].filter(([, n]) => n >= PER_URL).map(([u]) => u);
+          const claimed = await this.deliveries.claimDue(
+            free,
+            this.config.timeoutMs + LEASE_MARGIN_MS,
+            busy,
+          );
+          for (const delivery of claimed) this.start(delivery);
+          if (claimed.length === free) continue;
+        }
+        const dueInMs = free > 0 ? await this.deliveries.nextDueInMs() : undefined;
         await this.sleep(Math.min(this.config.pollMs, dueInMs ?? Infinity));
       } catch (error) {
         if (!this.running) break;
@@ -78,6 +93,20 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
         await this.sleep(this.config.pollMs);
       }
     }
+    await Promise.all(this.inFlight);
+  }
+
+  private start(delivery: WebhookDelivery): void {
+    const { url } = delivery;
+    this.inFlightPerUrl.set(url, (this.inFlightPerUrl.get(url) ?? 0) + 1);
+    const request = this.attempt(delivery).finally(() => {
+      this.inFlight.delete(request);
+      const left = (this.inFlightPerUrl.get(url) ?? 1) - 1;
+      if (left > 0) this.inFlightPerUrl.set(url, left);
+      else this.inFlightPerUrl.delete(url);
+      this.wake();
+    });
+    this.inFlight.add(request);
   }
 
   private sleep(ms: number): Promise<void> {
