@@ -1,25 +1,26 @@
-# convene: Node 22 LTS on Debian bookworm (the mediasoup worker links to bookworm's libraries).
-FROM node:22-bookworm-slim AS build
+# convene: Node 24 LTS on Debian bookworm (the mediasoup worker links to bookworm's libraries).
+FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential make pkg-config python3 python3-pip patch ca-certificates \
       libabsl-dev libsrtp2-dev libuv1-dev nlohmann-json3-dev libssl-dev libusrsctp-dev \
     && rm -rf /var/lib/apt/lists/*
-# npm 11: its allowScripts keeps mediasoup's own install script (GitHub downloads) from running;
-# the image's npm 10 would ignore it.
-RUN npm install -g npm@11 --no-audit --no-fund
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
-# postinstall builds (or, with GitHub reachable, downloads) the mediasoup worker.
+# postinstall builds (or, with GitHub reachable, downloads) the mediasoup worker. Node 24's npm 11
+# honours allowScripts, which keeps mediasoup's own (downloading) install script from running.
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libabsl20220623 libsrtp2-1 libssl3 libusrsctp2 libuv1 libnss3 libnspr4 tini \
-    && rm -rf /var/lib/apt/lists/*
-ENV NODE_ENV=production PORT=3000
+    && rm -rf /var/lib/apt/lists/* \
+    && install -d -o node -g node -m 0750 /var/lib/convene
+# CONVENE_DATA_DIR is the only place convene writes (and only without CONVENE_JWT_SECRET or
+# DATABASE_URL): the root filesystem can be read-only.
+ENV NODE_ENV=production PORT=3000 CONVENE_DATA_DIR=/var/lib/convene
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

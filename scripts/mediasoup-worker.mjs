@@ -18,14 +18,16 @@
 //      wrap the system libraries, and a backported fix for a WebRtcServer close
 //      crash is applied (scripts/mediasoup/webrtcserver-closing.patch). ~3 min on
 //      2 cores. 5a/5b results are cached for step 4.
-//   (Step 2 locates mediasoup.) The build deps are not installed from here: a
-//   missing one is reported with the apt-get line to run.
+//   (Step 2 locates mediasoup.) Missing build deps are installed with apt-get
+//   (update, then install, saying so) when this runs as root where apt-get exists,
+//   unless CONVENE_NO_APT=1; otherwise the apt-get line to run is printed.
 //
 // Environment:
 //   MEDIASOUP_WORKER_BIN                     use this binary, skip everything
 //   CONVENE_CACHE_DIR                        cache root (default
 //                                            ${XDG_CACHE_HOME:-~/.cache}/convene)
 //   MEDIASOUP_SKIP_WORKER_PREBUILT_DOWNLOAD  skip step 5a
+//   CONVENE_NO_APT=1                         never run apt-get; print the command
 //   PYTHON, MESON_VERSION, NINJA_VERSION, PIP_INDEX_URL
 //                                            passed to the worker's Makefile; the
 //                                            defaults match this machine kind.
@@ -40,6 +42,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
+import { ensurePackages, missingPackages, queryDpkg, runApt } from './apt-packages.mjs';
 
 const T0 = Date.now();
 const SCRIPTS_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -319,7 +322,7 @@ if (process.platform !== 'linux') {
   );
 }
 
-function checkBuildDeps() {
+function findMissingBuildDeps() {
   const missing = new Set();
   for (const t of BUILD_TOOLS) if (!hasCommand(t.cmd)) missing.add(t.pkg);
   const python = pythonPath();
@@ -334,13 +337,34 @@ function checkBuildDeps() {
   } else {
     for (const l of BUILD_LIBS) missing.add(l.pkg);
   }
-  if (missing.size > 0) {
-    log(`missing build dependencies: ${[...missing].join(' ')}`);
-    log('install them with (as root):');
-    console.log(`  apt-get install -y ${ALL_BUILD_PKGS.join(' ')}`);
-    fail('build dependencies missing');
+  return missing;
+}
+
+// A missing dependency is installed with apt-get when we run as root and CONVENE_NO_APT is not
+// 1 (scripts/apt-packages.mjs decides); otherwise the apt-get line to run is printed.
+function checkBuildDeps() {
+  const found = findMissingBuildDeps();
+  if (found.size === 0) {
+    log('build dependencies present');
+    return;
   }
-  log('build dependencies present');
+  log(`missing build dependencies: ${[...found].join(' ')}`);
+  // dpkg names exactly what to install; without it, what the probes found missing.
+  const dpkg = queryDpkg(ALL_BUILD_PKGS);
+  const fromDpkg = dpkg === undefined ? [] : missingPackages(ALL_BUILD_PKGS, dpkg);
+  const missing = fromDpkg.length > 0 ? fromDpkg : [...found];
+  const installed = ensurePackages({
+    missing,
+    isRoot: process.getuid?.() === 0,
+    hasAptGet: hasCommand('apt-get'),
+    env: process.env,
+    run: runApt,
+    log,
+  });
+  if (!installed) fail('build dependencies missing');
+  const still = findMissingBuildDeps();
+  if (still.size > 0) fail(`still missing after apt-get install: ${[...still].join(' ')}`);
+  log('build dependencies installed');
 }
 
 // The Makefile's `python3` may be a pyenv shim without pip; prefer Debian's.

@@ -3,14 +3,17 @@
 // tested). Unit tests: dist/src/**/*.spec.js; integration/e2e: dist/test/**/*.test.js.
 // Tests use the PostgreSQL at DATABASE_URL (each test file creates its own fresh database there);
 // without DATABASE_URL an embedded PostgreSQL is started for the run and stopped afterwards.
-// Extra arguments filter test files by substring: `npm test -- chat`.
+// Extra arguments filter test files by substring: `npm test -- chat`; one starting with `!` leaves
+// matching files out: `npm test -- '!browser'`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const filters = args.filter((a) => !a.startsWith('!'));
+const excludes = args.filter((a) => a.startsWith('!')).map((a) => a.slice(1));
 
 function collect(dir, suffix) {
   return readdirSync(join(root, dir), { recursive: true })
@@ -21,9 +24,10 @@ function collect(dir, suffix) {
 
 const files = [...collect('dist/src', '.spec.js'), ...collect('dist/test', '.test.js')]
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .filter((f) => !excludes.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
-  console.error(`no test files match ${filters.join(' ')}`);
+  console.error(`no test files match ${args.join(' ')}`);
   process.exit(1);
 }
 

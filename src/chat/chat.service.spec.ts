@@ -9,6 +9,8 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { InMemoryRateLimitStore } from '../rate-limit/in-memory-rate-limit.store.js';
 import type { ChatKind, ChatMessage } from '../protocol/events.js';
 import type { SocketIdentity } from '../protocol/socket-data.js';
+import type { NodeDirectory } from '../cluster/node-directory.js';
+import type { NodeRpc } from '../cluster/node-rpc.js';
 import { ConferenceServer } from '../conference/conference-server.js';
 import type { ConferenceNamespace } from '../conference/conference-socket.js';
 import { InMemoryPresenceStore } from '../rooms/presence/in-memory-presence.store.js';
@@ -102,7 +104,7 @@ describe('ChatService', () => {
 
   async function enter(who: SocketIdentity): Promise<void> {
     await presence.join(
-      { ...who, socketId: `socket-${who.participantId}`, joinedAt: new Date() },
+      { ...who, socketId: `socket-${who.participantId}`, nodeId: 'node-1', joinedAt: new Date() },
       null,
     );
   }
@@ -122,7 +124,8 @@ describe('ChatService', () => {
     presence = new InMemoryPresenceStore();
     audit = new InMemoryAuditLog();
     emitted = [];
-    const server = new ConferenceServer();
+    // One node: nothing is asked of other nodes here.
+    const server = new ConferenceServer({} as NodeRpc, {} as NodeDirectory);
     server.attach(recordingNamespace(emitted));
     const config = { rateLimitPer10s: 100 } as ConfigType<typeof chatConfig>;
     chat = new ChatService(

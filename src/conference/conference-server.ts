@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { BroadcastOperator } from 'socket.io';
-import { DomainError } from '../common/domain-error.js';
+import { NodeDirectory } from '../cluster/node-directory.js';
+import { NodeRpc } from '../cluster/node-rpc.js';
+import { assertUnreachable, DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { Role, ServerToClientEvents } from '../protocol/events.js';
 import { type SocketData, type SocketIdentity, socketRooms } from '../protocol/socket-data.js';
@@ -13,16 +15,44 @@ export type SessionEnded = ServerEvent<'session:ended'>;
 
 type Target = BroadcastOperator<ServerToClientEvents, SocketData>;
 
+/** A change to connections' server-side state, applied by the node that holds them. */
+type ConnectionChange =
+  | { op: 'identity'; socketId: string; identity: SocketIdentity }
+  | { op: 'lobby'; socketId: string; participantId: string }
+  | { op: 'enter'; socketId: string; identity: SocketIdentity }
+  | { op: 'leave'; socketId: string; identity: SocketIdentity }
+  | { op: 'update'; roomId: string; participantId: string; change: IdentityChange };
+type IdentityChange = { displayName: string; role: Role };
+
+declare module '../cluster/node-rpc.js' {
+  interface NodeRequests {
+    /** Applies a change to the asked node's own connections; answers how many it touched. */
+    'conference.connections': { request: ConnectionChange; response: number };
+  }
+}
+
 /**
  * The only code that touches Socket.IO rooms (groups of connections). Callers state intents:
  * put a connection in its groups, end a participant's sessions, tell a room or a participant.
- * Every intent addresses groups on the server side (`socketsJoin`, `disconnectSockets`,
- * `fetchSockets`, emits to groups), so the Redis adapter carries it to other nodes unchanged.
+ * Emits, disconnects and group changes addressed to groups go through the adapter, so the Redis
+ * adapter carries them to every node. What lives on a socket object (`socket.data`: identity,
+ * joined) can only be changed by the node holding it: a change for a connection this node holds
+ * is applied here, any other is sent to every node (NodeRpc), each applying it to its own.
  * The namespace is set once by the gateway at init.
  */
 @Injectable()
-export class ConferenceServer {
+export class ConferenceServer implements OnModuleInit {
+  private readonly logger = new Logger('ConferenceServer');
   private namespace: ConferenceNamespace | undefined;
+
+  constructor(
+    private readonly rpc: NodeRpc,
+    private readonly nodes: NodeDirectory,
+  ) {}
+
+  onModuleInit(): void {
+    this.rpc.handle('conference.connections', (change) => Promise.resolve(this.applyHere(change)));
+  }
 
   attach(namespace: ConferenceNamespace): void {
     this.namespace = namespace;
@@ -52,27 +82,19 @@ export class ConferenceServer {
     ]);
   }
 
-  /** The connection now acts as `identity`; false when it is gone. */
+  /** The connection now acts as `identity`; false when it is gone (on every node). */
   async setIdentity(socketId: string, identity: SocketIdentity): Promise<boolean> {
-    const sockets = await this.io.in(socketId).fetchSockets();
-    for (const socket of sockets) socket.data.identity = identity;
-    return sockets.length > 0;
+    return (await this.onConnection({ op: 'identity', socketId, identity })) > 0;
   }
 
   /** A connection waiting in the lobby: reachable as its participant (to be admitted or not). */
-  enterLobby(socketId: string, participantId: string): void {
-    this.io.in(socketId).socketsJoin(socketRooms.participant(participantId));
+  async enterLobby(socketId: string, participantId: string): Promise<void> {
+    await this.onConnection({ op: 'lobby', socketId, participantId });
   }
 
   /** A joined connection: in its room's, its participant's and (for hosts) the hosts' groups. */
   async enterRoom(socketId: string, identity: SocketIdentity): Promise<void> {
-    const groups = [
-      socketRooms.room(identity.roomId),
-      socketRooms.participant(identity.participantId),
-    ];
-    if (identity.role === 'host') groups.push(socketRooms.hosts(identity.roomId));
-    this.io.in(socketId).socketsJoin(groups);
-    for (const socket of await this.io.in(socketId).fetchSockets()) socket.data.joined = true;
+    await this.onConnection({ op: 'enter', socketId, identity });
   }
 
   /**
@@ -80,29 +102,19 @@ export class ConferenceServer {
    * connection that left receives no private messages even while it stays connected.
    */
   async leaveRoom(socketId: string, identity: SocketIdentity): Promise<void> {
-    for (const socket of await this.io.in(socketId).fetchSockets()) socket.data.joined = false;
-    this.io
-      .in(socketId)
-      .socketsLeave([
-        socketRooms.room(identity.roomId),
-        socketRooms.hosts(identity.roomId),
-        socketRooms.participant(identity.participantId),
-      ]);
+    await this.onConnection({ op: 'leave', socketId, identity });
   }
 
-  /** Every connection of the participant acts with the new name and role; joined ones move in or out of the hosts' group. */
+  /**
+   * Every connection of the participant, on every node, acts with the new name and role; joined
+   * ones move in or out of the hosts' group.
+   */
   async updateIdentity(
     roomId: string,
     participantId: string,
-    change: { displayName: string; role: Role },
+    change: IdentityChange,
   ): Promise<void> {
-    const sockets = await this.io.in(socketRooms.participant(participantId)).fetchSockets();
-    for (const socket of sockets) {
-      socket.data.identity = { ...socket.data.identity, ...change };
-      if (!socket.data.joined) continue;
-      if (change.role === 'host') socket.join(socketRooms.hosts(roomId));
-      else socket.leave(socketRooms.hosts(roomId));
-    }
+    await this.onEveryNode({ op: 'update', roomId, participantId, change });
   }
 
   /**
@@ -124,10 +136,13 @@ export class ConferenceServer {
     this.end(this.io.in(socketRooms.connections(roomId)), ended);
   }
 
-  /** Tells every connection of the namespace why, then disconnects them (shutdown). */
-  endAll(ended: SessionEnded): void {
-    this.io.emit('session:ended', ended);
-    this.io.disconnectSockets(true);
+  /**
+   * Tells every connection this node holds why, then disconnects them (shutdown, or this node
+   * lost its place in the cluster); the other nodes' connections are untouched.
+   */
+  endLocal(ended: SessionEnded): void {
+    this.io.local.emit('session:ended', ended);
+    this.io.local.disconnectSockets(true);
   }
 
   /** To the joined connections of the room, but not to one connection or one participant's. */
@@ -162,6 +177,79 @@ export class ConferenceServer {
   ): void {
     const target = this.io.to(participantIds.map((id) => socketRooms.participant(id)));
     emit(exceptSocketId ? target.except(exceptSocketId) : target, event, payload);
+  }
+
+  /** A connection held here is changed here; any other by whichever node holds it. */
+  private async onConnection(change: ConnectionChange): Promise<number> {
+    return this.applyHere(change) || (await this.onEveryNode(change));
+  }
+
+  /** Every live node applies the change to its own connections; a node that fails is logged. */
+  private async onEveryNode(change: ConnectionChange): Promise<number> {
+    const nodeIds = new Set([this.nodes.nodeId, ...this.nodes.liveNodes()]);
+    const answers = await Promise.allSettled(
+      [...nodeIds].map((nodeId) => this.rpc.request(nodeId, 'conference.connections', change)),
+    );
+    let touched = 0;
+    for (const answer of answers) {
+      if (answer.status === 'fulfilled') touched += answer.value;
+      else {
+        const error: unknown = answer.reason;
+        this.logger.warn({ err: error, op: change.op }, 'a node did not apply a change');
+      }
+    }
+    return touched;
+  }
+
+  /** Applies the change to this node's own sockets; returns how many it touched. */
+  private applyHere(change: ConnectionChange): number {
+    if (!this.namespace) return 0;
+    if (change.op === 'update') {
+      const ids = this.namespace.adapter.rooms.get(socketRooms.participant(change.participantId));
+      let touched = 0;
+      for (const id of ids ?? []) {
+        const socket = this.namespace.sockets.get(id);
+        if (!socket) continue;
+        touched++;
+        socket.data.identity = { ...socket.data.identity, ...change.change };
+        if (!socket.data.joined) continue;
+        if (change.change.role === 'host') void socket.join(socketRooms.hosts(change.roomId));
+        else void socket.leave(socketRooms.hosts(change.roomId));
+      }
+      return touched;
+    }
+    const socket = this.namespace.sockets.get(change.socketId);
+    if (!socket) return 0;
+    switch (change.op) {
+      case 'identity':
+        socket.data.identity = change.identity;
+        break;
+      case 'lobby':
+        void socket.join(socketRooms.participant(change.participantId));
+        break;
+      case 'enter': {
+        const { roomId, participantId, role } = change.identity;
+        const groups = [socketRooms.room(roomId), socketRooms.participant(participantId)];
+        if (role === 'host') groups.push(socketRooms.hosts(roomId));
+        void socket.join(groups);
+        socket.data.joined = true;
+        break;
+      }
+      case 'leave': {
+        const { roomId, participantId } = change.identity;
+        socket.data.joined = false;
+        for (const group of [
+          socketRooms.room(roomId),
+          socketRooms.hosts(roomId),
+          socketRooms.participant(participantId),
+        ])
+          void socket.leave(group);
+        break;
+      }
+      default:
+        assertUnreachable(change);
+    }
+    return 1;
   }
 
   private end(target: Target, ended: SessionEnded): void {

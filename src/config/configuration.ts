@@ -51,6 +51,8 @@ export const chatConfig = slice('chat', (env) => ({
 
 export const mediaConfig = slice('media', (env) => ({
   workers: env.mediaWorkers,
+  /** Transports one room's router takes before the room spreads to another worker. */
+  routerMaxTransports: env.routerMaxTransports,
   rtcMinPort: env.rtcMinPort,
   rtcMaxPort: env.rtcMaxPort,
   listenIp: env.rtcListenIp,

@@ -208,6 +208,8 @@ const variables = z.object({
   CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT: variable(int(1, 1000).default(5)),
   CONVENE_MAX_CONNECTIONS_PER_ADDRESS: variable(int(1, 1_000_000).default(200)),
   CONVENE_MEDIA_WORKERS: variable(int(1, 256).optional()),
+  /** Transports one room's router takes before the room spreads to another worker. */
+  CONVENE_MEDIA_ROUTER_MAX_TRANSPORTS: variable(int(1, 100_000).default(400)),
   CONVENE_RTC_MIN_PORT: variable(int(1024, 65535).default(40000)),
   CONVENE_RTC_MAX_PORT: variable(int(1024, 65535).default(40099)),
   CONVENE_RTC_LISTEN_IP: variable(z.string().default('0.0.0.0')),
@@ -308,6 +310,7 @@ const envSchema = variables
     maxConnectionsPerParticipant: v.CONVENE_MAX_CONNECTIONS_PER_PARTICIPANT,
     maxConnectionsPerAddress: v.CONVENE_MAX_CONNECTIONS_PER_ADDRESS,
     mediaWorkers: v.CONVENE_MEDIA_WORKERS,
+    routerMaxTransports: v.CONVENE_MEDIA_ROUTER_MAX_TRANSPORTS,
     rtcMinPort: v.CONVENE_RTC_MIN_PORT,
     rtcMaxPort: v.CONVENE_RTC_MAX_PORT,
     rtcListenIp: v.CONVENE_RTC_LISTEN_IP,

@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type {
   ConsumerStats,
   ParticipantMediaStats,
+  PipeStats,
   RoomMediaStats,
   StreamStats,
 } from '../protocol/events.js';
@@ -48,10 +49,12 @@ async function streamStats(
 /** Producers, consumers and their current bitrates per participant, as mediasoup measures them. */
 export async function roomMediaStats(
   roomId: string,
+  node: { nodeId: string; pipes: PipeStats[] },
   router: RoomRouter | undefined,
   media: Iterable<ParticipantMedia>,
 ): Promise<RoomMediaStats> {
-  const participants = await Promise.all([...media].map(participantStats));
+  const { nodeId } = node;
+  const participants = await Promise.all([...media].map((p) => participantStats(p, nodeId)));
   return {
     roomId,
     router: router
@@ -63,12 +66,32 @@ export async function roomMediaStats(
       producers: participants.reduce((n, p) => n + p.producers.length, 0),
       consumers: participants.reduce((n, p) => n + p.consumers.length, 0),
     },
+    nodes: [node],
   };
 }
 
-async function participantStats(p: ParticipantMedia): Promise<ParticipantMediaStats> {
+/** This node's stats with the other nodes' participants and totals added (the router stays this node's). */
+export function mergeRoomStats(local: RoomMediaStats, others: RoomMediaStats[]): RoomMediaStats {
+  const all = [local, ...others];
+  return {
+    ...local,
+    participants: all.flatMap((s) => s.participants),
+    nodes: all.flatMap((s) => s.nodes),
+    totals: {
+      transports: all.reduce((n, s) => n + s.totals.transports, 0),
+      producers: all.reduce((n, s) => n + s.totals.producers, 0),
+      consumers: all.reduce((n, s) => n + s.totals.consumers, 0),
+    },
+  };
+}
+
+async function participantStats(
+  p: ParticipantMedia,
+  nodeId: string,
+): Promise<ParticipantMediaStats> {
   return {
     participantId: p.participantId,
+    nodeId,
     transports: p.transportCount,
     producers: await Promise.all(p.allProducers().map((x) => streamStats(x, 'inbound-rtp'))),
     consumers: await Promise.all(

@@ -136,11 +136,11 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
   }
 
   @On('media:listProducers')
-  listProducers(
+  async listProducers(
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() _body: EmptyDto,
-  ): AckOf<'media:listProducers'> {
-    return { ok: true, producers: this.media.listProducers(callerOf(socket).roomId) };
+  ): Promise<AckOf<'media:listProducers'>> {
+    return { ok: true, producers: await this.media.listProducers(callerOf(socket).roomId) };
   }
 
   @On('media:roomStats')

@@ -2,11 +2,14 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ConferenceModule } from '../conference/conference.module.js';
 import { RoomsModule } from '../rooms/rooms.module.js';
+import { MediaCluster } from './media-cluster.js';
 import { MediaController } from './media.controller.js';
 import { MediaGateway } from './media.gateway.js';
 import { MediaHealthIndicator } from './media.health.js';
 import { MediaNotifier } from './media-notifier.js';
 import { MediaService } from './media.service.js';
+import { NodePipes } from './node-pipes.js';
+import { producerStoreProvider } from './producer-registry.js';
 import { RoomRouters } from './room-routers.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -18,6 +21,9 @@ import { WorkerPool } from './worker-pool.js';
     WorkerPool,
     RoomRouters,
     MediaNotifier,
+    producerStoreProvider,
+    MediaCluster,
+    NodePipes,
     MediaService,
     MediaGateway,
     MediaHealthIndicator,

@@ -17,9 +17,11 @@ import { RoomMembership } from '../rooms/room-membership.js';
 import { toMediaError } from './media-errors.js';
 import { MediaNotifier } from './media-notifier.js';
 import { checkProducerKind, clientAppData } from './media-policy.js';
-import { roomMediaStats } from './media-stats.js';
+import { MediaCluster } from './media-cluster.js';
+import { mergeRoomStats, roomMediaStats } from './media-stats.js';
+import { NodePipes } from './node-pipes.js';
 import { type OwnerAppData, ParticipantMedia } from './participant-media.js';
-import { type RoomRouter, RoomRouters } from './room-routers.js';
+import { type PlacedProducer, type RoomRouter, RoomRouters } from './room-routers.js';
 
 /** Who is asking: from the verified socket identity, plus the connection that owns the media. */
 export interface MediaCaller {
@@ -63,10 +65,17 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     private readonly notifier: MediaNotifier,
     private readonly roomEvents: RoomEvents,
     private readonly membership: RoomMembership,
+    private readonly cluster: MediaCluster,
+    private readonly pipes: NodePipes,
     @Inject(mediaConfig.KEY) private readonly config: MediaConfig,
   ) {}
 
   onModuleInit(): void {
+    this.pipes.serveFrom((roomId, producerId) => this.findLocal(roomId, producerId));
+    this.cluster.serve({
+      mute: ({ roomId, participantId, kind }) => this.muteHere(roomId, participantId, kind),
+      stats: ({ roomId }) => this.localStats(roomId),
+    });
     this.roomEvents.on('participant.left', this.onLeft);
     this.roomEvents.on('participant.joined', this.onJoined);
     this.roomEvents.on('room.closed', this.onRoomClosed);
@@ -162,12 +171,14 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       .catch((error: unknown) => {
         throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'produce');
       });
-    state.addProducer(producer);
-    producer.observer.once('close', () => {
-      this.notifier.producerClosed(caller.roomId, {
-        producerId: producer.id,
-        participantId: caller.participantId,
-      });
+    state.addProducer(producer, owned.room);
+    const registered = this.cluster.register(caller.roomId, this.producerInfo(producer));
+    producer.observer.once('close', () =>
+      this.cluster.unregister(caller.roomId, this.producerInfo(producer), registered),
+    );
+    await registered.catch((error: unknown) => {
+      producer.close();
+      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'announce the producer');
     });
     if (producer.kind === 'audio') {
       owned.room.speakers.addProducer({ producerId: producer.id }).catch((error: unknown) => {
@@ -191,25 +202,27 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     if (owned.direction !== 'recv')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Consume on a receive transport');
     state.checkLimit('consumers');
-    const producer = this.findProducer(caller.roomId, request.producerId);
-    const rtpCapabilities = request.rtpCapabilities as types.RtpCapabilities;
-    if (!owned.room.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
-      throw new DomainError(
-        ErrorCode.MEDIA_INCOMPATIBLE,
-        'Your device cannot receive this stream (no common codec)',
-      );
+    const { producerId } = request;
+    const local = this.findLocal(caller.roomId, producerId, false);
+    const remote = local ? undefined : await this.cluster.locate(caller.roomId, producerId);
+    const source =
+      local ??
+      (await this.pipes
+        .acquire(caller.roomId, remote as string, producerId)
+        .catch((error: unknown) => {
+          throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'reach the producer');
+        }));
+    const release = () => remote && this.pipes.release(caller.roomId, remote, producerId);
+    let consumer: types.Consumer<OwnerAppData>;
+    try {
+      consumer = await this.consumeOn(owned.room, owned.transport, source, request, caller);
+      state.addConsumer(consumer);
+    } catch (error) {
+      release();
+      throw error;
     }
-    const consumer = await owned.transport
-      .consume<OwnerAppData>({
-        producerId: producer.id,
-        rtpCapabilities,
-        paused: true,
-        appData: { roomId: caller.roomId, participantId: caller.participantId },
-      })
-      .catch((error: unknown) => {
-        throw toMediaError(error, ErrorCode.MEDIA_INCOMPATIBLE, 'consume');
-      });
-    state.addConsumer(consumer);
+    const producer = source.producer;
+    consumer.observer.once('close', release);
     consumer.on('producerclose', () => {
       this.notifier.consumerClosed(caller.participantId, {
         consumerId: consumer.id,
@@ -221,7 +234,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       producerId: producer.id,
       kind: consumer.kind,
       rtpParameters: consumer.rtpParameters,
-      participantId: producer.appData.participantId,
+      participantId: String(producer.appData.participantId),
       paused: consumer.paused,
       producerPaused: consumer.producerPaused,
     };
@@ -252,6 +265,36 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** A paused consumer on `transport` of `source`, piped to the transport's router first if it lives on another. */
+  private async consumeOn(
+    room: RoomRouter,
+    transport: types.Transport,
+    source: PlacedProducer,
+    request: { rtpCapabilities: object },
+    caller: MediaCaller,
+  ): Promise<types.Consumer<OwnerAppData>> {
+    const producer = await this.routers.producerOn(source, room).catch((error: unknown) => {
+      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'reach the producer');
+    });
+    const rtpCapabilities = request.rtpCapabilities as types.RtpCapabilities;
+    if (!room.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      throw new DomainError(
+        ErrorCode.MEDIA_INCOMPATIBLE,
+        'Your device cannot receive this stream (no common codec)',
+      );
+    }
+    return transport
+      .consume<OwnerAppData>({
+        producerId: producer.id,
+        rtpCapabilities,
+        paused: true,
+        appData: { roomId: caller.roomId, participantId: caller.participantId },
+      })
+      .catch((error: unknown) => {
+        throw toMediaError(error, ErrorCode.MEDIA_INCOMPATIBLE, 'consume');
+      });
+  }
+
   async pauseProducer(caller: MediaCaller, producerId: string): Promise<void> {
     const producer = this.current(caller).producer(producerId);
     await this.pause(producer, false);
@@ -264,6 +307,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     await producer.resume().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the producer');
     });
+    this.cluster.setPaused(caller.roomId, producerId, false);
     this.notifier.producerResumed(caller.roomId, {
       producerId,
       participantId: caller.participantId,
@@ -274,31 +318,29 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     this.current(caller).producer(producerId).close();
   }
 
-  listProducers(roomId: string): ProducerInfo[] {
-    return [...(this.rooms.get(roomId)?.values() ?? [])].flatMap((p) =>
-      p.allProducers().map((x) => this.producerInfo(x)),
-    );
+  /** Every producer of the room, on any node. */
+  listProducers(roomId: string): Promise<ProducerInfo[]> {
+    return this.cluster.list(roomId);
   }
 
-  /** Pauses every `kind` producer of a participant who is in the room (host or admin action); returns their ids. */
+  /**
+   * Pauses every `kind` producer of a participant who is in the room (host or admin action),
+   * on whichever nodes they live; returns their ids.
+   */
   async mute(roomId: string, participantId: string, kind: MediaKind): Promise<string[]> {
-    if (!(await this.membership.current(roomId, participantId))) {
+    // Someone with producers in the room is in it, on whichever node (their producers close when they leave).
+    const present =
+      (await this.membership.current(roomId, participantId)) ||
+      (await this.cluster.hasProducers(roomId, participantId));
+    if (!present) {
       throw new DomainError(ErrorCode.PARTICIPANT_NOT_FOUND, 'This participant is not in the room');
     }
-    const producers = (this.rooms.get(roomId)?.get(participantId)?.allProducers() ?? []).filter(
-      (p) => p.kind === kind && !p.paused,
-    );
-    await Promise.all(producers.map((p) => this.pause(p, true)));
-    return producers.map((p) => p.id);
+    return this.cluster.mute(roomId, participantId, kind);
   }
 
-  /** Producers, consumers and their current bitrates per participant, as mediasoup measures them. */
-  roomStats(roomId: string): Promise<RoomMediaStats> {
-    return roomMediaStats(
-      roomId,
-      this.routers.peek(roomId),
-      this.rooms.get(roomId)?.values() ?? [],
-    );
+  /** Producers, consumers and their current bitrates per participant, from every live node. */
+  async roomStats(roomId: string): Promise<RoomMediaStats> {
+    return mergeRoomStats(await this.localStats(roomId), await this.cluster.otherStats(roomId));
   }
 
   /** Closes everything the participant has (their producers' consumers close with them). */
@@ -323,12 +365,31 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     this.routers.close(roomId);
   }
 
+  /** The mute of this node's part of a participant's producers. */
+  private async muteHere(roomId: string, participantId: string, kind: MediaKind) {
+    const producers = (this.rooms.get(roomId)?.get(participantId)?.allProducers() ?? []).filter(
+      (p) => p.kind === kind && !p.paused,
+    );
+    await Promise.all(producers.map((p) => this.pause(p, true)));
+    return producers.map((p) => p.id);
+  }
+
+  private async localStats(roomId: string): Promise<RoomMediaStats> {
+    return roomMediaStats(
+      roomId,
+      { nodeId: this.cluster.nodeId, pipes: await this.pipes.stats(roomId) },
+      this.routers.peek(roomId),
+      this.rooms.get(roomId)?.values() ?? [],
+    );
+  }
+
   private async pause(producer: types.Producer<OwnerAppData>, byHost: boolean): Promise<void> {
     if (producer.paused) return;
     await producer.pause().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'pause the producer');
     });
     const { roomId, participantId } = producer.appData;
+    this.cluster.setPaused(roomId, producer.id, true);
     this.notifier.producerPaused(roomId, { producerId: producer.id, participantId, byHost });
   }
 
@@ -350,7 +411,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   ): Promise<T> {
     const state = this.stateFor(caller);
     state.checkLimit('transports');
-    const room = await this.routers.get(caller.roomId);
+    const room = await this.routers.forTransport(caller.roomId);
     const appData = { roomId: caller.roomId, participantId: caller.participantId, direction };
     const transport = await create(room, appData).catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'create a transport');
@@ -379,11 +440,19 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     return state;
   }
 
-  private findProducer(roomId: string, producerId: string): types.Producer<OwnerAppData> {
+  /** A producer of this node in the room, with its router. */
+  private findLocal(roomId: string, producerId: string): PlacedProducer;
+  private findLocal(
+    roomId: string,
+    producerId: string,
+    required: false,
+  ): PlacedProducer | undefined;
+  private findLocal(roomId: string, producerId: string, required = true) {
     for (const participant of this.rooms.get(roomId)?.values() ?? []) {
-      const producer = participant.findProducer(producerId);
-      if (producer) return producer;
+      const placed = participant.findProducer(producerId);
+      if (placed) return placed;
     }
-    throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer in this room');
+    if (required) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer in this room');
+    return undefined;
   }
 }

@@ -3,7 +3,7 @@ import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { TransportDirection } from '../protocol/events.js';
 import { checkLimit, MEDIA_LIMITS } from './media-policy.js';
-import type { RoomRouter } from './room-routers.js';
+import type { PlacedProducer, RoomRouter } from './room-routers.js';
 
 export type OwnerAppData = {
   roomId: string;
@@ -28,6 +28,7 @@ export interface OwnedTransport {
 export class ParticipantMedia {
   private readonly transports = new Map<string, OwnedTransport>();
   private readonly producers = new Map<string, types.Producer<OwnerAppData>>();
+  private readonly producerRouters = new Map<string, RoomRouter>();
   private readonly consumers = new Map<string, types.Consumer<OwnerAppData>>();
   private closed = false;
 
@@ -60,10 +61,15 @@ export class ParticipantMedia {
     owned.transport.observer.once('close', () => this.transports.delete(owned.transport.id));
   }
 
-  addProducer(producer: types.Producer<OwnerAppData>): void {
+  /** A producer and the room router it was made on (where its consumers and pipes start). */
+  addProducer(producer: types.Producer<OwnerAppData>, room: RoomRouter): void {
     this.adopt(producer);
     this.producers.set(producer.id, producer);
-    producer.observer.once('close', () => this.producers.delete(producer.id));
+    this.producerRouters.set(producer.id, room);
+    producer.observer.once('close', () => {
+      this.producers.delete(producer.id);
+      this.producerRouters.delete(producer.id);
+    });
   }
 
   addConsumer(consumer: types.Consumer<OwnerAppData>): void {
@@ -91,9 +97,11 @@ export class ParticipantMedia {
     return found;
   }
 
-  /** The producer if it is this participant's, for searches across a room. */
-  findProducer(producerId: string): types.Producer<OwnerAppData> | undefined {
-    return this.producers.get(producerId);
+  /** The producer and its router if it is this participant's, for searches across a room. */
+  findProducer(producerId: string): PlacedProducer | undefined {
+    const producer = this.producers.get(producerId);
+    const room = this.producerRouters.get(producerId);
+    return producer && room ? { producer, room } : undefined;
   }
 
   /** Closes everything (producers and consumers close with their transports; their producers' consumers close too). */

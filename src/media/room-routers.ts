@@ -6,12 +6,30 @@ import { ROUTER_MEDIA_CODECS } from './media-codecs.js';
 import { MediaNotifier } from './media-notifier.js';
 import { type MediaWorker, WorkerPool } from './worker-pool.js';
 
-/** A room's router on one worker, with the observer that picks the loudest speaker. */
+/** One of a room's routers, on one worker, with the observer that picks the loudest speaker. */
 export interface RoomRouter {
   readonly roomId: string;
   readonly router: types.Router;
   readonly worker: MediaWorker;
   readonly speakers: types.AudioLevelObserver;
+  /** Client transports (WebRTC and plain) on this router, for the per-router limit. */
+  transports: number;
+}
+
+/** A room on this node: its routers (the first is where pipes from other nodes land). */
+interface Room {
+  readonly roomId: string;
+  readonly routers: RoomRouter[];
+  /** `routerId producerId` -> the producer on that router (a pipeToRouter copy), being made or made. */
+  readonly copies: Map<string, Promise<types.Producer>>;
+  /** Another router being added (one at a time). */
+  growing?: Promise<RoomRouter>;
+}
+
+/** A producer and the router it lives on. */
+export interface PlacedProducer {
+  readonly producer: types.Producer;
+  readonly room: RoomRouter;
 }
 
 /** How often the loudest voice is sampled, and how loud it must be to count as speaking. */
@@ -19,13 +37,16 @@ const SPEAKER_INTERVAL_MS = 500;
 const SPEAKER_THRESHOLD_DBOV = -80; // mediasoup's default, tuned for speech
 
 /**
- * One router per room, created lazily on the least-loaded worker, closed a grace period after
- * the room empties (a quick rejoin keeps it). Worker death is handled here, in `onWorkerDied`.
+ * A room's routers on this node: the first created lazily on the least-loaded worker; when each
+ * has CONVENE_MEDIA_ROUTER_MAX_TRANSPORTS client transports, new transports go to a router on
+ * another worker, and producers are piped between the room's routers (`pipeToRouter`) when a
+ * consumer on another router needs them. All are closed a grace period after the room empties
+ * (a quick rejoin keeps them). Worker death is handled here, in `onWorkerDied`.
  */
 @Injectable()
 export class RoomRouters implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RoomRouters');
-  private readonly rooms = new Map<string, RoomRouter>();
+  private readonly rooms = new Map<string, Room>();
   private readonly creating = new Map<string, Promise<RoomRouter>>();
   private readonly closeTimers = new Map<string, NodeJS.Timeout>();
   private destroyed = false;
@@ -39,8 +60,9 @@ export class RoomRouters implements OnModuleInit, OnModuleDestroy {
    */
   private readonly onWorkerDied = (): void => {
     for (const room of [...this.rooms.values()]) {
-      if (!room.worker.worker.died) continue;
-      this.forget(room);
+      const dead = room.routers.filter((r) => r.worker.worker.died);
+      if (dead.length === 0) continue;
+      for (const router of dead) this.forget(router);
       if (this.destroyed) continue;
       this.recover(room.roomId).catch((error: unknown) =>
         this.logger.error({ err: error, roomId: room.roomId }, 'could not rebuild the room router'),
@@ -64,13 +86,13 @@ export class RoomRouters implements OnModuleInit, OnModuleDestroy {
     this.destroyed = true;
     for (const timer of this.closeTimers.values()) clearTimeout(timer);
     this.closeTimers.clear();
-    for (const room of [...this.rooms.values()]) room.router.close();
+    for (const room of [...this.rooms.values()]) for (const r of room.routers) r.router.close();
   }
 
-  /** The room's router, creating it on first use; also cancels a pending close. */
+  /** The room's first router, creating it on first use; also cancels a pending close. */
   get(roomId: string): Promise<RoomRouter> {
     this.cancelClose(roomId);
-    const existing = this.rooms.get(roomId);
+    const existing = this.rooms.get(roomId)?.routers[0];
     if (existing && !existing.router.closed) return Promise.resolve(existing);
     let pending = this.creating.get(roomId);
     if (!pending) {
@@ -80,14 +102,55 @@ export class RoomRouters implements OnModuleInit, OnModuleDestroy {
     return pending;
   }
 
-  peek(roomId: string): RoomRouter | undefined {
-    return this.rooms.get(roomId);
+  /** The router a new client transport of the room goes to: the first one under the limit, else a new one on another worker. */
+  async forTransport(roomId: string): Promise<RoomRouter> {
+    const first = await this.get(roomId);
+    const room = this.rooms.get(roomId);
+    if (!room) return first;
+    const open = room.routers.find((r) => r.transports < this.config.routerMaxTransports);
+    if (open) return open;
+    room.growing ??= this.grow(room).finally(() => (room.growing = undefined));
+    return room.growing;
   }
 
-  /** Closes the room's router (and so every transport, producer and consumer on it) now. */
+  /** The room's first router, if it has one now. */
+  peek(roomId: string): RoomRouter | undefined {
+    return this.rooms.get(roomId)?.routers[0];
+  }
+
+  /** Every router of the room on this node. */
+  routersOf(roomId: string): readonly RoomRouter[] {
+    return this.rooms.get(roomId)?.routers ?? [];
+  }
+
+  /**
+   * The producer as it exists on `target`: itself if it lives there, else a copy piped from its
+   * router (made once per router and producer; it closes with the original).
+   */
+  async producerOn(source: PlacedProducer, target: RoomRouter): Promise<types.Producer> {
+    if (source.room.router === target.router) return source.producer;
+    const room = this.rooms.get(target.roomId);
+    if (!room) throw new Error('the room has no routers');
+    const key = `${target.router.id} ${source.producer.id}`;
+    let copy = room.copies.get(key);
+    if (!copy) {
+      copy = source.room.router
+        .pipeToRouter({ producerId: source.producer.id, router: target.router })
+        .then(({ pipeProducer }) => {
+          if (!pipeProducer) throw new Error('pipeToRouter made no producer');
+          pipeProducer.observer.once('close', () => room.copies.delete(key));
+          return pipeProducer;
+        });
+      copy.catch(() => room.copies.delete(key));
+      room.copies.set(key, copy);
+    }
+    return copy;
+  }
+
+  /** Closes the room's routers (and so every transport, producer and consumer on them) now. */
   close(roomId: string): void {
     this.cancelClose(roomId);
-    this.rooms.get(roomId)?.router.close();
+    for (const r of [...(this.rooms.get(roomId)?.routers ?? [])]) r.router.close();
     // A router still being created for a closed room is closed as soon as it exists.
     this.creating.get(roomId)?.then(
       (room) => room.router.close(),
@@ -95,7 +158,7 @@ export class RoomRouters implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  /** Closes the router after the grace period unless someone is in the room by then. */
+  /** Closes the routers after the grace period unless someone is in the room by then. */
   closeWhenEmpty(roomId: string): void {
     if (!this.rooms.has(roomId) || this.closeTimers.has(roomId) || this.destroyed) return;
     const timer = setTimeout(() => {
@@ -120,8 +183,22 @@ export class RoomRouters implements OnModuleInit, OnModuleDestroy {
     this.closeTimers.delete(roomId);
   }
 
-  private async create(roomId: string): Promise<RoomRouter> {
-    const worker = await this.pool.leastLoaded();
+  private create(roomId: string): Promise<RoomRouter> {
+    return this.pool.leastLoaded().then((worker) => this.createOn(roomId, worker));
+  }
+
+  /** Another router for a full room, on a worker that has none of its routers if there is one. */
+  private async grow(room: Room): Promise<RoomRouter> {
+    const used = new Set(room.routers.map((r) => r.worker));
+    const worker = await this.pool.leastLoaded(used);
+    if (used.has(worker)) {
+      // Every worker has one of the room's routers: the least busy of them takes it.
+      return room.routers.reduce((best, r) => (r.transports < best.transports ? r : best));
+    }
+    return this.createOn(room.roomId, worker);
+  }
+
+  private async createOn(roomId: string, worker: MediaWorker): Promise<RoomRouter> {
     const router = await worker.worker.createRouter({
       mediaCodecs: ROUTER_MEDIA_CODECS,
       appData: { roomId },
@@ -139,25 +216,46 @@ export class RoomRouters implements OnModuleInit, OnModuleDestroy {
       current = participantId;
       this.notifier.activeSpeaker(roomId, participantId);
     });
-    const room: RoomRouter = { roomId, router, worker, speakers };
-    this.rooms.set(roomId, room);
+    const placed: RoomRouter = { roomId, router, worker, speakers, transports: 0 };
+    router.observer.on('newtransport', (transport) => {
+      // Only client transports count: pipes between routers and nodes carry appData of their own.
+      if (!('direction' in transport.appData)) return;
+      placed.transports++;
+      transport.observer.once('close', () => placed.transports--);
+    });
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      room = { roomId, routers: [], copies: new Map() };
+      this.rooms.set(roomId, room);
+    }
+    room.routers.push(placed);
     router.observer.once('close', () => {
       // A dying worker closes its routers before WorkerPool emits `worker.died`: onWorkerDied.
-      if (!worker.worker.died) this.forget(room);
+      if (!worker.worker.died) this.forget(placed);
     });
-    this.logger.log({ roomId, workerPid: worker.worker.pid }, 'room router created');
-    return room;
+    this.logger.log(
+      { roomId, workerPid: worker.worker.pid, routers: room.routers.length },
+      'room router created',
+    );
+    return placed;
   }
 
-  private forget(room: RoomRouter): void {
-    if (this.rooms.get(room.roomId) !== room) return;
-    this.rooms.delete(room.roomId);
-    this.cancelClose(room.roomId);
+  private forget(placed: RoomRouter): void {
+    const room = this.rooms.get(placed.roomId);
+    const index = room?.routers.indexOf(placed) ?? -1;
+    if (!room || index < 0) return;
+    room.routers.splice(index, 1);
+    for (const key of [...room.copies.keys()])
+      if (key.startsWith(`${placed.router.id} `)) room.copies.delete(key);
+    if (room.routers.length > 0) return;
+    this.rooms.delete(placed.roomId);
+    this.cancelClose(placed.roomId);
   }
 
   /** A new router for a room whose worker died, if it still has people; they rebuild their media. */
   private async recover(roomId: string): Promise<void> {
     if ((await this.membership.members(roomId)).length === 0) return;
+    // Everyone rebuilds: the room's other routers stay, and new transports fill them first.
     const room = await this.get(roomId);
     this.logger.warn(
       { roomId, workerPid: room.worker.worker.pid },

@@ -7,6 +7,7 @@ import { WorkerPool } from './worker-pool.js';
 
 const media = (overrides: Partial<MediaConfig>): MediaConfig => ({
   workers: 2,
+  routerMaxTransports: 400,
   rtcMinPort: 42000,
   rtcMaxPort: 42049,
   listenIp: '127.0.0.1',

@@ -110,9 +110,14 @@ export class WorkerPool implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** The live worker with the least load (transports, then routers); waits for a restarting one if none is live. */
-  async leastLoaded(): Promise<MediaWorker> {
-    const live = this.slots.filter((s): s is MediaWorker => s !== undefined && !s.worker.closed);
+  /**
+   * The live worker with the least load (transports, then routers), preferring one not in
+   * `avoid` (the workers a room already uses); waits for a restarting one if none is live.
+   */
+  async leastLoaded(avoid?: ReadonlySet<MediaWorker>): Promise<MediaWorker> {
+    const all = this.slots.filter((s): s is MediaWorker => s !== undefined && !s.worker.closed);
+    const fresh = all.filter((s) => !avoid?.has(s));
+    const live = fresh.length > 0 ? fresh : all;
     if (live.length > 0) {
       return live.reduce((best, s) => (this.load(s) < this.load(best) ? s : best));
     }

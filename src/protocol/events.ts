@@ -189,6 +189,8 @@ export interface ConsumerStats extends StreamStats {
 
 export interface ParticipantMediaStats {
   participantId: string;
+  /** The node holding this part of the participant's media (one entry per node they use). */
+  nodeId: string;
   transports: number;
   producers: StreamStats[];
   consumers: ConsumerStats[];
@@ -205,12 +207,22 @@ export interface MediaTotals {
   consumers: number;
 }
 
+/** One pipe of a room between this node and another: producers coming in from it, or going out to it. */
+export interface PipeStats {
+  direction: 'in' | 'out';
+  /** The other node. */
+  peer: string;
+  producers: number;
+}
+
 /** A room's media right now (the admin API's `GET /rooms/:id/media`, a host's `media:roomStats`). */
 export interface RoomMediaStats {
   roomId: string;
   router: RouterPlacement | null;
   participants: ParticipantMediaStats[];
   totals: MediaTotals;
+  /** Per node, the pipes that bring producers of other nodes to it, and take its own to others. */
+  nodes: { nodeId: string; pipes: PipeStats[] }[];
 }
 
 export interface ClientToServerEvents {

@@ -112,10 +112,10 @@ export class ConferenceGateway
     });
   }
 
-  /** On SIGTERM: refuse new connections, tell everyone why, then disconnect them. */
+  /** On SIGTERM: refuse new connections, tell this node's connections why, then disconnect them. */
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
-    this.server.endAll({
+    this.server.endLocal({
       reason: 'server-shutdown',
       code: ErrorCode.SERVICE_UNAVAILABLE,
       message: 'The server is restarting; reconnect in a moment',

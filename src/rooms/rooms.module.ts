@@ -9,6 +9,9 @@ import { OriginPolicy } from './origin-policy.js';
 import { ParticipantEntity } from './participant.entity.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
 import { PresenceStore } from './presence/presence.store.js';
+import { RedisPresenceStore } from './presence/redis-presence.store.js';
+import { NodeSessions } from './node-sessions.js';
+import { RedisConnection } from '../redis/redis-connection.js';
 import { RoomEntity } from './room.entity.js';
 import { RoomEvents } from './room-events.js';
 import { RoomMembership } from './room-membership.js';
@@ -16,7 +19,10 @@ import { RoomsController } from './rooms.controller.js';
 import { RoomsService } from './rooms.service.js';
 import { SessionsService } from './sessions.service.js';
 
-/** Rooms, participants, presence and the lobby. Exports only what other features may ask. */
+/**
+ * Rooms, participants, presence and the lobby (in Redis when several nodes share one, else in
+ * memory). Exports only what other features may ask.
+ */
 @Module({
   imports: [
     AuthModule,
@@ -33,7 +39,17 @@ import { SessionsService } from './sessions.service.js';
     ConferenceGateway,
     RoomEvents,
     RoomMembership,
-    { provide: PresenceStore, useClass: InMemoryPresenceStore },
+    NodeSessions,
+    {
+      provide: PresenceStore,
+      inject: [RedisConnection],
+      useFactory: async (redis: RedisConnection): Promise<PresenceStore> => {
+        await redis.connect();
+        return redis.client
+          ? new RedisPresenceStore(redis.client, redis.keyPrefix)
+          : new InMemoryPresenceStore();
+      },
+    },
   ],
   exports: [RoomMembership, RoomEvents],
 })

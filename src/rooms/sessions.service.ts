@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
+import { NodeDirectory } from '../cluster/node-directory.js';
 import { ConferenceServer, type SessionEnded } from '../conference/conference-server.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
@@ -47,6 +48,7 @@ export class SessionsService {
     private readonly presence: PresenceStore,
     private readonly server: ConferenceServer,
     private readonly events: RoomEvents,
+    private readonly nodes: NodeDirectory,
   ) {}
 
   /**
@@ -75,10 +77,11 @@ export class SessionsService {
         participantId: identity.participantId,
         displayName: identity.displayName,
         socketId,
+        nodeId: this.nodes.nodeId,
         waitingSince: new Date(),
       };
       await this.presence.enqueueLobby(waiter);
-      this.server.enterLobby(socketId, identity.participantId);
+      await this.server.enterLobby(socketId, identity.participantId);
       this.server.tellHosts(room.id, 'lobby:waiting', {
         participantId: waiter.participantId,
         displayName: waiter.displayName,
@@ -87,7 +90,12 @@ export class SessionsService {
       return { status: 'waiting' };
     }
 
-    const entry: PresenceEntry = { ...identity, socketId, joinedAt: new Date() };
+    const entry: PresenceEntry = {
+      ...identity,
+      socketId,
+      nodeId: this.nodes.nodeId,
+      joinedAt: new Date(),
+    };
     const result = await this.presence.join(entry, room.maxParticipants);
     if (!result.ok) throw new DomainError(ErrorCode.ROOM_FULL, 'This room is full');
     if (result.replacedSocketId) {
@@ -173,7 +181,8 @@ export class SessionsService {
           });
       });
     const entry = await this.presence.leave(identity.roomId, identity.participantId, socketId);
-    await this.server.leaveRoom(socketId, identity);
+    // A closed connection is out of every group already (and no node holds it any more).
+    if (reason !== 'disconnected') await this.server.leaveRoom(socketId, identity);
     if (entry) this.announceLeft(identity.roomId, identity.participantId, reason);
   }
 
@@ -244,6 +253,24 @@ export class SessionsService {
     this.server.tellHosts(roomId, 'lobby:left', { participantId });
     this.server.tellParticipants([participantId], 'lobby:rejected', {});
     this.server.endSessions(participantId, REJECTED_ENDING);
+  }
+
+  /**
+   * Removes what a dead node held (its participants and lobby guests) and tells their rooms, once
+   * across the cluster: every live node calls this, and only the first finds anything.
+   */
+  async removeNode(nodeId: string): Promise<void> {
+    const { entries, waiters } = await this.presence.removeNode(nodeId);
+    if (!this.server.ready) return;
+    for (const waiter of waiters)
+      this.server.tellHosts(waiter.roomId, 'lobby:left', { participantId: waiter.participantId });
+    for (const entry of entries)
+      this.announceLeft(entry.roomId, entry.participantId, 'disconnected');
+    if (entries.length + waiters.length > 0)
+      this.logger.warn(
+        { nodeId, participants: entries.length, waiting: waiters.length },
+        'removed the connections of a node that is gone',
+      );
   }
 
   private announceLeft(roomId: string, participantId: string, reason: LeaveReason): void {

@@ -73,6 +73,18 @@ export class ClusterNode {
     await this.exited;
   }
 
+  /**
+   * SIGSTOP: the process stalls (as under a long GC pause or a frozen VM) until `resume()`.
+   * Sent with process.kill, so that `running` (ChildProcess.killed) stays true.
+   */
+  pause(): void {
+    if (this.process?.pid) process.kill(this.process.pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.process?.pid) process.kill(this.process.pid, 'SIGCONT');
+  }
+
   /** SIGTERM and wait (a clean stop); SIGKILL after `graceMs`. */
   async stop(graceMs = 15_000): Promise<void> {
     if (!this.running) return;

@@ -10,6 +10,7 @@ import {
   type MediaTotals,
   type MuteParticipantPayload,
   type ParticipantMediaStats,
+  type PipeStats,
   type RoomMediaStats,
   type RouterPlacement,
   type StreamStats,
@@ -60,6 +61,8 @@ export class ConsumerStatsDto extends StreamStatsDto implements ConsumerStats {
 
 export class ParticipantMediaDto implements ParticipantMediaStats {
   participantId!: string;
+  /** The node holding this part of the participant's media. */
+  nodeId!: string;
   transports!: number;
   /** What the participant sends (received by the server). */
   producers!: StreamStatsDto[];
@@ -78,10 +81,25 @@ export class MediaTotalsDto implements MediaTotals {
   consumers!: number;
 }
 
+export class PipeStatsDto implements PipeStats {
+  /** `in`: producers of `peer` piped to this node; `out`: this node's producers piped to `peer`. */
+  direction!: 'in' | 'out';
+  peer!: string;
+  producers!: number;
+}
+
+export class NodeMediaDto {
+  nodeId!: string;
+  pipes!: PipeStatsDto[];
+}
+
 export class RoomMediaDto implements RoomMediaStats {
   roomId!: string;
-  /** The worker hosting the room's router; null while the room has no media. */
+  /** The worker hosting the room's first router on the node that answered; null while it has no media there. */
   router!: RouterPlacementDto | null;
+  /** Every participant's media on every live node (one entry per node a participant uses). */
   participants!: ParticipantMediaDto[];
   totals!: MediaTotalsDto;
+  /** Per live node, its pipes to and from the others for this room. */
+  nodes!: NodeMediaDto[];
 }

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { LobbyWaiter, PresenceEntry, PresenceJoinResult, PresenceStore } from './presence.store.js';
+import {
+  LobbyWaiter,
+  NodePresence,
+  PresenceEntry,
+  PresenceJoinResult,
+  PresenceStore,
+} from './presence.store.js';
 
 /** Single-node presence. Each method runs without awaiting, so it is atomic on this node. */
 @Injectable()
@@ -92,4 +98,28 @@ export class InMemoryPresenceStore extends PresenceStore {
   listLobby(roomId: string): Promise<LobbyWaiter[]> {
     return Promise.resolve([...(this.lobbies.get(roomId)?.values() ?? [])]);
   }
+
+  removeNode(nodeId: string): Promise<NodePresence> {
+    return Promise.resolve({
+      entries: takeNode(this.rooms, nodeId),
+      waiters: takeNode(this.lobbies, nodeId),
+    });
+  }
+}
+
+/** Removes, from every room's map, the people whose connection is on `nodeId`. */
+function takeNode<T extends { participantId: string; nodeId: string }>(
+  rooms: Map<string, Map<string, T>>,
+  nodeId: string,
+): T[] {
+  const taken: T[] = [];
+  for (const [roomId, people] of rooms) {
+    for (const person of people.values()) {
+      if (person.nodeId !== nodeId) continue;
+      people.delete(person.participantId);
+      taken.push(person);
+    }
+    if (people.size === 0) rooms.delete(roomId);
+  }
+  return taken;
 }

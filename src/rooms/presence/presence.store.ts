@@ -7,6 +7,8 @@ export interface PresenceEntry {
   role: Role;
   /** The one live connection of this participant (a newer one replaces it). */
   socketId: string;
+  /** The node that holds the connection: when it dies, the entry goes with it. */
+  nodeId: string;
   joinedAt: Date;
 }
 
@@ -15,6 +17,7 @@ export interface LobbyWaiter {
   participantId: string;
   displayName: string;
   socketId: string;
+  nodeId: string;
   waitingSince: Date;
 }
 
@@ -27,6 +30,12 @@ export type PresenceJoinResult =
       alreadyJoined: boolean;
     }
   | { ok: false; reason: 'full' };
+
+/** What a dead node held, removed in one step. */
+export interface NodePresence {
+  entries: PresenceEntry[];
+  waiters: LobbyWaiter[];
+}
 
 /**
  * Who is connected where. The first implementation is in memory (one node); the scale-out one
@@ -59,4 +68,10 @@ export abstract class PresenceStore {
     socketId?: string,
   ): Promise<LobbyWaiter | undefined>;
   abstract listLobby(roomId: string): Promise<LobbyWaiter[]>;
+
+  /**
+   * Removes every entry and lobby waiter whose connection is on `nodeId`, returning them; a
+   * second call (another node seeing the same death) finds nothing.
+   */
+  abstract removeNode(nodeId: string): Promise<NodePresence>;
 }
