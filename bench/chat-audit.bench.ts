@@ -2,7 +2,9 @@
  * Chat audit benchmarks (`npm run bench`), against DATABASE_URL or an embedded PostgreSQL:
  *  1. group commit: messages/s when a room's sends arrive concurrently (batched into shared
  *     transactions) versus one at a time (one transaction each), and the ratio;
- *  2. export memory: peak heap while streaming 20k and then 200k rows as CSV; a ratio near 1
+ *  2. the webhook outbox: the same two rates while each new row also enqueues
+ *     chat.message_audited for two URLs in its transaction, as a ratio to the rates without;
+ *  3. export memory: peak heap while streaming 20k and then 200k rows as CSV; a ratio near 1
  *     means memory does not grow with the export's size.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,6 +21,11 @@ import { chatConfig } from '../src/config/configuration.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { Metrics } from '../src/metrics/metrics.service.js';
+import { RoomEvents } from '../src/rooms/room-events.js';
+import { WebhookAuditOutbox } from '../src/webhooks/webhook-audit-outbox.js';
+import { WebhookDeliveries } from '../src/webhooks/webhook-deliveries.repository.js';
+import type { WebhookSender } from '../src/webhooks/webhook-sender.js';
+import { WebhooksService } from '../src/webhooks/webhooks.service.js';
 import { TestDatabase } from '../test/support/database.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
@@ -43,10 +50,15 @@ function message(roomId: string, senderId: string, i: number): NewMessage {
   };
 }
 
-async function appendThroughput(ds: DataSource): Promise<void> {
-  const store = new PostgresAuditStore(ds);
-  const signing = new AuditSigning(chatConfig(), store);
-  const audit = new AuditLog(store, new Metrics(), signing);
+interface Rates {
+  sequential: number;
+  concurrent: number;
+  concurrentRoom: string;
+}
+
+/** Messages/s through `store`: one at a time, then all at once (group commit), each in a new room. */
+async function appendRates(ds: DataSource, store: PostgresAuditStore): Promise<Rates> {
+  const audit = new AuditLog(store, new Metrics(), new AuditSigning(chatConfig(), store));
   const sender = randomUUID();
 
   const sequentialRoom = await createRoom(ds);
@@ -60,14 +72,49 @@ async function appendThroughput(ds: DataSource): Promise<void> {
     Array.from({ length: MESSAGES }, (_, i) => audit.append(message(concurrentRoom, sender, i))),
   );
   const concurrent = MESSAGES / ((performance.now() - start) / 1000);
+  return { sequential, concurrent, concurrentRoom };
+}
 
-  const queries = new AuditQueries(store, signing);
+async function appendThroughput(ds: DataSource): Promise<void> {
+  const store = new PostgresAuditStore(ds);
+  const { sequential, concurrent, concurrentRoom } = await appendRates(ds, store);
+  const queries = new AuditQueries(store, new AuditSigning(chatConfig(), store));
   const verified = await queries.verify(concurrentRoom);
   console.log(`audit append, ${MESSAGES} messages in one room`);
   console.log(`  one transaction per message : ${sequential.toFixed(0)} msg/s`);
   console.log(`  group commit (concurrent)   : ${concurrent.toFixed(0)} msg/s`);
   console.log(`  ratio group/sequential      : ${(concurrent / sequential).toFixed(2)}x`);
   console.log(`  chain after concurrent run  : valid=${verified.valid} count=${verified.count}`);
+
+  // The real outbox, with a sender that is never woken (nothing is sent during the bench).
+  const webhooks = new WebhooksService(
+    new WebhookDeliveries(ds),
+    { wake: () => undefined } as unknown as WebhookSender,
+    new RoomEvents(),
+    {
+      urls: ['https://a.example.com/hook', 'https://b.example.com/hook'],
+      secret: 'bench-webhook-secret-0123456789abcdef',
+      maxAttempts: 15,
+      backoffMs: 1000,
+      timeoutMs: 10_000,
+      pollMs: 1000,
+      retentionDays: 30,
+    },
+  );
+  const withOutbox = await appendRates(
+    ds,
+    new PostgresAuditStore(ds, new WebhookAuditOutbox(webhooks)),
+  );
+  const [{ n }] = await ds.query<{ n: number }[]>(
+    `SELECT count(*)::int AS n FROM webhook_deliveries`,
+  );
+  console.log(`audit append with the webhook outbox (2 URLs, ${n} deliveries enqueued)`);
+  console.log(
+    `  one transaction per message : ${withOutbox.sequential.toFixed(0)} msg/s (${(withOutbox.sequential / sequential).toFixed(2)}x of without)`,
+  );
+  console.log(
+    `  group commit (concurrent)   : ${withOutbox.concurrent.toFixed(0)} msg/s (${(withOutbox.concurrent / concurrent).toFixed(2)}x of without)`,
+  );
 }
 
 async function exportPeakHeap(ds: DataSource, rows: number): Promise<number> {

@@ -14,6 +14,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RoomsModule } from './rooms/rooms.module.js';
 import { WebModule } from './web/web.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({
   imports: [
@@ -31,6 +32,7 @@ import { WebModule } from './web/web.module.js';
     RoomsModule,
     ChatModule,
     MediaModule,
+    WebhooksModule,
     WebModule,
   ],
 })

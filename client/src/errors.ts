@@ -87,6 +87,8 @@ export function describeError(code: ErrorCode | undefined, fallback?: string): s
     case ErrorCode.API_KEY_NOT_FOUND:
     case ErrorCode.LOBBY_NOT_ENABLED:
     case ErrorCode.PARTICIPANT_ALREADY_ADMITTED:
+    case ErrorCode.WEBHOOK_DELIVERY_NOT_FOUND:
+    case ErrorCode.WEBHOOK_DELIVERY_NOT_FAILED:
     case undefined:
       return fallback ?? 'Something went wrong on our side. Try again in a moment.';
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConferenceModule } from '../conference/conference.module.js';
 import { RoomsModule } from '../rooms/rooms.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { AuditController } from './audit.controller.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditQueries } from './audit/audit-queries.js';
@@ -15,7 +16,7 @@ import { ChatService } from './chat.service.js';
 
 /** Chat: gateway -> ChatService -> AuditLog (group commit) -> AuditStore -> delivery; plus the audit API. */
 @Module({
-  imports: [ConferenceModule, RoomsModule],
+  imports: [ConferenceModule, RoomsModule, WebhooksModule],
   controllers: [AuditController],
   providers: [
     ChatGateway,

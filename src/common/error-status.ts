@@ -24,6 +24,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.ROOM_NOT_FOUND:
     case ErrorCode.PARTICIPANT_NOT_FOUND:
     case ErrorCode.MEDIA_NOT_FOUND:
+    case ErrorCode.WEBHOOK_DELIVERY_NOT_FOUND:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.ROOM_CLOSED:
     case ErrorCode.ROOM_FULL:
@@ -31,6 +32,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.LOBBY_NOT_ENABLED:
     case ErrorCode.PARTICIPANT_ALREADY_ADMITTED:
     case ErrorCode.RECIPIENT_NOT_IN_ROOM:
+    case ErrorCode.WEBHOOK_DELIVERY_NOT_FAILED:
       return HttpStatus.CONFLICT;
     case ErrorCode.RATE_LIMITED:
     case ErrorCode.TOO_MANY_CONNECTIONS:

@@ -10,6 +10,7 @@ import {
   metricsConfig,
   clusterConfig,
   rateLimitConfig,
+  webhooksConfig,
   wsConfig,
 } from './configuration.js';
 import { envValidationSchema } from './env.js';
@@ -31,6 +32,7 @@ import { envValidationSchema } from './env.js';
         clusterConfig,
         rateLimitConfig,
         wsConfig,
+        webhooksConfig,
         lifecycleConfig,
       ],
     }),

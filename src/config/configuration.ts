@@ -88,6 +88,17 @@ export const rateLimitConfig = slice('rateLimit', (env) => ({
 
 export const wsConfig = slice('ws', (env) => ({ maxPayloadBytes: env.wsMaxPayloadBytes }));
 
+/** Where events are POSTed, how they are signed, and how long a failing endpoint is retried. */
+export const webhooksConfig = slice('webhooks', (env) => ({
+  urls: env.webhookUrls,
+  /** Unset only when no URL is configured; then nothing is sent (and nothing enqueued). */
+  secret: env.webhookSecret,
+  maxAttempts: env.webhookMaxAttempts,
+  backoffMs: env.webhookBackoffMs,
+  timeoutMs: env.webhookTimeoutMs,
+  pollMs: env.webhookPollMs,
+  retentionDays: env.webhookRetentionDays,
+}));
 /** The process's life: how long a SIGTERM's drain may wait for connections to move. */
 export const lifecycleConfig = slice('lifecycle', (env) => ({ drainSeconds: env.drainSeconds }));
 
@@ -97,4 +108,5 @@ export type ClusterConfig = ReturnType<typeof clusterConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;
 export type WsConfig = ReturnType<typeof wsConfig>;
+export type WebhooksConfig = ReturnType<typeof webhooksConfig>;
 export type LifecycleConfig = ReturnType<typeof lifecycleConfig>;

@@ -46,6 +46,42 @@ describe('parseEnv', () => {
     assert.match(problems.join('\n'), /^CONVENE_NODE_REQUEST_TIMEOUT_MS must be an integer/m);
   });
 
+  it('sends webhooks only to http(s) URLs without credentials, and only with a secret', () => {
+    const off = parseEnv({});
+    assert.deepEqual(off.webhookUrls, []);
+    assert.equal(off.webhookSecret, undefined);
+    assert.equal(off.webhookMaxAttempts, 15);
+    assert.equal(off.webhookBackoffMs, 1000);
+    assert.equal(off.webhookTimeoutMs, 10_000);
+    assert.equal(off.webhookRetentionDays, 30);
+    const on = parseEnv({
+      CONVENE_WEBHOOK_URLS: 'https://hooks.example.com/convene, http://10.0.0.5:8080/in,',
+      CONVENE_WEBHOOK_SECRET: 'x'.repeat(32),
+    });
+    assert.deepEqual(on.webhookUrls, [
+      'https://hooks.example.com/convene',
+      'http://10.0.0.5:8080/in',
+    ]);
+    assert.deepEqual(problemsOf({ CONVENE_WEBHOOK_URLS: 'https://hooks.example.com/' }), [
+      'CONVENE_WEBHOOK_SECRET must be set with CONVENE_WEBHOOK_URLS (every delivery is signed with it)',
+    ]);
+    const problems = problemsOf({
+      CONVENE_WEBHOOK_URLS: 'ftp://x/, https://user:pw@hooks.example.com/',
+      CONVENE_WEBHOOK_SECRET: 'short',
+      CONVENE_WEBHOOK_MAX_ATTEMPTS: '0',
+    });
+    assert.equal(problems.length, 3);
+    assert.match(
+      problems.join('\n'),
+      /^CONVENE_WEBHOOK_URLS must be a comma-separated list of http or https URLs without credentials \(not: ftp:\/\/x\/, https:\/\/\*\*\*@hooks.example.com\/\)/m,
+    );
+    assert.match(problems.join('\n'), /^CONVENE_WEBHOOK_SECRET must be at least 32 characters/m);
+    assert.match(
+      problems.join('\n'),
+      /^CONVENE_WEBHOOK_MAX_ATTEMPTS must be an integer between 1/m,
+    );
+  });
+
   it('names each bad variable', () => {
     const problems = problemsOf({
       PORT: 'eighty',

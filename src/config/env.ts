@@ -76,6 +76,42 @@ const commaList = (v: string) =>
     .map((e) => e.trim())
     .filter(Boolean);
 
+/** A URL as a message may quote it: credentials are not repeated into logs. */
+function redacted(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.username === '' && url.password === '') return value;
+    url.username = '***';
+    url.password = '';
+    return url.href;
+  } catch {
+    return value;
+  }
+}
+
+/** A comma list of http(s) URLs without credentials (they would be stored in every delivery row). */
+const webhookUrls = () =>
+  z.string().transform((v, ctx) => {
+    const entries = commaList(v);
+    const bad = entries.filter((e) => {
+      try {
+        const u = new URL(e);
+        return !['http:', 'https:'].includes(u.protocol) || u.username !== '' || u.password !== '';
+      } catch {
+        return true;
+      }
+    });
+    if (entries.length === 0 || bad.length > 0) {
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        message: `must be a comma-separated list of http or https URLs without credentials (not: ${bad.map(redacted).join(', ') || 'empty list'})`,
+      });
+      return z.NEVER;
+    }
+    return [...new Set(entries.map((e) => new URL(e).href))];
+  });
+
 /** `false`, `true`, a hop count, or a comma list of IPs, CIDR ranges and preset names. */
 const trustProxy = () =>
   z.string().transform((v, ctx): TrustProxy => {
@@ -181,6 +217,16 @@ const variables = z.object({
   CONVENE_GUEST_AUDIO_ONLY: variable(bool().default(false)),
   CONVENE_ROOM_GRACE_SECONDS: variable(int(0, 86400).default(30)),
   CONVENE_WS_MAX_PAYLOAD_BYTES: variable(int(16_384, 10_000_000).default(65_536)),
+  CONVENE_WEBHOOK_URLS: variable(webhookUrls().default([])),
+  CONVENE_WEBHOOK_SECRET: variable(secret(32).optional()),
+  CONVENE_WEBHOOK_MAX_ATTEMPTS: variable(int(1, 100).default(15)),
+  /** The first retry's delay; each next one doubles (with jitter), up to an hour. */
+  CONVENE_WEBHOOK_BACKOFF_MS: variable(int(10, 3_600_000).default(1000)),
+  CONVENE_WEBHOOK_TIMEOUT_MS: variable(int(100, 60_000).default(10_000)),
+  /** How often a node looks for deliveries enqueued by other nodes. */
+  CONVENE_WEBHOOK_POLL_MS: variable(int(10, 60_000).default(1000)),
+  /** Delivered and failed deliveries older than this are deleted, hourly. */
+  CONVENE_WEBHOOK_RETENTION_DAYS: variable(int(1, 36500).default(30)),
   /** On SIGTERM, how long the process waits for its connections to move before it closes. */
   CONVENE_DRAIN_SECONDS: variable(int(0, 3600).default(20)),
 });
@@ -226,6 +272,11 @@ const envSchema = variables
     message: 'must be set in production',
     ...whenValid('NODE_ENV', 'CONVENE_ADMIN_API_KEY'),
   })
+  .refine((v) => v.CONVENE_WEBHOOK_URLS.length === 0 || v.CONVENE_WEBHOOK_SECRET !== undefined, {
+    path: ['CONVENE_WEBHOOK_SECRET'],
+    message: 'must be set with CONVENE_WEBHOOK_URLS (every delivery is signed with it)',
+    ...whenValid('CONVENE_WEBHOOK_URLS', 'CONVENE_WEBHOOK_SECRET'),
+  })
   .transform((v) => ({
     nodeEnv: v.NODE_ENV,
     port: v.PORT,
@@ -269,6 +320,13 @@ const envSchema = variables
     guestAudioOnly: v.CONVENE_GUEST_AUDIO_ONLY,
     roomGraceSeconds: v.CONVENE_ROOM_GRACE_SECONDS,
     wsMaxPayloadBytes: v.CONVENE_WS_MAX_PAYLOAD_BYTES,
+    webhookUrls: v.CONVENE_WEBHOOK_URLS,
+    webhookSecret: v.CONVENE_WEBHOOK_SECRET,
+    webhookMaxAttempts: v.CONVENE_WEBHOOK_MAX_ATTEMPTS,
+    webhookBackoffMs: v.CONVENE_WEBHOOK_BACKOFF_MS,
+    webhookTimeoutMs: v.CONVENE_WEBHOOK_TIMEOUT_MS,
+    webhookPollMs: v.CONVENE_WEBHOOK_POLL_MS,
+    webhookRetentionDays: v.CONVENE_WEBHOOK_RETENTION_DAYS,
     drainSeconds: v.CONVENE_DRAIN_SECONDS,
   }));
 

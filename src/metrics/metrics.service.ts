@@ -41,6 +41,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookAttempts = new Counter({
+    name: 'convene_webhook_attempts_total',
+    help: 'Webhook POSTs made by this process, by outcome (delivered, retry, failed: no attempt left)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'convene_' });
   }

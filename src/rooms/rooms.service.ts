@@ -10,6 +10,7 @@ import { CreateRoomDto, RoomDto, RoomPageDto } from './dto/room.dto.js';
 import { JoinTokenDto } from './dto/participant.dto.js';
 import { ParticipantEntity } from './participant.entity.js';
 import { RoomEntity, RoomStatus } from './room.entity.js';
+import { RoomEvents } from './room-events.js';
 
 export function toRoomDto(room: RoomEntity): RoomDto {
   return {
@@ -62,8 +63,10 @@ export class RoomsService {
     @InjectRepository(ParticipantEntity)
     private readonly participants: Repository<ParticipantEntity>,
     private readonly tokens: JoinTokensService,
+    private readonly events: RoomEvents,
   ) {}
 
+  /** Stores an open room, then announces it (room.created). */
   async create(dto: CreateRoomDto): Promise<RoomDto> {
     const room = await this.rooms.save(
       this.rooms.create({
@@ -73,6 +76,12 @@ export class RoomsService {
         status: 'open',
       }),
     );
+    this.events.emit('room.created', {
+      roomId: room.id,
+      name: room.name,
+      lobby: room.lobby,
+      maxParticipants: room.maxParticipants,
+    });
     return toRoomDto(room);
   }
 

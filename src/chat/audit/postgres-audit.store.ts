@@ -1,8 +1,9 @@
 import { pipeline, Transform } from 'node:stream';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
 import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
+import { AuditOutbox } from './audit-outbox.js';
 import { type RawMessageRow, toAuditRecord } from './audit-record.mapper.js';
 import {
   type AppendResult,
@@ -36,16 +37,20 @@ interface CheckpointRow {
 /** The audit trail in PostgreSQL: the only code that reads or writes its three tables. */
 @Injectable()
 export class PostgresAuditStore extends AuditStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Optional() private readonly outbox?: AuditOutbox,
+  ) {
     super();
   }
 
-  appendBatch(
+  async appendBatch(
     roomId: string,
     messages: NewMessage[],
     link: (head: LockedHead, stored: AuditRecord[]) => ChainAppend,
   ): Promise<AppendResult[]> {
-    return this.dataSource.transaction(async (tx) => {
+    let inserted = false;
+    const results = await this.dataSource.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO chat_chain_heads (room_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (room_id) DO NOTHING`,
         [roomId, GENESIS_HASH],
@@ -107,8 +112,12 @@ export class PostgresAuditStore extends AuditStore {
         `UPDATE chat_chain_heads SET last_seq = $2, last_hash = $3, signature = $4, updated_at = now() WHERE room_id = $1`,
         [roomId, append.head.seq, append.head.hash, append.head.signature],
       );
+      if (this.outbox) await this.outbox.write(tx, append.inserts);
+      inserted = true;
       return append.results;
     });
+    if (inserted) this.outbox?.committed();
+    return results;
   }
 
   refused(error: unknown): boolean {
