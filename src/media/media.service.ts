@@ -20,7 +20,8 @@ import { checkProducerKind, clientAppData } from './media-policy.js';
 import { MediaCluster } from './media-cluster.js';
 import { mergeRoomStats, roomMediaStats } from './media-stats.js';
 import { NodePipes } from './node-pipes.js';
-import { type OwnerAppData, ParticipantMedia } from './participant-media.js';
+import { LocalMedia } from './local-media.js';
+import type { OwnerAppData } from './participant-media.js';
 import { type PlacedProducer, type RoomRouter, RoomRouters } from './room-routers.js';
 
 /** Who is asking: from the verified socket identity, plus the connection that owns the media. */
@@ -39,17 +40,16 @@ export type TransportAppData = {
 };
 
 /**
- * Media per participant, one `ParticipantMedia` each, with the rules: only your own objects,
- * only producers of your room, consumers start paused, guests may be audio-only. A
- * participant's media is closed when they leave, are kicked, disconnect or the room closes;
- * what mediasoup closes underneath leaves their maps by itself (worker death: see
+ * Media per participant, one `ParticipantMedia` each (kept by `LocalMedia`), with the rules:
+ * only your own objects, only producers of your room, consumers start paused, guests may be
+ * audio-only. A participant's media is closed when they leave, are kicked, disconnect or the
+ * room closes; what mediasoup closes underneath leaves their maps by itself (worker death: see
  * RoomRouters.onWorkerDied).
  */
 @Injectable()
 export class MediaService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('MediaService');
-  /** roomId -> participantId -> media */
-  private readonly rooms = new Map<string, Map<string, ParticipantMedia>>();
+  private readonly local = new LocalMedia();
 
   private readonly onLeft = ({ roomId, participantId }: RoomEventMap['participant.left'][0]) => {
     this.release(roomId, participantId);
@@ -71,7 +71,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.pipes.serveFrom((roomId, producerId) => this.findLocal(roomId, producerId));
+    this.pipes.serveFrom((roomId, producerId) => this.local.findProducer(roomId, producerId));
     this.cluster.serve({
       mute: ({ roomId, participantId, kind }) => this.muteHere(roomId, participantId, kind),
       stats: ({ roomId }) => this.localStats(roomId),
@@ -135,7 +135,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     transportId: string,
     dtlsParameters: object,
   ): Promise<void> {
-    const owned = this.current(caller).transport(transportId);
+    const owned = this.local.current(caller).transport(transportId);
     if (!owned.webRtc)
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'This transport is not a WebRTC transport');
     await (owned.transport as types.WebRtcTransport)
@@ -156,7 +156,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     },
   ): Promise<string> {
     checkProducerKind(request, caller.role, this.config.guestAudioOnly);
-    const state = this.current(caller);
+    const state = this.local.current(caller);
     const owned = state.transport(request.transportId);
     if (owned.direction !== 'send')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Produce on a send transport');
@@ -197,13 +197,13 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     caller: MediaCaller,
     request: { transportId: string; producerId: string; rtpCapabilities: object },
   ): Promise<ConsumerOptions> {
-    const state = this.current(caller);
+    const state = this.local.current(caller);
     const owned = state.transport(request.transportId);
     if (owned.direction !== 'recv')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Consume on a receive transport');
     state.checkLimit('consumers');
     const { producerId } = request;
-    const local = this.findLocal(caller.roomId, producerId, false);
+    const local = this.local.findProducer(caller.roomId, producerId, false);
     const remote = local ? undefined : await this.cluster.locate(caller.roomId, producerId);
     const source =
       local ??
@@ -241,7 +241,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   async resumeConsumer(caller: MediaCaller, consumerId: string): Promise<void> {
-    const consumer = this.current(caller).consumer(consumerId);
+    const consumer = this.local.current(caller).consumer(consumerId);
     await consumer.resume().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the consumer');
     });
@@ -253,7 +253,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     spatialLayer: number,
     temporalLayer?: number,
   ): Promise<void> {
-    const consumer = this.current(caller).consumer(consumerId);
+    const consumer = this.local.current(caller).consumer(consumerId);
     if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
       throw new DomainError(
         ErrorCode.MEDIA_INCOMPATIBLE,
@@ -296,13 +296,13 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   async pauseProducer(caller: MediaCaller, producerId: string): Promise<void> {
-    const producer = this.current(caller).producer(producerId);
+    const producer = this.local.current(caller).producer(producerId);
     await this.pause(producer, false);
   }
 
   /** Also after a host mute: hosts can silence people, never force them to send. */
   async resumeProducer(caller: MediaCaller, producerId: string): Promise<void> {
-    const producer = this.current(caller).producer(producerId);
+    const producer = this.local.current(caller).producer(producerId);
     if (!producer.paused) return;
     await producer.resume().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the producer');
@@ -315,7 +315,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   closeProducer(caller: MediaCaller, producerId: string): void {
-    this.current(caller).producer(producerId).close();
+    this.local.current(caller).producer(producerId).close();
   }
 
   /** Every producer of the room, on any node. */
@@ -345,29 +345,24 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
 
   /** Closes everything the participant has (their producers' consumers close with them). */
   release(roomId: string, participantId: string): void {
-    const participants = this.rooms.get(roomId);
-    const state = participants?.get(participantId);
-    if (!participants || !state) return;
-    participants.delete(participantId);
-    if (participants.size === 0) this.rooms.delete(roomId);
-    state.close();
+    this.local.release(roomId, participantId);
   }
 
   /** Like `release`, but only if the media belongs to this connection (a newer one may have replaced it). */
   releaseConnection(roomId: string, participantId: string, socketId: string): void {
-    if (this.rooms.get(roomId)?.get(participantId)?.socketId === socketId)
+    if (this.local.of(roomId, participantId)?.socketId === socketId)
       this.release(roomId, participantId);
   }
 
   closeRoom(roomId: string): void {
-    for (const participantId of [...(this.rooms.get(roomId)?.keys() ?? [])])
-      this.release(roomId, participantId);
+    for (const participant of this.local.inRoom(roomId))
+      this.release(roomId, participant.participantId);
     this.routers.close(roomId);
   }
 
   /** The mute of this node's part of a participant's producers. */
   private async muteHere(roomId: string, participantId: string, kind: MediaKind) {
-    const producers = (this.rooms.get(roomId)?.get(participantId)?.allProducers() ?? []).filter(
+    const producers = (this.local.of(roomId, participantId)?.allProducers() ?? []).filter(
       (p) => p.kind === kind && !p.paused,
     );
     await Promise.all(producers.map((p) => this.pause(p, true)));
@@ -379,7 +374,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       roomId,
       { nodeId: this.cluster.nodeId, pipes: await this.pipes.stats(roomId) },
       this.routers.peek(roomId),
-      this.rooms.get(roomId)?.values() ?? [],
+      this.local.inRoom(roomId),
     );
   }
 
@@ -409,7 +404,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     webRtc: boolean,
     create: (room: RoomRouter, appData: TransportAppData) => Promise<T>,
   ): Promise<T> {
-    const state = this.stateFor(caller);
+    const state = this.local.openFor(caller);
     state.checkLimit('transports');
     const room = await this.routers.forTransport(caller.roomId);
     const appData = { roomId: caller.roomId, participantId: caller.participantId, direction };
@@ -418,41 +413,5 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     });
     state.addTransport({ transport, direction, webRtc, room });
     return transport;
-  }
-
-  /** The caller's media state, starting a fresh one if their previous connection still had some. */
-  private stateFor(caller: MediaCaller): ParticipantMedia {
-    let participants = this.rooms.get(caller.roomId);
-    const existing = participants?.get(caller.participantId);
-    if (existing?.socketId === caller.socketId) return existing;
-    if (existing) this.release(caller.roomId, caller.participantId);
-    participants = this.rooms.get(caller.roomId) ?? new Map<string, ParticipantMedia>();
-    this.rooms.set(caller.roomId, participants);
-    const state = new ParticipantMedia(caller.roomId, caller.participantId, caller.socketId);
-    participants.set(caller.participantId, state);
-    return state;
-  }
-
-  private current(caller: MediaCaller): ParticipantMedia {
-    const state = this.rooms.get(caller.roomId)?.get(caller.participantId);
-    if (!state || state.socketId !== caller.socketId)
-      throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'Create a transport first');
-    return state;
-  }
-
-  /** A producer of this node in the room, with its router. */
-  private findLocal(roomId: string, producerId: string): PlacedProducer;
-  private findLocal(
-    roomId: string,
-    producerId: string,
-    required: false,
-  ): PlacedProducer | undefined;
-  private findLocal(roomId: string, producerId: string, required = true) {
-    for (const participant of this.rooms.get(roomId)?.values() ?? []) {
-      const placed = participant.findProducer(producerId);
-      if (placed) return placed;
-    }
-    if (required) throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer in this room');
-    return undefined;
   }
 }
