@@ -208,23 +208,34 @@ describe('RedisPresenceStore on the real Redis', () => {
     const [s] = await stores(1);
     const roomId = randomUUID();
     const first = entry(roomId, 'n1', { joinedAt: new Date(Date.now() - 60_000) });
-    assert.deepEqual(await s.join(first, 1), {
+    const joined = await s.join(first, 1);
+    assert.ok(joined.ok);
+    assert.deepEqual(joined, {
       ok: true,
       replacedSocketId: undefined,
       alreadyJoined: false,
+      seq: joined.seq,
     });
-    assert.deepEqual(await s.join(first, 1), {
+    const again = await s.join(first, 1);
+    assert.ok(again.ok);
+    assert.deepEqual(again, {
       ok: true,
       replacedSocketId: undefined,
       alreadyJoined: true,
+      seq: again.seq,
     });
     const second = { ...first, socketId: randomUUID(), nodeId: 'n2', joinedAt: new Date() };
     // At capacity, the same participant still gets in: it replaces, it does not add.
-    assert.deepEqual(await s.join(second, 1), {
+    const replaced = await s.join(second, 1);
+    assert.ok(replaced.ok);
+    assert.deepEqual(replaced, {
       ok: true,
       replacedSocketId: first.socketId,
       alreadyJoined: false,
+      seq: replaced.seq,
     });
+    // Joins are numbered in the order presence took them, across the stores sharing Redis.
+    assert.ok(joined.seq < again.seq && again.seq < replaced.seq);
     const now = await s.get(roomId, first.participantId);
     assert.equal(now?.socketId, second.socketId);
     assert.equal(now?.nodeId, 'n2');

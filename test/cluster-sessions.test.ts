@@ -41,6 +41,32 @@ describe('sessions across three nodes', () => {
     assert.equal(b.client.events('participant:left').length, 0, 'a replacement is not a leave');
   });
 
+  it('two tabs joining at once on two nodes: exactly one stays, the one presence holds', async () => {
+    // Regression (seen in CI): each join's replacement ended "every other connection", so two
+    // joins racing across nodes could end each other, leaving the person with no connection.
+    const r = await room();
+    const p = await r.person(0, 'P');
+    const other = await r.person(2, 'O');
+    let current = p.client;
+    for (let round = 0; round < 12; round++) {
+      current.close();
+      const tabs = await Promise.all(
+        [round % 3, (round + 1) % 3].map((n) =>
+          rooms.connect(p.token, { url: cluster.node(n).url }),
+        ),
+      );
+      await Promise.allSettled(tabs.map((t) => t.request('room:join', {}, 15_000)));
+      current = await eventually(() => {
+        const open = tabs.filter((t) => t.socket.connected);
+        return open.length === 1 && open[0];
+      }, `round ${round}: one of the two tabs stays`);
+      await sendOk(other, { kind: 'private', to: p.participantId, text: `round ${round}` });
+      await current.waitFor('chat:message', (m) => m.text === `round ${round}`, 10_000);
+    }
+    for (const node of [0, 1, 2])
+      assert.deepEqual(await r.live(node), [p.participantId, other.participantId].sort());
+  });
+
   it('the capacity of a room holds when people join it on three nodes at once', async () => {
     const r = await room({ maxParticipants: 4 });
     const tokens = await Promise.all(

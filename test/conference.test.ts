@@ -359,6 +359,29 @@ describe('conference connections', () => {
     assert.deepEqual(neverJoined.events('lobby:rejected'), []);
   });
 
+  it('two connections of one participant joining at the same moment: exactly one stays, and it is the one in presence', async () => {
+    // Regression: each join's replacement ended "every other connection", so two joins racing
+    // could end each other and leave the participant with no connection at all.
+    const room = await rooms.create();
+    const pat = await room.join('Pat');
+    let current = pat.client;
+    for (let round = 0; round < 10; round++) {
+      current.close();
+      const tabs = [await rooms.connect(pat.token), await rooms.connect(pat.token)];
+      await Promise.allSettled(tabs.map((tab) => tab.request('room:join', {})));
+      current = await eventually(() => {
+        const open = tabs.filter((tab) => tab.socket.connected);
+        return open.length === 1 && open[0];
+      }, `round ${round}: one of the two tabs stays`);
+      const sent = await current.request('chat:send', {
+        kind: 'public',
+        text: `round ${round}`,
+        clientMessageId: randomUUID(),
+      });
+      assert.ok(sent.ok, JSON.stringify(sent));
+    }
+  });
+
   it('joining from another connection ends every other connection of that participant, but not the new one', async () => {
     const room = await rooms.create();
     const pat = await room.join('Pat');

@@ -18,8 +18,10 @@ type Target = BroadcastOperator<ServerToClientEvents, SocketData>;
 /** A change to connections' server-side state, applied by the node that holds them. */
 type ConnectionChange =
   | { op: 'identity'; socketId: string; identity: SocketIdentity }
+  | { op: 'settle'; socketId: string }
+  | { op: 'replace'; participantId: string; bySocketId: string; bySeq: number; ended: SessionEnded }
   | { op: 'lobby'; socketId: string; participantId: string }
-  | { op: 'enter'; socketId: string; identity: SocketIdentity }
+  | { op: 'enter'; socketId: string; identity: SocketIdentity; seq: number }
   | { op: 'leave'; socketId: string; identity: SocketIdentity }
   | { op: 'update'; roomId: string; participantId: string; change: IdentityChange };
 type IdentityChange = { displayName: string; role: Role };
@@ -82,7 +84,10 @@ export class ConferenceServer implements OnModuleInit {
     ]);
   }
 
-  /** The connection now acts as `identity`; false when it is gone (on every node). */
+  /**
+   * The connection now acts as `identity` and is joining (until `enterRoom`, `enterLobby` or
+   * `settleJoin`); false when it is gone (on every node).
+   */
   async setIdentity(socketId: string, identity: SocketIdentity): Promise<boolean> {
     return (await this.onConnection({ op: 'identity', socketId, identity })) > 0;
   }
@@ -92,9 +97,32 @@ export class ConferenceServer implements OnModuleInit {
     await this.onConnection({ op: 'lobby', socketId, participantId });
   }
 
-  /** A joined connection: in its room's, its participant's and (for hosts) the hosts' groups. */
-  async enterRoom(socketId: string, identity: SocketIdentity): Promise<void> {
-    await this.onConnection({ op: 'enter', socketId, identity });
+  /**
+   * A joined connection (the `seq`-th join): in its room's, its participant's and (for hosts)
+   * the hosts' groups.
+   */
+  async enterRoom(socketId: string, identity: SocketIdentity, seq: number): Promise<void> {
+    await this.onConnection({ op: 'enter', socketId, identity, seq });
+  }
+
+  /** A join that ended without entering (refused, failed): the connection is no longer joining. */
+  async settleJoin(socketId: string): Promise<void> {
+    await this.onConnection({ op: 'settle', socketId });
+  }
+
+  /**
+   * A replacement by the `bySeq`-th join (of `bySocketId`): every connection of the participant,
+   * on every node, that joined before it or never joined is told why and disconnected. One that
+   * joined after it, or is joining right now, is spared: of two tabs joining at once, the later
+   * join in presence stays and the other ends, whatever order the two replacements arrive in.
+   */
+  async replaceSessions(
+    participantId: string,
+    bySocketId: string,
+    bySeq: number,
+    ended: SessionEnded,
+  ): Promise<void> {
+    await this.onEveryNode({ op: 'replace', participantId, bySocketId, bySeq, ended });
   }
 
   /**
@@ -228,14 +256,20 @@ export class ConferenceServer implements OnModuleInit {
       }
       return touched;
     }
+    if (change.op === 'replace') return this.replaceHere(change);
     const socket = this.namespace.sockets.get(change.socketId);
     if (!socket) return 0;
     switch (change.op) {
       case 'identity':
         socket.data.identity = change.identity;
+        socket.data.joining = true;
+        break;
+      case 'settle':
+        socket.data.joining = false;
         break;
       case 'lobby':
         void socket.join(socketRooms.participant(change.participantId));
+        socket.data.joining = false;
         break;
       case 'enter': {
         const { roomId, participantId, role } = change.identity;
@@ -243,6 +277,8 @@ export class ConferenceServer implements OnModuleInit {
         if (role === 'host') groups.push(socketRooms.hosts(roomId));
         void socket.join(groups);
         socket.data.joined = true;
+        socket.data.joining = false;
+        socket.data.joinSeq = change.seq;
         break;
       }
       case 'leave': {
@@ -260,6 +296,20 @@ export class ConferenceServer implements OnModuleInit {
         assertUnreachable(change);
     }
     return 1;
+  }
+
+  private replaceHere(change: Extract<ConnectionChange, { op: 'replace' }>): number {
+    const group = socketRooms.participantConnections(change.participantId);
+    let ended = 0;
+    for (const id of [...(this.namespace?.adapter.rooms.get(group) ?? [])]) {
+      const socket = this.namespace?.sockets.get(id);
+      if (!socket || id === change.bySocketId || socket.data.joining) continue;
+      if (socket.data.joinSeq !== undefined && socket.data.joinSeq > change.bySeq) continue;
+      socket.emit('session:ended', change.ended);
+      socket.disconnect(true);
+      ended++;
+    }
+    return ended;
   }
 
   private end(target: Target, ended: SessionEnded): void {

@@ -20,6 +20,10 @@ export interface SocketData {
   identity: SocketIdentity;
   connectionId: string;
   joined: boolean;
+  /** Between the start of a `room:join` and its end: a replacement sent meanwhile spares it. */
+  joining?: boolean;
+  /** The presence order of this connection's join (see PresenceJoinResult.seq). */
+  joinSeq?: number;
   /** When the join token expires (ISO 8601); the server ends the connection then. */
   tokenExpiresAt: string;
 }

@@ -25,6 +25,10 @@ const REJECTED_ENDING: SessionEnded = {
   code: ErrorCode.LOBBY_REJECTED,
   message: 'A host declined your request to join',
 };
+const REPLACED_ENDING: SessionEnded = {
+  reason: 'replaced',
+  message: 'You joined from another connection',
+};
 const ROOM_CLOSED_ENDING: SessionEnded = {
   reason: 'room-closed',
   code: ErrorCode.ROOM_CLOSED,
@@ -96,21 +100,36 @@ export class SessionsService {
       nodeId: this.nodes.nodeId,
       joinedAt: new Date(),
     };
-    const result = await this.presence.join(entry, room.maxParticipants);
-    if (!result.ok) throw new DomainError(ErrorCode.ROOM_FULL, 'This room is full');
+    const result = await this.presence.join(entry, room.maxParticipants).catch(async (error) => {
+      await this.server.settleJoin(socketId);
+      throw error;
+    });
+    if (!result.ok) {
+      await this.server.settleJoin(socketId);
+      throw new DomainError(ErrorCode.ROOM_FULL, 'This room is full');
+    }
     if (result.replacedSocketId) {
-      // Every other connection of this participant ends, joined or not; this one stays.
-      this.server.endSessions(
+      // Every other connection of this participant that joined before this one ends, joined or
+      // not; this one stays.
+      await this.server.replaceSessions(
         identity.participantId,
-        { reason: 'replaced', message: 'You joined from another connection' },
         socketId,
+        result.seq,
+        REPLACED_ENDING,
       );
     }
 
-    await this.server.enterRoom(socketId, identity);
+    await this.server.enterRoom(socketId, identity, result.seq);
 
     const everyone = await this.presence.list(room.id);
-    const self = everyone.find((e) => e.participantId === identity.participantId) ?? entry;
+    const current = everyone.find((e) => e.participantId === identity.participantId);
+    if (current && current.socketId !== socketId) {
+      // Another connection of this participant joined while this one was joining (and spared
+      // it): the later join in presence is the one that stays.
+      this.server.endConnection(socketId, REPLACED_ENDING);
+      throw new DomainError(ErrorCode.NOT_JOINED, 'You joined from another connection');
+    }
+    const self = current ?? entry;
     // A repeated room:join on the same connection changes nothing and announces nothing.
     if (!result.replacedSocketId && !result.alreadyJoined) {
       this.server.tellRoom(room.id, 'participant:joined', toView(self), { socketId });

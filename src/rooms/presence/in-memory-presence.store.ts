@@ -12,6 +12,7 @@ import {
 export class InMemoryPresenceStore extends PresenceStore {
   private readonly rooms = new Map<string, Map<string, PresenceEntry>>();
   private readonly lobbies = new Map<string, Map<string, LobbyWaiter>>();
+  private joins = 0;
 
   join(entry: PresenceEntry, maxParticipants: number | null): Promise<PresenceJoinResult> {
     const room = this.rooms.get(entry.roomId) ?? new Map<string, PresenceEntry>();
@@ -23,7 +24,13 @@ export class InMemoryPresenceStore extends PresenceStore {
     this.rooms.set(entry.roomId, room);
     const alreadyJoined = existing?.socketId === entry.socketId;
     const replaced = existing && !alreadyJoined ? existing.socketId : undefined;
-    return Promise.resolve({ ok: true, replacedSocketId: replaced, alreadyJoined });
+    this.joins += 1;
+    return Promise.resolve({
+      ok: true,
+      replacedSocketId: replaced,
+      alreadyJoined,
+      seq: this.joins,
+    });
   }
 
   leave(

@@ -28,6 +28,11 @@ export type PresenceJoinResult =
       replacedSocketId: string | undefined;
       /** This very connection had already joined: nothing changed. */
       alreadyJoined: boolean;
+      /**
+       * The order of this join among every join (increasing across nodes): a replacement ends
+       * only the participant's connections that joined before it, never a newer one.
+       */
+      seq: number;
     }
   | { ok: false; reason: 'full' };
 

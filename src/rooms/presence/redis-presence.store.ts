@@ -17,8 +17,8 @@ import {
 // The node index may keep a member after its entry moved to another node; removing a node checks
 // each entry's nodeId, so a stale member removes nothing.
 
-// KEYS: room hash, node index. ARGV: participantId, entry JSON, capacity (-1: none), index member.
-// Returns { 0 } when full, else { 1, previous socketId or '' }.
+// KEYS: room hash, node index, join counter. ARGV: participantId, entry JSON, capacity (-1: none),
+// index member. Returns { 0 } when full, else { 1, previous socketId or '', this join's number }.
 const JOIN = `
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
 local entry = cjson.decode(ARGV[2])
@@ -32,7 +32,7 @@ elseif tonumber(ARGV[3]) >= 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3
 end
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
 redis.call('SADD', KEYS[2], ARGV[4])
-return { 1, replaced }`;
+return { 1, replaced, redis.call('INCR', KEYS[3]) }`;
 
 // KEYS: lobby hash, node index. ARGV: participantId, waiter JSON, index member.
 const ENQUEUE = `
@@ -124,20 +124,21 @@ export class RedisPresenceStore extends PresenceStore {
   }
 
   async join(entry: PresenceEntry, maxParticipants: number | null): Promise<PresenceJoinResult> {
-    const [ok, previous] = (await this.run(
+    const [ok, previous, seq] = (await this.run(
       JOIN,
-      [this.roomKey(entry.roomId), this.nodeKey(entry.nodeId)],
+      [this.roomKey(entry.roomId), this.nodeKey(entry.nodeId), `${this.prefix}presence:joins`],
       entry.participantId,
       JSON.stringify(entry),
       maxParticipants ?? -1,
       member('p', entry.roomId, entry.participantId),
-    )) as [number, string?];
+    )) as [number, string?, number?];
     if (ok === 0) return { ok: false, reason: 'full' };
     const alreadyJoined = previous === entry.socketId;
     return {
       ok: true,
       replacedSocketId: previous && !alreadyJoined ? previous : undefined,
       alreadyJoined,
+      seq: Number(seq),
     };
   }
 
