@@ -227,10 +227,11 @@ async function oneNode(): Promise<{ node: ClusterNode; drop: () => Promise<void>
       CONVENE_RTC_MIN_PORT: process.env.CONVENE_RTC_MIN_PORT ?? '43900',
       CONVENE_RTC_MAX_PORT: process.env.CONVENE_RTC_MAX_PORT ?? '43999',
       CONVENE_MEDIA_WORKERS: '1',
-      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       ...chatEnv,
     },
     join(dir, 'node.log'),
+    // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the convene process.
+    process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
   );
   await node.start();
   return {

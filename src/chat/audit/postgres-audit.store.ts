@@ -51,16 +51,15 @@ export class PostgresAuditStore extends AuditStore {
   ): Promise<AppendResult[]> {
     let inserted = false;
     const results = await this.dataSource.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO chat_chain_heads (room_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (room_id) DO NOTHING`,
-        [roomId, GENESIS_HASH],
-      );
+      // One statement creates the head if the room has none and locks it either way: the no-op
+      // update takes the row lock as FOR UPDATE would, and returns the latest committed head.
       // The time comes from PostgreSQL, rendered exactly as it will be stored (microseconds), so
       // the hash covers every stored digit; all messages of a batch share this one reading.
       const [head] = await tx.query<(HeadRow & { now: string })[]>(
-        `SELECT last_seq, last_hash, signature, ${utcMicrosSql('clock_timestamp()')} AS now
-         FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
-        [roomId],
+        `INSERT INTO chat_chain_heads AS h (room_id, last_seq, last_hash) VALUES ($1, 0, $2)
+         ON CONFLICT (room_id) DO UPDATE SET last_seq = h.last_seq
+         RETURNING h.last_seq, h.last_hash, h.signature, ${utcMicrosSql('clock_timestamp()')} AS now`,
+        [roomId, GENESIS_HASH],
       );
       // Retries: rows already stored for (sender, clientMessageId), now visible under the lock.
       const stored = await tx.query<RawMessageRow[]>(
@@ -81,8 +80,9 @@ export class PostgresAuditStore extends AuditStore {
       );
       if (append.inserts.length === 0) return append.results;
 
-      // One INSERT for the batch, with created_at as the exact text that was hashed.
-      const params: unknown[] = [];
+      // One statement inserts the batch, with created_at as the exact text that was hashed, and
+      // moves the head ($1 to $4).
+      const params: unknown[] = [roomId, append.head.seq, append.head.hash, append.head.signature];
       const tuples = append.inserts.map((r) => {
         const values = [
           r.id,
@@ -103,14 +103,13 @@ export class PostgresAuditStore extends AuditStore {
         return `(${values.map((v) => `$${params.push(v)}`).join(', ')})`;
       });
       await tx.query(
-        `INSERT INTO chat_messages (id, room_id, seq, kind, sender_id, sender_name, recipient_id,
-           recipient_name, text, client_message_id, created_at, prev_hash, hash, hash_version)
-         VALUES ${tuples.join(', ')}`,
+        `WITH inserted AS (
+           INSERT INTO chat_messages (id, room_id, seq, kind, sender_id, sender_name, recipient_id,
+             recipient_name, text, client_message_id, created_at, prev_hash, hash, hash_version)
+           VALUES ${tuples.join(', ')} RETURNING 1)
+         UPDATE chat_chain_heads SET last_seq = $2, last_hash = $3, signature = $4, updated_at = now()
+         WHERE room_id = $1 AND (SELECT count(*) FROM inserted) = ${append.inserts.length}`,
         params,
-      );
-      await tx.query(
-        `UPDATE chat_chain_heads SET last_seq = $2, last_hash = $3, signature = $4, updated_at = now() WHERE room_id = $1`,
-        [roomId, append.head.seq, append.head.hash, append.head.signature],
       );
       if (this.outbox) await this.outbox.write(tx, append.inserts);
       inserted = true;
