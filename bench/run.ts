@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { format } from 'prettier';
+import { format, resolveConfig } from 'prettier';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { chatAuditBench } from './chat-audit.bench.js';
 import { machine, renderMarkdown, renderTable, type BenchRun } from './report.js';
@@ -58,11 +58,11 @@ async function main(): Promise<void> {
   console.log(`\n${renderTable(run.results)}`);
   writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(run, null, 2)}\n`);
   // Formatted as `npm run lint` expects, so a regenerated file passes it unchanged.
-  if (!only)
-    writeFileSync(
-      join(root, 'docs', 'BENCHMARKS.md'),
-      await format(renderMarkdown(run), { parser: 'markdown' }),
-    );
+  if (!only) {
+    const doc = join(root, 'docs', 'BENCHMARKS.md');
+    const options = { ...(await resolveConfig(doc)), parser: 'markdown' };
+    writeFileSync(doc, await format(renderMarkdown(run), options));
+  }
   console.log(
     `\nwrote bench/results.json${only ? ' (docs/BENCHMARKS.md only from a full run)' : ' and docs/BENCHMARKS.md'}`,
   );
