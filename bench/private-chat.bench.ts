@@ -204,7 +204,11 @@ const chatEnv = {
 };
 
 /** One convene node without Redis on a fresh database. */
-async function oneNode(): Promise<{ node: ClusterNode; drop: () => Promise<void> }> {
+async function oneNode(): Promise<{
+  node: ClusterNode;
+  db: TestDatabase;
+  drop: () => Promise<void>;
+}> {
   const db = await TestDatabase.create();
   const dir = mkdtempSync(join(tmpdir(), 'convene-bench-'));
   const port = await freePort();
@@ -236,6 +240,7 @@ async function oneNode(): Promise<{ node: ClusterNode; drop: () => Promise<void>
   await node.start();
   return {
     node,
+    db,
     drop: async () => {
       await node.stop();
       await db.drop();
@@ -244,7 +249,18 @@ async function oneNode(): Promise<{ node: ClusterNode; drop: () => Promise<void>
   };
 }
 
+/** Rows per group-commit transaction in `roomIds` (a batch's rows share one stored time). */
+async function batchSize(db: TestDatabase, roomIds: string[]): Promise<number> {
+  const [{ size }] = await db.query<{ size: number }>(
+    `SELECT count(*)::float / greatest(count(DISTINCT (room_id, created_at)), 1) AS size
+     FROM chat_messages WHERE room_id = ANY($1)`,
+    [roomIds],
+  );
+  return size;
+}
+
 async function conveneRun(
+  db: TestDatabase,
   label: string,
   senderUrl: string,
   recipientUrl: string,
@@ -256,7 +272,10 @@ async function conveneRun(
   try {
     const r = await runLoad(pairs, options);
     const stored = await verifyChains(senderUrl, roomIds);
-    console.log(`  ${label.padEnd(22)}: ${describeLoad(r)}; ${stored} rows, chains valid`);
+    const batch = await batchSize(db, roomIds);
+    console.log(
+      `  ${label.padEnd(22)}: ${describeLoad(r)}; ${stored} rows, chains valid, ${batch.toFixed(1)} rows per transaction`,
+    );
     return r;
   } finally {
     close(pairs);
@@ -273,13 +292,14 @@ async function run(): Promise<BenchResult[]> {
     for (const rooms of [1, 5]) {
       const relay = await relayRun();
       const label = `convene, ${rooms} room${rooms > 1 ? 's' : ''}`;
-      const r = await conveneRun(label, single.node.url, single.node.url, rooms);
+      const r = await conveneRun(single.db, label, single.node.url, single.node.url, rooms);
       results.push(...figures(label, r, 'bare relay', relay));
     }
     // One message at a time: the latency of the path itself, without queueing.
     const alone = { ...load, inFlight: 1 };
     const relay = await relayRun(1, alone);
     const r = await conveneRun(
+      single.db,
       'convene, 1 at a time',
       single.node.url,
       single.node.url,
@@ -296,8 +316,8 @@ async function run(): Promise<BenchResult[]> {
   const cluster = await TestCluster.start(2, { ...chatEnv, LOG_LEVEL: 'warn' });
   try {
     const [a, b] = [cluster.node(0).url, cluster.node(1).url];
-    const same = await conveneRun('2 nodes, same node', a, a, 5);
-    const across = await conveneRun('2 nodes, across', a, b, 5);
+    const same = await conveneRun(cluster.db, '2 nodes, same node', a, a, 5);
+    const across = await conveneRun(cluster.db, '2 nodes, across', a, b, 5);
     results.push(
       ...figures(
         'convene, 5 rooms, sender and recipient on different nodes',
