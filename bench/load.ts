@@ -29,6 +29,8 @@ export interface LoadResult {
   deliveryP99: number;
   ackP50: number;
   ackP99: number;
+  /** Every acked send, warm-up included (what the server's CPU time is divided by). */
+  acked: number;
   errors: number;
   firstError?: string;
 }
@@ -67,6 +69,7 @@ export async function runLoad(pairs: Pair[], options: LoadOptions): Promise<Load
   const delivery: number[] = [];
   const ack: number[] = [];
   let errors = 0;
+  let acked = 0;
   let firstError: string | undefined;
   let measuring = false;
   let sending = true;
@@ -107,7 +110,10 @@ export async function runLoad(pairs: Pair[], options: LoadOptions): Promise<Load
           measured.delete(text);
           // Back off a little, so that a refusing server is not spun against.
           await new Promise((r) => setTimeout(r, 10));
-        } else if (counted) ack.push(performance.now() - start);
+        } else {
+          acked += 1;
+          if (counted) ack.push(performance.now() - start);
+        }
       }
     };
     await Promise.all(Array.from({ length: options.inFlight }, lane));
@@ -135,6 +141,7 @@ export async function runLoad(pairs: Pair[], options: LoadOptions): Promise<Load
     deliveryP99: percentile(delivery, 99),
     ackP50: percentile(ack, 50),
     ackP99: percentile(ack, 99),
+    acked,
     errors,
     firstError,
   };

@@ -7,7 +7,7 @@
  * rooms' chains are verified through the admin API; an invalid chain fails the benchmark.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,32 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const load = { inFlight: IN_FLIGHT, seconds: SECONDS, warmupSeconds: WARMUP };
 const dist = join(import.meta.dirname, '..');
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime (fields 14 and 15), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+type Measured = LoadResult & { cpuPerMessage: number };
+
+/** A load run with the server processes' CPU time per acked message. */
+async function measured(
+  pids: (number | undefined)[],
+  pairs: Pair[],
+  options: LoadOptions,
+): Promise<Measured> {
+  const cpu = () => pids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0);
+  const before = cpu();
+  const r = await runLoad(pairs, options);
+  return { ...r, cpuPerMessage: (cpu() - before) / r.acked };
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -39,7 +65,11 @@ function freePort(): Promise<number> {
 }
 
 /** The relay in its own process; resolves with its URL and a stop function. */
-async function startRelay(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startRelay(): Promise<{
+  url: string;
+  pid: number | undefined;
+  stop: () => Promise<void>;
+}> {
   const child: ChildProcess = spawn(process.execPath, [join(dist, 'bench', 'relay.js')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -53,6 +83,7 @@ async function startRelay(): Promise<{ url: string; stop: () => Promise<void> }>
   const exited = new Promise((r) => child.once('exit', r));
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -144,10 +175,11 @@ async function verifyChains(url: string, roomIds: string[]): Promise<number> {
   return count;
 }
 
-function describeLoad(r: LoadResult): string {
+function describeLoad(r: Measured): string {
   return (
     `${r.throughput.toFixed(0)} msg/s, delivery p50 ${r.deliveryP50.toFixed(2)} ms p99 ${r.deliveryP99.toFixed(2)} ms, ` +
-    `ack p50 ${r.ackP50.toFixed(2)} ms p99 ${r.ackP99.toFixed(2)} ms` +
+    `ack p50 ${r.ackP50.toFixed(2)} ms p99 ${r.ackP99.toFixed(2)} ms, ` +
+    `server CPU ${r.cpuPerMessage.toFixed(3)} ms/msg` +
     (r.errors ? `, ${r.errors} refused (${r.firstError})` : '')
   );
 }
@@ -155,9 +187,9 @@ function describeLoad(r: LoadResult): string {
 /** The three figures of `scenario` as ratios to `base` (named `baseName`). */
 function figures(
   scenario: string,
-  r: LoadResult,
+  r: Measured,
   baseName: string,
-  base: LoadResult,
+  base: Measured,
   notes?: string,
 ): BenchResult[] {
   if (r.errors > 0) throw new Error(`${scenario}: ${r.errors} sends refused (${r.firstError})`);
@@ -182,14 +214,18 @@ function figures(
       value: base.deliveryP99,
     }),
     compared(BENCH, `${scenario}: ack p50`, 'ms', r.ackP50, { name: baseName, value: base.ackP50 }),
+    compared(BENCH, `${scenario}: server CPU per message`, 'ms', r.cpuPerMessage, {
+      name: baseName,
+      value: base.cpuPerMessage,
+    }),
   ];
 }
 
-async function relayRun(count = PAIRS, options: LoadOptions = load): Promise<LoadResult> {
+async function relayRun(count = PAIRS, options: LoadOptions = load): Promise<Measured> {
   const relay = await startRelay();
   const pairs = await relayPairs(relay.url, count);
   try {
-    const r = await runLoad(pairs, options);
+    const r = await measured([relay.pid], pairs, options);
     console.log(`  bare relay            : ${describeLoad(r)}`);
     return r;
   } finally {
@@ -261,16 +297,21 @@ async function batchSize(db: TestDatabase, roomIds: string[]): Promise<number> {
 
 async function conveneRun(
   db: TestDatabase,
+  nodes: ClusterNode[],
   label: string,
   senderUrl: string,
   recipientUrl: string,
   rooms: number,
   count = PAIRS,
   options: LoadOptions = load,
-): Promise<LoadResult> {
+): Promise<Measured> {
   const { pairs, roomIds } = await convenePairs(senderUrl, recipientUrl, rooms, count);
   try {
-    const r = await runLoad(pairs, options);
+    const r = await measured(
+      nodes.map((n) => n.process?.pid),
+      pairs,
+      options,
+    );
     const stored = await verifyChains(senderUrl, roomIds);
     const batch = await batchSize(db, roomIds);
     console.log(
@@ -292,7 +333,14 @@ async function run(): Promise<BenchResult[]> {
     for (const rooms of [1, 5]) {
       const relay = await relayRun();
       const label = `convene, ${rooms} room${rooms > 1 ? 's' : ''}`;
-      const r = await conveneRun(single.db, label, single.node.url, single.node.url, rooms);
+      const r = await conveneRun(
+        single.db,
+        [single.node],
+        label,
+        single.node.url,
+        single.node.url,
+        rooms,
+      );
       results.push(...figures(label, r, 'bare relay', relay));
     }
     // One message at a time: the latency of the path itself, without queueing.
@@ -300,6 +348,7 @@ async function run(): Promise<BenchResult[]> {
     const relay = await relayRun(1, alone);
     const r = await conveneRun(
       single.db,
+      [single.node],
       'convene, 1 at a time',
       single.node.url,
       single.node.url,
@@ -316,8 +365,8 @@ async function run(): Promise<BenchResult[]> {
   const cluster = await TestCluster.start(2, { ...chatEnv, LOG_LEVEL: 'warn' });
   try {
     const [a, b] = [cluster.node(0).url, cluster.node(1).url];
-    const same = await conveneRun(cluster.db, '2 nodes, same node', a, a, 5);
-    const across = await conveneRun(cluster.db, '2 nodes, across', a, b, 5);
+    const same = await conveneRun(cluster.db, cluster.nodes, '2 nodes, same node', a, a, 5);
+    const across = await conveneRun(cluster.db, cluster.nodes, '2 nodes, across', a, b, 5);
     results.push(
       ...figures(
         'convene, 5 rooms, sender and recipient on different nodes',
