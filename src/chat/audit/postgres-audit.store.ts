@@ -28,6 +28,15 @@ interface HeadRow {
   signature: string | null;
 }
 
+interface LockedHeadRow {
+  head_seq: string;
+  head_hash: string;
+  head_signature: string | null;
+  head_now: string;
+  /** Stored rows of the batch's retries (as JSON: seq is a number there). */
+  retries: RawMessageRow[];
+}
+
 interface CheckpointRow {
   seq: string;
   hash: string;
@@ -51,32 +60,27 @@ export class PostgresAuditStore extends AuditStore {
   ): Promise<AppendResult[]> {
     let inserted = false;
     const results = await this.dataSource.transaction(async (tx) => {
-      // One statement creates the head if the room has none and locks it either way: the no-op
-      // update takes the row lock as FOR UPDATE would, and returns the latest committed head.
+      // One round trip (migration AuditLockHead): the head, created if the room has none and
+      // locked, then the rows already stored for (sender, clientMessageId), read after the lock.
       // The time comes from PostgreSQL, rendered exactly as it will be stored (microseconds), so
       // the hash covers every stored digit; all messages of a batch share this one reading.
-      const [head] = await tx.query<(HeadRow & { now: string })[]>(
-        `INSERT INTO chat_chain_heads AS h (room_id, last_seq, last_hash) VALUES ($1, 0, $2)
-         ON CONFLICT (room_id) DO UPDATE SET last_seq = h.last_seq
-         RETURNING h.last_seq, h.last_hash, h.signature, ${utcMicrosSql('clock_timestamp()')} AS now`,
-        [roomId, GENESIS_HASH],
-      );
-      // Retries: rows already stored for (sender, clientMessageId), now visible under the lock.
-      const stored = await tx.query<RawMessageRow[]>(
-        `${AUDIT_ROW_SQL} WHERE sender_id = ANY($1) AND client_message_id = ANY($2)`,
+      const [head] = await tx.query<LockedHeadRow[]>(
+        `SELECT * FROM convene_audit_lock_head($1, $2, $3, $4)`,
         [
+          roomId,
+          GENESIS_HASH,
           [...new Set(messages.map((m) => m.senderId))],
           [...new Set(messages.map((m) => m.clientMessageId))],
         ],
       );
       const append = link(
         {
-          seq: Number(head.last_seq),
-          hash: head.last_hash,
-          signature: head.signature,
-          now: head.now,
+          seq: Number(head.head_seq),
+          hash: head.head_hash,
+          signature: head.head_signature,
+          now: head.head_now,
         },
-        stored.map(toAuditRecord),
+        head.retries.map(toAuditRecord),
       );
       if (append.inserts.length === 0) return append.results;
 
