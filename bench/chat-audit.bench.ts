@@ -1,5 +1,5 @@
 /**
- * Chat audit benchmarks (`npm run bench`), against DATABASE_URL or an embedded PostgreSQL:
+ * Chat audit benchmarks (`npm run bench`, bench/run.ts), against DATABASE_URL:
  *  1. group commit: messages/s when a room's sends arrive concurrently (batched into shared
  *     transactions) versus one at a time (one transaction each), and the ratio;
  *  2. the webhook outbox: the same two rates while each new row also enqueues
@@ -19,7 +19,6 @@ import { PostgresAuditStore } from '../src/chat/audit/postgres-audit.store.js';
 import type { NewMessage } from '../src/chat/audit/hash-chain.js';
 import { chatConfig } from '../src/config/configuration.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { Metrics } from '../src/metrics/metrics.service.js';
 import { RoomEvents } from '../src/rooms/room-events.js';
 import { WebhookAuditOutbox } from '../src/webhooks/webhook-audit-outbox.js';
@@ -27,6 +26,9 @@ import { WebhookDeliveries } from '../src/webhooks/webhook-deliveries.repository
 import type { WebhookSender } from '../src/webhooks/webhook-sender.js';
 import { WebhooksService } from '../src/webhooks/webhooks.service.js';
 import { TestDatabase } from '../test/support/database.js';
+import { type BenchModule, type BenchResult, compared } from './result.js';
+
+const BENCH = 'chat-audit';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 
@@ -75,7 +77,7 @@ async function appendRates(ds: DataSource, store: PostgresAuditStore): Promise<R
   return { sequential, concurrent, concurrentRoom };
 }
 
-async function appendThroughput(ds: DataSource): Promise<void> {
+async function appendThroughput(ds: DataSource): Promise<BenchResult[]> {
   const store = new PostgresAuditStore(ds);
   const { sequential, concurrent, concurrentRoom } = await appendRates(ds, store);
   const queries = new AuditQueries(store, new AuditSigning(chatConfig(), store));
@@ -115,6 +117,37 @@ async function appendThroughput(ds: DataSource): Promise<void> {
   console.log(
     `  group commit (concurrent)   : ${withOutbox.concurrent.toFixed(0)} msg/s (${(withOutbox.concurrent / concurrent).toFixed(2)}x of without)`,
   );
+  if (!verified.valid) throw new Error('the chain after the concurrent run is not valid');
+  const sequentialName = 'one transaction per message';
+  return [
+    {
+      bench: BENCH,
+      name: `audit append, ${sequentialName}`,
+      unit: 'msg/s',
+      value: sequential,
+      notes: `${MESSAGES} messages, one room, AuditLog in-process`,
+    },
+    compared(BENCH, 'audit append, group commit (concurrent)', 'msg/s', concurrent, {
+      name: sequentialName,
+      value: sequential,
+    }),
+    compared(
+      BENCH,
+      'audit append with webhook outbox, one transaction per message',
+      'msg/s',
+      withOutbox.sequential,
+      { name: 'without outbox', value: sequential },
+      '2 webhook URLs',
+    ),
+    compared(
+      BENCH,
+      'audit append with webhook outbox, group commit',
+      'msg/s',
+      withOutbox.concurrent,
+      { name: 'without outbox', value: concurrent },
+      '2 webhook URLs',
+    ),
+  ];
 }
 
 async function exportPeakHeap(ds: DataSource, rows: number): Promise<number> {
@@ -151,29 +184,45 @@ async function exportPeakHeap(ds: DataSource, rows: number): Promise<number> {
   return peak - base;
 }
 
-async function main(): Promise<void> {
-  let embedded: EmbeddedPostgres | undefined;
-  if (!process.env.DATABASE_URL) {
-    embedded = new EmbeddedPostgres({ dataDir: '.convene/bench-pgdata', port: 54349 });
-    process.env.DATABASE_URL = await embedded.start();
-  }
+async function run(): Promise<BenchResult[]> {
   const db = await TestDatabase.create();
   const ds = new DataSource(dataSourceOptions(db.url));
   try {
     await ds.initialize();
     await ds.runMigrations();
-    await appendThroughput(ds);
+    const results = await appendThroughput(ds);
     console.log('audit export (CSV, streamed from a cursor)');
     const small = await exportPeakHeap(ds, 20_000);
     const large = await exportPeakHeap(ds, 200_000);
     console.log(
       `  peak heap ratio 200k/20k rows: ${(large / Math.max(small, 1)).toFixed(2)}x for 10x the rows`,
     );
+    results.push(
+      {
+        bench: BENCH,
+        name: 'CSV export of 20k rows: peak heap growth',
+        unit: 'MB',
+        value: small / 1e6,
+      },
+      compared(
+        BENCH,
+        'CSV export of 200k rows: peak heap growth',
+        'MB',
+        large / 1e6,
+        { name: '20k rows', value: small / 1e6 },
+        'near 1x: memory does not grow with the export',
+      ),
+    );
+    return results;
   } finally {
     await ds.destroy();
     await db.drop();
-    await embedded?.stop();
   }
 }
 
-await main();
+export const chatAuditBench: BenchModule = {
+  name: BENCH,
+  describe:
+    'The audit log in-process: group commit against one transaction per message, the webhook outbox, export memory',
+  run,
+};

@@ -40,6 +40,8 @@ export class ClusterNode {
     readonly port: number,
     readonly env: Record<string, string>,
     readonly logFile: string,
+    /** Extra node flags, e.g. `--cpu-prof` (which NODE_OPTIONS does not allow). */
+    private readonly nodeArgs: string[] = [],
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -47,7 +49,7 @@ export class ClusterNode {
   /** Starts the process and waits until /health/ready answers 200. */
   async start(timeoutMs = 60_000): Promise<void> {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, ['--enable-source-maps', main], {
+    const child = spawn(process.execPath, ['--enable-source-maps', ...this.nodeArgs, main], {
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

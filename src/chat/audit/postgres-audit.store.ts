@@ -28,6 +28,15 @@ interface HeadRow {
   signature: string | null;
 }
 
+interface LockedHeadRow {
+  head_seq: string;
+  head_hash: string;
+  head_signature: string | null;
+  head_now: string;
+  /** Stored rows of the batch's retries (as JSON: seq is a number there). */
+  retries: RawMessageRow[];
+}
+
 interface CheckpointRow {
   seq: string;
   hash: string;
@@ -51,38 +60,33 @@ export class PostgresAuditStore extends AuditStore {
   ): Promise<AppendResult[]> {
     let inserted = false;
     const results = await this.dataSource.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO chat_chain_heads (room_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (room_id) DO NOTHING`,
-        [roomId, GENESIS_HASH],
-      );
+      // One round trip (migration AuditLockHead): the head, created if the room has none and
+      // locked, then the rows already stored for (sender, clientMessageId), read after the lock.
       // The time comes from PostgreSQL, rendered exactly as it will be stored (microseconds), so
       // the hash covers every stored digit; all messages of a batch share this one reading.
-      const [head] = await tx.query<(HeadRow & { now: string })[]>(
-        `SELECT last_seq, last_hash, signature, ${utcMicrosSql('clock_timestamp()')} AS now
-         FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE`,
-        [roomId],
-      );
-      // Retries: rows already stored for (sender, clientMessageId), now visible under the lock.
-      const stored = await tx.query<RawMessageRow[]>(
-        `${AUDIT_ROW_SQL} WHERE sender_id = ANY($1) AND client_message_id = ANY($2)`,
+      const [head] = await tx.query<LockedHeadRow[]>(
+        `SELECT * FROM convene_audit_lock_head($1, $2, $3, $4)`,
         [
+          roomId,
+          GENESIS_HASH,
           [...new Set(messages.map((m) => m.senderId))],
           [...new Set(messages.map((m) => m.clientMessageId))],
         ],
       );
       const append = link(
         {
-          seq: Number(head.last_seq),
-          hash: head.last_hash,
-          signature: head.signature,
-          now: head.now,
+          seq: Number(head.head_seq),
+          hash: head.head_hash,
+          signature: head.head_signature,
+          now: head.head_now,
         },
-        stored.map(toAuditRecord),
+        head.retries.map(toAuditRecord),
       );
       if (append.inserts.length === 0) return append.results;
 
-      // One INSERT for the batch, with created_at as the exact text that was hashed.
-      const params: unknown[] = [];
+      // One statement inserts the batch, with created_at as the exact text that was hashed, and
+      // moves the head ($1 to $4).
+      const params: unknown[] = [roomId, append.head.seq, append.head.hash, append.head.signature];
       const tuples = append.inserts.map((r) => {
         const values = [
           r.id,
@@ -103,14 +107,13 @@ export class PostgresAuditStore extends AuditStore {
         return `(${values.map((v) => `$${params.push(v)}`).join(', ')})`;
       });
       await tx.query(
-        `INSERT INTO chat_messages (id, room_id, seq, kind, sender_id, sender_name, recipient_id,
-           recipient_name, text, client_message_id, created_at, prev_hash, hash, hash_version)
-         VALUES ${tuples.join(', ')}`,
+        `WITH inserted AS (
+           INSERT INTO chat_messages (id, room_id, seq, kind, sender_id, sender_name, recipient_id,
+             recipient_name, text, client_message_id, created_at, prev_hash, hash, hash_version)
+           VALUES ${tuples.join(', ')} RETURNING 1)
+         UPDATE chat_chain_heads SET last_seq = $2, last_hash = $3, signature = $4, updated_at = now()
+         WHERE room_id = $1 AND (SELECT count(*) FROM inserted) = ${append.inserts.length}`,
         params,
-      );
-      await tx.query(
-        `UPDATE chat_chain_heads SET last_seq = $2, last_hash = $3, signature = $4, updated_at = now() WHERE room_id = $1`,
-        [roomId, append.head.seq, append.head.hash, append.head.signature],
       );
       if (this.outbox) await this.outbox.write(tx, append.inserts);
       inserted = true;

@@ -1,0 +1,148 @@
+/**
+ * The load generator of the private-chat benchmark: N sender/recipient pairs over Socket.IO,
+ * each sender keeping K `chat:send` in flight (closed loop: the next one leaves when an ack
+ * returns), for a warm-up and then D seconds. It measures messages/s delivered to recipients and
+ * the latency from send to the recipient's `chat:message` and to the sender's ack. The same
+ * generator drives the bare relay and convene, so the offered load is the same for both.
+ */
+import { randomUUID } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import { CONFERENCE_NAMESPACE } from '../src/protocol/events.js';
+
+export interface Pair {
+  sender: Socket;
+  recipient: Socket;
+  recipientId: string;
+}
+
+export interface LoadOptions {
+  inFlight: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+
+export interface LoadResult {
+  /** Messages sent in the measured window that reached their recipient, per second. */
+  throughput: number;
+  delivered: number;
+  deliveryP50: number;
+  deliveryP99: number;
+  ackP50: number;
+  ackP99: number;
+  /** Every acked send, warm-up included (what the server's CPU time is divided by). */
+  acked: number;
+  errors: number;
+  firstError?: string;
+}
+
+/** Connects to `baseUrl`'s /conference namespace over WebSocket with `auth`. */
+export function connectSocket(baseUrl: string, auth: Record<string, unknown>): Promise<Socket> {
+  const socket = io(`${baseUrl}${CONFERENCE_NAMESPACE}`, {
+    auth,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+interface AckReply {
+  ok: boolean;
+  error?: { code: string };
+}
+
+/** Drives `pairs` for a warm-up and then `seconds`; resolves once every message in flight is settled. */
+export async function runLoad(pairs: Pair[], options: LoadOptions): Promise<LoadResult> {
+  const sentAt = new Map<string, number>();
+  const measured = new Set<string>();
+  const delivery: number[] = [];
+  const ack: number[] = [];
+  let errors = 0;
+  let acked = 0;
+  let firstError: string | undefined;
+  let measuring = false;
+  let sending = true;
+
+  const listeners = pairs.map((pair) => {
+    const listener = (message: { text: string }) => {
+      const at = sentAt.get(message.text);
+      if (at === undefined) return;
+      sentAt.delete(message.text);
+      if (measured.delete(message.text)) delivery.push(performance.now() - at);
+    };
+    pair.recipient.on('chat:message', listener);
+    return () => pair.recipient.off('chat:message', listener);
+  });
+
+  const senders = pairs.map(async (pair, p) => {
+    let n = 0;
+    const lane = async () => {
+      while (sending) {
+        const text = `p${p}-${(n += 1)}`;
+        const start = performance.now();
+        const counted = measuring;
+        sentAt.set(text, start);
+        if (counted) measured.add(text);
+        const reply = (await pair.sender
+          .timeout(15_000)
+          .emitWithAck('chat:send', {
+            kind: 'private',
+            to: pair.recipientId,
+            text,
+            clientMessageId: randomUUID(),
+          })
+          .catch((error: Error) => ({ ok: false, error: { code: error.message } }))) as AckReply;
+        if (!reply.ok) {
+          errors += 1;
+          firstError ??= reply.error?.code;
+          sentAt.delete(text);
+          measured.delete(text);
+          // Back off a little, so that a refusing server is not spun against.
+          await new Promise((r) => setTimeout(r, 10));
+        } else {
+          acked += 1;
+          if (counted) ack.push(performance.now() - start);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: options.inFlight }, lane));
+  });
+
+  await new Promise((r) => setTimeout(r, options.warmupSeconds * 1000));
+  measuring = true;
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, options.seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - start) / 1000;
+  sending = false;
+  await Promise.all(senders);
+  // Deliveries may trail the last acks by a moment.
+  const settle = Date.now() + 2000;
+  while (measured.size > 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
+  for (const off of listeners) off();
+
+  delivery.sort((a, b) => a - b);
+  ack.sort((a, b) => a - b);
+  return {
+    throughput: delivery.length / elapsed,
+    delivered: delivery.length,
+    deliveryP50: percentile(delivery, 50),
+    deliveryP99: percentile(delivery, 99),
+    ackP50: percentile(ack, 50),
+    ackP99: percentile(ack, 99),
+    acked,
+    errors,
+    firstError,
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The bare relay the private-chat benchmark compares convene with: a Socket.IO server in its own
+ * process with no validation, no storage and no auth. A socket says who it is in the handshake
+ * (`auth.participantId`) and joins `participant:<id>`; `chat:send` is emitted to the recipient's
+ * and the sender's personal rooms, as convene delivers, and acked with the message.
+ * Prints `listening <port>` on stdout once it accepts connections.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { CONFERENCE_NAMESPACE } from '../src/protocol/events.js';
+
+interface RelayPayload {
+  kind: string;
+  to?: string;
+  text: string;
+  clientMessageId: string;
+}
+
+const http = createServer();
+const io = new Server(http, { transports: ['websocket'], serveClient: false });
+let seq = 0;
+
+io.of(CONFERENCE_NAMESPACE).on('connection', (socket) => {
+  const me = String((socket.handshake.auth as { participantId?: string }).participantId);
+  void socket.join(`participant:${me}`);
+  socket.on('chat:send', (payload: RelayPayload, ack: (r: unknown) => void) => {
+    const message = {
+      id: randomUUID(),
+      roomId: 'relay',
+      seq: (seq += 1),
+      kind: payload.kind,
+      from: { participantId: me, displayName: me },
+      to: payload.to ?? null,
+      text: payload.text,
+      sentAt: new Date().toISOString(),
+    };
+    io.of(CONFERENCE_NAMESPACE)
+      .to([`participant:${payload.to}`, `participant:${me}`])
+      .emit('chat:message', message);
+    ack({ ok: true, message });
+  });
+});
+
+http.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  console.log(`listening ${(http.address() as AddressInfo).port}`);
+});
+process.on('SIGTERM', () => {
+  void io.close();
+  process.exit(0);
+});
