@@ -109,8 +109,10 @@ export class SessionsService {
       throw new DomainError(ErrorCode.ROOM_FULL, 'This room is full');
     }
     if (result.replacedSocketId) {
-      // Every other connection of this participant that joined before this one ends, joined or
-      // not; this one stays.
+      // The connection presence replaced ends (through the adapter, wherever it is), and so does
+      // every other connection of this participant that joined before this one or never joined;
+      // this one stays.
+      this.server.endConnection(result.replacedSocketId, REPLACED_ENDING);
       await this.server.replaceSessions(
         identity.participantId,
         socketId,
@@ -118,7 +120,6 @@ export class SessionsService {
         REPLACED_ENDING,
       );
     }
-
     await this.server.enterRoom(socketId, identity, result.seq);
 
     const everyone = await this.presence.list(room.id);
