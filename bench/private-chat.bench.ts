@@ -8,11 +8,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_ADMIN_KEY } from '../test/support/app.js';
-import { ClusterNode, TestCluster } from '../test/support/cluster.js';
+import { ClusterNode, freePort, TestCluster } from '../test/support/cluster.js';
 import { TestDatabase } from '../test/support/database.js';
 import { connectSocket, type LoadOptions, type LoadResult, type Pair, runLoad } from './load.js';
 import { type BenchModule, type BenchResult, compared } from './result.js';
@@ -49,19 +48,6 @@ async function measured(
   const before = cpu();
   const r = await runLoad(pairs, options);
   return { ...r, cpuPerMessage: (cpu() - before) / r.acked };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('port')),
-      );
-    });
-  });
 }
 
 /** The relay in its own process; resolves with its URL and a stop function. */

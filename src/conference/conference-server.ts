@@ -19,7 +19,14 @@ type Target = BroadcastOperator<ServerToClientEvents, SocketData>;
 type ConnectionChange =
   | { op: 'identity'; socketId: string; identity: SocketIdentity }
   | { op: 'settle'; socketId: string }
-  | { op: 'replace'; participantId: string; bySocketId: string; bySeq: number; ended: SessionEnded }
+  | {
+      op: 'replace';
+      participantId: string;
+      bySocketId: string;
+      bySeq: number;
+      replacedSocketId: string;
+      ended: SessionEnded;
+    }
   | { op: 'lobby'; socketId: string; participantId: string }
   | { op: 'enter'; socketId: string; identity: SocketIdentity; seq: number }
   | { op: 'leave'; socketId: string; identity: SocketIdentity }
@@ -118,11 +125,21 @@ export class ConferenceServer implements OnModuleInit {
    */
   async replaceSessions(
     participantId: string,
-    bySocketId: string,
-    bySeq: number,
+    by: { socketId: string; seq: number },
+    replacedSocketId: string,
     ended: SessionEnded,
   ): Promise<void> {
-    await this.onEveryNode({ op: 'replace', participantId, bySocketId, bySeq, ended });
+    // The connection presence replaced ends through the adapter, so that ending it never depends
+    // on a request to another node arriving; the node requests end the rest.
+    this.endConnection(replacedSocketId, ended);
+    await this.onEveryNode({
+      op: 'replace',
+      participantId,
+      bySocketId: by.socketId,
+      bySeq: by.seq,
+      replacedSocketId,
+      ended,
+    });
   }
 
   /**
@@ -147,11 +164,10 @@ export class ConferenceServer implements OnModuleInit {
 
   /**
    * Tells every connection of the participant (joined, waiting, or only authenticated) why, then
-   * disconnects them; `exceptSocketId` is spared.
+   * disconnects them.
    */
-  endSessions(participantId: string, ended: SessionEnded, exceptSocketId?: string): void {
-    const group = this.io.in(socketRooms.participantConnections(participantId));
-    this.end(exceptSocketId === undefined ? group : group.except(exceptSocketId), ended);
+  endSessions(participantId: string, ended: SessionEnded): void {
+    this.end(this.io.in(socketRooms.participantConnections(participantId)), ended);
   }
 
   /** Tells one connection why, then disconnects it (by its own group). */
@@ -303,7 +319,8 @@ export class ConferenceServer implements OnModuleInit {
     let ended = 0;
     for (const id of [...(this.namespace?.adapter.rooms.get(group) ?? [])]) {
       const socket = this.namespace?.sockets.get(id);
-      if (!socket || id === change.bySocketId || socket.data.joining) continue;
+      if (!socket || socket.data.joining) continue;
+      if (id === change.bySocketId || id === change.replacedSocketId) continue;
       if (socket.data.joinSeq !== undefined && socket.data.joinSeq > change.bySeq) continue;
       socket.emit('session:ended', change.ended);
       socket.disconnect(true);

@@ -109,17 +109,16 @@ export class SessionsService {
       throw new DomainError(ErrorCode.ROOM_FULL, 'This room is full');
     }
     if (result.replacedSocketId) {
-      // The connection presence replaced ends (through the adapter, wherever it is), and so does
-      // every other connection of this participant that joined before this one or never joined;
-      // this one stays.
-      this.server.endConnection(result.replacedSocketId, REPLACED_ENDING);
+      // The connection presence replaced ends, and so does every other connection of this
+      // participant that joined before this one or never joined; this one stays.
       await this.server.replaceSessions(
         identity.participantId,
-        socketId,
-        result.seq,
+        { socketId, seq: result.seq },
+        result.replacedSocketId,
         REPLACED_ENDING,
       );
     }
+
     await this.server.enterRoom(socketId, identity, result.seq);
 
     const everyone = await this.presence.list(room.id);
