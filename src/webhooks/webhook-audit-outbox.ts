@@ -11,6 +11,10 @@ export class WebhookAuditOutbox extends AuditOutbox {
     super();
   }
 
+  get enabled(): boolean {
+    return this.webhooks.enabled;
+  }
+
   async write(tx: EntityManager, inserted: AuditRecord[]): Promise<void> {
     if (!this.webhooks.enabled) return;
     await this.webhooks.enqueueIn(

@@ -10,6 +10,9 @@ import type { AuditRecord } from './audit.store.js';
  * metadata are for the outbox to pass on, never a message's text.
  */
 export abstract class AuditOutbox {
+  /** False while nothing listens: then write() would write nothing, and appends skip it. */
+  abstract readonly enabled: boolean;
+
   /** Runs in the append's transaction, after its rows are inserted; `inserted` is never empty. */
   abstract write(tx: EntityManager, inserted: AuditRecord[]): Promise<void>;
 

@@ -3,6 +3,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
 import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AuditOutbox } from './audit-outbox.js';
 import { type RawMessageRow, toAuditRecord } from './audit-record.mapper.js';
 import {
@@ -10,6 +11,7 @@ import {
   type AuditRecord,
   AuditStore,
   type ChainAppend,
+  type ChainEnd,
   type ChainSigner,
   type ExportFilter,
   type LockedHead,
@@ -17,7 +19,7 @@ import {
   type RoomChain,
   type RowStream,
 } from './audit.store.js';
-import { GENESIS_HASH, type NewMessage, utcMicrosSql } from './hash-chain.js';
+import { CURRENT_HASH_VERSION, GENESIS_HASH, type NewMessage, utcMicrosSql } from './hash-chain.js';
 
 /** Every column, and the stored time with its microseconds. */
 const AUDIT_ROW_SQL = `SELECT *, ${utcMicrosSql('created_at')} AS created_at_us FROM chat_messages`;
@@ -37,6 +39,25 @@ interface LockedHeadRow {
   retries: RawMessageRow[];
 }
 
+interface ExpectedHeadRow extends Omit<LockedHeadRow, 'head_seq'> {
+  appended: boolean;
+  /** Null when the room has no head yet. */
+  head_seq: string | null;
+}
+
+/** A head this process wrote, with its row's stored time. */
+interface KnownHead extends ChainEnd {
+  at: string;
+}
+
+/** Links against a known head before falling back to the locked path. */
+const EXPECTED_HEAD_ATTEMPTS = 3;
+/** Rooms whose head is remembered (the oldest forgotten first); a forgotten one costs a round trip. */
+const KNOWN_HEADS_MAX = 10_000;
+
+/** A time as PostgreSQL renders it in utcMicrosSql (JavaScript's clock has milliseconds). */
+const utcMicros = (date: Date) => date.toISOString().replace('Z', '000Z');
+
 interface CheckpointRow {
   seq: string;
   hash: string;
@@ -46,6 +67,8 @@ interface CheckpointRow {
 /** The audit trail in PostgreSQL: the only code that reads or writes its three tables. */
 @Injectable()
 export class PostgresAuditStore extends AuditStore {
+  private readonly heads = new Map<string, KnownHead>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Optional() private readonly outbox?: AuditOutbox,
@@ -58,7 +81,109 @@ export class PostgresAuditStore extends AuditStore {
     messages: NewMessage[],
     link: (head: LockedHead, stored: AuditRecord[]) => ChainAppend,
   ): Promise<AppendResult[]> {
+    // The outbox's rows must commit in the same transaction: only the locked path writes them.
+    if (!this.outbox?.enabled) {
+      const results = await this.appendToKnownHead(roomId, link);
+      if (results) return results;
+    }
+    return this.appendLocked(roomId, messages, link);
+  }
+
+  /**
+   * The fast path: one statement (convene_audit_append_expected), linked to the head this
+   * process last wrote. The database appends only if that is still the head; otherwise it
+   * returns the current one, and the batch is linked again (a few times, then the locked path).
+   * Undefined when this process knows no head for the room, or gave up.
+   */
+  private async appendToKnownHead(
+    roomId: string,
+    link: (head: LockedHead, stored: AuditRecord[]) => ChainAppend,
+  ): Promise<AppendResult[] | undefined> {
+    const known = this.heads.get(roomId);
+    if (!known) return undefined;
+    this.heads.delete(roomId); // known again only once an append of ours is known to commit
+    // Our clock, never before the head row's time; the database refuses it if more than a
+    // second from its own (then its time is used, as on the locked path).
+    const clock = utcMicros(new Date());
+    let head: LockedHead = { ...known, now: clock > known.at ? clock : known.at };
+    let stored: AuditRecord[] = [];
+    for (let attempt = 0; attempt < EXPECTED_HEAD_ATTEMPTS; attempt++) {
+      const append = link(head, stored);
+      if (append.inserts.length === 0) return append.results;
+      const row = await this.appendExpected(roomId, head, append);
+      if (row.appended) {
+        this.remember(roomId, append.head, head.now);
+        return append.results;
+      }
+      if (row.head_seq === null) return undefined;
+      head = {
+        seq: Number(row.head_seq),
+        hash: row.head_hash,
+        signature: row.head_signature,
+        now: row.head_now,
+      };
+      stored = row.retries.map(toAuditRecord);
+    }
+    return undefined;
+  }
+
+  private async appendExpected(
+    roomId: string,
+    head: LockedHead,
+    append: ChainAppend,
+  ): Promise<ExpectedHeadRow> {
+    const rows = append.inserts;
+    const column = <K extends keyof AuditRecord>(key: K) => rows.map((r) => r[key]);
+    const { rows: result } = await this.pool().query<ExpectedHeadRow>({
+      name: 'convene_audit_append_expected',
+      text: `SELECT * FROM convene_audit_append_expected($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+        $11, $12, $13, $14, $15, $16, $17, $18)`,
+      values: [
+        roomId,
+        head.seq,
+        head.hash,
+        head.signature,
+        head.now,
+        append.head.hash,
+        append.head.signature,
+        CURRENT_HASH_VERSION,
+        column('id'),
+        column('kind'),
+        column('senderId'),
+        column('senderName'),
+        column('recipientId'),
+        column('recipientName'),
+        column('text'),
+        column('clientMessageId'),
+        column('prevHash'),
+        column('hash'),
+      ],
+    });
+    return result[0];
+  }
+
+  /** The head a commit of ours left, for the next batch to link to (a guess the database checks). */
+  private remember(roomId: string, head: ChainEnd, at: string): void {
+    if (this.heads.size >= KNOWN_HEADS_MAX) {
+      const oldest = this.heads.keys().next();
+      if (!oldest.done) this.heads.delete(oldest.value);
+    }
+    this.heads.set(roomId, { ...head, at });
+  }
+
+  /** The pg pool under TypeORM's data source: the hot path skips the query runner. */
+  private pool(): pg.Pool {
+    return (this.dataSource.driver as PostgresDriver).master as pg.Pool;
+  }
+
+  /** The locked path: a transaction that locks the head, then links and inserts the batch. */
+  private async appendLocked(
+    roomId: string,
+    messages: NewMessage[],
+    link: (head: LockedHead, stored: AuditRecord[]) => ChainAppend,
+  ): Promise<AppendResult[]> {
     let inserted = false;
+    let committed: { head: ChainEnd; at: string } | undefined;
     const results = await this.dataSource.transaction(async (tx) => {
       // One round trip (migration AuditLockHead): the head, created if the room has none and
       // locked, then the rows already stored for (sender, clientMessageId), read after the lock.
@@ -117,15 +242,17 @@ export class PostgresAuditStore extends AuditStore {
       );
       if (this.outbox) await this.outbox.write(tx, append.inserts);
       inserted = true;
+      committed = { head: append.head, at: head.head_now };
       return append.results;
     });
+    if (committed) this.remember(roomId, committed.head, committed.at);
     if (inserted) this.outbox?.committed();
     return results;
   }
 
   refused(error: unknown): boolean {
-    if (!(error instanceof QueryFailedError)) return false;
-    const cause: unknown = error.driverError;
+    // TypeORM wraps the driver's errors; the fast path gets pg's own.
+    const cause: unknown = error instanceof QueryFailedError ? error.driverError : error;
     if (!(cause instanceof pg.DatabaseError) || typeof cause.code !== 'string') return false;
     // Connection exceptions, insufficient resources, operator intervention, system errors.
     return !['08', '53', '57', '58'].includes(cause.code.slice(0, 2));
