@@ -91,6 +91,7 @@ describe('audit append through PostgreSQL', () => {
 
   /** How many queries reach PostgreSQL (through any pg client) while `fn` runs. */
   const countQueries = async (fn: () => Promise<unknown>) => {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with apply, restored below
     const original = pg.Client.prototype.query;
     let count = 0;
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
