@@ -8,7 +8,6 @@ import {
   type PipeTransform,
   UseFilters,
   UsePipes,
-  ValidationPipe,
 } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
@@ -17,7 +16,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { type Ack, type ClientToServerEvents, CONFERENCE_NAMESPACE } from '../protocol/events.js';
 import { DomainError } from './domain-error.js';
 import { InputShapePipe } from './payload-shape.js';
-import { validationOptions } from './validation.js';
+import { PrecheckedValidationPipe } from './validation.js';
 
 /** `@SubscribeMessage` whose event name is checked against the protocol contract. */
 export const On = (event: keyof ClientToServerEvents) => SubscribeMessage(event);
@@ -59,7 +58,7 @@ export class WsExceptionFilter implements ExceptionFilter {
 /** What every conference message goes through before its handler, in order. */
 export function conferenceMessagePipes(): PipeTransform[] {
   // The shape check runs first: class-transformer must never see an unbounded payload.
-  return [new InputShapePipe(), new ValidationPipe(validationOptions)];
+  return [new InputShapePipe(), new PrecheckedValidationPipe()];
 }
 
 /**
