@@ -17,6 +17,7 @@ import { type Ack, type ClientToServerEvents, CONFERENCE_NAMESPACE } from '../pr
 import { DomainError } from './domain-error.js';
 import { InputShapePipe } from './payload-shape.js';
 import { PrecheckedValidationPipe } from './validation.js';
+import { coalesceWebSocketWrites } from './write-coalescing.js';
 
 /** `@SubscribeMessage` whose event name is checked against the protocol contract. */
 export const On = (event: keyof ClientToServerEvents) => SubscribeMessage(event);
@@ -101,6 +102,9 @@ export class ConferenceIoAdapter extends IoAdapter {
       typeof options
     >;
     const server = super.createIOServer(port, configured);
+    coalesceWebSocketWrites(
+      (server as { engine: Parameters<typeof coalesceWebSocketWrites>[0] }).engine,
+    );
     if (this.clusterAdapter)
       (server as { adapter(a: unknown): unknown }).adapter(this.clusterAdapter);
     return server;
