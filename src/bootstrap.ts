@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -9,9 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { compileTrust } from './common/client-address.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
-import { InputShapePipe } from './common/payload-shape.js';
-import { validationOptions } from './common/validation.js';
-import { ConferenceIoAdapter } from './common/ws.js';
+import { ConferenceIoAdapter, conferenceMessagePipes } from './common/ws.js';
 import { clusterSocketAdapter } from './cluster/socket-adapter.js';
 import {
   type AppConfig,
@@ -57,9 +54,10 @@ export function configureApp(app: NestExpressApplication, clusterAdapter?: unkno
   // send the browser to https:// for Swagger UI's scripts, leaving /docs blank.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.useBodyParser('json', { limit: '256kb' });
-  // Global pipes also run on socket messages, before the gateways' own: the cheap shape check
-  // (size, depth, string lengths) comes first so that class-transformer never sees hostile input.
-  app.useGlobalPipes(new InputShapePipe(), new ValidationPipe(validationOptions));
+  // Global pipes run on HTTP input and on socket messages alike (the gateways add none, so each
+  // message is validated once): the cheap shape check (size, depth, string lengths) comes first
+  // so that class-transformer never sees hostile input.
+  app.useGlobalPipes(...conferenceMessagePipes());
   app.useWebSocketAdapter(
     new ConferenceIoAdapter(app, app.get<WsConfig>(wsConfig.KEY).maxPayloadBytes, clusterAdapter),
   );

@@ -7,7 +7,6 @@ import {
   Logger,
   type PipeTransform,
   UseFilters,
-  UsePipes,
 } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
@@ -56,15 +55,17 @@ export class WsExceptionFilter implements ExceptionFilter {
   }
 }
 
-/** What every conference message goes through before its handler, in order. */
+/** What every input (HTTP and conference message) goes through before its handler, in order. */
 export function conferenceMessagePipes(): PipeTransform[] {
   // The shape check runs first: class-transformer must never see an unbounded payload.
   return [new InputShapePipe(), new PrecheckedValidationPipe()];
 }
 
 /**
- * A gateway on the `/conference` namespace: the same server options, validation and error
- * model for every feature that handles conference events (rooms, chat, media).
+ * A gateway on the `/conference` namespace: the same server options and error model for every
+ * feature that handles conference events (rooms, chat, media). Validation is the app's global
+ * pipes (conferenceMessagePipes, set by configureApp), which Nest runs on socket messages too:
+ * pipes here as well would validate every message twice.
  */
 export function ConferenceNamespaceGateway(): ClassDecorator {
   return applyDecorators(
@@ -73,7 +74,6 @@ export function ConferenceNamespaceGateway(): ClassDecorator {
       // No blanket CORS: the rooms module's OriginPolicy adds it for allowed origins only.
     }),
     UseFilters(WsExceptionFilter),
-    UsePipes(...conferenceMessagePipes()),
   );
 }
 
