@@ -124,7 +124,7 @@ async function stepUp(
     if (lossPercent(step) > MAX_LOSS)
       return { steps, stopped: `loss over ${MAX_LOSS}% at ${step.consumers} consumers` };
   }
-  return { steps, stopped: 'last step' };
+  return { steps, stopped: 'the step list ends there' };
 }
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
@@ -146,7 +146,9 @@ async function run(): Promise<BenchResult[]> {
   const last = steps.at(-1) as Step;
   const carried = steps.filter((s) => lossPercent(s) <= CARRIED_LOSS).at(-1);
   const cost = projected(steps, CPU_LIMIT);
-  const projection = `${cost.microsPerPacket.toFixed(2)} µs of worker CPU per packet out (median) projects ${cost.consumers.toFixed(0)} consumers at ${CPU_LIMIT}%`;
+  const projection = Number.isNaN(cost.consumers)
+    ? 'no step over 10% CPU to project from'
+    : `${cost.microsPerPacket.toFixed(2)} µs of worker CPU per packet out (median) projects ${cost.consumers.toFixed(0)} consumers at ${CPU_LIMIT}%`;
   const kbps = steps.reduce((sum, s) => sum + s.videoKbps, 0) / steps.length;
   const setting =
     `ffmpeg VP8 ${VIDEO.size} at ${VIDEO.kbps} kbps (${kbps.toFixed(0)} kbps measured) + opus 64 kbps, ` +
