@@ -7,12 +7,13 @@
  * rooms' chains are verified through the admin API; an invalid chain fails the benchmark.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_ADMIN_KEY } from '../test/support/app.js';
 import { ClusterNode, freePort, TestCluster } from '../test/support/cluster.js';
 import { TestDatabase } from '../test/support/database.js';
+import { cpuMs } from './cpu.js';
 import { connectSocket, type LoadOptions, type LoadResult, type Pair, runLoad } from './load.js';
 import { type BenchModule, type BenchResult, compared } from './result.js';
 
@@ -23,18 +24,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const load = { inFlight: IN_FLIGHT, seconds: SECONDS, warmupSeconds: WARMUP };
 const dist = join(import.meta.dirname, '..');
-
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime (fields 14 and 15), in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 type Measured = LoadResult & { cpuPerMessage: number };
 

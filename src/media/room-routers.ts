@@ -32,9 +32,15 @@ export interface PlacedProducer {
   readonly room: RoomRouter;
 }
 
-/** How often the loudest voice is sampled, and how loud it must be to count as speaking. */
-const SPEAKER_INTERVAL_MS = 500;
-const SPEAKER_THRESHOLD_DBOV = -80; // mediasoup's default, tuned for speech
+/**
+ * Every room router's active-speaker observer: the loudest voice only, sampled every 500 ms, at
+ * mediasoup's default threshold (tuned for speech). Exported for bench/media-consumers.bench.ts.
+ */
+export const SPEAKER_OBSERVER_OPTIONS = {
+  maxEntries: 1,
+  threshold: -80,
+  interval: 500,
+} as const satisfies types.AudioLevelObserverOptions;
 
 /**
  * A room's routers on this node: the first created lazily on the least-loaded worker; when each
@@ -203,11 +209,7 @@ export class RoomRouters implements OnModuleInit, OnModuleDestroy {
       mediaCodecs: ROUTER_MEDIA_CODECS,
       appData: { roomId },
     });
-    const speakers = await router.createAudioLevelObserver({
-      maxEntries: 1,
-      threshold: SPEAKER_THRESHOLD_DBOV,
-      interval: SPEAKER_INTERVAL_MS,
-    });
+    const speakers = await router.createAudioLevelObserver(SPEAKER_OBSERVER_OPTIONS);
     let current: string | undefined;
     speakers.on('volumes', ([loudest]) => {
       const { participantId } = loudest.producer.appData;

@@ -100,6 +100,14 @@ export type RtpTarget = { port: number; rtcpPort?: number };
 const rtpUrl = (target: RtpTarget) =>
   `rtp://127.0.0.1:${target.port}?rtcpport=${target.rtcpPort ?? target.port}&pkt_size=1200`;
 
+/** The VP8 stream `RtpSender` encodes: ffmpeg's `testsrc` at 320x240, 400 kbps unless told otherwise. */
+export interface VideoSettings {
+  /** `testsrc2` has more detail and motion, so the encoder spends the bitrate it is given. */
+  pattern?: 'testsrc' | 'testsrc2';
+  size?: string;
+  kbps?: number;
+}
+
 /**
  * A real RTP sender: Debian's ffmpeg encoding a 440 Hz tone to opus and a test pattern to VP8
  * (a keyframe every second), each stream to its own UDP port, RTCP muxed.
@@ -110,6 +118,7 @@ export class RtpSender {
   static start(
     target: { audio?: RtpTarget; video?: RtpTarget },
     ssrc: { audio?: number; video?: number } = {},
+    video: VideoSettings = {},
   ): RtpSender {
     const inputs: string[] = [];
     const outputs: string[] = [];
@@ -121,9 +130,15 @@ export class RtpSender {
       );
     }
     if (target.video) {
-      inputs.push('-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=30');
+      inputs.push(
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        `${video.pattern ?? 'testsrc'}=size=${video.size ?? '320x240'}:rate=30`,
+      );
       outputs.push(
-        `-map ${inputs.length / 5 - 1}:v -c:v libvpx -b:v 400k -deadline realtime -cpu-used 8 -g 30`,
+        `-map ${inputs.length / 5 - 1}:v -c:v libvpx -b:v ${video.kbps ?? 400}k -deadline realtime -cpu-used 8 -g 30`,
       );
       outputs.push(
         `-payload_type ${VP8.payloadType} -ssrc ${ssrc.video ?? VP8.ssrc} -f rtp ${rtpUrl(target.video)}`,
@@ -144,6 +159,10 @@ export class RtpSender {
     return new RtpSender(child);
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
@@ -153,30 +172,47 @@ export class RtpSender {
   }
 }
 
-/** A UDP socket that counts the RTP packets (by SSRC) a consumer's plain transport sends it. */
+/** What an `RtpSink` got from one SSRC. */
+export interface SinkStream {
+  count: number;
+  bytes: number;
+  payloadTypes: Set<number>;
+  /** The highest sequence number so far, extended over wrap-arounds (RFC 3550 A.1). */
+  highestSeq: number;
+}
+
+/**
+ * A UDP socket that counts the RTP packets (by SSRC) a consumer's plain transport sends it; with
+ * the highest sequence number, a window's `highestSeq` difference is what was sent in it, so the
+ * count's difference says what was lost.
+ */
 export class RtpSink {
-  readonly packets = new Map<number, { count: number; bytes: number; payloadTypes: Set<number> }>();
+  readonly packets = new Map<number, SinkStream>();
 
   private constructor(private readonly socket: dgram.Socket) {
     socket.on('message', (msg) => {
       // RTP version 2, not RTCP (second byte 192-223, RFC 5761).
       if (msg.length < 12 || msg[0] >> 6 !== 2 || (msg[1] >= 192 && msg[1] <= 223)) return;
       const pt = msg[1] & 0x7f;
+      const seq = msg.readUInt16BE(2);
       const ssrc = msg.readUInt32BE(8);
-      const entry = this.packets.get(ssrc) ?? {
-        count: 0,
-        bytes: 0,
-        payloadTypes: new Set<number>(),
-      };
+      let entry = this.packets.get(ssrc);
+      if (!entry) {
+        entry = { count: 0, bytes: 0, payloadTypes: new Set<number>(), highestSeq: seq };
+        this.packets.set(ssrc, entry);
+      }
       entry.count++;
       entry.bytes += msg.length;
       entry.payloadTypes.add(pt);
-      this.packets.set(ssrc, entry);
+      // Forward by less than half the space (wrapping at 2^16) counts as newer.
+      const delta = (seq - (entry.highestSeq & 0xffff) + 0x10000) & 0xffff;
+      if (delta > 0 && delta < 0x8000) entry.highestSeq += delta;
     });
   }
 
-  static async open(): Promise<RtpSink> {
-    const socket = dgram.createSocket('udp4');
+  /** `recvBufferSize` (bytes) for a sink many consumers send to, so bursts are not dropped. */
+  static async open(recvBufferSize?: number): Promise<RtpSink> {
+    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize });
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     return new RtpSink(socket);
   }
