@@ -1,7 +1,8 @@
 /**
  * The load generator of the private-chat benchmark: N sender/recipient pairs over Socket.IO,
  * each sender keeping K `chat:send` in flight (closed loop: the next one leaves when an ack
- * returns), for a warm-up and then D seconds. It measures messages/s delivered to recipients and
+ * returns), or all of them offering R messages/s between them on a fixed schedule (open loop),
+ * for a warm-up and then D seconds. It measures messages/s delivered to recipients and
  * the latency from send to the recipient's `chat:message` and to the sender's ack. The same
  * generator drives the bare relay and convene, so the offered load is the same for both.
  */
@@ -16,9 +17,15 @@ export interface Pair {
 }
 
 export interface LoadOptions {
+  /** Closed loop: sends each sender keeps in flight (the next leaves when an ack returns). */
   inFlight: number;
   seconds: number;
   warmupSeconds: number;
+  /**
+   * Open loop instead: messages per second offered in all, spread evenly over the senders and
+   * sent on schedule whether or not earlier ones were acked (`inFlight` is then ignored).
+   */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -85,39 +92,61 @@ export async function runLoad(pairs: Pair[], options: LoadOptions): Promise<Load
     return () => pair.recipient.off('chat:message', listener);
   });
 
-  const senders = pairs.map(async (pair, p) => {
+  const sendOne = async (pair: Pair, text: string) => {
+    const start = performance.now();
+    const counted = measuring;
+    sentAt.set(text, start);
+    if (counted) measured.add(text);
+    const reply = (await pair.sender
+      .timeout(15_000)
+      .emitWithAck('chat:send', {
+        kind: 'private',
+        to: pair.recipientId,
+        text,
+        clientMessageId: randomUUID(),
+      })
+      .catch((error: Error) => ({ ok: false, error: { code: error.message } }))) as AckReply;
+    if (!reply.ok) {
+      errors += 1;
+      firstError ??= reply.error?.code;
+      sentAt.delete(text);
+      measured.delete(text);
+      return false;
+    }
+    acked += 1;
+    if (counted) ack.push(performance.now() - start);
+    return true;
+  };
+
+  const closedLoop = (pair: Pair, p: number) => {
     let n = 0;
     const lane = async () => {
       while (sending) {
-        const text = `p${p}-${(n += 1)}`;
-        const start = performance.now();
-        const counted = measuring;
-        sentAt.set(text, start);
-        if (counted) measured.add(text);
-        const reply = (await pair.sender
-          .timeout(15_000)
-          .emitWithAck('chat:send', {
-            kind: 'private',
-            to: pair.recipientId,
-            text,
-            clientMessageId: randomUUID(),
-          })
-          .catch((error: Error) => ({ ok: false, error: { code: error.message } }))) as AckReply;
-        if (!reply.ok) {
-          errors += 1;
-          firstError ??= reply.error?.code;
-          sentAt.delete(text);
-          measured.delete(text);
-          // Back off a little, so that a refusing server is not spun against.
+        // Back off a little after a refusal, so that a refusing server is not spun against.
+        if (!(await sendOne(pair, `p${p}-${(n += 1)}`)))
           await new Promise((r) => setTimeout(r, 10));
-        } else {
-          acked += 1;
-          if (counted) ack.push(performance.now() - start);
-        }
       }
     };
-    await Promise.all(Array.from({ length: options.inFlight }, lane));
-  });
+    return Promise.all(Array.from({ length: options.inFlight }, lane));
+  };
+
+  // Each sender's messages leave on a fixed schedule (phase-shifted per sender), late ones at
+  // once: the offered load does not depend on how fast the server answers.
+  const openLoop = async (pair: Pair, p: number, rate: number) => {
+    const interval = (1000 * pairs.length) / rate;
+    const first = performance.now() + (interval * p) / pairs.length;
+    const pending: Promise<boolean>[] = [];
+    for (let n = 0; sending; n++) {
+      const wait = first + n * interval - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (sending) pending.push(sendOne(pair, `p${p}-${n}`));
+    }
+    await Promise.all(pending);
+  };
+
+  const senders = pairs.map((pair, p) =>
+    options.rate ? openLoop(pair, p, options.rate) : closedLoop(pair, p),
+  );
 
   await new Promise((r) => setTimeout(r, options.warmupSeconds * 1000));
   measuring = true;

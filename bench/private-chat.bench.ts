@@ -2,7 +2,8 @@
  * Private messages, audit row committed before delivery: convene (real `node dist/src/main.js`
  * processes on a fresh database) against the bare relay (bench/relay.ts), driven by the same load
  * generator in the same run. Scenarios: 20 pairs in 1 room and in 5 rooms on one node (ratios to
- * the relay, measured just before), and two nodes sharing Redis with sender and recipient on
+ * the relay, measured just before), one message at a time, fixed offered rates (BENCH_RATES,
+ * open loop: latency at the same load rather than at each one's saturation), and two nodes sharing Redis with sender and recipient on
  * different nodes (ratio to both on one node of the same cluster). After each convene run the
  * rooms' chains are verified through the admin API; an invalid chain fails the benchmark.
  */
@@ -23,6 +24,11 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const load = { inFlight: IN_FLIGHT, seconds: SECONDS, warmupSeconds: WARMUP };
+/** Open-loop rates (messages/s offered by all senders together), each run against both. */
+const RATES = (process.env.BENCH_RATES ?? '1000,2500')
+  .split(',')
+  .map(Number)
+  .filter((r) => r > 0);
 const dist = join(import.meta.dirname, '..');
 
 type Measured = LoadResult & { cpuPerMessage: number };
@@ -332,6 +338,24 @@ async function run(): Promise<BenchResult[]> {
       alone,
     );
     results.push(...figures('convene, one pair, 1 in flight', r, 'bare relay', relay));
+
+    // The same offered load for both, below either's capacity: latency at a given rate.
+    for (const rate of RATES) {
+      const offered = { ...load, rate };
+      const relayAtRate = await relayRun(PAIRS, offered);
+      const label = `convene, 5 rooms, ${rate} msg/s offered`;
+      const atRate = await conveneRun(
+        single.db,
+        [single.node],
+        label,
+        single.node.url,
+        single.node.url,
+        5,
+        PAIRS,
+        offered,
+      );
+      results.push(...figures(label, atRate, 'bare relay', relayAtRate));
+    }
   } finally {
     await single.drop();
   }
