@@ -31,7 +31,20 @@ const RATES = (process.env.BENCH_RATES ?? '1000,2500')
   .filter((r) => r > 0);
 const dist = join(import.meta.dirname, '..');
 
-type Measured = LoadResult & { cpuPerMessage: number };
+type Measured = LoadResult & {
+  cpuPerMessage: number;
+  /** convene only: CPU of the PostgreSQL backends serving its pool, per acked message. */
+  dbCpuPerMessage?: number;
+};
+
+/** The PostgreSQL backend processes connected to the benchmark's database (convene's pool). */
+async function databaseBackends(db: TestDatabase): Promise<number[]> {
+  const rows = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+    [db.name],
+  );
+  return rows.map((r) => r.pid);
+}
 
 /** A load run with the server processes' CPU time per acked message. */
 async function measured(
@@ -199,6 +212,17 @@ function figures(
       name: baseName,
       value: base.cpuPerMessage,
     }),
+    ...(r.dbCpuPerMessage === undefined
+      ? []
+      : [
+          {
+            bench: BENCH,
+            name: `${scenario}: PostgreSQL CPU per message`,
+            unit: 'ms',
+            value: r.dbCpuPerMessage,
+            notes: 'backends of its pool; the relay stores nothing',
+          },
+        ]),
   ];
 }
 
@@ -288,17 +312,24 @@ async function conveneRun(
 ): Promise<Measured> {
   const { pairs, roomIds } = await convenePairs(senderUrl, recipientUrl, rooms, count);
   try {
+    // Backends opened during the run count from zero; one closed during it is missed.
+    const dbBefore = new Map((await databaseBackends(db)).map((pid) => [pid, cpuMs(pid)]));
     const r = await measured(
       nodes.map((n) => n.process?.pid),
       pairs,
       options,
     );
+    const dbCpuMs = (await databaseBackends(db)).reduce(
+      (sum, pid) => sum + cpuMs(pid) - (dbBefore.get(pid) ?? 0),
+      0,
+    );
+    const dbCpuPerMessage = dbCpuMs / r.acked;
     const stored = await verifyChains(senderUrl, roomIds);
     const batch = await batchSize(db, roomIds);
     console.log(
-      `  ${label.padEnd(22)}: ${describeLoad(r)}; ${stored} rows, chains valid, ${batch.toFixed(1)} rows per transaction`,
+      `  ${label.padEnd(22)}: ${describeLoad(r)}; PostgreSQL CPU ${dbCpuPerMessage.toFixed(3)} ms/msg; ${stored} rows, chains valid, ${batch.toFixed(1)} rows per transaction`,
     );
-    return r;
+    return { ...r, dbCpuPerMessage };
   } finally {
     close(pairs);
   }

@@ -8,11 +8,35 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * database's clock). Otherwise it appends nothing and returns what convene_audit_lock_head
  * returns (the head, the database's time, the stored retries), for the caller to link again.
  * The database still decides: a stale guess costs a round trip, never a fork.
+ * convene_audit_lock_head (the locked path) is changed to match: its time is never before the
+ * head row's either.
  */
 export class AuditAppendExpected1764000600000 implements MigrationInterface {
   name = 'AuditAppendExpected1764000600000';
 
   async up(q: QueryRunner): Promise<void> {
+    // The locked path's time, too, never goes back along a chain.
+    await q.query(`
+      CREATE OR REPLACE FUNCTION convene_audit_lock_head(p_room uuid, p_genesis char(64), p_senders uuid[], p_client_ids uuid[])
+      RETURNS TABLE (head_seq bigint, head_hash char(64), head_signature char(64), head_now text, retries json)
+      LANGUAGE plpgsql VOLATILE AS $$
+      DECLARE
+        v_last_at timestamptz;
+      BEGIN
+        -- The no-op update takes the row lock as FOR UPDATE would and returns the latest committed head.
+        INSERT INTO chat_chain_heads AS h (room_id, last_seq, last_hash) VALUES (p_room, 0, p_genesis)
+        ON CONFLICT (room_id) DO UPDATE SET last_seq = h.last_seq
+        RETURNING h.last_seq, h.last_hash, h.signature INTO head_seq, head_hash, head_signature;
+        -- Never before the head row's time (which a node's clock may have set slightly ahead).
+        SELECT m.created_at INTO v_last_at FROM chat_messages m
+        WHERE m.room_id = p_room AND m.seq = head_seq;
+        head_now := to_char(greatest(clock_timestamp(), v_last_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+        SELECT coalesce(json_agg(r), '[]'::json) INTO retries FROM (
+          SELECT m.*, to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_us
+          FROM chat_messages m
+          WHERE m.sender_id = ANY(p_senders) AND m.client_message_id = ANY(p_client_ids)) r;
+        RETURN NEXT;
+      END $$`);
     await q.query(`
       CREATE FUNCTION convene_audit_append_expected(
         p_room uuid, p_seq bigint, p_hash char(64), p_head_signature char(64), p_at text,
@@ -72,6 +96,23 @@ export class AuditAppendExpected1764000600000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE OR REPLACE FUNCTION convene_audit_lock_head(p_room uuid, p_genesis char(64), p_senders uuid[], p_client_ids uuid[])
+      RETURNS TABLE (head_seq bigint, head_hash char(64), head_signature char(64), head_now text, retries json)
+      LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        -- The no-op update takes the row lock as FOR UPDATE would and returns the latest committed head.
+        INSERT INTO chat_chain_heads AS h (room_id, last_seq, last_hash) VALUES (p_room, 0, p_genesis)
+        ON CONFLICT (room_id) DO UPDATE SET last_seq = h.last_seq
+        RETURNING h.last_seq, h.last_hash, h.signature,
+          to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        INTO head_seq, head_hash, head_signature, head_now;
+        SELECT coalesce(json_agg(r), '[]'::json) INTO retries FROM (
+          SELECT m.*, to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_us
+          FROM chat_messages m
+          WHERE m.sender_id = ANY(p_senders) AND m.client_message_id = ANY(p_client_ids)) r;
+        RETURN NEXT;
+      END $$`);
     await q.query(`DROP FUNCTION convene_audit_append_expected(uuid, bigint, char(64), char(64), text,
       char(64), char(64), smallint, uuid[], text[], uuid[], text[], uuid[], text[], text[], uuid[],
       text[], text[])`);

@@ -207,7 +207,7 @@ describe('audit append through PostgreSQL', () => {
     const [{ now }] = await ds.query<{ now: string }[]>(
       `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS now`,
     );
-    const call = (over: { seq?: number; at?: string; clientId?: string }) =>
+    const call = (over: { seq?: number; hash?: string; at?: string; clientId?: string }) =>
       ds.query<{ appended: boolean; head_seq: string }[]>(
         `SELECT * FROM convene_audit_append_expected($1, $2, $3::char(64), NULL, $4, $5::char(64), NULL, 2::smallint,
            ARRAY[$6]::uuid[], ARRAY['public'], ARRAY[$7]::uuid[], ARRAY['Ada'], ARRAY[NULL]::uuid[],
@@ -215,7 +215,7 @@ describe('audit append through PostgreSQL', () => {
         [
           roomId,
           over.seq ?? 1,
-          stored.record.hash,
+          over.hash ?? stored.record.hash,
           over.at ?? now,
           'f'.repeat(64),
           randomUUID(),
@@ -235,5 +235,23 @@ describe('audit append through PostgreSQL', () => {
       assert.deepEqual([row.appended, Number(row.head_seq)], [false, 1]);
     const [accepted] = await call({});
     assert.deepEqual([accepted.appended, Number(accepted.head_seq)], [true, 2]);
+
+    // A node whose clock runs 0.8 s ahead stamps the next row (accepted: within a second); a
+    // process that knows no head takes the locked path, and its time does not go back before it.
+    const [stamped] = await call({ seq: 2, hash: 'f'.repeat(64), at: later(800) });
+    assert.deepEqual([stamped.appended, Number(stamped.head_seq)], [true, 3]);
+    const fresh = await otherNode();
+    try {
+      const next = await fresh.audit.append(message(roomId, sender, 'locked path'));
+      assert.equal(next.record.seq, 4);
+      const [{ at }] = await ds.query<{ at: string }[]>(
+        `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
+         FROM chat_messages WHERE room_id = $1 AND seq = 3`,
+        [roomId],
+      );
+      assert.ok(next.record.storedAt >= at, `${next.record.storedAt} is before ${at}`);
+    } finally {
+      await fresh.close();
+    }
   });
 });
