@@ -49,6 +49,18 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   return { createdAt, id };
 }
 
+function assertOpen(room: RoomEntity): RoomEntity {
+  if (room.status !== 'open') throw new DomainError(ErrorCode.ROOM_CLOSED, 'This room is closed');
+  return room;
+}
+
+function participantNotFound(participantId: string): DomainError {
+  return new DomainError(
+    ErrorCode.PARTICIPANT_NOT_FOUND,
+    `No participant ${participantId} in this room`,
+  );
+}
+
 /** A removed participant stays out (no handshake, no join): the one place this is checked. */
 function assertNotRevoked(participant: ParticipantEntity): void {
   if (participant.revokedAt)
@@ -124,9 +136,41 @@ export class RoomsService {
   }
 
   async getOpen(roomId: string): Promise<RoomEntity> {
-    const room = await this.get(roomId);
-    if (room.status !== 'open') throw new DomainError(ErrorCode.ROOM_CLOSED, 'This room is closed');
-    return room;
+    return assertOpen(await this.get(roomId));
+  }
+
+  /**
+   * The room and the participant issued for it unless a host removed them, read in one query (a
+   * join reads both, and each round trip counts there). Refusals in this order: ROOM_NOT_FOUND,
+   * ROOM_CLOSED (with `open`), PARTICIPANT_NOT_FOUND, TOKEN_REVOKED.
+   */
+  async getWithCurrentParticipant(
+    roomId: string,
+    participantId: string,
+    options: { open?: boolean } = {},
+  ): Promise<{ room: RoomEntity; participant: ParticipantEntity }> {
+    const { room, participant } = await this.roomAndParticipant(roomId, participantId);
+    if (options.open) assertOpen(room);
+    if (participant?.roomId !== room.id) throw participantNotFound(participantId);
+    assertNotRevoked(participant);
+    return { room, participant };
+  }
+
+  /** The room (ROOM_NOT_FOUND) and the participant with this id, in whichever room, if any. */
+  private async roomAndParticipant(
+    roomId: string,
+    participantId: string,
+  ): Promise<{ room: RoomEntity; participant: ParticipantEntity | undefined }> {
+    const row = await this.rooms
+      .createQueryBuilder('r')
+      .leftJoinAndMapOne('r.participant', ParticipantEntity, 'p', 'p.id = :participantId', {
+        participantId,
+      })
+      .where('r.id = :roomId', { roomId })
+      .getOne();
+    if (!row) throw new DomainError(ErrorCode.ROOM_NOT_FOUND, `No room ${roomId}`);
+    const { participant, ...room } = row as RoomEntity & { participant?: ParticipantEntity | null };
+    return { room, participant: participant ?? undefined };
   }
 
   /** Marks the room closed (idempotent); returns whether this call closed it. */
@@ -174,8 +218,9 @@ export class RoomsService {
     if (requestedRoomId !== undefined && requestedRoomId !== claims.roomId) {
       throw new DomainError(ErrorCode.TOKEN_WRONG_ROOM, 'This join token is for another room');
     }
-    const room = await this.getOpen(claims.roomId);
-    let participant = await this.participants.findOne({ where: { id: claims.participantId } });
+    const found = await this.roomAndParticipant(claims.roomId, claims.participantId);
+    const room = assertOpen(found.room);
+    let participant = found.participant ?? null;
     if (!participant && claims.source === 'idp') {
       await this.participants
         .createQueryBuilder()
@@ -232,19 +277,7 @@ export class RoomsService {
 
   async getParticipant(roomId: string, participantId: string): Promise<ParticipantEntity> {
     const participant = await this.participants.findOne({ where: { id: participantId, roomId } });
-    if (!participant) {
-      throw new DomainError(
-        ErrorCode.PARTICIPANT_NOT_FOUND,
-        `No participant ${participantId} in this room`,
-      );
-    }
-    return participant;
-  }
-
-  /** The participant, unless a host removed them (TOKEN_REVOKED). */
-  async getCurrentParticipant(roomId: string, participantId: string): Promise<ParticipantEntity> {
-    const participant = await this.getParticipant(roomId, participantId);
-    assertNotRevoked(participant);
+    if (!participant) throw participantNotFound(participantId);
     return participant;
   }
 
