@@ -24,10 +24,11 @@ const BENCH = 'joins';
 const RATE = Number(process.env.BENCH_JOIN_RATE ?? 100);
 /** The issue's target for the join p99, in ms. */
 const TARGET_P99_MS = 25;
-const SCENARIOS = [
-  { rooms: 10, perRoom: 30 },
-  { rooms: 1, perRoom: 600 },
-];
+/** `<rooms>x<participants per room>`, comma-separated. */
+const SCENARIOS = (process.env.BENCH_JOIN_SCENARIOS ?? '10x30,1x600').split(',').map((s) => {
+  const [rooms, perRoom] = s.split('x').map(Number);
+  return { rooms, perRoom };
+});
 
 interface Ack {
   ok: boolean;
@@ -37,6 +38,8 @@ interface Ack {
 interface Measured extends OpenLoopResult {
   /** Server CPU time per join (ms). */
   cpuPerJoin: number;
+  /** The load generator's CPU time per join (ms). */
+  generatorCpuPerJoin: number;
   /** The load generator's own event-loop delay during the run (ms). */
   generatorDelayP99: number;
 }
@@ -54,11 +57,14 @@ async function measure(
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const before = cpuMs(pid);
+  const generator = process.cpuUsage();
   const r = await openLoop(count, RATE, join);
   const cpuPerJoin = (cpuMs(pid) - before) / count;
+  const used = process.cpuUsage(generator);
+  const generatorCpuPerJoin = (used.user + used.system) / 1000 / count;
   delay.disable();
   if (r.errors > 0) throw new Error(`${r.errors} of ${count} joins failed: ${r.firstError}`);
-  return { ...r, cpuPerJoin, generatorDelayP99: delay.percentile(99) / 1e6 };
+  return { ...r, cpuPerJoin, generatorCpuPerJoin, generatorDelayP99: delay.percentile(99) / 1e6 };
 }
 
 function describe(r: Measured): string {
@@ -66,7 +72,7 @@ function describe(r: Measured): string {
   return (
     `p50 ${percentile(l, 50).toFixed(2)} ms, p99 ${percentile(l, 99).toFixed(2)} ms, ` +
     `max ${l[l.length - 1].toFixed(2)} ms; server CPU ${r.cpuPerJoin.toFixed(2)} ms/join; ` +
-    `generator start lag p99 ${r.startLagP99.toFixed(2)} ms, event-loop delay p99 ${r.generatorDelayP99.toFixed(2)} ms`
+    `generator CPU ${r.generatorCpuPerJoin.toFixed(2)} ms/join, start lag p99 ${r.startLagP99.toFixed(2)} ms, event-loop delay p99 ${r.generatorDelayP99.toFixed(2)} ms`
   );
 }
 
