@@ -59,7 +59,8 @@ export function connectSocket(baseUrl: string, auth: Record<string, unknown>): P
   });
 }
 
-function percentile(sorted: number[], p: number): number {
+/** The `p`-th percentile of ascending `sorted` (NaN when empty). */
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -173,5 +174,63 @@ export async function runLoad(pairs: Pair[], options: LoadOptions): Promise<Load
     acked,
     errors,
     firstError,
+  };
+}
+
+export interface OpenLoopResult {
+  /** Per task that succeeded, ms from its scheduled start to its end, ascending. */
+  latencies: number[];
+  errors: number;
+  firstError?: string;
+  /** How late the generator started tasks (ms past their schedule): its own lag, p99 and max. */
+  startLagP99: number;
+  startLagMax: number;
+  /** ms from the first scheduled start to the last task's end. */
+  elapsed: number;
+}
+
+/**
+ * Open loop: starts `task(i)` for i = 0 .. count-1 at `ratePerSecond`, each on its schedule
+ * whatever the earlier ones are doing, and times each from its scheduled start (so a late start,
+ * the generator's own lag, counts against the task rather than hiding it).
+ */
+export async function openLoop(
+  count: number,
+  ratePerSecond: number,
+  task: (i: number) => Promise<void>,
+): Promise<OpenLoopResult> {
+  const interval = 1000 / ratePerSecond;
+  const latencies: number[] = [];
+  const lags: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const running: Promise<void>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const scheduled = t0 + i * interval;
+    const wait = scheduled - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    lags.push(performance.now() - scheduled);
+    running.push(
+      task(i).then(
+        () => void latencies.push(performance.now() - scheduled),
+        (error: unknown) => {
+          errors += 1;
+          firstError ??= error instanceof Error ? error.message : String(error);
+        },
+      ),
+    );
+  }
+  await Promise.all(running);
+  const elapsed = performance.now() - t0;
+  latencies.sort((a, b) => a - b);
+  lags.sort((a, b) => a - b);
+  return {
+    latencies,
+    errors,
+    firstError,
+    startLagP99: percentile(lags, 99),
+    startLagMax: lags[lags.length - 1] ?? NaN,
+    elapsed,
   };
 }

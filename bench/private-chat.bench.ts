@@ -7,16 +7,12 @@
  * different nodes (ratio to both on one node of the same cluster). After each convene run the
  * rooms' chains are verified through the admin API; an invalid chain fails the benchmark.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { TEST_ADMIN_KEY } from '../test/support/app.js';
-import { ClusterNode, freePort, TestCluster } from '../test/support/cluster.js';
-import { TestDatabase } from '../test/support/database.js';
+import { type ClusterNode, TestCluster } from '../test/support/cluster.js';
+import type { TestDatabase } from '../test/support/database.js';
 import { cpuMs } from './cpu.js';
 import { connectSocket, type LoadOptions, type LoadResult, type Pair, runLoad } from './load.js';
 import { type BenchModule, type BenchResult, compared } from './result.js';
+import { admin, joined, oneNode, startRelay } from './servers.js';
 
 const BENCH = 'private-chat';
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 20);
@@ -29,7 +25,6 @@ const RATES = (process.env.BENCH_RATES ?? '1000,2500')
   .split(',')
   .map(Number)
   .filter((r) => r > 0);
-const dist = join(import.meta.dirname, '..');
 
 type Measured = LoadResult & {
   cpuPerMessage: number;
@@ -58,33 +53,6 @@ async function measured(
   return { ...r, cpuPerMessage: (cpu() - before) / r.acked };
 }
 
-/** The relay in its own process; resolves with its URL and a stop function. */
-async function startRelay(): Promise<{
-  url: string;
-  pid: number | undefined;
-  stop: () => Promise<void>;
-}> {
-  const child: ChildProcess = spawn(process.execPath, [join(dist, 'bench', 'relay.js')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const match = /listening (\d+)/.exec(chunk.toString());
-      if (match) resolve(Number(match[1]));
-    });
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 async function relayPairs(url: string, count: number): Promise<Pair[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => ({
@@ -93,28 +61,6 @@ async function relayPairs(url: string, count: number): Promise<Pair[]> {
       recipientId: `r${i}`,
     })),
   );
-}
-
-async function admin<T>(url: string, path: string, body?: object): Promise<T> {
-  const res = await fetch(`${url}/api/v1${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { 'X-API-Key': TEST_ADMIN_KEY, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function joined(url: string, roomId: string, name: string) {
-  const { token, participantId } = await admin<{ token: string; participantId: string }>(
-    url,
-    `/rooms/${roomId}/tokens`,
-    { displayName: name },
-  );
-  const socket = await connectSocket(url, { token });
-  const ack = (await socket.timeout(10_000).emitWithAck('room:join', {})) as { ok: boolean };
-  if (!ack.ok) throw new Error(`${name} could not join: ${JSON.stringify(ack)}`);
-  return { socket, participantId };
 }
 
 /** `PAIRS` pairs spread over `rooms` new rooms; senders on `senderUrl`, recipients on `recipientUrl`. */
@@ -244,52 +190,6 @@ const chatEnv = {
   CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '100000',
 };
 
-/** One convene node without Redis on a fresh database. */
-async function oneNode(): Promise<{
-  node: ClusterNode;
-  db: TestDatabase;
-  drop: () => Promise<void>;
-}> {
-  const db = await TestDatabase.create();
-  const dir = mkdtempSync(join(tmpdir(), 'convene-bench-'));
-  const port = await freePort();
-  const node = new ClusterNode(
-    'bench-node',
-    port,
-    {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: db.url,
-      CONVENE_JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789abcdef',
-      CONVENE_ADMIN_API_KEY: TEST_ADMIN_KEY,
-      CONVENE_DATA_DIR: join(dir, 'data'),
-      CONVENE_METRICS_PORT: '0',
-      CONVENE_METRICS_HOST: '127.0.0.1',
-      CONVENE_RTC_LISTEN_IP: '127.0.0.1',
-      CONVENE_RTC_MIN_PORT: process.env.CONVENE_RTC_MIN_PORT ?? '43900',
-      CONVENE_RTC_MAX_PORT: process.env.CONVENE_RTC_MAX_PORT ?? '43999',
-      CONVENE_MEDIA_WORKERS: '1',
-      ...chatEnv,
-    },
-    join(dir, 'node.log'),
-    // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the convene process.
-    process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
-  );
-  await node.start();
-  return {
-    node,
-    db,
-    drop: async () => {
-      await node.stop();
-      await db.drop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** Rows per group-commit transaction in `roomIds` (a batch's rows share one stored time). */
 async function batchSize(db: TestDatabase, roomIds: string[]): Promise<number> {
   const [{ size }] = await db.query<{ size: number }>(
@@ -340,7 +240,7 @@ async function run(): Promise<BenchResult[]> {
     `private messages: ${PAIRS} pairs, ${IN_FLIGHT} in flight per sender, ${WARMUP} s warm-up + ${SECONDS} s`,
   );
   const results: BenchResult[] = [];
-  const single = await oneNode();
+  const single = await oneNode(chatEnv);
   try {
     for (const rooms of [1, 5]) {
       const relay = await relayRun();

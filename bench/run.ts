@@ -9,12 +9,20 @@ import pg from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { chatAuditBench } from './chat-audit.bench.js';
+import { fanoutBench } from './fanout.bench.js';
+import { joinsBench } from './joins.bench.js';
 import { mediaConsumersBench } from './media-consumers.bench.js';
 import { machine, renderMarkdown, renderTable, type BenchRun } from './report.js';
 import { privateChatBench } from './private-chat.bench.js';
 import type { BenchModule } from './result.js';
 
-const ALL: BenchModule[] = [chatAuditBench, privateChatBench, mediaConsumersBench];
+const ALL: BenchModule[] = [
+  chatAuditBench,
+  privateChatBench,
+  joinsBench,
+  fanoutBench,
+  mediaConsumersBench,
+];
 // Compiled to dist/bench: the repository is two levels up.
 const root = join(import.meta.dirname, '..', '..');
 

@@ -80,11 +80,18 @@ function displayNameOf(payload: JWTPayload): string {
 @Injectable()
 export class JoinTokensService {
   private readonly logger = new Logger('JoinTokensService');
-  private readonly secret: Uint8Array;
+  /** Imported once: given the raw bytes, jose imports the key again on every sign and verify. */
+  private readonly key: Promise<CryptoKey>;
   private readonly jwks: JWTVerifyGetKey | undefined;
 
   constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {
-    this.secret = new TextEncoder().encode(config.jwtSecret);
+    this.key = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(config.jwtSecret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
     if (config.jwtSecretFile) {
       this.logger.warn(
         { file: config.jwtSecretFile },
@@ -128,7 +135,7 @@ export class JoinTokensService {
       .setSubject(claims.participantId)
       .setIssuedAt()
       .setExpirationTime(Math.floor(claims.expiresAt.getTime() / 1000))
-      .sign(this.secret);
+      .sign(await this.key);
   }
 
   /** Verifies signature, issuer and expiry; throws TOKEN_INVALID or TOKEN_EXPIRED. */
@@ -156,7 +163,7 @@ export class JoinTokensService {
   }
 
   private async verifyOwn(token: string): Promise<JoinClaims> {
-    const { payload } = await jwtVerify(token, this.secret, {
+    const { payload } = await jwtVerify(token, await this.key, {
       issuer: ISSUER,
       algorithms: ['HS256'],
     });

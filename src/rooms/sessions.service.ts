@@ -60,8 +60,11 @@ export class SessionsService {
    * participant replaces the first; capacity is checked atomically by the presence store.
    */
   async join(connection: SocketIdentity, socketId: string): Promise<JoinedResult | WaitingResult> {
-    const room = await this.rooms.getOpen(connection.roomId);
-    const participant = await this.rooms.getCurrentParticipant(room.id, connection.participantId);
+    const { room, participant } = await this.rooms.getWithCurrentParticipant(
+      connection.roomId,
+      connection.participantId,
+      { open: true },
+    );
     if (participant.admission === 'rejected') {
       throw new DomainError(ErrorCode.LOBBY_REJECTED, 'A host declined your request to join');
     }
@@ -168,12 +171,13 @@ export class SessionsService {
    */
   async confirmConnected(identity: SocketIdentity, socketId: string): Promise<void> {
     // What the handshake refuses (a rejected guest may connect, and is refused at room:join).
-    const room = await this.rooms.get(identity.roomId);
-    const ended = await this.rooms.getCurrentParticipant(room.id, identity.participantId).then(
-      () => (room.closedAt ? ROOM_CLOSED_ENDING : undefined),
-      (error: unknown) => {
+    const { roomId, participantId } = identity;
+    const ended = await this.rooms.getWithCurrentParticipant(roomId, participantId).then(
+      ({ room }) => (room.closedAt ? ROOM_CLOSED_ENDING : undefined),
+      async (error: unknown) => {
         if (!(error instanceof DomainError) || error.code !== ErrorCode.TOKEN_REVOKED) throw error;
-        return room.closedAt ? ROOM_CLOSED_ENDING : KICKED_ENDING;
+        // Removed: and the room closed too? (Rare, so read again rather than on every connection.)
+        return (await this.rooms.get(roomId)).closedAt ? ROOM_CLOSED_ENDING : KICKED_ENDING;
       },
     );
     if (ended) this.server.endConnection(socketId, ended);
