@@ -37,7 +37,7 @@ export class AuditQueries {
     };
   }
 
-  /** Rows for export, from a database cursor: memory stays flat whatever the volume. */
+  /** Rows for export, read page by page from one snapshot: memory stays flat whatever the volume. */
   exportRows(q: ExportQueryDto): Promise<RowStream> {
     return this.store.exportRows({
       roomId: q.roomId,
