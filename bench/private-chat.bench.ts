@@ -87,7 +87,8 @@ async function relayPairs(url: string, count: number): Promise<Pair[]> {
   );
 }
 
-async function admin<T>(url: string, path: string, body?: object): Promise<T> {
+/** An admin API call with the bootstrap key; throws unless it answers 2xx. */
+export async function admin<T>(url: string, path: string, body?: object): Promise<T> {
   const res = await fetch(`${url}/api/v1${path}`, {
     method: body ? 'POST' : 'GET',
     headers: { 'X-API-Key': TEST_ADMIN_KEY, 'Content-Type': 'application/json' },
@@ -225,13 +226,18 @@ const chatEnv = {
   CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '100000',
 };
 
-/** One convene node without Redis on a fresh database. */
-async function oneNode(): Promise<{
+/**
+ * One convene node without Redis, on `db` (else a fresh database), with `env` added to its
+ * environment; `drop()` stops it and drops the database.
+ */
+export async function oneNode(
+  options: { db?: TestDatabase; env?: Record<string, string> } = {},
+): Promise<{
   node: ClusterNode;
   db: TestDatabase;
   drop: () => Promise<void>;
 }> {
-  const db = await TestDatabase.create();
+  const db = options.db ?? (await TestDatabase.create());
   const dir = mkdtempSync(join(tmpdir(), 'convene-bench-'));
   const port = await freePort();
   const node = new ClusterNode(
@@ -254,6 +260,7 @@ async function oneNode(): Promise<{
       CONVENE_RTC_MAX_PORT: process.env.CONVENE_RTC_MAX_PORT ?? '43999',
       CONVENE_MEDIA_WORKERS: '1',
       ...chatEnv,
+      ...options.env,
     },
     join(dir, 'node.log'),
     // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the convene process.

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { auditExportBench } from './audit-export.bench.js';
 import { chatAuditBench } from './chat-audit.bench.js';
 import { machine, renderMarkdown, renderTable, type BenchRun } from './report.js';
 import { privateChatBench } from './private-chat.bench.js';
 import type { BenchModule } from './result.js';
 
-const ALL: BenchModule[] = [chatAuditBench, privateChatBench];
+const ALL: BenchModule[] = [chatAuditBench, privateChatBench, auditExportBench];
 // Compiled to dist/bench: the repository is two levels up.
 const root = join(import.meta.dirname, '..', '..');
 
