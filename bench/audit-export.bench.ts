@@ -9,6 +9,7 @@
  * exports must hold every row and end at the chain head, or the benchmark fails.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { get, type IncomingMessage } from 'node:http';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { CURRENT_HASH_VERSION, utcMicrosSql } from '../src/chat/audit/hash-chain.js';
@@ -103,21 +104,30 @@ interface Sunk {
 
 /** The export through the admin API, streamed to a sink that counts lines and keeps the last. */
 async function exportRoom(url: string, roomId: string, format: 'ndjson' | 'csv'): Promise<Sunk> {
-  const res = await fetch(`${url}/api/v1/audit/messages/export?roomId=${roomId}&format=${format}`, {
-    headers: { 'X-API-Key': TEST_ADMIN_KEY },
-  });
-  if (!res.ok || !res.body) throw new Error(`export ${format}: ${res.status} ${await res.text()}`);
+  // node:http rather than fetch: a Node stream of Buffers, less work on this side per byte.
+  const res = await new Promise<IncomingMessage>((resolve, reject) =>
+    get(
+      `${url}/api/v1/audit/messages/export?roomId=${roomId}&format=${format}`,
+      { headers: { 'X-API-Key': TEST_ADMIN_KEY } },
+      resolve,
+    ).once('error', reject),
+  );
   let lines = 0;
   let bytes = 0;
-  let previous: Uint8Array = new Uint8Array(0);
-  let last: Uint8Array = new Uint8Array(0);
-  for await (const chunk of res.body) {
+  let previous: Buffer = Buffer.alloc(0);
+  let last: Buffer = Buffer.alloc(0);
+  for await (const chunk of res as AsyncIterable<Buffer>) {
     bytes += chunk.length;
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
     previous = last;
     last = chunk;
   }
   const tail = Buffer.concat([previous, last]).toString('utf8').trimEnd().split('\n');
+  if (res.statusCode !== 200)
+    throw new Error(`export ${format}: ${res.statusCode} ${tail.join('\n')}`);
+  // A body cut short (the server gave up) ends without its last line feed.
+  if (!res.complete || last[last.length - 1] !== 10)
+    throw new Error(`export ${format} ended early after ${bytes} bytes`);
   return { lines, bytes, lastLine: tail[tail.length - 1].trimEnd() };
 }
 

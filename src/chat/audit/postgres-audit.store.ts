@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
 import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 import { AuditOutbox } from './audit-outbox.js';
-import { type RawMessageRow, toAuditRecord } from './audit-record.mapper.js';
+import { type RawMessageRow, type StoredRow, toAuditRecord } from './audit-record.mapper.js';
 import {
   type AppendResult,
   type AuditRecord,
@@ -24,6 +24,14 @@ const FETCH_ROWS = 1000;
 
 /** Every column, and the stored time with its microseconds. */
 const AUDIT_ROW_SQL = `SELECT *, ${utcMicrosSql('created_at')} AS created_at_us FROM chat_messages`;
+
+/**
+ * The same without created_at itself, which pg would parse into a Date no one reads: for exports
+ * and verify, which read every row.
+ */
+const AUDIT_READ_SQL = `SELECT id, room_id, seq, kind, sender_id, sender_name, recipient_id,
+  recipient_name, text, client_message_id, prev_hash, hash, hash_version,
+  ${utcMicrosSql('created_at')} AS created_at_us FROM chat_messages`;
 
 interface HeadRow {
   last_seq: string;
@@ -181,14 +189,14 @@ export class PostgresAuditStore extends AuditStore {
     if (f.roomId) where.push(`room_id = $${params.push(f.roomId)}`);
     if (f.from) where.push(`created_at >= $${params.push(f.from)}`);
     if (f.to) where.push(`created_at < $${params.push(f.to)}`);
-    const sql = `${AUDIT_ROW_SQL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY room_id, seq`;
+    const sql = `${AUDIT_READ_SQL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY room_id, seq`;
     return this.stream(sql, params);
   }
 
   async roomChain(roomId: string): Promise<RoomChain> {
     const ends: Pick<RoomChain, 'head' | 'checkpoint'> = {};
     const rows = await this.stream(
-      `${AUDIT_ROW_SQL} WHERE room_id = $1 ORDER BY seq`,
+      `${AUDIT_READ_SQL} WHERE room_id = $1 ORDER BY seq`,
       [roomId],
       async (runner) => {
         const [checkpoint] = (await runner.query(
@@ -328,7 +336,7 @@ export class PostgresAuditStore extends AuditStore {
       read() {
         if (fetching) return;
         fetching = new Promise<void>((settled) => {
-          client.query<RawMessageRow>(`FETCH ${FETCH_ROWS} FROM audit_rows`, (error, result) => {
+          client.query<StoredRow>(`FETCH ${FETCH_ROWS} FROM audit_rows`, (error, result) => {
             if (error) rows.destroy(error);
             else if (!rows.destroyed) {
               for (const raw of result.rows) rows.push(toAuditRecord(raw));
