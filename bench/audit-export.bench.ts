@@ -13,13 +13,14 @@ import { get, type IncomingMessage } from 'node:http';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { CURRENT_HASH_VERSION, utcMicrosSql } from '../src/chat/audit/hash-chain.js';
+import type { VerifyResultDto } from '../src/chat/dto/audit.dto.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { TEST_ADMIN_KEY } from '../test/support/app.js';
 import { insertChain } from '../test/support/audit-chain.js';
 import { TestDatabase } from '../test/support/database.js';
 import { copyOut } from '../test/support/pg-copy.js';
 import { createRoom } from './chat-audit.bench.js';
-import { admin, oneNode } from './private-chat.bench.js';
+import { admin, cpuMs, oneNode } from './private-chat.bench.js';
 import { type BenchModule, type BenchResult, compared } from './result.js';
 
 const BENCH = 'audit-export';
@@ -68,6 +69,8 @@ interface Measured<T> {
   /** Peak RSS during the operation minus RSS just before, MB. */
   rssGrowth: number;
   rssBefore: number;
+  /** CPU time the process used meanwhile, ms (less disturbed than `seconds` on a shared machine). */
+  cpuMs: number;
 }
 
 /**
@@ -85,11 +88,13 @@ async function withRss<T>(pid: number, fn: () => Promise<T>): Promise<Measured<T
   let peak = rssBefore;
   const timer = setInterval(() => (peak = Math.max(peak, statusMb(pid, 'VmRSS'))), SAMPLE_MS);
   const start = performance.now();
+  const cpuBefore = cpuMs(pid);
   try {
     const result = await fn();
     const seconds = (performance.now() - start) / 1000;
+    const cpu = cpuMs(pid) - cpuBefore;
     if (hwm) peak = Math.max(peak, statusMb(pid, 'VmHWM'));
-    return { result, seconds, rssGrowth: peak - rssBefore, rssBefore };
+    return { result, seconds, rssGrowth: peak - rssBefore, rssBefore, cpuMs: cpu };
   } finally {
     clearInterval(timer);
   }
@@ -159,22 +164,28 @@ async function copyRoom(
   return { rows, bytes };
 }
 
-interface VerifyResult {
-  valid: boolean;
-  count: number;
-  headSeq: number;
-  headHash: string;
-  signature: string;
-  firstBrokenSeq?: number;
-}
-
 const rate = (rows: number, seconds: number) => rows / seconds;
+const usPerRow = (m: Measured<unknown>, rows: number) => (m.cpuMs * 1000) / rows;
+
+/** The convene process's CPU time per row of a step, and its peak RSS growth. */
+function costs(name: string, m: Measured<unknown>): BenchResult[] {
+  return [
+    { bench: BENCH, name: `${name}: convene CPU per row`, unit: 'us', value: usPerRow(m, ROWS) },
+    {
+      bench: BENCH,
+      name: `${name}: convene peak RSS growth`,
+      unit: 'MB',
+      value: m.rssGrowth,
+      notes: `RSS ${m.rssBefore.toFixed(0)} MB before`,
+    },
+  ];
+}
 const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
 
-function describe(what: string, rows: number, m: Measured<unknown>, extra = ''): void {
+function report(what: string, rows: number, m: Measured<unknown>, extra = ''): void {
   console.log(
     `  ${what.padEnd(30)}: ${rate(rows, m.seconds).toFixed(0).padStart(7)} rows/s (${m.seconds.toFixed(2)} s), ` +
-      `convene RSS ${m.rssBefore.toFixed(0)} MB, peak +${m.rssGrowth.toFixed(1)} MB${extra}`,
+      `convene CPU ${usPerRow(m, rows).toFixed(2)} us/row, RSS ${m.rssBefore.toFixed(0)} MB, peak +${m.rssGrowth.toFixed(1)} MB${extra}`,
   );
 }
 
@@ -194,11 +205,13 @@ async function run(): Promise<BenchResult[]> {
 
     // Once unmeasured, so every measured read finds the rows in the same caches.
     await copyRoom(db, built.roomId);
-    const copied = await withRss(pid, () => copyRoom(db, built.roomId));
-    if (copied.result.rows !== ROWS) throw new Error(`COPY read ${copied.result.rows} rows`);
-    const copyRate = rate(ROWS, copied.seconds);
+    const start = performance.now();
+    const copied = await copyRoom(db, built.roomId);
+    const copySeconds = (performance.now() - start) / 1000;
+    if (copied.rows !== ROWS) throw new Error(`COPY read ${copied.rows} rows`);
+    const copyRate = rate(ROWS, copySeconds);
     console.log(
-      `  ${'baseline: PostgreSQL COPY (CSV)'.padEnd(30)}: ${copyRate.toFixed(0).padStart(7)} rows/s (${copied.seconds.toFixed(2)} s), ${mb(copied.result.bytes)} MB`,
+      `  ${'baseline: PostgreSQL COPY (CSV)'.padEnd(30)}: ${copyRate.toFixed(0).padStart(7)} rows/s (${copySeconds.toFixed(2)} s), ${mb(copied.bytes)} MB`,
     );
     const baseline = {
       name: 'PostgreSQL COPY of the same rows (CSV) to the bench process',
@@ -225,7 +238,7 @@ async function run(): Promise<BenchResult[]> {
           `${format} export: ${lines} lines (expected ${expected}), last: ${lastLine}`,
         );
       const name = format === 'csv' ? 'CSV' : 'NDJSON';
-      describe(`${name} export`, ROWS, m, `, ${mb(bytes)} MB`);
+      report(`${name} export`, ROWS, m, `, ${mb(bytes)} MB`);
       results.push(
         compared(
           BENCH,
@@ -235,18 +248,12 @@ async function run(): Promise<BenchResult[]> {
           baseline,
           'admin API, streamed to a counting sink',
         ),
-        {
-          bench: BENCH,
-          name: `${name} export of ${label} rows: convene peak RSS growth`,
-          unit: 'MB',
-          value: m.rssGrowth,
-          notes: `RSS ${m.rssBefore.toFixed(0)} MB before`,
-        },
+        ...costs(`${name} export of ${label} rows`, m),
       );
     }
 
     const v = await withRss(pid, () =>
-      admin<VerifyResult>(node.url, `/rooms/${built.roomId}/messages/verify`),
+      admin<VerifyResultDto>(node.url, `/rooms/${built.roomId}/messages/verify`),
     );
     const verified = v.result;
     if (
@@ -257,7 +264,7 @@ async function run(): Promise<BenchResult[]> {
       verified.signature !== 'valid'
     )
       throw new Error(`the ${label}-row chain does not verify: ${JSON.stringify(verified)}`);
-    describe('verify', ROWS, v, ', chain valid, head signature valid');
+    report('verify', ROWS, v, ', chain valid, head signature valid');
     results.push(
       compared(
         BENCH,
@@ -267,13 +274,7 @@ async function run(): Promise<BenchResult[]> {
         baseline,
         'admin API; SHA-256 of every row, head signature',
       ),
-      {
-        bench: BENCH,
-        name: `verify of a ${label}-row chain: convene peak RSS growth`,
-        unit: 'MB',
-        value: v.rssGrowth,
-        notes: `RSS ${v.rssBefore.toFixed(0)} MB before`,
-      },
+      ...costs(`verify of a ${label}-row chain`, v),
     );
     return results;
   } finally {

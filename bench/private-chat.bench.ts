@@ -25,7 +25,7 @@ const load = { inFlight: IN_FLIGHT, seconds: SECONDS, warmupSeconds: WARMUP };
 const dist = join(import.meta.dirname, '..');
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
-function cpuMs(pid: number | undefined): number {
+export function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
