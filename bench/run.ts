@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { auditExportBench } from './audit-export.bench.js';
 import { chatAuditBench } from './chat-audit.bench.js';
 import { fanoutBench } from './fanout.bench.js';
 import { joinsBench } from './joins.bench.js';
@@ -22,6 +23,7 @@ const ALL: BenchModule[] = [
   joinsBench,
   fanoutBench,
   mediaConsumersBench,
+  auditExportBench,
 ];
 // Compiled to dist/bench: the repository is two levels up.
 const root = join(import.meta.dirname, '..', '..');

@@ -92,9 +92,15 @@ export interface BenchNode {
   drop: () => Promise<void>;
 }
 
-/** One convene node without Redis on a fresh database, with `env` added to its environment. */
-export async function oneNode(env: Record<string, string> = {}): Promise<BenchNode> {
-  const db = await TestDatabase.create();
+/**
+ * One convene node without Redis on `db` (else a fresh database), with `env` added to its
+ * environment; `drop()` stops it and drops the database.
+ */
+export async function oneNode(
+  env: Record<string, string> = {},
+  existing?: TestDatabase,
+): Promise<BenchNode> {
+  const db = existing ?? (await TestDatabase.create());
   const dir = mkdtempSync(join(tmpdir(), 'convene-bench-'));
   const port = await freePort();
   const node = new ClusterNode(

@@ -46,7 +46,7 @@ export class AuditController {
     return this.audit.verify(roomId);
   }
 
-  /** Streams messages as NDJSON or CSV from a database cursor (constant memory, any volume). */
+  /** Streams messages as NDJSON or CSV, read page by page (constant memory, any volume). */
   @Get('audit/messages/export')
   @ApiProduces('application/x-ndjson', 'text/csv')
   @ApiOkResponse({

@@ -15,8 +15,11 @@ const isSubmittable = (config: unknown) =>
  * A pg Client whose queries must be answered within `ms`, or the connection is destroyed
  * (as pg-pool does on a connect timeout). That fails the query and everything queued behind it,
  * and the pool drops the connection instead of handing it out again still waiting for an
- * answer, possibly inside a transaction. Cursors and streams are exempt: they stay open as long
- * as their reader needs, and each of their fetches is bounded by `statement_timeout`.
+ * answer, possibly inside a transaction. Cursors and streams (pg-cursor, pg-query-stream) are
+ * exempt: they stay open as long as their reader needs. Note that PostgreSQL times such a
+ * protocol-level cursor as one statement, from its first fetch to its last, so
+ * `statement_timeout` cancels it once the whole read takes longer; long reads use a cursor
+ * declared in SQL and read with FETCH, each fetch a query of its own (the audit store does).
  */
 export function deadlineClient(ms: number): typeof pg.Client {
   return class DeadlineClient extends pg.Client {

@@ -1,3 +1,4 @@
+import { finished, type Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import type {
   AuditMessagePageDto,
@@ -9,6 +10,25 @@ import { chainFields, toAuditDto } from './audit-record.mapper.js';
 import { AuditSigning, SignatureStatus } from './audit-signing.js';
 import { type AuditRecord, AuditStore, type ChainEnd, type RowStream } from './audit.store.js';
 import { GENESIS_HASH, linkHash } from './hash-chain.js';
+
+/**
+ * Calls `fn` on every record of `rows`, each batch the stream holds in one go: no promise per
+ * row as `for await` makes (a few percent of verify's time). Resolves at the end, rejects on the
+ * stream's error or `fn`'s.
+ */
+function eachRecord(rows: Readable, fn: (record: AuditRecord) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    rows.on('readable', () => {
+      try {
+        let record: AuditRecord | null;
+        while ((record = rows.read() as AuditRecord | null) !== null) fn(record);
+      } catch (error) {
+        rows.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    finished(rows, (error) => (error ? reject(error) : resolve()));
+  });
+}
 
 /** Read side of the audit log for compliance: listing, streaming export, chain verification. */
 @Injectable()
@@ -37,7 +57,7 @@ export class AuditQueries {
     };
   }
 
-  /** Rows for export, from a database cursor: memory stays flat whatever the volume. */
+  /** Rows for export, read page by page from one snapshot: memory stays flat whatever the volume. */
   exportRows(q: ExportQueryDto): Promise<RowStream> {
     return this.store.exportRows({
       roomId: q.roomId,
@@ -60,9 +80,9 @@ export class AuditQueries {
     let count = 0;
     let firstBrokenSeq: number | undefined;
     try {
-      for await (const record of rows as AsyncIterable<AuditRecord>) {
+      await eachRecord(rows, (record) => {
         count++;
-        if (firstBrokenSeq !== undefined) continue;
+        if (firstBrokenSeq !== undefined) return;
         const seq = record.seq;
         if (seq !== expectedSeq) firstBrokenSeq = Math.min(seq, expectedSeq);
         else if (
@@ -72,7 +92,7 @@ export class AuditQueries {
           firstBrokenSeq = seq;
         prevHash = record.hash;
         expectedSeq = seq + 1;
-      }
+      });
     } finally {
       await release();
     }

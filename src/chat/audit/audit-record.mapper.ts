@@ -24,7 +24,10 @@ export interface RawMessageRow {
   hash_version: HashVersion;
 }
 
-export function toAuditRecord(raw: RawMessageRow): AuditRecord {
+/** What a record is made of: the row without created_at as pg parses it. */
+export type StoredRow = Omit<RawMessageRow, 'created_at'>;
+
+export function toAuditRecord(raw: StoredRow): AuditRecord {
   return {
     hashVersion: raw.hash_version,
     id: raw.id,

@@ -37,7 +37,7 @@ export interface ChainAppend {
   head: ChainEnd;
 }
 
-/** Audit records streamed from a server-side cursor, plus the release of its connection. */
+/** Audit records streamed from the database as the consumer reads, plus the release of its connection. */
 export interface RowStream {
   /** Object mode, one AuditRecord per chunk. */
   rows: Readable;
@@ -112,11 +112,11 @@ export abstract class AuditStore {
   /** The room's rows matching the filter, in seq order. */
   abstract page(filter: PageFilter): Promise<AuditRecord[]>;
 
-  /** The rows matching the filter, in room then seq order, from a cursor. */
+  /** The rows matching the filter, in room then seq order, streamed from one snapshot. */
   abstract exportRows(filter: ExportFilter): Promise<RowStream>;
 
   /**
-   * The room's chain head, retention checkpoint and rows (seq order, from a cursor), all read
+   * The room's chain head, retention checkpoint and rows (seq order, streamed), all read
    * from one snapshot: messages appended or purged meanwhile are not half seen.
    */
   abstract roomChain(roomId: string): Promise<RoomChain>;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ChatKind } from '../../protocol/events.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -67,5 +67,6 @@ export function linkHash(prevHash: string, f: ChainFields): string {
     f.sentAt,
   ];
   const canonical = JSON.stringify(f.hashVersion === 1 ? fields : [f.hashVersion, ...fields]);
-  return createHash('sha256').update(canonical).digest('hex');
+  // One-shot: about a third less CPU than createHash().update().digest(), which verify feels.
+  return hash('sha256', canonical, 'hex');
 }
