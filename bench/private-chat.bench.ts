@@ -35,7 +35,7 @@ type Measured = LoadResult & {
 /** The PostgreSQL backend processes connected to the benchmark's database (convene's pool). */
 async function databaseBackends(db: TestDatabase): Promise<number[]> {
   const rows = await db.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
     [db.name],
   );
   return rows.map((r) => r.pid);

@@ -24,8 +24,14 @@ export class ApiKeyGuard implements CanActivate {
     private readonly failures: ApiKeyFailureLimiter,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true; // sockets authenticate at the handshake
+  // Synchronous for sockets (they authenticate at the handshake): Nest then skips an await on
+  // every socket message, which this global guard also sees.
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    return this.checkKey(context);
+  }
+
+  private async checkKey(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const scope = this.reflector.getAllAndOverride<ApiKeyScope | undefined>(AUTH_SCOPE, targets);

@@ -22,11 +22,11 @@ abstract class PreconditionGuard implements CanActivate {
 
   protected abstract refusal(socket: ConferenceSocket): DomainError | undefined;
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous when the connection may send (every message but refused ones): no await. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const refusal = this.refusal(context.switchToWs().getClient<ConferenceSocket>());
     if (!refusal) return true;
-    await this.validatePayload(context);
-    throw refusal;
+    return this.validatePayload(context).then(() => Promise.reject(refusal));
   }
 
   private async validatePayload(context: ExecutionContext): Promise<void> {
