@@ -241,6 +241,8 @@ async function run(): Promise<BenchResult[]> {
   );
   const results: BenchResult[] = [];
   const single = await oneNode(chatEnv);
+  /** The single node (no Redis) in 5 rooms: what the two-node runs are also compared with. */
+  let oneNodeFiveRooms: Measured | undefined;
   try {
     for (const rooms of [1, 5]) {
       const relay = await relayRun();
@@ -254,6 +256,7 @@ async function run(): Promise<BenchResult[]> {
         rooms,
       );
       results.push(...figures(label, r, 'bare relay', relay));
+      if (rooms === 5) oneNodeFiveRooms = r;
     }
     // One message at a time: the latency of the path itself, without queueing.
     const alone = { ...load, inFlight: 1 };
@@ -306,6 +309,39 @@ async function run(): Promise<BenchResult[]> {
         'two nodes sharing Redis (Socket.IO Redis adapter)',
       ),
     );
+    if (oneNodeFiveRooms) {
+      const alone = { name: 'one node without Redis, 5 rooms', value: 0 };
+      results.push(
+        compared(
+          BENCH,
+          'convene, 5 rooms, two nodes, across: throughput',
+          'msg/s',
+          across.throughput,
+          {
+            ...alone,
+            value: oneNodeFiveRooms.throughput,
+          },
+        ),
+        compared(
+          BENCH,
+          'convene, 5 rooms, two nodes, across: delivery p50',
+          'ms',
+          across.deliveryP50,
+          {
+            ...alone,
+            value: oneNodeFiveRooms.deliveryP50,
+          },
+        ),
+        compared(
+          BENCH,
+          'convene, 5 rooms, two nodes, across: server CPU per message',
+          'ms',
+          across.cpuPerMessage,
+          { ...alone, value: oneNodeFiveRooms.cpuPerMessage },
+          'both nodes’ CPU; presence, rate limit and fan-out go through Redis',
+        ),
+      );
+    }
   } finally {
     await cluster.close();
   }
