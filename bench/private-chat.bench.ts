@@ -185,9 +185,12 @@ async function relayRun(count = PAIRS, options: LoadOptions = load): Promise<Mea
   }
 }
 
+/** Limits that would otherwise refuse a load generator's hundreds of messages a second. */
 const chatEnv = {
   CONVENE_CHAT_RATE_LIMIT_PER_10S: '100000',
   CONVENE_ADMIN_RATE_LIMIT_PER_MINUTE: '100000',
+  CONVENE_WS_EVENTS_PER_SECOND: '1000000',
+  CONVENE_WS_EVENT_BURST: '1000000',
 };
 
 /** Rows per group-commit transaction in `roomIds` (a batch's rows share one stored time). */

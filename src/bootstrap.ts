@@ -59,7 +59,7 @@ export function configureApp(app: NestExpressApplication, clusterAdapter?: unkno
   // so that class-transformer never sees hostile input.
   app.useGlobalPipes(...conferenceMessagePipes());
   app.useWebSocketAdapter(
-    new ConferenceIoAdapter(app, app.get<WsConfig>(wsConfig.KEY).maxPayloadBytes, clusterAdapter),
+    new ConferenceIoAdapter(app, app.get<WsConfig>(wsConfig.KEY), clusterAdapter),
   );
   app.useGlobalFilters(new HttpExceptionFilter());
   // No enableShutdownHooks(): main.ts handles SIGTERM itself (drain first, then app.close()).

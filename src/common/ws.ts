@@ -20,6 +20,8 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { type Ack, type ClientToServerEvents, CONFERENCE_NAMESPACE } from '../protocol/events.js';
 import { DomainError } from './domain-error.js';
 import { InputShapePipe } from './payload-shape.js';
+import type { WsConfig } from '../config/configuration.js';
+import { EventBudget } from './event-budget.js';
 import { PrecheckedValidationPipe } from './validation.js';
 import { coalesceWebSocketWrites } from './write-coalescing.js';
 
@@ -90,9 +92,12 @@ export function ConferenceNamespaceGateway(): ClassDecorator {
 export class ConferenceIoAdapter extends IoAdapter {
   private readonly handlerLogger = new Logger('ConferenceIoAdapter');
 
+  /** One budget per connection, shared by the namespace's gateways (each binds its handlers). */
+  private readonly budgets = new WeakMap<object, EventBudget>();
+
   constructor(
     app: INestApplicationContext,
-    private readonly maxPayloadBytes: number,
+    private readonly limits: Pick<WsConfig, 'maxPayloadBytes' | 'eventsPerSecond' | 'eventBurst'>,
     /** Carries broadcasts and socket management to the other nodes (the Redis adapter), if any. */
     private readonly clusterAdapter?: unknown,
   ) {
@@ -105,9 +110,10 @@ export class ConferenceIoAdapter extends IoAdapter {
     options?: Parameters<IoAdapter['createIOServer']>[1],
   ): ReturnType<IoAdapter['createIOServer']> {
     // socket.io fills in every option not given, so a partial set is what it expects here.
-    const configured = { ...options, maxHttpBufferSize: this.maxPayloadBytes } as NonNullable<
-      typeof options
-    >;
+    const configured = {
+      ...options,
+      maxHttpBufferSize: this.limits.maxPayloadBytes,
+    } as NonNullable<typeof options>;
     const server = super.createIOServer(port, configured);
     coalesceWebSocketWrites(
       (server as { engine: Parameters<typeof coalesceWebSocketWrites>[0] }).engine,
@@ -124,15 +130,50 @@ export class ConferenceIoAdapter extends IoAdapter {
    * pipes and filters as before) is a plain listener whose result is acked; a result that is an
    * Observable (no convene handler returns one) goes through Nest's own transform.
    */
+  private refuseOverBudget(
+    socket: Parameters<IoAdapter['bindMessageHandlers']>[0],
+    event: string,
+    ack: unknown,
+  ): void {
+    const data = socket.data as { overBudgetLogged?: boolean; connectionId?: string } | undefined;
+    if (data && !data.overBudgetLogged) {
+      data.overBudgetLogged = true;
+      this.handlerLogger.warn(
+        { connectionId: data.connectionId, socketId: socket.id, event },
+        'connection over its socket event budget; refusing its events until it slows down',
+      );
+    }
+    if (typeof ack === 'function')
+      (ack as (response: unknown) => void)({
+        ok: false,
+        error: {
+          code: ErrorCode.RATE_LIMITED,
+          message: `Too many requests on this connection (at most ${this.limits.eventsPerSecond} a second); slow down`,
+        },
+      });
+  }
+
   override bindMessageHandlers(
     socket: Parameters<IoAdapter['bindMessageHandlers']>[0],
     handlers: MessageMappingProperties[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
+    let budget = this.budgets.get(socket);
+    if (!budget) {
+      budget = new EventBudget(this.limits.eventsPerSecond, this.limits.eventBurst);
+      this.budgets.set(socket, budget);
+    }
+    const spent = budget;
     for (const { message, callback, isAckHandledManually } of handlers) {
       const event = String(message);
       socket.on(event, (...payload: unknown[]) => {
         const { data, ack } = this.mapPayload(payload) as { data: unknown; ack?: unknown };
+        // At the door, before guards, validation or any work: a flooding connection is refused
+        // by itself, and everyone else's messages keep their cost.
+        if (!spent.tryTake()) {
+          this.refuseOverBudget(socket, event, ack);
+          return;
+        }
         const reply = (response: unknown) => {
           if (response === null || response === undefined) return;
           const replyEvent = (response as { event?: unknown }).event;

@@ -86,7 +86,11 @@ export const rateLimitConfig = slice('rateLimit', (env) => ({
   maxConnectionsPerAddress: env.maxConnectionsPerAddress,
 }));
 
-export const wsConfig = slice('ws', (env) => ({ maxPayloadBytes: env.wsMaxPayloadBytes }));
+export const wsConfig = slice('ws', (env) => ({
+  maxPayloadBytes: env.wsMaxPayloadBytes,
+  eventsPerSecond: env.wsEventsPerSecond,
+  eventBurst: env.wsEventBurst,
+}));
 
 /** Where events are POSTed, how they are signed, and how long a failing endpoint is retried. */
 export const webhooksConfig = slice('webhooks', (env) => ({

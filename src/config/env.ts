@@ -217,6 +217,9 @@ const variables = z.object({
   CONVENE_GUEST_AUDIO_ONLY: variable(bool().default(false)),
   CONVENE_ROOM_GRACE_SECONDS: variable(int(0, 86400).default(30)),
   CONVENE_WS_MAX_PAYLOAD_BYTES: variable(int(16_384, 10_000_000).default(65_536)),
+  /** Socket events one connection may send per second, sustained, and in a burst. */
+  CONVENE_WS_EVENTS_PER_SECOND: variable(int(1, 1_000_000).default(100)),
+  CONVENE_WS_EVENT_BURST: variable(int(1, 1_000_000).default(200)),
   CONVENE_WEBHOOK_URLS: variable(webhookUrls().default([])),
   CONVENE_WEBHOOK_SECRET: variable(secret(32).optional()),
   CONVENE_WEBHOOK_MAX_ATTEMPTS: variable(int(1, 100).default(15)),
@@ -320,6 +323,8 @@ const envSchema = variables
     guestAudioOnly: v.CONVENE_GUEST_AUDIO_ONLY,
     roomGraceSeconds: v.CONVENE_ROOM_GRACE_SECONDS,
     wsMaxPayloadBytes: v.CONVENE_WS_MAX_PAYLOAD_BYTES,
+    wsEventsPerSecond: v.CONVENE_WS_EVENTS_PER_SECOND,
+    wsEventBurst: v.CONVENE_WS_EVENT_BURST,
     webhookUrls: v.CONVENE_WEBHOOK_URLS,
     webhookSecret: v.CONVENE_WEBHOOK_SECRET,
     webhookMaxAttempts: v.CONVENE_WEBHOOK_MAX_ATTEMPTS,
