@@ -140,6 +140,10 @@ describe('hostile socket payloads at the door', () => {
     t = await startApp({
       CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000',
       CONVENE_WS_MAX_PAYLOAD_BYTES: DEFAULT_MAX_PAYLOAD,
+      // These floods test the shape check's own cost, so the event budget (which would refuse
+      // them first, see event-budget.test.ts) is out of the way.
+      CONVENE_WS_EVENTS_PER_SECOND: '1000000',
+      CONVENE_WS_EVENT_BURST: '1000000',
     });
     const bystanders = await rooms.create({ name: 'Bystanders' });
     pair = {
