@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { AuditLog } from '../src/chat/audit/audit-log.js';
 import type { NewMessage } from '../src/chat/audit/hash-chain.js';
+import { ChatSendDto } from '../src/chat/dto/chat-send.dto.js';
+import { PrecheckedValidationPipe } from '../src/common/validation.js';
 import type { ChatMessage, ChatSendPayload } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
 import { startApp, TestApp } from './support/app.js';
@@ -192,6 +194,35 @@ describe('private chat cannot leak', () => {
     const rows = await t.db.query(`SELECT 1 FROM chat_messages WHERE text = 'three'`);
     assert.equal(rows.length, 0);
     assert.deepEqual(allTexts(c.client), []);
+  });
+
+  it('a chat:send is validated once (the global pipes; the gateway adds none), by its compiled check', async () => {
+    const room = await rooms.create();
+    const ada = await room.join('Ada');
+    const proto = PrecheckedValidationPipe.prototype;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with apply, restored below
+    const transform = proto.transform;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- restored below
+    const accept = ChatSendDto.accept;
+    let transforms = 0;
+    let accepted = 0;
+    proto.transform = function (this: PrecheckedValidationPipe, ...args) {
+      transforms += 1;
+      return transform.apply(this, args);
+    };
+    ChatSendDto.accept = (value: unknown) => {
+      accepted += 1;
+      return accept(value);
+    };
+    try {
+      await ada.say('once');
+    } finally {
+      proto.transform = transform;
+      ChatSendDto.accept = accept;
+    }
+    // One pass over the handler's two parameters (the socket, the payload); twice would be 4.
+    assert.equal(transforms, 2);
+    assert.equal(accepted, 1);
   });
 
   it('rejects bad input with a code, delivers nothing and stores nothing', async () => {
