@@ -10,7 +10,7 @@ import { AuditSigning } from '../src/chat/audit/audit-signing.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
 import { documentedHash, rewriteChain } from './support/audit-export.js';
-import { startApp, TestApp } from './support/app.js';
+import { startApp, TestApp, TRAFFIC_ENV } from './support/app.js';
 import { useRooms } from './support/room.js';
 import { sleep } from './support/sockets.js';
 
@@ -65,7 +65,7 @@ describe('audit integrity: append-only tables, hash versions, signed heads', () 
 
   before(async () => {
     t = await startApp({
-      CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000',
+      ...TRAFFIC_ENV,
       CONVENE_AUDIT_SIGNING_KEY: SIGNING_KEY,
     });
     admin = new Admin(t.url);

@@ -6,7 +6,7 @@ import type { RawMessageRow } from '../src/chat/audit/audit-record.mapper.js';
 import { AuditRetention } from '../src/chat/audit/retention.js';
 import { Admin } from './support/admin.js';
 import { documentedHash, rewriteChain } from './support/audit-export.js';
-import { startApp, TestApp } from './support/app.js';
+import { startApp, TestApp, TRAFFIC_ENV } from './support/app.js';
 import { type Person, useRooms } from './support/room.js';
 import { sleep, TestClient } from './support/sockets.js';
 
@@ -89,7 +89,7 @@ describe('audit API', () => {
   const rooms = useRooms(() => t);
 
   before(async () => {
-    t = await startApp({ CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
+    t = await startApp(TRAFFIC_ENV);
     admin = new Admin(t.url);
     auditor = (
       await admin

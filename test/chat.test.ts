@@ -8,7 +8,7 @@ import { ChatSendDto } from '../src/chat/dto/chat-send.dto.js';
 import { PrecheckedValidationPipe } from '../src/common/validation.js';
 import type { ChatMessage, ChatSendPayload } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
-import { startApp, TestApp } from './support/app.js';
+import { startApp, TestApp, TRAFFIC_ENV } from './support/app.js';
 import { SlowLink } from './support/slow-link.js';
 import { type Person, useRooms } from './support/room.js';
 import { sleep, TestClient } from './support/sockets.js';
@@ -33,7 +33,7 @@ describe('private chat cannot leak', () => {
   let t: TestApp;
   let admin: Admin;
   before(async () => {
-    t = await startApp({ CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
+    t = await startApp(TRAFFIC_ENV);
     admin = new Admin(t.url);
   });
   const rooms = useRooms(() => t);
@@ -674,7 +674,7 @@ describe('chat when PostgreSQL stops answering', () => {
   let link: SlowLink;
   before(async () => {
     t = await startApp(
-      { CONVENE_DB_QUERY_TIMEOUT_MS: '1000', CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' },
+      { CONVENE_DB_QUERY_TIMEOUT_MS: '1000', ...TRAFFIC_ENV },
       {
         // The app reaches PostgreSQL through a TCP relay that can stall, as a hung server or a
         // black-holed network does: connections stay open, nothing is answered.

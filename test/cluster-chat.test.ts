@@ -4,6 +4,7 @@ import { TestCluster } from './support/cluster.js';
 import { ClusterRoom, privateTexts, sendOk } from './support/cluster-room.js';
 import { eventually } from './support/eventually.js';
 import { useRooms } from './support/room.js';
+import { TRAFFIC_ENV } from './support/app.js';
 
 describe('chat across three nodes', () => {
   let cluster: TestCluster;
@@ -12,7 +13,7 @@ describe('chat across three nodes', () => {
     ClusterRoom.create(cluster, rooms, body);
 
   before(async () => {
-    cluster = await TestCluster.start(3, { CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
+    cluster = await TestCluster.start(3, TRAFFIC_ENV);
   });
   after(async () => {
     await cluster?.close();

@@ -6,6 +6,7 @@ import { TestCluster } from './support/cluster.js';
 import { ClusterRoom, privateTexts, sendOk } from './support/cluster-room.js';
 import { connectError } from './support/sockets.js';
 import { useRooms } from './support/room.js';
+import { TRAFFIC_ENV } from './support/app.js';
 
 // Graceful drain with real processes: SIGTERM turns readiness off at once, refuses new joins and
 // connections (SERVER_DRAINING), tells every connection to move (`server:draining`), ends those
@@ -112,7 +113,7 @@ describe('a rolling update across two nodes', () => {
   before(async () => {
     cluster = await TestCluster.start(2, {
       CONVENE_DRAIN_SECONDS: String(DRAIN_SECONDS),
-      CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000',
+      ...TRAFFIC_ENV,
     });
   });
   after(async () => {

@@ -5,6 +5,7 @@ import { TestCluster } from './support/cluster.js';
 import { ClusterRoom, type Person, privateTexts, sendOk } from './support/cluster-room.js';
 import { eventually } from './support/eventually.js';
 import { useRooms } from './support/room.js';
+import { TRAFFIC_ENV } from './support/app.js';
 
 describe('a node SIGKILLed mid-conversation', () => {
   let cluster: TestCluster;
@@ -12,7 +13,7 @@ describe('a node SIGKILLed mid-conversation', () => {
   const rooms = useRooms(() => cluster.node(0));
 
   before(async () => {
-    cluster = await TestCluster.start(3, { CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
+    cluster = await TestCluster.start(3, TRAFFIC_ENV);
     r = await ClusterRoom.create(cluster, rooms, { lobby: true });
   });
   after(async () => {

@@ -8,6 +8,7 @@ import { useRooms } from './support/room.js';
 import { LocalIdp } from './support/idp.js';
 import { seededRandom } from './support/random.js';
 import { connectError, type TestClient } from './support/sockets.js';
+import { TRAFFIC_ENV } from './support/app.js';
 
 describe('sessions across three nodes', () => {
   let cluster: TestCluster;
@@ -18,7 +19,7 @@ describe('sessions across three nodes', () => {
 
   before(async () => {
     idp = await LocalIdp.start();
-    cluster = await TestCluster.start(3, { ...idp.env, CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000' });
+    cluster = await TestCluster.start(3, { ...idp.env, ...TRAFFIC_ENV });
   });
   after(async () => {
     await cluster?.close();

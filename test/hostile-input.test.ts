@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { ErrorCode } from '../src/protocol/error-codes.js';
 import { Admin } from './support/admin.js';
-import { startApp, TestApp } from './support/app.js';
+import { startApp, TestApp, TRAFFIC_ENV } from './support/app.js';
 import { RoomFixture, type TestRoom, useRooms } from './support/room.js';
 import { sleep, TestClient } from './support/sockets.js';
 
@@ -138,12 +138,10 @@ describe('hostile socket payloads at the door', () => {
 
   before(async () => {
     t = await startApp({
-      CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000',
-      CONVENE_WS_MAX_PAYLOAD_BYTES: DEFAULT_MAX_PAYLOAD,
       // These floods test the shape check's own cost, so the event budget (which would refuse
       // them first, see event-budget.test.ts) is out of the way.
-      CONVENE_WS_EVENTS_PER_SECOND: '1000000',
-      CONVENE_WS_EVENT_BURST: '1000000',
+      ...TRAFFIC_ENV,
+      CONVENE_WS_MAX_PAYLOAD_BYTES: DEFAULT_MAX_PAYLOAD,
     });
     const bystanders = await rooms.create({ name: 'Bystanders' });
     pair = {

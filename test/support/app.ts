@@ -22,6 +22,17 @@ export interface StartOptions {
 }
 
 /**
+ * For tests that drive traffic on purpose (bursts, races, load during verify): the limits that
+ * would otherwise refuse it, the chat rate per participant and the socket event budget per
+ * connection. The limits have tests of their own (rate-limit, event-budget).
+ */
+export const TRAFFIC_ENV = {
+  CONVENE_CHAT_RATE_LIMIT_PER_10S: '10000',
+  CONVENE_WS_EVENTS_PER_SECOND: '1000000',
+  CONVENE_WS_EVENT_BURST: '1000000',
+};
+
+/**
  * Boots the real application on an ephemeral port against a fresh database with migrations
  * applied. Extra environment variables override the defaults for this app only.
  */
