@@ -16,11 +16,11 @@ import {
 } from '@nestjs/websockets';
 import { isObservable, type Observable } from 'rxjs';
 import type { Socket } from 'socket.io';
+import type { WsConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { type Ack, type ClientToServerEvents, CONFERENCE_NAMESPACE } from '../protocol/events.js';
 import { DomainError } from './domain-error.js';
 import { InputShapePipe } from './payload-shape.js';
-import type { WsConfig } from '../config/configuration.js';
 import { EventBudget } from './event-budget.js';
 import { PrecheckedValidationPipe } from './validation.js';
 import { coalesceWebSocketWrites } from './write-coalescing.js';
@@ -84,6 +84,12 @@ export function ConferenceNamespaceGateway(): ClassDecorator {
   );
 }
 
+/** A connection's socket event budget, and whether its overrun was logged. */
+interface ConnectionBudget {
+  events: EventBudget;
+  warned: boolean;
+}
+
 /**
  * Socket.IO with convene's server options that come from configuration rather than from the
  * gateway decorator's static ones: the largest packet a client may send (`maxHttpBufferSize`;
@@ -93,7 +99,7 @@ export class ConferenceIoAdapter extends IoAdapter {
   private readonly handlerLogger = new Logger('ConferenceIoAdapter');
 
   /** One budget per connection, shared by the namespace's gateways (each binds its handlers). */
-  private readonly budgets = new WeakMap<object, EventBudget>();
+  private readonly budgets = new WeakMap<object, ConnectionBudget>();
 
   constructor(
     app: INestApplicationContext,
@@ -123,6 +129,45 @@ export class ConferenceIoAdapter extends IoAdapter {
     return server;
   }
 
+  /** The connection's event budget, shared by the gateways that bind handlers on it. */
+  private budgetOf(socket: object): ConnectionBudget {
+    let budget = this.budgets.get(socket);
+    if (!budget) {
+      budget = {
+        events: new EventBudget(this.limits.eventsPerSecond, this.limits.eventBurst),
+        warned: false,
+      };
+      this.budgets.set(socket, budget);
+    }
+    return budget;
+  }
+
+  /** RATE_LIMITED in the event's ack, and a warning once per connection. */
+  private refuseOverBudget(
+    socket: Parameters<IoAdapter['bindMessageHandlers']>[0],
+    budget: ConnectionBudget,
+    event: string,
+    ack: unknown,
+  ): void {
+    if (!budget.warned) {
+      budget.warned = true;
+      const { connectionId } = socket.data as { connectionId?: string };
+      this.handlerLogger.warn(
+        { connectionId, socketId: socket.id, event },
+        'connection over its socket event budget; refusing its events until it slows down',
+      );
+    }
+    if (typeof ack === 'function')
+      (ack as (response: unknown) => void)(
+        errorAck(
+          new DomainError(
+            ErrorCode.RATE_LIMITED,
+            `Too many requests on this connection (at most ${this.limits.eventsPerSecond} a second); slow down`,
+          ),
+        ),
+      );
+  }
+
   /**
    * IoAdapter's binding without an RxJS pipeline per event and connection: IoAdapter builds one
    * (fromEvent, mergeMap, takeUntil the disconnect) for each of the namespace's handlers on every
@@ -130,48 +175,20 @@ export class ConferenceIoAdapter extends IoAdapter {
    * pipes and filters as before) is a plain listener whose result is acked; a result that is an
    * Observable (no convene handler returns one) goes through Nest's own transform.
    */
-  private refuseOverBudget(
-    socket: Parameters<IoAdapter['bindMessageHandlers']>[0],
-    event: string,
-    ack: unknown,
-  ): void {
-    const data = socket.data as { overBudgetLogged?: boolean; connectionId?: string } | undefined;
-    if (data && !data.overBudgetLogged) {
-      data.overBudgetLogged = true;
-      this.handlerLogger.warn(
-        { connectionId: data.connectionId, socketId: socket.id, event },
-        'connection over its socket event budget; refusing its events until it slows down',
-      );
-    }
-    if (typeof ack === 'function')
-      (ack as (response: unknown) => void)({
-        ok: false,
-        error: {
-          code: ErrorCode.RATE_LIMITED,
-          message: `Too many requests on this connection (at most ${this.limits.eventsPerSecond} a second); slow down`,
-        },
-      });
-  }
-
   override bindMessageHandlers(
     socket: Parameters<IoAdapter['bindMessageHandlers']>[0],
     handlers: MessageMappingProperties[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    let budget = this.budgets.get(socket);
-    if (!budget) {
-      budget = new EventBudget(this.limits.eventsPerSecond, this.limits.eventBurst);
-      this.budgets.set(socket, budget);
-    }
-    const spent = budget;
+    const budget = this.budgetOf(socket);
     for (const { message, callback, isAckHandledManually } of handlers) {
       const event = String(message);
       socket.on(event, (...payload: unknown[]) => {
         const { data, ack } = this.mapPayload(payload) as { data: unknown; ack?: unknown };
         // At the door, before guards, validation or any work: a flooding connection is refused
         // by itself, and everyone else's messages keep their cost.
-        if (!spent.tryTake()) {
-          this.refuseOverBudget(socket, event, ack);
+        if (!budget.events.tryTake()) {
+          this.refuseOverBudget(socket, budget, event, ack);
           return;
         }
         const reply = (response: unknown) => {

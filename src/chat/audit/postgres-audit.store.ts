@@ -193,7 +193,6 @@ export class PostgresAuditStore extends AuditStore {
     messages: NewMessage[],
     link: (head: LockedHead, stored: AuditRecord[]) => ChainAppend,
   ): Promise<AppendResult[]> {
-    let inserted = false;
     let committed: { head: ChainEnd; at: string } | undefined;
     const results = await this.dataSource.transaction(async (tx) => {
       // One round trip (migration AuditLockHead): the head, created if the room has none and
@@ -252,12 +251,13 @@ export class PostgresAuditStore extends AuditStore {
         params,
       );
       if (this.outbox) await this.outbox.write(tx, append.inserts);
-      inserted = true;
       committed = { head: append.head, at: head.head_now };
       return append.results;
     });
-    if (committed) this.remember(roomId, committed.head, committed.at);
-    if (inserted) this.outbox?.committed();
+    if (committed) {
+      this.remember(roomId, committed.head, committed.at);
+      this.outbox?.committed();
+    }
     return results;
   }
 
