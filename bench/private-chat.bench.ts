@@ -185,6 +185,108 @@ async function relayRun(count = PAIRS, options: LoadOptions = load): Promise<Mea
   }
 }
 
+/**
+ * The durable floor (bench/durable-relay.ts): the relay plus a committed row per message before
+ * delivery, in `db`; its process's CPU and its PostgreSQL backends', per message.
+ */
+async function floorRun(
+  db: TestDatabase,
+  count = PAIRS,
+  options: LoadOptions = load,
+): Promise<Measured> {
+  const floor = await startRelay('durable-relay.js', { DATABASE_URL: db.url });
+  const pairs = await relayPairs(floor.url, count);
+  try {
+    const { result: r, dbCpuPerMessage } = await withDatabaseCpu(db, () =>
+      measured([floor.pid], pairs, options),
+    );
+    console.log(
+      `  durable floor         : ${describeLoad(r)}; PostgreSQL CPU ${dbCpuPerMessage.toFixed(3)} ms/msg`,
+    );
+    return { ...r, dbCpuPerMessage };
+  } finally {
+    close(pairs);
+    await floor.stop();
+  }
+}
+
+/** `run`'s result with the CPU `db`'s client backends spent meanwhile, per acked message. */
+async function withDatabaseCpu(
+  db: TestDatabase,
+  run: () => Promise<Measured>,
+): Promise<{ result: Measured; dbCpuPerMessage: number }> {
+  // Backends opened during the run count from zero; one closed during it is missed.
+  const before = new Map((await databaseBackends(db)).map((pid) => [pid, cpuMs(pid)]));
+  const result = await run();
+  const dbCpuMs = (await databaseBackends(db)).reduce(
+    (sum, pid) => sum + cpuMs(pid) - (before.get(pid) ?? 0),
+    0,
+  );
+  return { result, dbCpuPerMessage: dbCpuMs / result.acked };
+}
+
+/**
+ * What any design that commits before delivery pays here: the durable floor against the bare
+ * relay, and convene against the floor (the cost of everything convene adds to the commit).
+ */
+function floorFigures(
+  scenario: string,
+  relay: Measured,
+  floor: Measured,
+  convene: Measured,
+): BenchResult[] {
+  if (floor.errors > 0) throw new Error(`${scenario}: durable floor refused ${floor.errors}`);
+  const bare = 'bare relay';
+  const durable = 'durable floor';
+  return [
+    compared(
+      BENCH,
+      `${scenario}: durable floor throughput`,
+      'msg/s',
+      floor.throughput,
+      {
+        name: bare,
+        value: relay.throughput,
+      },
+      'relay + one committed row per message before delivery (bench/durable-relay.ts)',
+    ),
+    compared(BENCH, `${scenario}: durable floor delivery p50`, 'ms', floor.deliveryP50, {
+      name: bare,
+      value: relay.deliveryP50,
+    }),
+    compared(
+      BENCH,
+      `${scenario}: durable floor CPU per message`,
+      'ms',
+      floor.cpuPerMessage + (floor.dbCpuPerMessage ?? 0),
+      {
+        name: bare,
+        value: relay.cpuPerMessage,
+      },
+      'its process and its PostgreSQL backends',
+    ),
+    compared(BENCH, `${scenario}: convene throughput`, 'msg/s', convene.throughput, {
+      name: durable,
+      value: floor.throughput,
+    }),
+    compared(BENCH, `${scenario}: convene delivery p50`, 'ms', convene.deliveryP50, {
+      name: durable,
+      value: floor.deliveryP50,
+    }),
+    compared(
+      BENCH,
+      `${scenario}: convene CPU per message`,
+      'ms',
+      convene.cpuPerMessage + (convene.dbCpuPerMessage ?? 0),
+      {
+        name: durable,
+        value: floor.cpuPerMessage + (floor.dbCpuPerMessage ?? 0),
+      },
+      'its process and its PostgreSQL backends',
+    ),
+  ];
+}
+
 /** Limits that would otherwise refuse a load generator's hundreds of messages a second. */
 const chatEnv = {
   CONVENE_CHAT_RATE_LIMIT_PER_10S: '100000',
@@ -215,18 +317,13 @@ async function conveneRun(
 ): Promise<Measured> {
   const { pairs, roomIds } = await convenePairs(senderUrl, recipientUrl, rooms, count);
   try {
-    // Backends opened during the run count from zero; one closed during it is missed.
-    const dbBefore = new Map((await databaseBackends(db)).map((pid) => [pid, cpuMs(pid)]));
-    const r = await measured(
-      nodes.map((n) => n.process?.pid),
-      pairs,
-      options,
+    const { result: r, dbCpuPerMessage } = await withDatabaseCpu(db, () =>
+      measured(
+        nodes.map((n) => n.process?.pid),
+        pairs,
+        options,
+      ),
     );
-    const dbCpuMs = (await databaseBackends(db)).reduce(
-      (sum, pid) => sum + cpuMs(pid) - (dbBefore.get(pid) ?? 0),
-      0,
-    );
-    const dbCpuPerMessage = dbCpuMs / r.acked;
     const stored = await verifyChains(senderUrl, roomIds);
     const batch = await batchSize(db, roomIds);
     console.log(
@@ -259,7 +356,10 @@ async function run(): Promise<BenchResult[]> {
         rooms,
       );
       results.push(...figures(label, r, 'bare relay', relay));
-      if (rooms === 5) oneNodeFiveRooms = r;
+      if (rooms === 5) {
+        oneNodeFiveRooms = r;
+        results.push(...floorFigures(label, relay, await floorRun(single.db), r));
+      }
     }
     // One message at a time: the latency of the path itself, without queueing.
     const alone = { ...load, inFlight: 1 };
@@ -275,6 +375,14 @@ async function run(): Promise<BenchResult[]> {
       alone,
     );
     results.push(...figures('convene, one pair, 1 in flight', r, 'bare relay', relay));
+    results.push(
+      ...floorFigures(
+        'convene, one pair, 1 in flight',
+        relay,
+        await floorRun(single.db, 1, alone),
+        r,
+      ),
+    );
 
     // The same offered load for both, below either's capacity: latency at a given rate.
     for (const rate of RATES) {
@@ -292,6 +400,9 @@ async function run(): Promise<BenchResult[]> {
         offered,
       );
       results.push(...figures(label, atRate, 'bare relay', relayAtRate));
+      results.push(
+        ...floorFigures(label, relayAtRate, await floorRun(single.db, PAIRS, offered), atRate),
+      );
     }
   } finally {
     await single.drop();

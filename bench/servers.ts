@@ -20,10 +20,17 @@ export interface Relay {
   stop: () => Promise<void>;
 }
 
-/** The relay in its own process; resolves once it listens. */
-export async function startRelay(): Promise<Relay> {
-  const child: ChildProcess = spawn(process.execPath, [join(dist, 'bench', 'relay.js')], {
+/**
+ * The relay in its own process; resolves once it listens. `script` is another baseline of the
+ * same protocol (bench/durable-relay.ts), with `env` added to its environment.
+ */
+export async function startRelay(
+  script = 'relay.js',
+  env: Record<string, string> = {},
+): Promise<Relay> {
+  const child: ChildProcess = spawn(process.execPath, [join(dist, 'bench', script)], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
