@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.convene/**', 'client/dist/**', 'test-artifacts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.convene/**', 'client/dist/**', 'test-artifacts/**', 'test/generated/**'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -27,8 +27,12 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   /**
-   * Creates an API key. The secret is in the response once and never again. A key can only
-   * grant scopes it has itself.
+   * Create an API key.
+   *
+   * @remarks
+   * Creates an API key with a name and scopes (`admin`, `audit:read`). The secret is in this
+   * response once and never again; only its hash is stored. A key can only grant scopes it has
+   * itself. Scope `admin`.
    */
   @Post()
   @ApiCreatedResponse({ description: 'The key, with its secret', type: CreatedApiKeyDto })
@@ -44,15 +48,24 @@ export class ApiKeysController {
     return this.keys.create(body.name, body.scopes, caller);
   }
 
-  /** Lists API keys, revoked ones included, without their secrets. */
+  /**
+   * List API keys.
+   *
+   * @remarks
+   * API keys, revoked ones included, with their scopes and last use, never their secrets. Scope
+   * `admin`.
+   */
   @Get()
   list(): Promise<ApiKeyDto[]> {
     return this.keys.list();
   }
 
   /**
-   * Revokes an API key; requests with it fail from now on. A key can only revoke keys whose
-   * scopes it has itself.
+   * Revoke an API key.
+   *
+   * @remarks
+   * Revokes an API key: requests with it fail from now on. A key can only revoke keys whose scopes
+   * it has itself. Scope `admin`.
    */
   @Delete(':id')
   @HttpCode(204)

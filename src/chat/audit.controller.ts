@@ -27,7 +27,14 @@ export class AuditController {
     private readonly rooms: RoomMembership,
   ) {}
 
-  /** Every recorded message of a room, public and private, in seq order (keyset pagination). */
+  /**
+   * List a room's audit trail.
+   *
+   * @remarks
+   * Every recorded message of the room, public and private (with sender and recipient), in `seq`
+   * order, filtered by kind, participant (as sender or recipient) and time. Keyset pagination: pass `nextCursor` as
+   * `cursor`. Scope `audit:read`.
+   */
   @Get('rooms/:roomId/messages')
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async list(
@@ -38,7 +45,14 @@ export class AuditController {
     return this.audit.list(roomId, query);
   }
 
-  /** Recomputes the room's hash chain: the first row that does not match, and the chain head. */
+  /**
+   * Verify a room's hash chain.
+   *
+   * @remarks
+   * Recomputes the room's hash chain from its checkpoint over every stored row and checks the
+   * signed head: `valid`, the first row that does not match if any, and the head (`headSeq`,
+   * `headHash`) to record elsewhere. Scope `audit:read`.
+   */
   @Get('rooms/:roomId/messages/verify')
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async verify(@Param('roomId', new ParseUUIDPipe()) roomId: string): Promise<VerifyResultDto> {
@@ -46,7 +60,14 @@ export class AuditController {
     return this.audit.verify(roomId);
   }
 
-  /** Streams messages as NDJSON or CSV, read page by page (constant memory, any volume). */
+  /**
+   * Export the audit trail.
+   *
+   * @remarks
+   * Streams the messages of one room or all rooms, filtered as the list is, as NDJSON or CSV
+   * (`format`), read from one database snapshot page by page: constant memory for any volume.
+   * Scope `audit:read`.
+   */
   @Get('audit/messages/export')
   @ApiProduces('application/x-ndjson', 'text/csv')
   @ApiOkResponse({

@@ -18,14 +18,25 @@ export class HealthController {
     private readonly drain: DrainHealthIndicator,
   ) {}
 
-  /** The process is up and serving HTTP. */
+  /**
+   * Liveness.
+   *
+   * @remarks
+   * The process is up and serving HTTP (Kubernetes liveness probe). No API key.
+   */
   @Get('live')
   @HealthCheck()
   live() {
     return this.health.check([]);
   }
 
-  /** Ready: not draining (503 from SIGTERM on), the database answers in 1.5 s, a worker runs. */
+  /**
+   * Readiness.
+   *
+   * @remarks
+   * Ready to take traffic: not draining (503 from SIGTERM on), the database answers within 1.5 s
+   * and a mediasoup worker runs (Kubernetes readiness probe). No API key.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {

@@ -23,14 +23,26 @@ export class MediaController {
     private readonly media: MediaService,
   ) {}
 
-  /** The room's media right now: per participant, what they send and receive, with bitrates. */
+  /**
+   * Get a room's media.
+   *
+   * @remarks
+   * The room's media right now: per participant, what they send (producers) and receive
+   * (consumers), with bitrates, layers and the routers and workers that carry them. Scope `admin`.
+   */
   @Get(':roomId/media')
   async roomMedia(@RoomId() roomId: string): Promise<RoomMediaDto> {
     await this.rooms.assertRoomExists(roomId);
     return this.media.roomStats(roomId);
   }
 
-  /** Pauses the participant's audio or video and tells the room; the participant may unmute themselves. */
+  /**
+   * Mute a participant.
+   *
+   * @remarks
+   * Pauses the participant's audio or video on the server and tells the room; the participant may
+   * unmute themselves. Scope `admin`.
+   */
   @Post(':roomId/participants/:participantId/mute')
   @HttpCode(200)
   async mute(

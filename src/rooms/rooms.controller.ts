@@ -44,25 +44,51 @@ export class RoomsController {
     private readonly sessions: SessionsService,
   ) {}
 
-  /** Creates an open room. */
+  /**
+   * Create a room.
+   *
+   * @remarks
+   * Creates an open room with its name, capacity and lobby setting. Join tokens for it are issued
+   * with `POST /api/v1/rooms/{roomId}/tokens`. Scope `admin`.
+   */
   @Post()
   create(@Body() body: CreateRoomDto): Promise<RoomDto> {
     return this.rooms.create(body);
   }
 
-  /** Lists rooms, newest first, optionally by status; follow `nextCursor` for more. */
+  /**
+   * List rooms.
+   *
+   * @remarks
+   * Rooms, newest first, optionally only open or closed ones. Keyset pagination: pass the
+   * response's `nextCursor` as `cursor` for the next page; it is absent on the last page. Scope
+   * `admin`.
+   */
   @Get()
   list(@Query() query: ListRoomsQueryDto): Promise<RoomPageDto> {
     return this.rooms.list(query);
   }
 
+  /**
+   * Get a room.
+   *
+   * @remarks
+   * One room with its status, settings and the time it was created (and closed). Scope `admin`.
+   */
   @Get(':roomId')
   @ApiRoomNotFound()
   async get(@RoomId() roomId: string): Promise<RoomDto> {
     return toRoomDto(await this.rooms.get(roomId));
   }
 
-  /** Closes the room: live participants are told and disconnected; new joins and tokens are refused. History stays. */
+  /**
+   * Close a room.
+   *
+   * @remarks
+   * Closes the room: live participants are told and disconnected; new joins and tokens are refused
+   * from now on. Its chat history and audit trail stay.
+   * Scope `admin`.
+   */
   @Delete(':roomId')
   @ApiRoomNotFound()
   @HttpCode(204)
@@ -70,7 +96,14 @@ export class RoomsController {
     await this.sessions.close(roomId);
   }
 
-  /** Issues a join token for a new participant identity. */
+  /**
+   * Issue a join token.
+   *
+   * @remarks
+   * Issues a join token for a new participant identity in the room, with a display name and a role
+   * (host, participant or guest; guests wait in the lobby when the room has one). The token goes
+   * into the join link the person opens. Scope `admin`.
+   */
   @Post(':roomId/tokens')
   @ApiRoomNotFound()
   @ApiConflictResponse({ description: 'The room is closed (ROOM_CLOSED)', type: ErrorResponseDto })
@@ -78,14 +111,25 @@ export class RoomsController {
     return this.rooms.issueToken(roomId, body.displayName, body.role ?? 'participant');
   }
 
-  /** The participants connected right now. */
+  /**
+   * List connected participants.
+   *
+   * @remarks
+   * The participants connected to the room right now, on any node, with their role. Scope `admin`.
+   */
   @Get(':roomId/participants')
   @ApiRoomNotFound()
   participants(@RoomId() roomId: string): Promise<LiveParticipantDto[]> {
     return this.sessions.live(roomId);
   }
 
-  /** Removes a participant: disconnects them and revokes their join token. */
+  /**
+   * Remove a participant.
+   *
+   * @remarks
+   * Disconnects the participant from the room (the room is told) and revokes their join token, so
+   * they cannot come back with it. Scope `admin`.
+   */
   @Delete(':roomId/participants/:participantId')
   @ApiRoomNotFound(true)
   @HttpCode(204)
@@ -93,14 +137,25 @@ export class RoomsController {
     await this.sessions.kick(roomId, participantId);
   }
 
-  /** Guests waiting in the lobby. */
+  /**
+   * List the lobby.
+   *
+   * @remarks
+   * Guests waiting in the room's lobby to be admitted or rejected. Scope `admin`.
+   */
   @Get(':roomId/lobby')
   @ApiRoomNotFound()
   lobby(@RoomId() roomId: string): Promise<LobbyEntryDto[]> {
     return this.sessions.lobby(roomId);
   }
 
-  /** Admits a lobby guest into the room (again: no effect). */
+  /**
+   * Admit a lobby guest.
+   *
+   * @remarks
+   * Admits a guest waiting in the lobby: they join the room at once. Admitting an admitted guest
+   * again has no effect. Scope `admin`.
+   */
   @Post(':roomId/lobby/:participantId/admit')
   @ApiRoomNotFound(true)
   @ApiConflictResponse({
@@ -112,7 +167,13 @@ export class RoomsController {
     await this.sessions.admit(roomId, participantId);
   }
 
-  /** Rejects a lobby guest; their token stops working for this room. */
+  /**
+   * Reject a lobby guest.
+   *
+   * @remarks
+   * Rejects a guest waiting in the lobby: they are told and disconnected, and their token stops
+   * working for this room. Scope `admin`.
+   */
   @Post(':roomId/lobby/:participantId/reject')
   @ApiRoomNotFound(true)
   @ApiConflictResponse({

@@ -25,20 +25,36 @@ const ApiDeliveryNotFound = () =>
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
-  /** Deliveries, newest first, optionally by state and event type; follow `nextCursor` for more. */
+  /**
+   * List webhook deliveries.
+   *
+   * @remarks
+   * Webhook deliveries, newest first, optionally by state and event type. Keyset pagination: pass
+   * `nextCursor` as `cursor`. Scope `admin`.
+   */
   @Get()
   list(@Query() query: ListDeliveriesQueryDto): Promise<WebhookDeliveryPageDto> {
     return this.webhooks.list(query);
   }
 
-  /** One delivery, with its body and its last attempt's outcome. */
+  /**
+   * Get a webhook delivery.
+   *
+   * @remarks
+   * One delivery with its body, its attempts so far and the last attempt's outcome. Scope `admin`.
+   */
   @Get(':deliveryId')
   @ApiDeliveryNotFound()
   get(@DeliveryId() id: number): Promise<WebhookDeliveryDto> {
     return this.webhooks.get(id);
   }
 
-  /** Attempts a failed delivery again (due now, with a fresh count of attempts). */
+  /**
+   * Retry a webhook delivery.
+   *
+   * @remarks
+   * Makes a failed delivery due again now, with a fresh count of attempts. Scope `admin`.
+   */
   @Post(':deliveryId/retry')
   @HttpCode(200)
   @ApiDeliveryNotFound()

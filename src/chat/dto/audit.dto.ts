@@ -7,6 +7,7 @@ import { SIGNATURE_STATUSES, type SignatureStatus } from '../audit/audit-signing
 import { HASH_VERSIONS, type HashVersion } from '../audit/hash-chain.js';
 
 export class ListMessagesQueryDto {
+  /** Only public or only private messages; both when absent. */
   @IsOptional()
   @IsIn(CHAT_KINDS)
   kind?: ChatKind;
@@ -50,10 +51,12 @@ export class ExportQueryDto {
   @IsUUID()
   roomId?: string;
 
+  /** Sent at or after this instant (ISO 8601). */
   @IsOptional()
   @IsDateString()
   from?: string;
 
+  /** Sent before this instant (ISO 8601). */
   @IsOptional()
   @IsDateString()
   to?: string;

@@ -26,6 +26,7 @@ export class CreateRoomDto {
 }
 
 export class ListRoomsQueryDto {
+  /** Only rooms in this status; every room when absent. */
   @IsOptional()
   @IsIn(ROOM_STATUSES)
   status?: RoomStatus;

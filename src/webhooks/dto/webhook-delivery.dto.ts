@@ -5,6 +5,7 @@ import { DELIVERY_STATES, type DeliveryState } from '../webhook-delivery.entity.
 import { WEBHOOK_EVENTS, type WebhookEventType } from '../webhook-events.js';
 
 export class ListDeliveriesQueryDto {
+  /** Only deliveries in this state; every state when absent. */
   @IsOptional()
   @IsIn(DELIVERY_STATES)
   state?: DeliveryState;
