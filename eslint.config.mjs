@@ -3,7 +3,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.convene/**', 'client/dist/**', 'test-artifacts/**', 'test/generated/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.convene/**',
+      'client/dist/**',
+      'test-artifacts/**',
+      'test/generated/**',
+    ],
+  },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
