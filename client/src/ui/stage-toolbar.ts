@@ -70,7 +70,8 @@ export class StageToolbar {
       button.setAttribute('aria-pressed', String(name === mode));
     const { page, pageCount } = arrangement;
     this.pager.hidden = pageCount <= 1;
-    const text = `Page ${page + 1} of ${pageCount}`;
+    // Empty while there is one page: nothing to announce from a hidden pager.
+    const text = pageCount > 1 ? `Page ${page + 1} of ${pageCount}` : '';
     if (this.status.textContent !== text) this.status.textContent = text;
     // aria-disabled, not disabled: the button keeps the focus of someone paging by keyboard.
     this.previous.setAttribute('aria-disabled', String(page === 0));

@@ -92,7 +92,7 @@ export class VideoGrid {
     this.measureSoon();
   }
 
-  /** The tiles on screen and their layers, as last reported (for the page's debug hook). */
+  /** The layout, the page and the large tile (for the page's debug hook). */
   shown(): { mode: LayoutMode; page: number; pageCount: number; main: string | null } {
     const { page, pageCount, main } = this.arrangement;
     return { mode: this.mode, page, pageCount, main: this.mode === 'speaker' ? main : null };
