@@ -282,6 +282,19 @@ describe('web client: layouts, paging and what is received (Chromium, ffmpeg sen
     );
     assert.equal((await page.locator('.room-notices').boundingBox())?.height, 0);
 
+    // On a phone the page of tiles fits the screen: no tile overlaps another, nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await eventually(async () => {
+      const tiles = await shownTiles(page);
+      const fits = await page.evaluate(
+        () => document.documentElement.scrollWidth <= window.innerWidth,
+      );
+      const apart = tiles.every((a, i) => tiles.slice(i + 1).every((b) => !overlaps(a.box, b.box)));
+      return fits && apart && tiles.length === 9 ? true : undefined;
+    }, 'nine tiles side by side on a phone');
+    await vera.screenshot('layout-grid-phone.png');
+    await expectAccessible(page, 'room, grid with pages, on a phone');
+
     assert.deepEqual(vera.consoleErrors, []);
     assert.deepEqual(sam.consoleErrors, []);
   });
