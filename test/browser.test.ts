@@ -6,6 +6,7 @@ import type { ChatMessage } from '../src/protocol/events.js';
 import { ConferenceServer } from '../src/conference/conference-server.js';
 import { Admin } from './support/admin.js';
 import { signJoinToken, startApp, type TestApp } from './support/app.js';
+import { expectAccessible } from './support/accessibility.js';
 import { BrowserUser, eventually, launchBrowser } from './support/browser.js';
 import { SlowLink } from './support/slow-link.js';
 
@@ -139,6 +140,16 @@ describe('web client in Chromium', () => {
     assert.ok((await page.getByLabel('Camera').locator('option').count()) >= 1);
     assert.ok((await page.getByLabel('Microphone').locator('option').count()) >= 1);
     await a.screenshot('prejoin.png');
+    await expectAccessible(page, 'pre-join');
+  });
+
+  it('without a join link, the landing screen says what to open', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    cleanups.push(() => context.close());
+    await page.goto(`${t.url}/join`);
+    await page.getByRole('heading', { name: 'Open your join link' }).waitFor();
+    await expectAccessible(page, 'landing (no join link)');
   });
 
   it('A and B see each other’s video really playing', async () => {
@@ -153,6 +164,7 @@ describe('web client in Chromium', () => {
       a.waitForPlayingVideo(ids.b),
     ]);
     assert.ok(bSeesA.width > 0 && aSeesB.width > 0);
+    await expectAccessible(a.page, 'room');
     // Both directions: inbound RTP grows at A and at B.
     const [bBefore, aBefore] = await Promise.all([b.inboundStats(), a.inboundStats()]);
     await b.page.waitForTimeout(1000);
@@ -264,6 +276,7 @@ describe('web client in Chromium', () => {
     await a.page.getByRole('tab', { name: /^Private conversation with Bob Builder/ }).click();
     await a.waitForPlayingVideo(ids.c);
     await a.screenshot('room-three-people-chat.png');
+    await expectAccessible(a.page, 'room with the chat open');
     await c.page.setViewportSize(PHONE);
     // On a phone the room fits the width (nothing scrolls sideways) and the message box is on screen.
     await eventually(
@@ -280,6 +293,7 @@ describe('web client in Chromium', () => {
     );
     assert.ok(input.y + input.height <= PHONE.height, 'chat input above the fold');
     await c.screenshot('room-phone-chat.png');
+    await expectAccessible(c.page, 'room with the chat open on a phone');
 
     // A latecomer gets the history on joining: the public conversation, none of the private one.
     const dan = await admin.issueToken(roomId, 'Dan Later');
@@ -306,6 +320,7 @@ describe('web client in Chromium', () => {
     const cutAt = Date.now();
     socket.conn.close();
     await b.page.getByText('Connection lost. Reconnecting…').waitFor();
+    await expectAccessible(b.page, 'room while reconnecting');
     await b.page.getByText('Connection lost. Reconnecting…').waitFor({ state: 'detached' });
     const recoveredMs = Date.now() - cutAt;
     const [bSeesA, aSeesB] = await Promise.all([
@@ -335,10 +350,12 @@ describe('web client in Chromium', () => {
       .locator(`li[data-participant-id="${ids.b}"] [aria-label="microphone off"]`)
       .waitFor();
     await a.screenshot('room-host-people.png');
+    await expectAccessible(a.page, "room with the host's people panel");
 
     await a.page.getByRole('button', { name: 'Remove Carol Late' }).click();
     await a.page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
     await c.page.getByText('A host removed you from the meeting.').waitFor();
+    await expectAccessible(c.page, 'removed from the meeting');
     await a.page.locator(`figure[data-participant-id="${ids.c}"]`).waitFor({ state: 'detached' });
     await c.close();
   });
@@ -353,6 +370,7 @@ describe('web client in Chromium', () => {
     await h.join();
     const g = await BrowserUser.open(browser, t.url, 'G', guest.token);
     await g.join('lobby');
+    await expectAccessible(g.page, 'lobby (waiting to be admitted)');
     await h.openPeople();
     await h.page.getByRole('button', { name: 'Admit Gus Guest' }).first().click();
     await g.page.getByRole('button', { name: 'Leave' }).waitFor();
@@ -363,6 +381,7 @@ describe('web client in Chromium', () => {
     await r.join('lobby');
     await h.page.getByRole('button', { name: 'Reject Rita Refused' }).first().click();
     await r.page.getByText('A host declined your request to join.').waitFor();
+    await expectAccessible(r.page, 'declined by a host');
     await h.page
       .getByRole('button', { name: 'Reject Rita Refused' })
       .waitFor({ state: 'detached' });
@@ -377,6 +396,7 @@ describe('web client in Chromium', () => {
     const x = await BrowserUser.open(browser, t.url, 'X', 'not-a-token');
     await x.page.getByRole('button', { name: 'Join meeting' }).click();
     await x.page.getByText('This join link is not valid').waitFor();
+    await expectAccessible(x.page, 'pre-join with an invalid link');
     await x.close();
   });
 
@@ -402,6 +422,7 @@ describe('web client in Chromium', () => {
       )
       .waitFor();
     assert.ok(Date.now() >= expiresAt.getTime() - 50, 'not before the token expired');
+    await expectAccessible(erin.page, 'join link expired');
     await erin.page.screenshot({ path: '/tmp/expired.png' });
   });
 
@@ -436,7 +457,7 @@ describe('web client in Chromium', () => {
       async () => ((await kim.focused()).role === 'heading' ? true : undefined),
       'focus on the room heading',
     );
-    await kim.pressUntilFocused('Tab', 'button', 'Turn on microphone');
+    await kim.pressUntilFocused('Tab', 'button', 'Unmute, turn on microphone');
 
     // Keyboard focus is visible, also in forced colours (Windows High Contrast drops box-shadow).
     const focusRing = () =>
@@ -609,6 +630,8 @@ describe('web client in Chromium', () => {
       assert.equal(await user.page.getByRole('button').count(), 0, `${user.name}: no way back in`);
     };
     for (const user of [host, phone]) await closed(user);
+    await expectAccessible(host.page, 'the meeting has ended');
+    await expectAccessible(phone.page, 'the meeting has ended, on a phone');
     // Longer than the client's first reconnection delays: a retry would have opened a socket.
     await host.page.waitForTimeout(3000);
     assert.equal(websockets.get(host), 0, 'the host page did not reconnect');
@@ -779,6 +802,7 @@ describe('web client in Chromium', () => {
       ]);
     await assertPreviewLayout(dee);
     await dee.screenshot('prejoin-blocked.png');
+    await expectAccessible(dee.page, 'pre-join with the camera and microphone blocked');
     const pipToken = await admin.issueToken(room, 'Pip Blocked');
     const pip = await open('BP', pipToken.token, { from: blocking, viewport: PHONE });
     await pip.page

@@ -435,6 +435,38 @@ describe('media: rules and bad input', () => {
       );
     });
 
+    it('media:pauseConsumer pauses only your own consumer on the server; media:resumeConsumer starts it again', async () => {
+      const consumed = await bob.client.request('media:consume', {
+        transportId: bobRecv,
+        producerId: aliceVideo,
+        rtpCapabilities: caps,
+      });
+      assert.ok(consumed.ok, JSON.stringify(consumed));
+      const consumerId = consumed.consumer.id;
+      const pausedOnServer = async () =>
+        (await roomMedia(admin, bob.roomId)).participants
+          .find((p) => p.participantId === bob.participantId)
+          ?.consumers.find((c) => c.id === consumerId)?.paused;
+      assert.equal(await refusal(bob, 'media:resumeConsumer', { consumerId }), 'ok');
+      assert.equal(await pausedOnServer(), false);
+      assert.equal(
+        await refusal(alice, 'media:pauseConsumer', { consumerId }),
+        'MEDIA_NOT_FOUND',
+        "someone else's consumer is as unknown as a made-up one",
+      );
+      assert.equal(await pausedOnServer(), false);
+      assert.equal(
+        await refusal(bob, 'media:pauseConsumer', { consumerId: 'tile-3' }),
+        'VALIDATION_FAILED',
+      );
+      assert.equal(await refusal(bob, 'media:pauseConsumer', { consumerId }), 'ok');
+      assert.equal(await pausedOnServer(), true);
+      // Idempotent: a second pause changes nothing and is not an error.
+      assert.equal(await refusal(bob, 'media:pauseConsumer', { consumerId }), 'ok');
+      assert.equal(await refusal(bob, 'media:resumeConsumer', { consumerId }), 'ok');
+      assert.equal(await pausedOnServer(), false);
+    });
+
     // One request each, refused with one code.
     const singleRefusals: [
       behaviour: string,

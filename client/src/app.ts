@@ -68,6 +68,7 @@ export class App {
     private readonly root: HTMLElement,
     private readonly link: JoinLink | undefined,
   ) {
+    this.grid.onView = (view) => this.media.showStage(view);
     this.grid.onAudioBlocked = () =>
       this.toasts.show('Your browser paused the sound.', {
         action: { label: 'Turn sound on', run: () => this.grid.resumeAudio() },
@@ -82,6 +83,8 @@ export class App {
         events: () => this.connection?.log ?? [],
         inboundStats: () => this.media.inboundStats(),
         phase: () => this.phases.phase,
+        videoDemand: () => this.media.videoDemand(),
+        stage: () => this.grid.shown(),
       });
     this.prejoin = new PreJoinView(this.link, this.local, {
       join: (options) => this.join(options),
@@ -226,6 +229,9 @@ export class App {
 
   private show(screen: HTMLElement): void {
     replaceChildren(this.screen, screen);
+    // Notices go where the screen keeps a place for them (the room: above the videos).
+    const slot = screen.querySelector('[data-notices]') ?? this.root;
+    if (this.toasts.root.parentElement !== slot) slot.append(this.toasts.root);
   }
 
   /** Runs a background task; failures become a notice instead of an unhandled rejection. */

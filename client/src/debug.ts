@@ -1,6 +1,8 @@
 import type { LoggedEvent } from './connection.js';
 import type { InboundStats } from './media-session.js';
 import type { Phase } from './phases.js';
+import type { LayoutMode } from './ui/stage-layout.js';
+import type { VideoDemandState } from './video-demand.js';
 
 /** What `#debug=1` exposes on `window.conveneDebug` (browser tests read it). */
 export interface ConveneDebug {
@@ -8,6 +10,10 @@ export interface ConveneDebug {
   events(): LoggedEvent[];
   inboundStats(): Promise<InboundStats[]>;
   phase(): Phase;
+  /** Each video consumer as the server was last told: paused or not, which layer. */
+  videoDemand(): VideoDemandState[];
+  /** The stage's layout and page. */
+  stage(): { mode: LayoutMode; page: number; pageCount: number; main: string | null };
 }
 
 declare global {

@@ -4,6 +4,7 @@ import type { Connection } from './connection.js';
 import { describeError, ServerError } from './errors.js';
 import type { LocalMedia } from './local-media.js';
 import { type InboundStats, MediaSession } from './media-session.js';
+import type { StageView, VideoDemandState } from './video-demand.js';
 import type { RoomStore } from './room-store.js';
 import type { ToastOptions } from './ui/feedback.js';
 import type { TrackState } from './ui/model.js';
@@ -40,6 +41,9 @@ export class MediaController {
     { participantId: string; kind: MediaKind; track?: MediaStreamTrack }
   >();
 
+  /** The tiles on screen, kept for the next session (after a rebuild). */
+  private view: StageView = new Map();
+
   constructor(
     private readonly local: LocalMedia,
     private readonly store: RoomStore,
@@ -60,6 +64,16 @@ export class MediaController {
   /** This person's own media state, for the room store at a (re)join. */
   selfMedia(): Record<MediaKind, TrackState> {
     return { audio: this.selfState('audio'), video: this.selfState('video') };
+  }
+
+  /** The stage shows these tiles now: receive video for them only, at the layer each needs. */
+  showStage(view: StageView): void {
+    this.view = view;
+    this.session?.show(view);
+  }
+
+  videoDemand(): VideoDemandState[] {
+    return this.session?.videoDemand() ?? [];
   }
 
   /** Someone started sending (`media:newProducer`): receive it. */
@@ -119,6 +133,7 @@ export class MediaController {
       failed: () => this.rebuild(),
     });
     this.session = session;
+    session.show(this.view);
     try {
       await session.start();
       // Someone who clicks Join before the camera has started still sends it once it has.

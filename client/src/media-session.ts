@@ -7,6 +7,8 @@ import type {
 } from '../../src/protocol/events.js';
 import type { Connection } from './connection.js';
 import { ServerError } from './errors.js';
+import { spatialLayersOf } from './ui/stage-layout.js';
+import { type StageView, VideoDemand, type VideoDemandState } from './video-demand.js';
 
 export interface RemoteTrack {
   participantId: string;
@@ -42,12 +44,24 @@ export class MediaSession {
   private readonly producers = new Map<MediaKind, types.Producer>();
   private readonly consumers = new Map<string, types.Consumer>();
   private readonly wanted = new Set<string>();
+  private readonly demand: VideoDemand;
   private closed = false;
 
   constructor(
     private readonly connection: Connection,
     private readonly events: MediaSessionEvents,
-  ) {}
+  ) {
+    this.demand = new VideoDemand(connection);
+  }
+
+  /** Which tiles are on screen: only their video is received (see VideoDemand). */
+  show(view: StageView): void {
+    this.demand.show(view);
+  }
+
+  videoDemand(): VideoDemandState[] {
+    return this.demand.states();
+  }
 
   /** Loads the router's capabilities, creates both transports and consumes what the room already sends. */
   async start(): Promise<void> {
@@ -67,7 +81,15 @@ export class MediaSession {
         track,
         stopTracks: false,
         zeroRtpOnPause: true,
-        encodings: kind === 'video' ? [{ maxBitrate: 600_000 }] : undefined,
+        // Simulcast: a half-size layer for small tiles, the full size for a large one (a 640x360
+        // camera gets two layers from Chromium; receivers pick one with media:setPreferredLayers).
+        encodings:
+          kind === 'video'
+            ? [
+                { scaleResolutionDownBy: 2, maxBitrate: 200_000 },
+                { scaleResolutionDownBy: 1, maxBitrate: 600_000 },
+              ]
+            : undefined,
         codecOptions: kind === 'audio' ? { opusDtx: true, opusFec: true } : undefined,
         appData: { source: kind === 'video' ? 'camera' : 'microphone' },
       });
@@ -132,7 +154,12 @@ export class MediaSession {
       this.consumers.set(info.producerId, consumer);
       consumer.on('trackended', () => this.dropConsumer(info.producerId));
       consumer.on('transportclose', () => this.dropConsumer(info.producerId));
-      await this.connection.request('media:resumeConsumer', { consumerId: consumer.id });
+      if (consumer.kind === 'video') {
+        const layers = spatialLayersOf(consumer.rtpParameters.encodings?.[0]?.scalabilityMode);
+        await this.demand.add(consumer.id, options.participantId, layers);
+      } else {
+        await this.connection.request('media:resumeConsumer', { consumerId: consumer.id });
+      }
       this.events.remoteTrack({
         participantId: options.participantId,
         producerId: options.producerId,
@@ -153,6 +180,7 @@ export class MediaSession {
     const consumer = this.consumers.get(producerId);
     if (!consumer) return;
     this.consumers.delete(producerId);
+    this.demand.remove(consumer.id);
     consumer.close();
     this.events.remoteTrackEnded(producerId);
   }

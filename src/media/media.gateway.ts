@@ -85,6 +85,15 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
     return { ok: true, consumer: await this.media.consume(callerOf(socket), body) };
   }
 
+  @On('media:pauseConsumer')
+  async pauseConsumer(
+    @ConnectedSocket() socket: ConferenceSocket,
+    @MessageBody() body: ConsumerRefDto,
+  ): Promise<AckOf<'media:pauseConsumer'>> {
+    await this.media.pauseConsumer(callerOf(socket), body.consumerId);
+    return { ok: true };
+  }
+
   @On('media:resumeConsumer')
   async resumeConsumer(
     @ConnectedSocket() socket: ConferenceSocket,

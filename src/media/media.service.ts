@@ -240,6 +240,14 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
+  /** Pauses one of the caller's own consumers: the SFU stops forwarding it (idempotent). */
+  async pauseConsumer(caller: MediaCaller, consumerId: string): Promise<void> {
+    const consumer = this.local.current(caller).consumer(consumerId);
+    await consumer.pause().catch((error: unknown) => {
+      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'pause the consumer');
+    });
+  }
+
   async resumeConsumer(caller: MediaCaller, consumerId: string): Promise<void> {
     const consumer = this.local.current(caller).consumer(consumerId);
     await consumer.resume().catch((error: unknown) => {

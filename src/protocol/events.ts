@@ -253,6 +253,8 @@ export interface ClientToServerEvents {
   'media:connectTransport': (payload: ConnectTransportPayload, ack: AckFn) => void;
   'media:produce': (payload: ProducePayload, ack: AckFn<{ producerId: string }>) => void;
   'media:consume': (payload: ConsumePayload, ack: AckFn<{ consumer: ConsumerOptions }>) => void;
+  /** Stops forwarding one of your consumers (a tile not on screen); `media:resumeConsumer` starts it again. */
+  'media:pauseConsumer': (payload: ConsumerRefPayload, ack: AckFn) => void;
   'media:resumeConsumer': (payload: ConsumerRefPayload, ack: AckFn) => void;
   'media:pauseProducer': (payload: ProducerRefPayload, ack: AckFn) => void;
   'media:resumeProducer': (payload: ProducerRefPayload, ack: AckFn) => void;
@@ -294,6 +296,7 @@ const CLIENT_EVENT_SET: Record<keyof ClientToServerEvents, true> = {
   'media:connectTransport': true,
   'media:produce': true,
   'media:consume': true,
+  'media:pauseConsumer': true,
   'media:resumeConsumer': true,
   'media:pauseProducer': true,
   'media:resumeProducer': true,

@@ -8,7 +8,15 @@ export interface ToastOptions {
   quiet?: boolean;
 }
 
-/** Short-lived notices (joins, mutes, errors), announced to screen readers. */
+/** At most this many notices show at once; older ones collapse into "and N more". */
+export const MAX_VISIBLE_TOASTS = 3;
+
+/**
+ * Short-lived notices (joins, mutes, errors), announced to screen readers. At most
+ * MAX_VISIBLE_TOASTS show, the newest, errors and notices with a button first; the others wait
+ * behind "and N more" until they expire. In the room they sit in a strip of their own above the
+ * videos (App places `root` there), never over a tile.
+ */
 export class Toasts {
   readonly root = h('div', { class: 'toasts' });
   private readonly polite = h('div', {
@@ -19,13 +27,19 @@ export class Toasts {
   private readonly urgent = h('div', { class: 'toast-stack', role: 'alert' });
   /** For notices whose news the Announcer already said. */
   private readonly quiet = h('div', { class: 'toast-stack' });
+  /** Not live: the count changes with every notice, which would be noise. */
+  private readonly more = h('p', { class: 'toast-more', hidden: true });
+  /** The notices shown or waiting, oldest first. */
+  private readonly active: { toast: HTMLElement; pinned: boolean }[] = [];
 
   constructor() {
-    this.root.append(this.urgent, this.polite, this.quiet);
+    this.root.append(this.urgent, this.polite, this.quiet, this.more);
   }
 
   clear(): void {
     for (const stack of [this.urgent, this.polite, this.quiet]) stack.replaceChildren();
+    this.active.length = 0;
+    this.layout();
   }
 
   show(text: string, options: ToastOptions = {}): void {
@@ -41,7 +55,7 @@ export class Toasts {
             class: 'small-button primary',
             onclick: () => {
               run();
-              toast.remove();
+              this.remove(toast);
             },
           },
           label,
@@ -49,7 +63,30 @@ export class Toasts {
       );
     }
     (options.quiet ? this.quiet : tone === 'error' ? this.urgent : this.polite).append(toast);
-    window.setTimeout(() => toast.remove(), options.ms ?? (options.action ? 15_000 : 6_000));
+    this.active.push({ toast, pinned: tone === 'error' || options.action !== undefined });
+    this.layout();
+    window.setTimeout(() => this.remove(toast), options.ms ?? (options.action ? 15_000 : 6_000));
+  }
+
+  private remove(toast: HTMLElement): void {
+    toast.remove();
+    const index = this.active.findIndex((a) => a.toast === toast);
+    if (index >= 0) this.active.splice(index, 1);
+    this.layout();
+  }
+
+  /** Shows the newest pinned notices, then the newest others, up to the limit; counts the rest. */
+  private layout(): void {
+    const newestFirst = [...this.active].reverse();
+    const shown = new Set(
+      [...newestFirst.filter((a) => a.pinned), ...newestFirst.filter((a) => !a.pinned)]
+        .slice(0, MAX_VISIBLE_TOASTS)
+        .map((a) => a.toast),
+    );
+    for (const { toast } of this.active) toast.hidden = !shown.has(toast);
+    const waiting = this.active.length - shown.size;
+    this.more.hidden = waiting === 0;
+    this.more.textContent = `and ${waiting} more`;
   }
 }
 

@@ -23,6 +23,8 @@ export class RoomView {
   private readonly count = h('span', { class: 'muted' });
   private readonly heading = h('h1', { class: 'room-name', tabindex: '-1' });
   private readonly side = h('aside', { class: 'side', 'aria-label': 'Side panel' });
+  /** Where the page puts its notices while the room shows: a strip of their own, above the videos. */
+  private readonly notices = h('div', { class: 'room-notices', 'data-notices': '' });
   private readonly mediaButtons: Record<MediaKind, HTMLButtonElement>;
   private readonly panelButtons: Record<PanelName, HTMLButtonElement>;
   private readonly badges: Record<PanelName, HTMLElement> = {
@@ -82,6 +84,7 @@ export class RoomView {
         this.count,
         this.connectionBanner,
       ),
+      this.notices,
       h('main', { class: 'room-main' }, grid.root, this.side),
       h(
         'footer',
@@ -108,20 +111,18 @@ export class RoomView {
       const on = state === 'on';
       const what = kind === 'audio' ? 'microphone' : 'camera';
       const button = this.mediaButtons[kind];
+      const label = kind === 'audio' ? (on ? 'Mute' : 'Unmute') : on ? 'Stop video' : 'Start video';
       button.replaceChildren(
         icon(kind === 'audio' ? (on ? 'mic' : 'micOff') : on ? 'cam' : 'camOff'),
-        h(
-          'span',
-          { class: 'control-label' },
-          kind === 'audio' ? (on ? 'Mute' : 'Unmute') : on ? 'Stop video' : 'Start video',
-        ),
+        h('span', { class: 'control-label' }, label),
       );
-      button.setAttribute('aria-label', on ? `Turn off ${what}` : `Turn on ${what}`);
+      // The name starts with the visible label (WCAG 2.5.3: "click Mute" works by voice).
+      button.setAttribute('aria-label', `${label}, turn ${on ? 'off' : 'on'} ${what}`);
       button.setAttribute('aria-pressed', String(!on));
       button.classList.toggle('is-off', !on);
       button.disabled = state === 'none';
       button.title =
-        state === 'none' ? `No ${what} available` : (button.getAttribute('aria-label') ?? '');
+        state === 'none' ? `No ${what} available` : `Turn ${on ? 'off' : 'on'} ${what}`;
     }
     this.badges.people.hidden = !(this.model.isHost && this.model.lobby.length > 0);
     this.badges.people.textContent = String(this.model.lobby.length);

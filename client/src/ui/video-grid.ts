@@ -1,6 +1,14 @@
 import type { MediaKind } from '../../../src/protocol/events.js';
 import { h, hueOf, icon, initials } from './dom.js';
 import type { Person } from './model.js';
+import {
+  arrange,
+  type Arrangement,
+  fitGrid,
+  layerForHeight,
+  type LayoutMode,
+} from './stage-layout.js';
+import { StageToolbar } from './stage-toolbar.js';
 
 interface Tile {
   root: HTMLElement;
@@ -13,16 +21,48 @@ interface Tile {
 }
 
 /**
- * The video tiles, one per present person. Tiles are long-lived DOM (a re-created <video> would
- * flash and restart playback); only their state classes and labels change.
+ * The video tiles, one per present person, in a grid or the speaker layout, a page at a time.
+ * Tiles are long-lived DOM (a re-created <video> would flash and restart playback); tiles off
+ * the page are hidden, not removed, so their sound keeps playing. After each change the grid
+ * reports which tiles are on screen and the layer their size needs (`onView`).
  */
 export class VideoGrid {
   readonly root = h('section', { class: 'stage', 'aria-label': 'Videos' });
+  private readonly tilesBox = h('div', { class: 'tiles' });
+  private readonly toolbar: StageToolbar;
   private readonly tiles = new Map<string, Tile>();
+  private mode: LayoutMode = 'grid';
+  private page = 0;
+  private main: string | null = null;
+  private arrangement: Arrangement = { main: null, tiles: [], page: 0, pageCount: 1 };
+  private last?: { people: Person[]; speakerId: string | null; localStream: MediaStream };
+  private reported = '';
+  private measuring?: number;
   /** Called when the browser refused to play sound without a click. */
   onAudioBlocked: () => void = () => undefined;
+  /** The tiles on screen changed: participant id -> the simulcast layer each one needs. */
+  onView: (view: Map<string, number>) => void = () => undefined;
+
+  constructor() {
+    this.toolbar = new StageToolbar({
+      layout: (mode) => this.setLayout(mode),
+      turn: (by) => this.turn(by),
+    });
+    this.root.append(this.toolbar.root, this.tilesBox);
+    // Page Up / Page Down anywhere on the stage turn the page too.
+    this.root.addEventListener('keydown', (event) => {
+      if (event.key !== 'PageDown' && event.key !== 'PageUp') return;
+      event.preventDefault();
+      this.turn(event.key === 'PageDown' ? 1 : -1);
+    });
+    new ResizeObserver(() => {
+      this.fit();
+      this.measureSoon();
+    }).observe(this.tilesBox);
+  }
 
   sync(people: Person[], speakerId: string | null, localStream: MediaStream): void {
+    this.last = { people, speakerId, localStream };
     const ids = new Set(people.map((p) => p.participantId));
     for (const [id, tile] of this.tiles) {
       if (!ids.has(id)) {
@@ -34,7 +74,93 @@ export class VideoGrid {
       const tile = this.tiles.get(person.participantId) ?? this.create(person, localStream);
       this.update(tile, person, speakerId);
     }
-    this.root.dataset.count = String(Math.min(people.length, 9));
+    const self = people.find((p) => p.isSelf);
+    // This person first, then everyone in the order they came: a newcomer never moves others.
+    const ordered = [...people.filter((p) => p.isSelf), ...people.filter((p) => !p.isSelf)];
+    this.arrangement = arrange({
+      ids: ordered.map((p) => p.participantId),
+      selfId: self?.participantId ?? '',
+      mode: this.mode,
+      page: this.page,
+      speakerId,
+      previousMain: this.main,
+    });
+    this.page = this.arrangement.page;
+    this.main = this.arrangement.main ?? this.main;
+    this.place();
+    this.toolbar.render(this.mode, this.arrangement);
+    this.measureSoon();
+  }
+
+  /** The layout, the page and the large tile (for the page's debug hook). */
+  shown(): { mode: LayoutMode; page: number; pageCount: number; main: string | null } {
+    const { page, pageCount, main } = this.arrangement;
+    return { mode: this.mode, page, pageCount, main: this.mode === 'speaker' ? main : null };
+  }
+
+  setLayout(mode: LayoutMode): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.page = 0;
+    this.resync();
+  }
+
+  turn(by: 1 | -1): void {
+    const next = Math.min(Math.max(0, this.page + by), this.arrangement.pageCount - 1);
+    if (next === this.page) return;
+    this.page = next;
+    this.resync();
+  }
+
+  private resync(): void {
+    if (this.last) this.sync(this.last.people, this.last.speakerId, this.last.localStream);
+  }
+
+  /** Shows the arrangement's tiles in its order (CSS `order`), the main one first; hides the rest. */
+  private place(): void {
+    const { main, tiles } = this.arrangement;
+    const speaker = this.mode === 'speaker';
+    const onScreen = speaker && main ? [main, ...tiles] : tiles;
+    this.tilesBox.dataset.layout = this.mode;
+    this.tilesBox.dataset.count = String(onScreen.length);
+    for (const [id, tile] of this.tiles) {
+      const index = onScreen.indexOf(id);
+      tile.root.hidden = index < 0;
+      tile.root.style.order = String(Math.max(0, index));
+      tile.root.classList.toggle('is-main', speaker && id === main);
+    }
+    this.fit();
+  }
+
+  /** Grid: as many columns as make the tiles largest without overlapping or scrolling. */
+  private fit(): void {
+    if (this.mode !== 'grid' || !this.tilesBox.isConnected) return;
+    const style = getComputedStyle(this.tilesBox);
+    const px = (value: string) => Number.parseFloat(value) || 0;
+    const width = this.tilesBox.clientWidth - px(style.paddingLeft) - px(style.paddingRight);
+    const height = this.tilesBox.clientHeight - px(style.paddingTop) - px(style.paddingBottom);
+    const count = Number(this.tilesBox.dataset.count ?? 1);
+    const { columns, tileWidth } = fitGrid(count, width, height, px(style.columnGap));
+    this.tilesBox.style.setProperty('--columns', String(columns));
+    this.tilesBox.style.setProperty('--tile-width', `${tileWidth}px`);
+  }
+
+  /** Measures the shown tiles once the layout settled, and reports them if anything changed. */
+  private measureSoon(): void {
+    if (this.measuring !== undefined) return;
+    this.measuring = window.setTimeout(() => {
+      this.measuring = undefined;
+      const view = new Map<string, number>();
+      for (const [id, tile] of this.tiles) {
+        if (tile.root.hidden) continue;
+        const height = tile.root.getBoundingClientRect().height * window.devicePixelRatio;
+        view.set(id, layerForHeight(height, 3));
+      }
+      const key = JSON.stringify([...view].sort());
+      if (key === this.reported) return;
+      this.reported = key;
+      this.onView(view);
+    }, 0);
   }
 
   attach(participantId: string, kind: MediaKind, track: MediaStreamTrack): void {
@@ -90,8 +216,8 @@ export class VideoGrid {
     );
     const tile: Tile = { root, video, audio, stream, name, micState, avatar };
     this.tiles.set(person.participantId, tile);
-    if (person.isSelf) this.root.prepend(root);
-    else this.root.append(root);
+    if (person.isSelf) this.tilesBox.prepend(root);
+    else this.tilesBox.append(root);
     return tile;
   }
 
