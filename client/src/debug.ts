@@ -1,5 +1,6 @@
 import type { LoggedEvent } from './connection.js';
-import type { InboundStats } from './media-session.js';
+import type { MediaKind } from '../../src/protocol/events.js';
+import type { InboundStats, TransportInfo } from './media-session.js';
 import type { Phase } from './phases.js';
 
 /** What `#debug=1` exposes on `window.conveneDebug` (browser tests read it). */
@@ -7,6 +8,11 @@ export interface ConveneDebug {
   /** Every server event this page received, in order. */
   events(): LoggedEvent[];
   inboundStats(): Promise<InboundStats[]>;
+  /** Our transports (id, selected candidate types) and producer ids. */
+  media(): Promise<{
+    transports: TransportInfo[];
+    producers: Partial<Record<MediaKind, string>>;
+  }>;
   phase(): Phase;
 }
 

@@ -19,6 +19,8 @@ interface Tile {
 export class VideoGrid {
   readonly root = h('section', { class: 'stage', 'aria-label': 'Videos' });
   private readonly tiles = new Map<string, Tile>();
+  /** The output device remote sound plays on; empty: the system's default. */
+  private sinkId = '';
   /** Called when the browser refused to play sound without a click. */
   onAudioBlocked: () => void = () => undefined;
 
@@ -61,6 +63,12 @@ export class VideoGrid {
     for (const tile of this.tiles.values()) void tile.audio.play().catch(() => undefined);
   }
 
+  /** Plays everyone's sound on this output device (rejects where the browser refuses it). */
+  async setSpeaker(deviceId: string): Promise<void> {
+    this.sinkId = deviceId;
+    await Promise.all([...this.tiles.values()].map((t) => t.audio.setSinkId(deviceId)));
+  }
+
   private create(person: Person, localStream: MediaStream): Tile {
     const stream = person.isSelf ? localStream : new MediaStream();
     const video = h('video', {
@@ -72,6 +80,7 @@ export class VideoGrid {
     video.muted = true;
     video.srcObject = stream;
     const audio = h('audio', { autoplay: true });
+    if (this.sinkId) void audio.setSinkId(this.sinkId).catch(() => undefined);
     const avatar = h(
       'div',
       { class: 'avatar', 'aria-hidden': 'true' },
