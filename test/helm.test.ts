@@ -80,6 +80,7 @@ const EVERYTHING = {
     databaseUrl: { name: 'convene-db', key: 'uri' },
     auditSigningKey: { key: 'CONVENE_AUDIT_SIGNING_KEY' },
     webhookSecret: { key: 'CONVENE_WEBHOOK_SECRET' },
+    turnSecret: { key: 'CONVENE_TURN_SECRET' },
   },
 };
 
@@ -289,6 +290,9 @@ describe('the Helm chart (deploy/helm/convene)', () => {
     });
     assert.deepEqual(env.get('CONVENE_WEBHOOK_SECRET'), {
       secretKeyRef: { name: 'convene-secrets', key: 'CONVENE_WEBHOOK_SECRET' },
+    });
+    assert.deepEqual(env.get('CONVENE_TURN_SECRET'), {
+      secretKeyRef: { name: 'convene-secrets', key: 'CONVENE_TURN_SECRET' },
     });
     assert.equal(env.get('CONVENE_JWKS_URL'), EVERYTHING.auth.jwksUrl);
     assert.equal(env.get('CONVENE_JWT_ISSUER'), EVERYTHING.auth.jwtIssuer);

@@ -1,7 +1,8 @@
-import type { JoinedResult } from '../../src/protocol/events.js';
+import type { JoinedResult, MediaKind } from '../../src/protocol/events.js';
 import { ChatController } from './chat-controller.js';
 import { Connection } from './connection.js';
 import { exposeDebug } from './debug.js';
+import { Devices } from './devices.js';
 import { ServerError } from './errors.js';
 import { HostActions, type HostPage } from './host-actions.js';
 import { LocalMedia } from './local-media.js';
@@ -51,7 +52,23 @@ export class App {
     canRebuild: () => this.phases.phase === 'room' && !!this.connection?.connected,
     attach: (participantId, kind, track) => this.grid.attach(participantId, kind, track),
     detach: (track) => this.grid.detach(track),
+    relayOnly: () => this.link?.relay ?? false,
   });
+  private readonly devices = new Devices(this.local, this.media, {
+    ...this.page,
+    changed: () => this.room?.renderSettings(),
+    setSpeaker: (deviceId) => this.grid.setSpeaker(deviceId),
+    openSettings: () => this.room?.openSettings(),
+  });
+  /** The Settings panel's devices and what its controls do. */
+  private readonly settings = {
+    devices: this.devices,
+    actions: {
+      choose: (kind: MediaKind, deviceId: string) => this.run(this.devices.choose(kind, deviceId)),
+      chooseSpeaker: (deviceId: string) => this.run(this.devices.chooseSpeaker(deviceId)),
+      retry: (kind: MediaKind) => this.run(this.devices.retry(kind)),
+    },
+  };
   private readonly chat = new ChatController(this.store, {
     ...this.page,
     joined: () => this.phases.joined,
@@ -82,6 +99,7 @@ export class App {
       exposeDebug({
         events: () => this.connection?.log ?? [],
         inboundStats: () => this.media.inboundStats(),
+        media: () => this.media.debugInfo(),
         phase: () => this.phases.phase,
         videoDemand: () => this.media.videoDemand(),
         stage: () => this.grid.shown(),
@@ -163,11 +181,13 @@ export class App {
     this.room = new RoomScreen(this.store, this.chat, this.host, this.grid, this.local.stream, {
       toggleMedia: (kind) => this.run(this.media.toggle(kind)),
       leave: () => this.leave(),
+      settings: this.settings,
     });
     this.show(this.room.root);
     // The Join button is gone: start keyboard and screen reader users at the top of the room.
     this.room.focusHeading();
     this.prejoin = undefined;
+    this.run(this.devices.enter());
   }
 
   /** Does what the reconnect policy decided. */

@@ -1,5 +1,6 @@
 import type { LoggedEvent } from './connection.js';
-import type { InboundStats } from './media-session.js';
+import type { MediaKind } from '../../src/protocol/events.js';
+import type { InboundStats, TransportInfo } from './media-session.js';
 import type { Phase } from './phases.js';
 import type { LayoutMode } from './ui/stage-layout.js';
 import type { VideoDemandState } from './video-demand.js';
@@ -9,6 +10,11 @@ export interface ConveneDebug {
   /** Every server event this page received, in order. */
   events(): LoggedEvent[];
   inboundStats(): Promise<InboundStats[]>;
+  /** Our transports (id, selected candidate types) and producer ids. */
+  media(): Promise<{
+    transports: TransportInfo[];
+    producers: Partial<Record<MediaKind, string>>;
+  }>;
   phase(): Phase;
   /** Each video consumer as the server was last told: paused or not, which layer. */
   videoDemand(): VideoDemandState[];

@@ -154,3 +154,23 @@ export function describeDeviceError(error: unknown, what: DeviceName): string {
       return `The ${what} could not be started. You can still join without ${it}.`;
   }
 }
+
+/** A device that is not working during the meeting, in words, with what to do (the Settings panel offers Try again). */
+export function describeDeviceProblem(error: unknown, kind: 'audio' | 'video'): string {
+  const name = error instanceof DOMException ? error.name : '';
+  const what = kind === 'video' ? 'camera' : 'microphone';
+  const What = kind === 'video' ? 'Camera' : 'Microphone';
+  switch (name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return `${What} blocked by your browser. Allow it in the site settings (the icon next to the address), then choose Try again.`;
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return `No ${what} found (the chosen one may be unplugged). Plug one in, or choose another, then Try again.`;
+    case 'NotReadableError':
+    case 'AbortError':
+      return `${What} in use by another app, or not responding. Close it there, then choose Try again.`;
+    default:
+      return `Your ${what} could not be started. Choose Try again.`;
+  }
+}

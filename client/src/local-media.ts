@@ -1,5 +1,5 @@
 import type { MediaKind } from '../../src/protocol/events.js';
-import { describeDeviceError } from './errors.js';
+import { describeDeviceError, describeDeviceProblem } from './errors.js';
 
 const errorName = (error: unknown) => (error instanceof DOMException ? error.name : 'Error');
 
@@ -7,6 +7,9 @@ export interface DeviceChoice {
   deviceId: string;
   label: string;
 }
+
+/** What can be chosen: cameras, microphones and (where the browser lets a page choose) speakers. */
+export type DeviceLists = Record<MediaKind | 'speaker', DeviceChoice[]>;
 
 const VIDEO_CONSTRAINTS: MediaTrackConstraints = {
   width: { ideal: 640 },
@@ -22,13 +25,15 @@ export class LocalMedia {
   readonly stream = new MediaStream();
   private readonly failures: Partial<Record<MediaKind, unknown>> = {};
   private readonly chosen: Partial<Record<MediaKind, string>> = {};
+  /** The active track of a kind ended by itself (device unplugged, taken away by the system). */
+  onEnded: (kind: MediaKind, track: MediaStreamTrack) => void = () => undefined;
 
   track(kind: MediaKind): MediaStreamTrack | undefined {
     return kind === 'audio' ? this.stream.getAudioTracks()[0] : this.stream.getVideoTracks()[0];
   }
 
   deviceId(kind: MediaKind): string | undefined {
-    return this.chosen[kind] ?? this.track(kind)?.getSettings().deviceId;
+    return this.track(kind)?.getSettings().deviceId ?? this.chosen[kind];
   }
 
   /** Starts both devices (one request, so the browser asks once), falling back to each alone. */
@@ -62,10 +67,34 @@ export class LocalMedia {
     }
   }
 
+  /** The active track of `kind` is gone (ended): drop it; it counts as a failure until replaced. */
+  lost(kind: MediaKind, track: MediaStreamTrack): void {
+    track.stop();
+    this.stream.removeTrack(track);
+    this.failures[kind] ??= new DOMException('The device stopped', 'NotFoundError');
+  }
+
   /** Whether the browser (or the person) refused this device. */
   blocked(kind: MediaKind): boolean {
     const name = errorName(this.failures[kind]);
     return name === 'NotAllowedError' || name === 'SecurityError';
+  }
+
+  /** Why this kind is not working now, in words for the room; undefined when it works. */
+  problem(kind: MediaKind): string | undefined {
+    return this.track(kind) ? undefined : this.failureText(kind);
+  }
+
+  /** The last failure of this kind in words (a failed switch leaves the old device working). */
+  failureText(kind: MediaKind): string | undefined {
+    const failure = this.failures[kind];
+    return failure === undefined ? undefined : describeDeviceProblem(failure, kind);
+  }
+
+  /** Whether this kind failed because no device was there (plugging one in may fix it). */
+  missing(kind: MediaKind): boolean {
+    const name = errorName(this.failures[kind]);
+    return !this.track(kind) && (name === 'NotFoundError' || name === 'OverconstrainedError');
   }
 
   /** What went wrong, in words: one notice when both devices failed for the same reason. */
@@ -79,16 +108,18 @@ export class LocalMedia {
     return messages;
   }
 
-  async devices(): Promise<Record<MediaKind, DeviceChoice[]>> {
+  async devices(): Promise<DeviceLists> {
     const all = await navigator.mediaDevices.enumerateDevices();
+    const names: Record<MediaDeviceKind, string> = {
+      videoinput: 'Camera',
+      audioinput: 'Microphone',
+      audiooutput: 'Speaker',
+    };
     const pick = (kind: MediaDeviceKind) =>
       all
         .filter((d) => d.kind === kind && d.deviceId !== '')
-        .map((d, i) => ({
-          deviceId: d.deviceId,
-          label: d.label || (kind === 'videoinput' ? `Camera ${i + 1}` : `Microphone ${i + 1}`),
-        }));
-    return { video: pick('videoinput'), audio: pick('audioinput') };
+        .map((d, i) => ({ deviceId: d.deviceId, label: d.label || `${names[kind]} ${i + 1}` }));
+    return { video: pick('videoinput'), audio: pick('audioinput'), speaker: pick('audiooutput') };
   }
 
   stop(): void {
@@ -106,5 +137,8 @@ export class LocalMedia {
     }
     this.stream.addTrack(track);
     delete this.failures[kind];
+    track.addEventListener('ended', () => {
+      if (this.track(kind) === track) this.onEnded(kind, track);
+    });
   }
 }

@@ -3,8 +3,8 @@ import type { MediaKind, ProducerInfo, ServerEventOf } from '../../src/protocol/
 import type { Connection } from './connection.js';
 import { describeError, ServerError } from './errors.js';
 import type { LocalMedia } from './local-media.js';
-import { type InboundStats, MediaSession } from './media-session.js';
 import type { StageView, VideoDemandState } from './video-demand.js';
+import { type InboundStats, MediaSession, type TransportInfo } from './media-session.js';
 import type { RoomStore } from './room-store.js';
 import type { ToastOptions } from './ui/feedback.js';
 import type { TrackState } from './ui/model.js';
@@ -22,6 +22,8 @@ export interface MediaHost {
   notice(text: string, options?: ToastOptions): void;
   /** Runs a background task whose failure the page reports. */
   run(task: Promise<unknown>): void;
+  /** `#relay=1`: media only through TURN. */
+  relayOnly(): boolean;
 }
 
 /**
@@ -113,7 +115,8 @@ export class MediaController {
     this.session?.close();
     const connection = this.host.connection();
     if (!connection) return;
-    const session = new MediaSession(connection, {
+    const options = { relay: this.host.relayOnly() };
+    const session = new MediaSession(connection, options, {
       remoteTrack: (t) => {
         this.remote.set(t.producerId, {
           participantId: t.participantId,
@@ -141,15 +144,7 @@ export class MediaController {
       if (this.session !== session) return;
       for (const kind of ['audio', 'video'] as const) {
         const track = this.local.track(kind);
-        if (!track) continue;
-        track.enabled = true;
-        const ok = await session.produce(kind, track, !this.want[kind]);
-        if (!ok && kind === 'video') {
-          this.host.notice(
-            'Your camera is not shared: guests can only send audio in this meeting.',
-          );
-          this.setSelfState('video', 'none');
-        }
+        if (track) await this.produceLocal(session, kind, track);
       }
     } catch (error) {
       if (this.session !== session) return;
@@ -158,6 +153,36 @@ export class MediaController {
         { tone: 'error' },
       );
     }
+  }
+
+  /**
+   * A new local track for `kind` (another device, or one that works now): replaces the track of
+   * the producer in place (same transport, same producer), or starts sending it.
+   */
+  async sendTrack(kind: MediaKind, track: MediaStreamTrack): Promise<void> {
+    const session = this.session;
+    // No session (reconnecting): start() sends the local tracks once it is back.
+    if (session) await this.produceLocal(session, kind, track);
+    else this.setSelfState(kind, this.selfState(kind));
+  }
+
+  /** The device of `kind` is gone and nothing replaced it: stop sending it (the others see it end). */
+  async stopSending(kind: MediaKind): Promise<void> {
+    this.setSelfState(kind, 'none');
+    await this.session?.stopProducing(kind);
+  }
+
+  /** Our transports and producers (`#debug=1`). */
+  async debugInfo(): Promise<{
+    transports: TransportInfo[];
+    producers: Partial<Record<MediaKind, string>>;
+  }> {
+    const session = this.session;
+    if (!session) return { transports: [], producers: {} };
+    return {
+      transports: await session.transports(),
+      producers: { audio: session.producerId('audio'), video: session.producerId('video') },
+    };
   }
 
   /** Throws the session away and builds a new one (transport failure, server restart), once at a time. */
@@ -185,6 +210,22 @@ export class MediaController {
 
   inboundStats(): Promise<InboundStats[]> {
     return this.session?.inboundStats() ?? Promise.resolve([]);
+  }
+
+  private async produceLocal(
+    session: MediaSession,
+    kind: MediaKind,
+    track: MediaStreamTrack,
+  ): Promise<void> {
+    track.enabled = true;
+    const ok = await session.produce(kind, track, !this.want[kind]);
+    if (this.session !== session) return;
+    if (!ok && kind === 'video') {
+      this.host.notice('Your camera is not shared: guests can only send audio in this meeting.');
+      this.setSelfState('video', 'none');
+    } else if (ok) {
+      this.setSelfState(kind, this.selfState(kind));
+    }
   }
 
   private selfState(kind: MediaKind): TrackState {

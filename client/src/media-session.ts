@@ -1,5 +1,6 @@
 import { Device, type types } from 'mediasoup-client';
 import type {
+  IceServer,
   MediaKind,
   ProducerInfo,
   TransportDirection,
@@ -25,6 +26,20 @@ export interface MediaSessionEvents {
   failed(reason: string): void;
 }
 
+export interface MediaSessionOptions {
+  /** Only relayed (TURN) candidates: `#relay=1`, to test or debug a TURN setup. */
+  relay?: boolean;
+}
+
+/** One transport as the browser sees it: its id and the candidate pair ICE selected. */
+export interface TransportInfo {
+  direction: TransportDirection;
+  id: string;
+  /** host, srflx, prflx or relay; undefined until a pair is selected. */
+  localCandidateType?: string;
+  remoteCandidateType?: string;
+}
+
 export interface InboundStats {
   kind: string;
   bytesReceived: number;
@@ -40,15 +55,19 @@ export interface InboundStats {
 export class MediaSession {
   private readonly device = new Device();
   private send?: types.Transport;
+  private sendStarting?: Promise<types.Transport>;
   private recv?: types.Transport;
   private readonly producers = new Map<MediaKind, types.Producer>();
   private readonly consumers = new Map<string, types.Consumer>();
   private readonly wanted = new Set<string>();
   private readonly demand: VideoDemand;
+  /** Kinds whose producer is being created (a second produce of the same kind would duplicate it). */
+  private readonly starting = new Map<MediaKind, Promise<boolean>>();
   private closed = false;
 
   constructor(
     private readonly connection: Connection,
+    private readonly options: MediaSessionOptions,
     private readonly events: MediaSessionEvents,
   ) {
     this.demand = new VideoDemand(connection);
@@ -72,10 +91,35 @@ export class MediaSession {
     await Promise.all(producers.map((p) => this.consume(p)));
   }
 
-  /** Sends a local track; returns false if the server refuses this kind (e.g. guests audio-only). */
+  /**
+   * Sends a local track; returns false if the server refuses this kind (e.g. guests audio-only).
+   * A kind already sent (or being started) gets the new track on the same producer.
+   */
   async produce(kind: MediaKind, track: MediaStreamTrack, paused: boolean): Promise<boolean> {
     if (this.closed || !this.device.canProduce(kind)) return false;
-    this.send ??= await this.createTransport('send');
+    const pending = this.starting.get(kind);
+    if (pending || this.producers.has(kind)) {
+      const ok = (await pending) ?? true;
+      if (ok) await this.replaceTrack(kind, track);
+      return ok;
+    }
+    const started = this.startProducer(kind, track, paused);
+    this.starting.set(kind, started);
+    try {
+      return await started;
+    } finally {
+      this.starting.delete(kind);
+    }
+  }
+
+  private async startProducer(
+    kind: MediaKind,
+    track: MediaStreamTrack,
+    paused: boolean,
+  ): Promise<boolean> {
+    // One send transport, even when two kinds start at once.
+    this.sendStarting ??= this.createTransport('send');
+    this.send ??= await this.sendStarting;
     try {
       const producer = await this.send.produce({
         track,
@@ -130,8 +174,37 @@ export class MediaSession {
     return undefined;
   }
 
+  /** Sends another track on the same producer (another device): same transport, same producer id. */
   async replaceTrack(kind: MediaKind, track: MediaStreamTrack): Promise<void> {
     await this.producers.get(kind)?.replaceTrack({ track });
+  }
+
+  /** Stops sending `kind` (its device is gone): the others see it end. */
+  async stopProducing(kind: MediaKind): Promise<void> {
+    const producer = this.producers.get(kind);
+    if (!producer) return;
+    this.producers.delete(kind);
+    producer.close();
+    await this.connection.request('media:closeProducer', { producerId: producer.id });
+  }
+
+  /** The producer sending `kind`, if any (debug and tests). */
+  producerId(kind: MediaKind): string | undefined {
+    return this.producers.get(kind)?.id;
+  }
+
+  /** Both transports and the candidate pair each one uses (is the media relayed through TURN?). */
+  async transports(): Promise<TransportInfo[]> {
+    const out: TransportInfo[] = [];
+    for (const [direction, transport] of [
+      ['send', this.send],
+      ['recv', this.recv],
+    ] as const) {
+      if (!transport || transport.closed) continue;
+      const report = await transport.getStats();
+      out.push({ direction, id: transport.id, ...selectedPair(report) });
+    }
+    return out;
   }
 
   /** Receives a remote producer (idempotent); the consumer starts paused on the server, then resumes. */
@@ -211,10 +284,11 @@ export class MediaSession {
   }
 
   private async createTransport(direction: TransportDirection): Promise<types.Transport> {
-    const { transport: options } = await this.connection.request('media:createTransport', {
-      direction,
-    });
-    const transportOptions = toTransportOptions(options);
+    const { transport: options, iceServers } = await this.connection.request(
+      'media:createTransport',
+      { direction },
+    );
+    const transportOptions = toTransportOptions(options, iceServers, this.options.relay ?? false);
     const transport =
       direction === 'send'
         ? this.device.createSendTransport(transportOptions)
@@ -244,12 +318,45 @@ export class MediaSession {
   }
 }
 
-/** The protocol leaves mediasoup's parameter shapes opaque; mediasoup-client gets them as sent. */
-function toTransportOptions(options: TransportOptions): types.TransportOptions {
+/**
+ * The protocol leaves mediasoup's parameter shapes opaque; mediasoup-client gets them as sent,
+ * with the ICE servers (TURN credentials issued to this participant) of the same ack.
+ */
+function toTransportOptions(
+  options: TransportOptions,
+  iceServers: IceServer[] | undefined,
+  relay: boolean,
+): types.TransportOptions {
   return {
     id: options.id,
     iceParameters: options.iceParameters as types.IceParameters,
     iceCandidates: options.iceCandidates as types.IceCandidate[],
     dtlsParameters: options.dtlsParameters as types.DtlsParameters,
+    iceServers: iceServers ?? [],
+    ...(relay ? { iceTransportPolicy: 'relay' as const } : {}),
+  };
+}
+
+type StatsEntry = { type?: string; id?: string } & Record<string, unknown>;
+
+/** The local and remote candidate types of the pair ICE selected, from a transport's stats. */
+function selectedPair(
+  report: RTCStatsReport,
+): Pick<TransportInfo, 'localCandidateType' | 'remoteCandidateType'> {
+  const entries = new Map<string, StatsEntry>();
+  report.forEach((entry: StatsEntry) => entries.set(String(entry.id), entry));
+  const all = [...entries.values()];
+  const selectedId = all.find((e) => e.type === 'transport')?.selectedCandidatePairId;
+  const pair =
+    (typeof selectedId === 'string' ? entries.get(selectedId) : undefined) ??
+    all.find((e) => e.type === 'candidate-pair' && e.nominated === true && e.state === 'succeeded');
+  if (!pair) return {};
+  const typeOf = (id: unknown) => {
+    const type = typeof id === 'string' ? entries.get(id)?.candidateType : undefined;
+    return typeof type === 'string' ? type : undefined;
+  };
+  return {
+    localCandidateType: typeOf(pair.localCandidateId),
+    remoteCandidateType: typeOf(pair.remoteCandidateId),
   };
 }

@@ -7,6 +7,8 @@ export interface JoinLink {
   role: Role;
   /** `#debug=1`: exposes the received-event log and media stats on `window.conveneDebug`. */
   debug: boolean;
+  /** `#relay=1`: media only through TURN (`iceTransportPolicy: 'relay'`), to test or debug TURN. */
+  relay: boolean;
 }
 
 const STORAGE_KEY = 'convene.joinToken';
@@ -23,9 +25,12 @@ export function readJoinLink(
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
   const fromUrl = params.get('token');
   const debug = params.get('debug') === '1';
+  const relay = params.get('relay') === '1';
   if (fromUrl) {
     storage.setItem(STORAGE_KEY, fromUrl);
-    history.replaceState(null, '', `${location.pathname}${debug ? '#debug=1' : ''}`);
+    // The options stay in the address bar (a reload keeps them); the token does not.
+    const kept = [debug ? 'debug=1' : '', relay ? 'relay=1' : ''].filter(Boolean).join('&');
+    history.replaceState(null, '', `${location.pathname}${kept ? `#${kept}` : ''}`);
   }
   const token = fromUrl ?? storage.getItem(STORAGE_KEY);
   if (!token) return undefined;
@@ -39,6 +44,7 @@ export function readJoinLink(
     displayName: typeof name === 'string' ? name : 'Guest',
     role: isRole(role) ? role : 'participant',
     debug,
+    relay,
   };
 }
 

@@ -64,6 +64,16 @@ export const mediaConfig = slice('media', (env) => ({
   roomGraceSeconds: env.roomGraceSeconds,
 }));
 
+/** What browsers get for ICE: configured servers, and TURN with credentials made per participant. */
+export const iceConfig = slice('ice', (env) => ({
+  iceServers: env.iceServers,
+  /** Time-limited TURN credentials (coturn `use-auth-secret`); undefined: none issued. */
+  turn:
+    env.turnSecret === undefined
+      ? undefined
+      : { secret: env.turnSecret, urls: env.turnUrls, ttlSeconds: env.turnTtlSeconds },
+}));
+
 export const metricsConfig = slice('metrics', (env) => ({
   port: env.metricsPort,
   host: env.metricsHost,
@@ -111,6 +121,7 @@ export const lifecycleConfig = slice('lifecycle', (env) => ({ drainSeconds: env.
 
 export type AppConfig = ReturnType<typeof appConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
+export type IceConfig = ReturnType<typeof iceConfig>;
 export type ClusterConfig = ReturnType<typeof clusterConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;

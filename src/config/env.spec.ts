@@ -242,6 +242,90 @@ describe('parseEnv', () => {
     ]);
   });
 
+  it('reads ICE servers as a JSON array and says which entry is wrong, without repeating credentials', () => {
+    assert.deepEqual(parseEnv({}).iceServers, []);
+    const servers = parseEnv({
+      CONVENE_ICE_SERVERS:
+        '[{"urls":"stun:stun.example.com:3478"},{"urls":["turn:10.0.0.9:3478?transport=tcp","turns:[2001:db8::1]:5349"],"username":"corp","credential":"pw"}]',
+    }).iceServers;
+    assert.deepEqual(servers, [
+      { urls: 'stun:stun.example.com:3478' },
+      {
+        urls: ['turn:10.0.0.9:3478?transport=tcp', 'turns:[2001:db8::1]:5349'],
+        username: 'corp',
+        credential: 'pw',
+      },
+    ]);
+    assert.deepEqual(problemsOf({ CONVENE_ICE_SERVERS: '{"urls":"stun:x"}' }), [
+      'CONVENE_ICE_SERVERS must be a JSON array such as [{"urls":"stun:stun.example.com:3478"}]',
+    ]);
+    assert.match(problemsOf({ CONVENE_ICE_SERVERS: '[{urls:' })[0] ?? '', /not valid JSON/);
+    const [problem, ...rest] = problemsOf({
+      CONVENE_ICE_SERVERS:
+        '[{"urls":"http://stun.example.com"},{"urls":"turn:t.example.com","username":"u"},{"urls":[],"credential":"hunter2"},{"urls":"stun:s","password":"hunter2"}]',
+    });
+    assert.equal(rest.length, 0);
+    assert.match(
+      problem ?? '',
+      /^CONVENE_ICE_SERVERS entry \[0\]\.urls must be stun:, stuns:, turn: or turns: URLs .*\(not: http:\/\/stun\.example\.com\)/,
+    );
+    assert.match(
+      problem ?? '',
+      /entry \[1\] has a TURN URL, so it needs a username and a credential/,
+    );
+    assert.match(problem ?? '', /entry \[2\]\.urls must be a URL or a non-empty array of URLs/);
+    assert.match(problem ?? '', /entry \[3\] has unknown keys \(password\)/);
+    assert.doesNotMatch(problem ?? '', /hunter2/);
+  });
+
+  it('issues TURN credentials with a secret and TURN URLs together, and refuses a short secret in production', () => {
+    const off = parseEnv({});
+    assert.equal(off.turnSecret, undefined);
+    assert.deepEqual(off.turnUrls, []);
+    assert.equal(off.turnTtlSeconds, 3600);
+    const on = parseEnv({
+      CONVENE_TURN_SECRET: 'dev-secret',
+      CONVENE_TURN_URLS: 'turn:turn.example.com:3478?transport=udp, turns:turn.example.com:5349',
+      CONVENE_TURN_TTL_SECONDS: '600',
+    });
+    assert.deepEqual(on.turnUrls, [
+      'turn:turn.example.com:3478?transport=udp',
+      'turns:turn.example.com:5349',
+    ]);
+    assert.equal(on.turnTtlSeconds, 600);
+    assert.deepEqual(problemsOf({ CONVENE_TURN_SECRET: 'x'.repeat(40) }), [
+      'CONVENE_TURN_URLS and CONVENE_TURN_SECRET go together: set both (or neither)',
+    ]);
+    assert.deepEqual(problemsOf({ CONVENE_TURN_URLS: 'turn:t.example.com' }), [
+      'CONVENE_TURN_URLS and CONVENE_TURN_SECRET go together: set both (or neither)',
+    ]);
+    const production = {
+      NODE_ENV: 'production',
+      CONVENE_JWT_SECRET: 'x'.repeat(40),
+      CONVENE_ADMIN_API_KEY: 'k'.repeat(32),
+      CONVENE_TURN_URLS: 'turn:turn.example.com',
+    };
+    const short = problemsOf({ ...production, CONVENE_TURN_SECRET: 'short-secret-value' });
+    assert.equal(short.length, 1);
+    assert.match(
+      short[0] ?? '',
+      /^CONVENE_TURN_SECRET must be at least 32 characters in production/,
+    );
+    assert.doesNotMatch(short[0] ?? '', /short-secret-value/);
+    assert.deepEqual(problemsOf({ ...production, CONVENE_TURN_SECRET: 's'.repeat(32) }), []);
+    const bad = problemsOf({
+      CONVENE_TURN_SECRET: 'x'.repeat(32),
+      CONVENE_TURN_URLS: 'stun:s.example.com, turn:ok.example.com, https://t.example.com',
+      CONVENE_TURN_TTL_SECONDS: '10',
+    });
+    assert.equal(bad.length, 2);
+    assert.match(
+      bad.join('\n'),
+      /^CONVENE_TURN_URLS must be a comma-separated list of turn: or turns: URLs .*\(not: stun:s\.example\.com, https:\/\/t\.example\.com\)/m,
+    );
+    assert.match(bad.join('\n'), /^CONVENE_TURN_TTL_SECONDS must be an integer between 60/m);
+  });
+
   it('gives ConfigModule a schema with the same problems that leaves the variables as they are', async () => {
     const raw = { NODE_ENV: 'production', PORT: 'eighty' };
     const failed = await envValidationSchema['~standard'].validate(raw);

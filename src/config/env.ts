@@ -6,6 +6,8 @@
 
 import { z } from 'zod';
 import { trustEntryProblem, type TrustProxy } from '../common/client-address.js';
+import type { IceServer } from '../protocol/events.js';
+import { badTurnUrls, parseIceServers } from './ice-servers.js';
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -111,6 +113,34 @@ const webhookUrls = () =>
     }
     return [...new Set(entries.map((e) => new URL(e).href))];
   });
+
+/** A JSON array of RTCIceServer-like objects (see ice-servers.ts). */
+const iceServers = () =>
+  z.string().transform((v, ctx): IceServer[] => {
+    const parsed = parseIceServers(v);
+    if ('servers' in parsed) return parsed.servers;
+    ctx.issues.push({ code: 'custom', input: '(not repeated)', message: parsed.problem });
+    return z.NEVER;
+  });
+
+/** A comma list of turn: / turns: URLs. */
+const turnUrls = () =>
+  z.string().transform((v, ctx) => {
+    const entries = commaList(v);
+    const bad = badTurnUrls(entries);
+    if (entries.length === 0 || bad.length > 0) {
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        message: `must be a comma-separated list of turn: or turns: URLs such as turn:turn.example.com:3478?transport=udp (not: ${bad.join(', ') || 'empty list'})`,
+      });
+      return z.NEVER;
+    }
+    return [...new Set(entries)];
+  });
+
+/** TURN REST secrets shorter than this are refused in production (coturn's static-auth-secret). */
+export const TURN_SECRET_MIN_LENGTH = 32;
 
 /** `false`, `true`, a hop count, or a comma list of IPs, CIDR ranges and preset names. */
 const trustProxy = () =>
@@ -230,6 +260,12 @@ const variables = z.object({
   CONVENE_WEBHOOK_POLL_MS: variable(int(10, 60_000).default(1000)),
   /** Delivered and failed deliveries older than this are deleted, hourly. */
   CONVENE_WEBHOOK_RETENTION_DAYS: variable(int(1, 36500).default(30)),
+  /** Given to browsers for their transports (STUN, TURN with fixed credentials). */
+  CONVENE_ICE_SERVERS: variable(iceServers().default([])),
+  /** coturn's `static-auth-secret`: time-limited TURN credentials per participant. */
+  CONVENE_TURN_SECRET: variable(z.string().optional()),
+  CONVENE_TURN_URLS: variable(turnUrls().default([])),
+  CONVENE_TURN_TTL_SECONDS: variable(int(60, 7 * 86400).default(3600)),
   /** On SIGTERM, how long the process waits for its connections to move before it closes. */
   CONVENE_DRAIN_SECONDS: variable(int(0, 3600).default(20)),
 });
@@ -280,6 +316,22 @@ const envSchema = variables
     message: 'must be set with CONVENE_WEBHOOK_URLS (every delivery is signed with it)',
     ...whenValid('CONVENE_WEBHOOK_URLS', 'CONVENE_WEBHOOK_SECRET'),
   })
+  .refine((v) => (v.CONVENE_TURN_SECRET === undefined) === (v.CONVENE_TURN_URLS.length === 0), {
+    path: ['CONVENE_TURN_URLS'],
+    message: 'and CONVENE_TURN_SECRET go together: set both (or neither)',
+    ...whenValid('CONVENE_TURN_SECRET', 'CONVENE_TURN_URLS'),
+  })
+  .refine(
+    (v) =>
+      v.NODE_ENV !== 'production' ||
+      v.CONVENE_TURN_SECRET === undefined ||
+      v.CONVENE_TURN_SECRET.length >= TURN_SECRET_MIN_LENGTH,
+    {
+      path: ['CONVENE_TURN_SECRET'],
+      message: `must be at least ${TURN_SECRET_MIN_LENGTH} characters in production (anyone who guesses it can relay through your TURN server; e.g. openssl rand -hex 32)`,
+      ...whenValid('NODE_ENV', 'CONVENE_TURN_SECRET'),
+    },
+  )
   .transform((v) => ({
     nodeEnv: v.NODE_ENV,
     port: v.PORT,
@@ -333,6 +385,10 @@ const envSchema = variables
     webhookPollMs: v.CONVENE_WEBHOOK_POLL_MS,
     webhookRetentionDays: v.CONVENE_WEBHOOK_RETENTION_DAYS,
     drainSeconds: v.CONVENE_DRAIN_SECONDS,
+    iceServers: v.CONVENE_ICE_SERVERS,
+    turnSecret: v.CONVENE_TURN_SECRET,
+    turnUrls: v.CONVENE_TURN_URLS,
+    turnTtlSeconds: v.CONVENE_TURN_TTL_SECONDS,
   }));
 
 export type Env = z.output<typeof envSchema>;

@@ -15,6 +15,7 @@ import {
   ProduceDto,
   ProducerRefDto,
 } from './dto/media-messages.js';
+import { IceServers } from './ice-servers.js';
 import { type MediaCaller, MediaService } from './media.service.js';
 
 /** Identity from the verified socket, never from the payload. */
@@ -30,7 +31,10 @@ function callerOf(socket: ConferenceSocket): MediaCaller {
 @ConferenceNamespaceGateway()
 @UseGuards(JoinedGuard)
 export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
-  constructor(private readonly media: MediaService) {}
+  constructor(
+    private readonly media: MediaService,
+    private readonly ice: IceServers,
+  ) {}
 
   handleDisconnect(socket: ConferenceSocket): void {
     if (!socket.data.identity) return;
@@ -54,9 +58,12 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: CreateTransportDto,
   ): Promise<AckOf<'media:createTransport'>> {
+    const caller = callerOf(socket);
     return {
       ok: true,
-      transport: await this.media.createTransport(callerOf(socket), body.direction),
+      transport: await this.media.createTransport(caller, body.direction),
+      // TURN credentials for this participant (from the verified socket), fresh per transport.
+      iceServers: this.ice.forParticipant(caller.participantId),
     };
   }
 

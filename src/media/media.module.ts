@@ -6,6 +6,7 @@ import { MediaCluster } from './media-cluster.js';
 import { MediaController } from './media.controller.js';
 import { MediaGateway } from './media.gateway.js';
 import { MediaHealthIndicator } from './media.health.js';
+import { IceServers } from './ice-servers.js';
 import { MediaNotifier } from './media-notifier.js';
 import { MediaService } from './media.service.js';
 import { NodePipes } from './node-pipes.js';
@@ -25,6 +26,7 @@ import { WorkerPool } from './worker-pool.js';
     MediaCluster,
     NodePipes,
     MediaService,
+    IceServers,
     MediaGateway,
     MediaHealthIndicator,
   ],

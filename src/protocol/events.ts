@@ -145,6 +145,17 @@ export interface TransportOptions {
   sctpParameters?: unknown;
 }
 
+/**
+ * An ICE server for the browser's transports (RTCIceServer's shape). TURN servers configured
+ * with CONVENE_TURN_SECRET come with credentials issued to this participant that expire: the
+ * username is `<expiry unix time>:<participantId>` (coturn's `use-auth-secret`).
+ */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
 export interface ConsumerOptions {
   id: string;
   producerId: string;
@@ -248,7 +259,7 @@ export interface ClientToServerEvents {
   ) => void;
   'media:createTransport': (
     payload: CreateTransportPayload,
-    ack: AckFn<{ transport: TransportOptions }>,
+    ack: AckFn<{ transport: TransportOptions; iceServers: IceServer[] }>,
   ) => void;
   'media:connectTransport': (payload: ConnectTransportPayload, ack: AckFn) => void;
   'media:produce': (payload: ProducePayload, ack: AckFn<{ producerId: string }>) => void;

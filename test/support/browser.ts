@@ -27,9 +27,18 @@ export const ARTIFACTS_DIR = resolve(import.meta.dirname, '../../../test-artifac
  * --use-fake-ui-for-media-stream, which grants getUserMedia whatever the context's permissions
  * say; then a context not granted camera/microphone gets NotAllowedError, as after "Block".
  */
-export function launchBrowser(media: 'granted' | 'per-context' = 'granted'): Promise<Browser> {
+export function launchBrowser(
+  media: 'granted' | 'per-context' = 'granted',
+  options: { cameras?: number } = {},
+): Promise<Browser> {
   const args = media === 'granted' ? [...BASE_ARGS, '--use-fake-ui-for-media-stream'] : BASE_ARGS;
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
+  // Chromium's fake devices: one camera unless told how many (fake_device_0, fake_device_1, ...).
+  const withCameras = options.cameras
+    ? args.map((a) =>
+        a === '--use-fake-device-for-media-stream' ? `${a}=device-count=${options.cameras}` : a,
+      )
+    : args;
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: withCameras, headless: true });
 }
 
 export interface LoggedEvent {
@@ -44,11 +53,25 @@ export interface InboundStats {
   framesDecoded: number;
 }
 
+/** One transport of the page, and the candidate types of the pair ICE selected. */
+export interface TransportInfo {
+  direction: 'send' | 'recv';
+  id: string;
+  localCandidateType?: string;
+  remoteCandidateType?: string;
+}
+
+export interface PageMedia {
+  transports: TransportInfo[];
+  producers: { audio?: string; video?: string };
+}
+
 /** What the page's `#debug=1` hook exposes (see client/src/app.ts). */
 interface DebugWindow {
   conveneDebug?: {
     events(): LoggedEvent[];
     inboundStats(): Promise<InboundStats[]>;
+    media(): Promise<PageMedia>;
     phase(): string;
   };
 }
@@ -62,23 +85,29 @@ export class BrowserUser {
     readonly consoleErrors: string[],
   ) {}
 
-  /** Opens the join link (`/join#token=...&debug=1`) in a fresh context. */
+  /**
+   * Opens the join link (`/join#token=...&debug=1`, plus `hash`, e.g. `relay=1`) in a fresh
+   * context; `init` scripts run in the page before its own, in order (e.g. to make a device fail).
+   */
   static async open(
     browser: Browser,
     baseUrl: string,
     name: string,
     token: string,
     viewport = { width: 1280, height: 760 },
+    options: { hash?: string; init?: (() => void)[] } = {},
   ): Promise<BrowserUser> {
     const context = await browser.newContext({ viewport, baseURL: baseUrl });
     context.setDefaultTimeout(15_000);
+    for (const script of options.init ?? []) await context.addInitScript(script);
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
     });
-    await page.goto(`/join#token=${encodeURIComponent(token)}&debug=1`);
+    const extra = options.hash ? `&${options.hash}` : '';
+    await page.goto(`/join#token=${encodeURIComponent(token)}&debug=1${extra}`);
     return new BrowserUser(name, context, page, errors);
   }
 
@@ -97,6 +126,15 @@ export class BrowserUser {
   /** The client's phase: prejoin, connecting, lobby, room or ended. */
   phase(): Promise<string | undefined> {
     return this.page.evaluate(() => (window as DebugWindow).conveneDebug?.phase());
+  }
+
+  /** The page's transports (ids, selected candidate types) and producer ids. */
+  media(): Promise<PageMedia> {
+    return this.page.evaluate(
+      () =>
+        (window as DebugWindow).conveneDebug?.media() ??
+        Promise.resolve({ transports: [], producers: {} }),
+    );
   }
 
   inboundStats(): Promise<InboundStats[]> {

@@ -5,11 +5,15 @@ import type { RoomStore } from '../room-store.js';
 import { ChatPanel } from './chat-panel.js';
 import { PeoplePanel } from './people-panel.js';
 import { type PanelName, RoomView } from './room-view.js';
+import { type SettingsActions, SettingsPanel } from './settings-panel.js';
+import type { Devices } from '../devices.js';
 import type { VideoGrid } from './video-grid.js';
 
 export interface RoomScreenActions {
   toggleMedia(kind: MediaKind): void;
   leave(): void;
+  /** The Settings panel: the devices it shows, and what its controls do. */
+  settings: { devices: Devices; actions: Omit<SettingsActions, 'close'> };
 }
 
 /** The room on screen: the layout, the video grid, and the chat and people panels beside it. */
@@ -17,6 +21,7 @@ export class RoomScreen {
   private readonly view: RoomView;
   private readonly chatPanel: ChatPanel;
   private readonly peoplePanel: PeoplePanel;
+  private readonly settingsPanel: SettingsPanel;
 
   constructor(
     private readonly store: RoomStore,
@@ -26,6 +31,10 @@ export class RoomScreen {
     private readonly localStream: MediaStream,
     actions: RoomScreenActions,
   ) {
+    this.settingsPanel = new SettingsPanel(actions.settings.devices, {
+      ...actions.settings.actions,
+      close: () => this.togglePanel('settings'),
+    });
     this.chatPanel = new ChatPanel(chat.state, store.model, {
       send: (text) => chat.send(text),
       retry: (id) => chat.retry(id),
@@ -47,7 +56,11 @@ export class RoomScreen {
     this.view = new RoomView(
       store.model,
       grid,
-      { chat: this.chatPanel.root, people: this.peoplePanel.root },
+      {
+        chat: this.chatPanel.root,
+        people: this.peoplePanel.root,
+        settings: this.settingsPanel.root,
+      },
       { ...actions, togglePanel: (panel) => this.togglePanel(panel) },
     );
   }
@@ -76,6 +89,18 @@ export class RoomScreen {
     this.peoplePanel.render();
     this.chatPanel.render();
     this.view.setChatUnread(this.chat.unread());
+    this.renderSettings();
+  }
+
+  /** The devices, after they changed. */
+  renderSettings(): void {
+    this.settingsPanel.render();
+    this.view.setDeviceProblems(this.settingsPanel.problems());
+  }
+
+  /** Opens the Settings panel (a notice's action), unless it is open. */
+  openSettings(): void {
+    if (this.view.panel !== 'settings') this.togglePanel('settings');
   }
 
   /** The chat, after it changed; what the open conversation shows counts as read. */
@@ -102,6 +127,8 @@ export class RoomScreen {
     } else if (next === 'people') {
       // The panel sits before the controls in the page: without this, Tab would go to Leave.
       this.peoplePanel.focusHeading();
+    } else if (next === 'settings') {
+      this.settingsPanel.focusHeading();
     } else {
       this.view.focusPanelButton(panel);
     }

@@ -4,7 +4,7 @@ import type { RoomModel } from './model.js';
 import { presentPeople } from './model.js';
 import type { VideoGrid } from './video-grid.js';
 
-export type PanelName = 'chat' | 'people';
+export type PanelName = 'chat' | 'people' | 'settings';
 
 export interface RoomActions {
   toggleMedia(kind: MediaKind): void;
@@ -30,6 +30,7 @@ export class RoomView {
   private readonly badges: Record<PanelName, HTMLElement> = {
     chat: h('span', { class: 'unread', 'aria-hidden': 'true', hidden: true }),
     people: h('span', { class: 'unread', 'aria-hidden': 'true', hidden: true }),
+    settings: h('span', { class: 'unread', 'aria-hidden': 'true', hidden: true }, '!'),
   };
   panel: PanelName | null = null;
 
@@ -56,13 +57,14 @@ export class RoomView {
           'aria-controls': `${panel}-panel`,
           onclick: () => this.actions.togglePanel(panel),
         },
-        icon(panel === 'chat' ? 'chat' : 'people'),
+        icon(panel),
         h('span', { class: 'control-label' }, label),
         this.badges[panel],
       );
     this.panelButtons = {
       chat: panelButton('chat', 'Chat'),
       people: panelButton('people', 'People'),
+      settings: panelButton('settings', 'Settings'),
     };
     // Escape closes the open panel and gives focus back to its button.
     this.side.addEventListener('keydown', (event) => {
@@ -72,6 +74,7 @@ export class RoomView {
     });
     panels.chat.id = 'chat-panel';
     panels.people.id = 'people-panel';
+    panels.settings.id = 'settings-panel';
 
     this.root = h(
       'div',
@@ -90,7 +93,13 @@ export class RoomView {
         'footer',
         { class: 'controls', 'aria-label': 'Meeting controls' },
         h('div', { class: 'control-group' }, this.mediaButtons.audio, this.mediaButtons.video),
-        h('div', { class: 'control-group' }, this.panelButtons.chat, this.panelButtons.people),
+        h(
+          'div',
+          { class: 'control-group' },
+          this.panelButtons.chat,
+          this.panelButtons.people,
+          this.panelButtons.settings,
+        ),
         h(
           'button',
           { type: 'button', class: 'control control-leave', onclick: () => this.actions.leave() },
@@ -137,11 +146,22 @@ export class RoomView {
     );
   }
 
+  /** A device is not working: the Settings button says so until it works again. */
+  setDeviceProblems(count: number): void {
+    this.badges.settings.hidden = count === 0;
+    this.panelButtons.settings.setAttribute(
+      'aria-label',
+      count === 0
+        ? 'Settings'
+        : `Settings, ${count === 1 ? 'a device is' : 'devices are'} not working`,
+    );
+  }
+
   showPanel(panel: PanelName | null): void {
     this.panel = panel;
     this.side.replaceChildren(...(panel ? [this.panels[panel]] : []));
     this.root.classList.toggle('has-panel', panel !== null);
-    for (const name of ['chat', 'people'] as const) {
+    for (const name of ['chat', 'people', 'settings'] as const) {
       this.panelButtons[name].setAttribute('aria-expanded', String(panel === name));
       this.panelButtons[name].classList.toggle('is-active', panel === name);
     }

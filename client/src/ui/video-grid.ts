@@ -38,6 +38,8 @@ export class VideoGrid {
   private last?: { people: Person[]; speakerId: string | null; localStream: MediaStream };
   private reported = '';
   private measuring?: number;
+  /** The output device remote sound plays on; empty: the system's default. */
+  private sinkId = '';
   /** Called when the browser refused to play sound without a click. */
   onAudioBlocked: () => void = () => undefined;
   /** The tiles on screen changed: participant id -> the simulcast layer each one needs. */
@@ -187,6 +189,12 @@ export class VideoGrid {
     for (const tile of this.tiles.values()) void tile.audio.play().catch(() => undefined);
   }
 
+  /** Plays everyone's sound on this output device (rejects where the browser refuses it). */
+  async setSpeaker(deviceId: string): Promise<void> {
+    this.sinkId = deviceId;
+    await Promise.all([...this.tiles.values()].map((t) => t.audio.setSinkId(deviceId)));
+  }
+
   private create(person: Person, localStream: MediaStream): Tile {
     const stream = person.isSelf ? localStream : new MediaStream();
     const video = h('video', {
@@ -198,6 +206,7 @@ export class VideoGrid {
     video.muted = true;
     video.srcObject = stream;
     const audio = h('audio', { autoplay: true });
+    if (this.sinkId) void audio.setSinkId(this.sinkId).catch(() => undefined);
     const avatar = h(
       'div',
       { class: 'avatar', 'aria-hidden': 'true' },

@@ -63,7 +63,7 @@ StatefulSet for servicePerPod (stable pod names, selected by its per-pod Service
 {{/* One env entry per wired secret. */}}
 {{- define "convene.secretEnv" -}}
 {{- $ := . }}
-{{- range $var, $field := dict "CONVENE_JWT_SECRET" "jwtSecret" "CONVENE_ADMIN_API_KEY" "adminApiKey" "DATABASE_URL" "databaseUrl" "REDIS_URL" "redisUrl" "CONVENE_AUDIT_SIGNING_KEY" "auditSigningKey" "CONVENE_WEBHOOK_SECRET" "webhookSecret" }}
+{{- range $var, $field := dict "CONVENE_JWT_SECRET" "jwtSecret" "CONVENE_ADMIN_API_KEY" "adminApiKey" "DATABASE_URL" "databaseUrl" "REDIS_URL" "redisUrl" "CONVENE_AUDIT_SIGNING_KEY" "auditSigningKey" "CONVENE_WEBHOOK_SECRET" "webhookSecret" "CONVENE_TURN_SECRET" "turnSecret" }}
 {{- $entry := index $.Values.secrets $field }}
 {{- if $entry.key }}
 - name: {{ $var }}
@@ -77,7 +77,7 @@ StatefulSet for servicePerPod (stable pod names, selected by its per-pod Service
 
 {{/* Settings the chart derives itself: not to be set through .Values.config. */}}
 {{- define "convene.managedConfig" -}}
-NODE_ENV PORT HOST CONVENE_METRICS_PORT CONVENE_DATA_DIR CONVENE_DRAIN_SECONDS CONVENE_MEDIA_WORKERS CONVENE_RTC_MIN_PORT CONVENE_RTC_MAX_PORT CONVENE_ANNOUNCED_ADDRESS CONVENE_NODE_ID CONVENE_JWKS_URL CONVENE_JWT_ISSUER CONVENE_JWT_AUDIENCE CONVENE_JWT_SECRET CONVENE_ADMIN_API_KEY DATABASE_URL REDIS_URL CONVENE_AUDIT_SIGNING_KEY CONVENE_WEBHOOK_SECRET
+NODE_ENV PORT HOST CONVENE_METRICS_PORT CONVENE_DATA_DIR CONVENE_DRAIN_SECONDS CONVENE_MEDIA_WORKERS CONVENE_RTC_MIN_PORT CONVENE_RTC_MAX_PORT CONVENE_ANNOUNCED_ADDRESS CONVENE_NODE_ID CONVENE_JWKS_URL CONVENE_JWT_ISSUER CONVENE_JWT_AUDIENCE CONVENE_JWT_SECRET CONVENE_ADMIN_API_KEY DATABASE_URL REDIS_URL CONVENE_AUDIT_SIGNING_KEY CONVENE_WEBHOOK_SECRET CONVENE_TURN_SECRET
 {{- end }}
 
 {{/* Fails the render with a message naming the value to fix. */}}
