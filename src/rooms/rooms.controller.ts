@@ -20,6 +20,7 @@ import {
 } from './dto/participant.dto.js';
 import { CreateRoomDto, ListRoomsQueryDto, RoomDto, RoomPageDto } from './dto/room.dto.js';
 import { RoomsService, toRoomDto } from './rooms.service.js';
+import { Hands } from './hands.js';
 import { SessionsService } from './sessions.service.js';
 
 const RoomId = () => Param('roomId', new ParseUUIDPipe());
@@ -42,6 +43,7 @@ export class RoomsController {
   constructor(
     private readonly rooms: RoomsService,
     private readonly sessions: SessionsService,
+    private readonly hands: Hands,
   ) {}
 
   /** Creates an open room. */
@@ -78,7 +80,19 @@ export class RoomsController {
     return this.rooms.issueToken(roomId, body.displayName, body.role ?? 'participant');
   }
 
-  /** The participants connected right now. */
+  /** Lowers the participant's raised hand (no effect if it is down); the room is told. */
+  @Delete(':roomId/participants/:participantId/hand')
+  @ApiRoomNotFound(true)
+  @HttpCode(204)
+  async lowerHand(
+    @RoomId() roomId: string,
+    @ParticipantId() participantId: string,
+  ): Promise<void> {
+    await this.rooms.get(roomId);
+    await this.hands.lower(roomId, participantId, true);
+  }
+
+  /** The participants connected right now, with raised hands and hard mutes. */
   @Get(':roomId/participants')
   @ApiRoomNotFound()
   participants(@RoomId() roomId: string): Promise<LiveParticipantDto[]> {
