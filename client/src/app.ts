@@ -3,6 +3,7 @@ import { ChatController } from './chat-controller.js';
 import { Connection } from './connection.js';
 import { exposeDebug } from './debug.js';
 import { ServerError } from './errors.js';
+import { HandsAndMutes } from './hands-and-mutes.js';
 import { HostActions, type HostPage } from './host-actions.js';
 import { LocalMedia } from './local-media.js';
 import { MediaController } from './media-controller.js';
@@ -63,6 +64,10 @@ export class App {
   });
   private readonly host = new HostActions(this.store, { ...this.page, confirm: confirmDialog });
   private readonly peopleEvents = new PeopleEvents(this.store, this.host, this.page);
+  private readonly controls = new HandsAndMutes(this.store, this.media, {
+    ...this.page,
+    confirm: confirmDialog,
+  });
 
   constructor(
     private readonly root: HTMLElement,
@@ -116,6 +121,7 @@ export class App {
     routeServerEvents(connection, {
       people: this.peopleEvents,
       chat: this.chat,
+      controls: this.controls,
       media: this.media,
       session: {
         ended: (event) => this.apply(this.policy.sessionEnded(event)),
@@ -159,6 +165,7 @@ export class App {
   private mountRoom(): void {
     this.room = new RoomScreen(this.store, this.chat, this.host, this.grid, this.local.stream, {
       toggleMedia: (kind) => this.run(this.media.toggle(kind)),
+      toggleOwnHand: () => this.controls.toggleOwnHand(),
       leave: () => this.leave(),
     });
     this.show(this.room.root);

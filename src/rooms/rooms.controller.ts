@@ -84,10 +84,7 @@ export class RoomsController {
   @Delete(':roomId/participants/:participantId/hand')
   @ApiRoomNotFound(true)
   @HttpCode(204)
-  async lowerHand(
-    @RoomId() roomId: string,
-    @ParticipantId() participantId: string,
-  ): Promise<void> {
+  async lowerHand(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
     await this.rooms.get(roomId);
     await this.hands.lower(roomId, participantId, true);
   }

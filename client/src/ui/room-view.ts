@@ -12,6 +12,23 @@ export interface RoomActions {
   leave(): void;
 }
 
+/**
+ * A control that cannot turn on while a host muted it hard: it stays focusable (a click says
+ * why) and says why on its face, in its name and its tooltip.
+ */
+function mutedByHost(button: HTMLButtonElement, kind: MediaKind): void {
+  const text =
+    kind === 'audio'
+      ? 'Muted by a host. You can unmute when a host allows it.'
+      : 'Camera turned off by a host. You can turn it on when a host allows it.';
+  button
+    .querySelector('.control-label')
+    ?.replaceChildren(kind === 'audio' ? 'Muted by host' : 'Off by host');
+  button.setAttribute('aria-label', text);
+  button.setAttribute('aria-disabled', 'true');
+  button.title = text;
+}
+
 /** The in-room layout: header with connection state, the stage, a side panel and the control bar. */
 export class RoomView {
   readonly root: HTMLElement;
@@ -122,6 +139,8 @@ export class RoomView {
       button.disabled = state === 'none';
       button.title =
         state === 'none' ? `No ${what} available` : (button.getAttribute('aria-label') ?? '');
+      if (!on && self?.mutedByHost.includes(kind)) mutedByHost(button, kind);
+      else button.removeAttribute('aria-disabled');
     }
     this.badges.people.hidden = !(this.model.isHost && this.model.lobby.length > 0);
     this.badges.people.textContent = String(this.model.lobby.length);
