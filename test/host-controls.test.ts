@@ -118,7 +118,7 @@ describe('host controls: hard mute, mute everyone, ask to unmute, raised hands',
     await host.client.waitFor('participant:left', (e) => e.participantId === alice.participantId);
     const rejoined = host.client.waitFor(
       'participant:joined',
-      (p) => p.participantId === alice.participantId,
+      (p) => p.participantId === alice.participantId && p.mutedByHost.length > 0,
     );
     const again = await rooms.connect(alice.token);
     const secondJoin = await again.request('room:join', {});
@@ -332,7 +332,7 @@ describe('host controls: hard mute, mute everyone, ask to unmute, raised hands',
     await host.client.waitFor('participant:left', (e) => e.participantId === carol.participantId);
     const back = host.client.waitFor(
       'participant:joined',
-      (p) => p.participantId === carol.participantId,
+      (p) => p.participantId === carol.participantId && p.handRaisedAt !== null,
     );
     const carolAgain = await rooms.connectAndJoin(carol.token);
     assert.equal((await back).handRaisedAt, raised[2]);

@@ -75,13 +75,13 @@ export class ParticipantControlsStore {
     kind: MediaKind,
   ): Promise<Map<string, MediaKind[]>> {
     if (participantIds.length === 0) return new Map();
-    const rows: ControlsRow[] = await this.participants.query(
+    const [rows] = (await this.participants.query(
       `UPDATE participants
        SET muted_by_host = array_append(array_remove(muted_by_host, $3::varchar), $3::varchar)
        WHERE room_id = $1 AND id = ANY($2::uuid[])
        RETURNING id, muted_by_host, hand_raised_at`,
       [roomId, participantIds, kind],
-    );
+    )) as [ControlsRow[], number];
     return new Map(rows.map((row) => [row.id, toControls(row).mutedByHost]));
   }
 
