@@ -16,10 +16,10 @@ import type { TestClient } from './support/sockets.js';
 const ENV = { ...MEDIA_TEST_ENV, CONVENE_RTC_MIN_PORT: '42200', CONVENE_RTC_MAX_PORT: '42299' };
 
 const codeOf = (ack: Ack) => (ack.ok ? 'ok' : ack.error.code);
-const joinedOf = (result: JoinedResult | WaitingResult | undefined): JoinedResult => {
-  assert.equal(result?.status, 'joined');
-  return result as JoinedResult;
-};
+function joinedOf(result: JoinedResult | WaitingResult | undefined): JoinedResult {
+  if (result?.status !== 'joined') assert.fail(`not joined: ${JSON.stringify(result)}`);
+  return result;
+}
 
 async function sendTransport(client: TestClient): Promise<string> {
   const ack = await client.request('media:createTransport', { direction: 'send' });

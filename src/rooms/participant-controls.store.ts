@@ -75,24 +75,24 @@ export class ParticipantControlsStore {
     kind: MediaKind,
   ): Promise<Map<string, MediaKind[]>> {
     if (participantIds.length === 0) return new Map();
-    const [rows] = (await this.participants.query(
+    const [rows] = await this.participants.query<[ControlsRow[], number]>(
       `UPDATE participants
        SET muted_by_host = array_append(array_remove(muted_by_host, $3::varchar), $3::varchar)
        WHERE room_id = $1 AND id = ANY($2::uuid[])
        RETURNING id, muted_by_host, hand_raised_at`,
       [roomId, participantIds, kind],
-    )) as [ControlsRow[], number];
+    );
     return new Map(rows.map((row) => [row.id, toControls(row).mutedByHost]));
   }
 
   /** Records a host's ask to unmute `kind`; false if no such participant in the room. */
   async askUnmute(roomId: string, participantId: string, kind: MediaKind): Promise<boolean> {
-    const [, affected] = (await this.participants.query(
+    const [, affected] = await this.participants.query<[unknown, number]>(
       `UPDATE participants
        SET unmute_asked = array_append(array_remove(unmute_asked, $3::varchar), $3::varchar)
        WHERE id = $1 AND room_id = $2`,
       [participantId, roomId, kind],
-    )) as [unknown, number];
+    );
     return affected > 0;
   }
 
@@ -125,29 +125,29 @@ export class ParticipantControlsStore {
     roomId: string,
     participantId: string,
   ): Promise<{ raisedAt: Date; raised: boolean } | undefined> {
-    const [rows] = (await this.participants.query(
+    const [rows] = await this.participants.query<[{ raised_at: Date; raised: boolean }[], number]>(
       `WITH before AS (SELECT hand_raised_at FROM participants WHERE id = $1 AND room_id = $2 FOR UPDATE)
        UPDATE participants p SET hand_raised_at = COALESCE(before.hand_raised_at, clock_timestamp())
        FROM before WHERE p.id = $1
        RETURNING p.hand_raised_at AS raised_at, before.hand_raised_at IS NULL AS raised`,
       [participantId, roomId],
-    )) as [{ raised_at: Date; raised: boolean }[], number];
+    );
     const row = rows[0];
     return row && { raisedAt: row.raised_at, raised: row.raised };
   }
 
   /** Lowers the hand; true if it was up. */
   async lowerHand(roomId: string, participantId: string): Promise<boolean> {
-    const [, affected] = (await this.participants.query(
+    const [, affected] = await this.participants.query<[unknown, number]>(
       `UPDATE participants SET hand_raised_at = NULL
        WHERE id = $1 AND room_id = $2 AND hand_raised_at IS NOT NULL`,
       [participantId, roomId],
-    )) as [unknown, number];
+    );
     return affected > 0;
   }
 
   private async updateOne(sql: string, params: unknown[]): Promise<MediaKind[] | undefined> {
-    const [rows] = (await this.participants.query(sql, params)) as [ControlsRow[], number];
+    const [rows] = await this.participants.query<[ControlsRow[], number]>(sql, params);
     return rows[0] && toControls(rows[0]).mutedByHost;
   }
 }
