@@ -34,7 +34,8 @@ function axeSource(): Promise<string> {
  */
 export async function seriousViolations(page: Page, include?: string): Promise<AxeViolation[]> {
   const loaded = await page.evaluate(() => 'axe' in window);
-  if (!loaded) await page.addScriptTag({ content: await axeSource() });
+  // Evaluated, not added as a <script>: the web client's CSP (script-src 'self') blocks inline scripts.
+  if (!loaded) await page.evaluate(await axeSource());
   const result = await page.evaluate(async (selector) => {
     const axe = (
       window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<unknown> } }
