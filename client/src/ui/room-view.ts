@@ -17,13 +17,13 @@ export interface RoomActions {
  * why) and says why on its face, in its name and its tooltip.
  */
 function mutedByHost(button: HTMLButtonElement, kind: MediaKind): void {
+  const label = kind === 'audio' ? 'Muted by host' : 'Off by host';
+  // The name starts with the visible label (WCAG 2.5.3, label in name).
   const text =
     kind === 'audio'
-      ? 'Muted by a host. You can unmute when a host allows it.'
-      : 'Camera turned off by a host. You can turn it on when a host allows it.';
-  button
-    .querySelector('.control-label')
-    ?.replaceChildren(kind === 'audio' ? 'Muted by host' : 'Off by host');
+      ? `${label}. You can unmute when a host allows it.`
+      : `${label}. You can turn your camera on when a host allows it.`;
+  button.querySelector('.control-label')?.replaceChildren(label);
   button.setAttribute('aria-label', text);
   button.setAttribute('aria-disabled', 'true');
   button.title = text;
