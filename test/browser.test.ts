@@ -340,7 +340,7 @@ describe('web client in Chromium', () => {
 
   it('the host mutes a participant, who is told; then removes another, who sees why', async () => {
     await a.openPeople();
-    await a.page.getByRole('button', { name: 'Mute Bob Builder' }).click();
+    await a.page.getByRole('button', { name: 'Mute Bob Builder', exact: true }).click();
     await b.page.getByText('A host muted your microphone.').waitFor();
     assert.equal(
       await b.page.getByRole('button', { name: 'Turn on microphone' }).getAttribute('aria-pressed'),

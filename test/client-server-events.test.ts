@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { ChatController } from '../client/src/chat-controller.js';
 import { privateKey } from '../client/src/chat.js';
 import type { ServerEventName } from '../client/src/connection.js';
+import { HandsAndMutes } from '../client/src/hands-and-mutes.js';
 import { HostActions } from '../client/src/host-actions.js';
 import { PeopleEvents } from '../client/src/people-events.js';
 import {
@@ -12,6 +13,7 @@ import {
   type ServerEventSource,
 } from '../client/src/server-events.js';
 import type { ToastOptions } from '../client/src/ui/feedback.js';
+import { raisedHands } from '../client/src/ui/model.js';
 import type { ServerEventOf } from '../src/protocol/events.js';
 import {
   answeringServer,
@@ -49,14 +51,21 @@ const SERVER_EVENTS: Record<ServerEventName, true> = {
   'media:producerResumed': true,
   'media:activeSpeaker': true,
   'media:restart': true,
+  'media:hostMuteChanged': true,
+  'media:unmuteRequested': true,
+  'media:unmuteAnswered': true,
+  'hand:raised': true,
+  'hand:lowered': true,
 };
 
 /** A page in a room with Bob, its events coming from a fake server. */
 function roomPage(role: 'host' | 'participant' = 'participant') {
   const store = joinedStore(self, [view(bob, 'Bob')], role);
-  const server = answeringServer((event) =>
-    event === 'lobby:list' ? { waiting: [waiting(carol, 'Carol')] } : {},
-  );
+  const server = answeringServer((event) => {
+    if (event === 'lobby:list') return { waiting: [waiting(carol, 'Carol')] };
+    if (event === 'hand:raise') return { raisedAt: '2026-01-01T10:00:03.000Z' };
+    return {};
+  });
   const tasks = backgroundTasks();
   const notices: { text: string; options?: ToastOptions }[] = [];
   const announced: string[] = [];
@@ -78,9 +87,16 @@ function roomPage(role: 'host' | 'participant' = 'participant') {
     openPrivate: (id) => void chat.state.openPrivate(id),
   });
   chat.joined(self);
+  const answers = { accept: true };
+  const controls = new HandsAndMutes(
+    store,
+    { unmute: (kind) => Promise.resolve(void said.push(`unmute ${kind}`)) },
+    { ...page, confirm: () => Promise.resolve(answers.accept) },
+  );
   const targets: EventTargets = {
     people: new PeopleEvents(store, host, page),
     chat,
+    controls,
     media: {
       newProducer: (info) => void said.push(`newProducer ${info.producerId}`),
       remoteClosed: (producerId) => void said.push(`remoteClosed ${producerId}`),
@@ -118,6 +134,8 @@ function roomPage(role: 'host' | 'participant' = 'participant') {
     listeners,
     emit,
     openChat: () => (chatOpen = true),
+    answers,
+    controls,
   };
 }
 
@@ -222,5 +240,62 @@ describe('web client server events', () => {
     emit('server:draining', { reconnectInMs: 1000, closesInMs: 5000 });
     emit('session:ended', { reason: 'kicked', message: 'bye' });
     assert.deepEqual(said, ['admitted', 'rejected', 'draining 1000', 'ended kicked']);
+  });
+
+  it('raised hands are kept oldest first and each change is told; the own hand toggles', async () => {
+    const { store, emit, texts, controls, tasks, server } = roomPage();
+    emit('participant:joined', view(carol, 'Carol'));
+    emit('hand:raised', { participantId: carol, raisedAt: '2026-01-01T10:00:02.000Z' });
+    emit('hand:raised', { participantId: bob, raisedAt: '2026-01-01T10:00:01.000Z' });
+    emit('hand:raised', { participantId: bob, raisedAt: '2026-01-01T10:00:01.000Z' });
+    assert.deepEqual(
+      raisedHands(store.model).map((p) => p.displayName),
+      ['Bob', 'Carol'],
+    );
+    emit('hand:lowered', { participantId: carol, byHost: true });
+    assert.deepEqual(
+      raisedHands(store.model).map((p) => p.displayName),
+      ['Bob'],
+    );
+    controls.toggleOwnHand();
+    await tasks.settled();
+    assert.deepEqual(server.requests.at(-1)?.event, 'hand:raise');
+    assert.deepEqual(texts().slice(1), [
+      'Carol raised their hand.',
+      'Bob raised their hand.',
+      "Carol's hand is down.",
+      'You raised your hand.',
+    ]);
+    // Someone joining later with a hand up is in the queue at their time.
+    emit('participant:joined', {
+      ...view(carol, 'Carol'),
+      handRaisedAt: '2026-01-01T09:00:00.000Z',
+    });
+    assert.equal(raisedHands(store.model)[0]?.displayName, 'Carol');
+  });
+
+  it('a hard mute of this person is told; an ask to unmute is answered, and accepting unmutes', async () => {
+    const { store, emit, texts, tasks, server, said, answers } = roomPage();
+    emit('media:hostMuteChanged', { participantId: self, mutedByHost: ['audio'] });
+    assert.deepEqual(store.self()?.mutedByHost, ['audio']);
+    emit('media:unmuteRequested', { kind: 'audio' });
+    await tasks.settled();
+    assert.deepEqual(server.requests.at(-1), {
+      event: 'media:answerUnmute',
+      payload: { kind: 'audio', accept: true },
+    });
+    assert.deepEqual(said, ['unmute audio']);
+    emit('media:hostMuteChanged', { participantId: self, mutedByHost: [] });
+    answers.accept = false;
+    emit('media:unmuteRequested', { kind: 'audio' });
+    await tasks.settled();
+    assert.deepEqual(server.requests.at(-1)?.payload, { kind: 'audio', accept: false });
+    assert.deepEqual(said, ['unmute audio']);
+    emit('media:unmuteAnswered', { participantId: bob, kind: 'audio', accepted: false });
+    assert.deepEqual(texts(), [
+      'A host muted your microphone. You can turn it on when a host allows it.',
+      'A host allowed you to turn on your microphone.',
+      'Bob declined to turn on their microphone.',
+    ]);
   });
 });

@@ -838,7 +838,13 @@ describe('corporate identity provider tokens (JWKS)', () => {
         ),
       ),
     );
-    const expected = { participantId: hankId, displayName: 'Hank Former', role: 'participant' };
+    const expected = {
+      participantId: hankId,
+      displayName: 'Hank Former',
+      role: 'participant',
+      handRaisedAt: null,
+      mutedByHost: [],
+    };
     const toPaul = await paul.waitFor('participant:updated');
     assert.deepEqual({ ...toPaul, joinedAt: undefined }, { ...expected, joinedAt: undefined });
     const toHank = await hank.waitFor('participant:updated');

@@ -84,6 +84,8 @@ const FIELD_NAMES = [
   'consumerId',
   'spatialLayer',
   'temporalLayer',
+  'hard',
+  'accept',
 ];
 const key = fc.oneof(
   nastyString,

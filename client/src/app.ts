@@ -4,6 +4,7 @@ import { Connection } from './connection.js';
 import { exposeDebug } from './debug.js';
 import { Devices } from './devices.js';
 import { ServerError } from './errors.js';
+import { HandsAndMutes } from './hands-and-mutes.js';
 import { HostActions, type HostPage } from './host-actions.js';
 import { LocalMedia } from './local-media.js';
 import { MediaController } from './media-controller.js';
@@ -80,6 +81,10 @@ export class App {
   });
   private readonly host = new HostActions(this.store, { ...this.page, confirm: confirmDialog });
   private readonly peopleEvents = new PeopleEvents(this.store, this.host, this.page);
+  private readonly controls = new HandsAndMutes(this.store, this.media, {
+    ...this.page,
+    confirm: confirmDialog,
+  });
 
   constructor(
     private readonly root: HTMLElement,
@@ -137,6 +142,7 @@ export class App {
     routeServerEvents(connection, {
       people: this.peopleEvents,
       chat: this.chat,
+      controls: this.controls,
       media: this.media,
       session: {
         ended: (event) => this.apply(this.policy.sessionEnded(event)),
@@ -180,6 +186,7 @@ export class App {
   private mountRoom(): void {
     this.room = new RoomScreen(this.store, this.chat, this.host, this.grid, this.local.stream, {
       toggleMedia: (kind) => this.run(this.media.toggle(kind)),
+      toggleOwnHand: () => this.controls.toggleOwnHand(),
       leave: () => this.leave(),
       settings: this.settings,
     });

@@ -73,6 +73,10 @@ export function describeError(code: ErrorCode | undefined, fallback?: string): s
       return 'Audio and video are unavailable right now. Chat still works; we will keep trying.';
     case ErrorCode.MEDIA_INCOMPATIBLE:
       return 'Your browser cannot play this video format.';
+    case ErrorCode.MUTED_BY_HOST:
+      return 'A host muted you. You can unmute when a host allows it.';
+    case ErrorCode.UNMUTE_NOT_REQUESTED:
+      return 'No host asked you to unmute any more.';
     case ErrorCode.NOT_JOINED:
       return 'You are not in the meeting yet.';
     case ErrorCode.ORIGIN_NOT_ALLOWED:

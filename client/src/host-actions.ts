@@ -14,7 +14,7 @@ export interface HostPage {
   run(task: Promise<unknown>): void;
 }
 
-/** What a host does to others in the meeting: mute, remove, and decide on the lobby. */
+/** What a host does to others in the meeting: mute, hands, remove, and decide on the lobby. */
 export class HostActions {
   constructor(
     private readonly store: RoomStore,
@@ -29,6 +29,46 @@ export class HostActions {
         this.page.notice(`${what} ${this.store.nameOf(participantId)}.`);
       }),
     );
+  }
+
+  /** Mutes someone hard: they cannot unmute until a host allows it (also after reconnecting). */
+  hardMute(participantId: string, kind: MediaKind): void {
+    this.page.run(
+      this.page
+        .request('media:muteParticipant', { participantId, kind, hard: true })
+        .then(() =>
+          this.page.notice(
+            `${this.store.nameOf(participantId)} cannot unmute until a host allows it.`,
+          ),
+        ),
+    );
+  }
+
+  /** Lifts a hard mute: they may unmute themselves again. */
+  allowUnmute(participantId: string, kind: MediaKind): void {
+    this.page.run(
+      this.page
+        .request('media:allowUnmute', { participantId, kind })
+        .then(() => this.page.notice(`${this.store.nameOf(participantId)} may unmute again.`)),
+    );
+  }
+
+  /** Asks someone to unmute; they answer (media:unmuteAnswered). */
+  askToUnmute(participantId: string, kind: MediaKind): void {
+    this.page.run(
+      this.page
+        .request('media:askToUnmute', { participantId, kind })
+        .then(() => this.page.notice(`Asked ${this.store.nameOf(participantId)} to unmute.`)),
+    );
+  }
+
+  /** Mutes every microphone but the hosts', after the host confirmed; they may unmute themselves. */
+  muteAll(): void {
+    this.page.run(this.muteAllConfirmed());
+  }
+
+  lowerHand(participantId: string): void {
+    this.page.run(this.page.request('hand:lowerParticipant', { participantId }));
   }
 
   /** Removes someone after the host confirmed; their link stops working. */
@@ -50,6 +90,18 @@ export class HostActions {
     const { waiting } = await this.page.request('lobby:list', {});
     this.store.setLobby(waiting);
     this.page.changed();
+  }
+
+  private async muteAllConfirmed(): Promise<void> {
+    const sure = await this.page.confirm(
+      'Mute everyone?',
+      'Everyone but the hosts is muted. They can unmute themselves.',
+      'Mute everyone',
+    );
+    if (!sure) return;
+    const { participantIds } = await this.page.request('media:muteAll', {});
+    const n = participantIds.length;
+    this.page.notice(`Muted ${n} ${n === 1 ? 'person' : 'people'}.`);
   }
 
   private async removeConfirmed(participantId: string): Promise<void> {

@@ -9,6 +9,11 @@ import type { RoomStore } from './room-store.js';
 import type { ToastOptions } from './ui/feedback.js';
 import type { TrackState } from './ui/model.js';
 
+const MUTED_BY_HOST_TEXT: Record<MediaKind, string> = {
+  audio: 'A host muted your microphone. You can unmute when a host allows it.',
+  video: 'A host turned off your camera. You can turn it on when a host allows it.',
+};
+
 /** What the media controller needs from the page around it. */
 export interface MediaHost {
   connection(): Connection | undefined;
@@ -192,14 +197,38 @@ export class MediaController {
     this.host.run(this.rebuilding);
   }
 
-  /** The person turned their microphone or camera on or off. */
+  /** The person turned their microphone or camera on or off (on: not while a host muted it hard). */
   async toggle(kind: MediaKind): Promise<void> {
     const self = this.store.self();
     if (!self || self.media[kind] === 'none') return;
     const on = self.media[kind] !== 'on';
-    this.want[kind] = on;
-    this.setSelfState(kind, on ? 'on' : 'off');
-    await this.session?.setPaused(kind, !on);
+    if (on) return this.unmute(kind);
+    this.want[kind] = false;
+    this.setSelfState(kind, 'off');
+    await this.session?.setPaused(kind, true);
+  }
+
+  /**
+   * Turns the microphone or camera on, sending it first if it was not sent (it was muted hard
+   * when the session started); a hard mute refuses, and the person is told why.
+   */
+  async unmute(kind: MediaKind): Promise<void> {
+    const track = this.local.track(kind);
+    if (!track) return;
+    if (this.mutedByHost(kind)) return this.host.notice(MUTED_BY_HOST_TEXT[kind]);
+    this.want[kind] = true;
+    this.setSelfState(kind, 'on');
+    try {
+      if (this.session && !this.session.isProducing(kind)) {
+        track.enabled = true;
+        if (!(await this.session.produce(kind, track, false))) this.setSelfState(kind, 'off');
+      } else await this.session?.setPaused(kind, false);
+    } catch (error) {
+      if (!(error instanceof ServerError && error.code === ErrorCode.MUTED_BY_HOST)) throw error;
+      this.want[kind] = false;
+      this.setSelfState(kind, 'off');
+      this.host.notice(MUTED_BY_HOST_TEXT[kind]);
+    }
   }
 
   /** Closes the session (link lost, meeting over); remote tiles lose their tracks. */
@@ -217,6 +246,12 @@ export class MediaController {
     kind: MediaKind,
     track: MediaStreamTrack,
   ): Promise<void> {
+    // The server refuses what a host muted hard; it is sent once a host allows it and they unmute.
+    if (this.mutedByHost(kind)) {
+      this.want[kind] = false;
+      this.setSelfState(kind, 'off');
+      return;
+    }
     track.enabled = true;
     const ok = await session.produce(kind, track, !this.want[kind]);
     if (this.session !== session) return;
@@ -226,6 +261,10 @@ export class MediaController {
     } else if (ok) {
       this.setSelfState(kind, this.selfState(kind));
     }
+  }
+
+  private mutedByHost(kind: MediaKind): boolean {
+    return this.store.self()?.mutedByHost.includes(kind) ?? false;
   }
 
   private selfState(kind: MediaKind): TrackState {

@@ -61,6 +61,20 @@ export class RoomStore {
     return renamed;
   }
 
+  /** Someone's hand went up (`raisedAt`) or down (null). */
+  setHand(participantId: string, raisedAt: string | null): Person | undefined {
+    const person = this.model.people.get(participantId);
+    if (person) person.handRaisedAt = raisedAt;
+    return person;
+  }
+
+  /** What a host muted hard for someone changed. */
+  setMutedByHost(participantId: string, kinds: MediaKind[]): Person | undefined {
+    const person = this.model.people.get(participantId);
+    if (person) person.mutedByHost = kinds;
+    return person;
+  }
+
   /** Makes the sender of a message known by name (a message can come from someone who left). */
   rememberSender(message: ChatMessage): void {
     const { participantId, displayName } = message.from;
@@ -131,10 +145,15 @@ export class RoomStore {
 
   private upsert(p: ParticipantView): void {
     const existing = this.model.people.get(p.participantId);
-    if (!existing) return this.add(p.participantId, p.displayName, p.role, true);
+    if (!existing) {
+      this.add(p.participantId, p.displayName, p.role, true);
+      return this.upsert(p);
+    }
     existing.displayName = p.displayName;
     existing.role = p.role;
     existing.present = true;
+    existing.handRaisedAt = p.handRaisedAt;
+    existing.mutedByHost = p.mutedByHost;
   }
 
   /** The one place a Person is made. */
@@ -146,6 +165,8 @@ export class RoomStore {
       present,
       isSelf: participantId === this.model.selfId,
       media: NO_MEDIA(),
+      handRaisedAt: null,
+      mutedByHost: [],
     });
   }
 }

@@ -1,6 +1,7 @@
 import type { ServerEventOf } from '../../src/protocol/events.js';
 import type { ChatController } from './chat-controller.js';
 import type { ServerEventName } from './connection.js';
+import type { HandsAndMutes } from './hands-and-mutes.js';
 import type { MediaController } from './media-controller.js';
 import type { PeopleEvents } from './people-events.js';
 
@@ -21,6 +22,10 @@ export interface EventTargets {
     'personJoined' | 'personLeft' | 'personUpdated' | 'lobbyWaiting' | 'lobbyLeft' | 'speaker'
   >;
   chat: Pick<ChatController, 'received'>;
+  controls: Pick<
+    HandsAndMutes,
+    'handRaised' | 'handLowered' | 'hostMuteChanged' | 'unmuteRequested' | 'unmuteAnswered'
+  >;
   media: Pick<MediaController, 'newProducer' | 'remoteClosed' | 'paused' | 'resumed' | 'rebuild'>;
   session: {
     /** The server is closing this connection. */
@@ -37,6 +42,7 @@ export interface EventTargets {
 export function serverEventHandlers({
   people,
   chat,
+  controls,
   media,
   session,
 }: EventTargets): ServerEventHandlers {
@@ -58,6 +64,11 @@ export function serverEventHandlers({
     'media:producerResumed': (event) => media.resumed(event),
     'media:activeSpeaker': ({ participantId }) => people.speaker(participantId),
     'media:restart': () => media.rebuild(),
+    'media:hostMuteChanged': (event) => controls.hostMuteChanged(event),
+    'media:unmuteRequested': (event) => controls.unmuteRequested(event),
+    'media:unmuteAnswered': (event) => controls.unmuteAnswered(event),
+    'hand:raised': (event) => controls.handRaised(event),
+    'hand:lowered': ({ participantId, byHost }) => controls.handLowered(participantId, byHost),
   };
 }
 

@@ -18,6 +18,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.TOKEN_WRONG_ROOM:
     case ErrorCode.LOBBY_REJECTED:
     case ErrorCode.ORIGIN_NOT_ALLOWED:
+    case ErrorCode.MUTED_BY_HOST:
       return HttpStatus.FORBIDDEN;
     case ErrorCode.NOT_FOUND:
     case ErrorCode.API_KEY_NOT_FOUND:
@@ -33,6 +34,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.PARTICIPANT_ALREADY_ADMITTED:
     case ErrorCode.RECIPIENT_NOT_IN_ROOM:
     case ErrorCode.WEBHOOK_DELIVERY_NOT_FAILED:
+    case ErrorCode.UNMUTE_NOT_REQUESTED:
       return HttpStatus.CONFLICT;
     case ErrorCode.RATE_LIMITED:
     case ErrorCode.TOO_MANY_CONNECTIONS:

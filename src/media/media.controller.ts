@@ -3,10 +3,20 @@ import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator.js';
 import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
 import { RoomMembership } from '../rooms/room-membership.js';
-import { MuteParticipantDto, MuteResultDto, RoomMediaDto } from './dto/media.dto.js';
+import {
+  HostMutesDto,
+  MediaKindDto,
+  MuteAllDto,
+  MuteAllResultDto,
+  MuteParticipantDto,
+  MuteResultDto,
+  RoomMediaDto,
+} from './dto/media.dto.js';
+import { HostMute } from './host-mute.js';
 import { MediaService } from './media.service.js';
 
 const RoomId = () => Param('roomId', new ParseUUIDPipe());
+const ParticipantId = () => Param('participantId', new ParseUUIDPipe());
 
 @ApiTags('media')
 @Auth({ scope: 'admin' })
@@ -21,6 +31,7 @@ export class MediaController {
   constructor(
     private readonly rooms: RoomMembership,
     private readonly media: MediaService,
+    private readonly hostMute: HostMute,
   ) {}
 
   /**
@@ -40,17 +51,54 @@ export class MediaController {
    * Mute a participant.
    *
    * @remarks
-   * Pauses the participant's audio or video on the server and tells the room; the participant may
-   * unmute themselves. Scope `admin`.
+   * Pauses the participant's audio or video on the server and tells the room. They may unmute
+   * themselves, unless `hard`: then not until a host allows it. Scope `admin`.
    */
   @Post(':roomId/participants/:participantId/mute')
   @HttpCode(200)
   async mute(
     @RoomId() roomId: string,
-    @Param('participantId', new ParseUUIDPipe()) participantId: string,
+    @ParticipantId() participantId: string,
     @Body() body: MuteParticipantDto,
   ): Promise<MuteResultDto> {
     await this.rooms.assertRoomExists(roomId);
-    return { producerIds: await this.media.mute(roomId, participantId, body.kind) };
+    return {
+      producerIds: await this.hostMute.mute(roomId, participantId, body.kind, body.hard),
+    };
+  }
+
+  /** Lifts a hard mute: the participant may unmute themselves again (they are not unmuted). */
+  @Post(':roomId/participants/:participantId/allow-unmute')
+  @HttpCode(200)
+  async allowUnmute(
+    @RoomId() roomId: string,
+    @ParticipantId() participantId: string,
+    @Body() body: MediaKindDto,
+  ): Promise<HostMutesDto> {
+    await this.rooms.assertRoomExists(roomId);
+    return { mutedByHost: await this.hostMute.allowUnmute(roomId, participantId, body.kind) };
+  }
+
+  /**
+   * Asks the participant to unmute: they are prompted, and hosts hear their answer
+   * (`media:unmuteAnswered`); accepting lifts a hard mute of that kind.
+   */
+  @Post(':roomId/participants/:participantId/ask-to-unmute')
+  @HttpCode(204)
+  async askToUnmute(
+    @RoomId() roomId: string,
+    @ParticipantId() participantId: string,
+    @Body() body: MediaKindDto,
+  ): Promise<void> {
+    await this.rooms.assertRoomExists(roomId);
+    await this.hostMute.askToUnmute(roomId, participantId, body.kind);
+  }
+
+  /** Mutes the microphone of everyone in the room who is not a host. */
+  @Post(':roomId/mute-all')
+  @HttpCode(200)
+  async muteAll(@RoomId() roomId: string, @Body() body: MuteAllDto): Promise<MuteAllResultDto> {
+    await this.rooms.assertRoomExists(roomId);
+    return { participantIds: await this.hostMute.muteAll(roomId, body.hard) };
   }
 }

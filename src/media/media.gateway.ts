@@ -10,7 +10,6 @@ import {
   ConsumeDto,
   ConsumerRefDto,
   CreateTransportDto,
-  MuteParticipantMessageDto,
   PreferredLayersDto,
   ProduceDto,
   ProducerRefDto,
@@ -166,15 +165,5 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
     @MessageBody() _body: EmptyDto,
   ): Promise<AckOf<'media:roomStats'>> {
     return { ok: true, media: await this.media.roomStats(socket.data.identity.roomId) };
-  }
-
-  @On('media:muteParticipant')
-  @UseGuards(HostGuard)
-  async muteParticipant(
-    @ConnectedSocket() socket: ConferenceSocket,
-    @MessageBody() body: MuteParticipantMessageDto,
-  ): Promise<AckOf<'media:muteParticipant'>> {
-    await this.media.mute(socket.data.identity.roomId, body.participantId, body.kind);
-    return { ok: true };
   }
 }

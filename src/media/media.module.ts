@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ConferenceModule } from '../conference/conference.module.js';
 import { RoomsModule } from '../rooms/rooms.module.js';
+import { HostMute } from './host-mute.js';
+import { HostMuteGateway } from './host-mute.gateway.js';
 import { MediaCluster } from './media-cluster.js';
 import { MediaController } from './media.controller.js';
 import { MediaGateway } from './media.gateway.js';
@@ -28,6 +30,8 @@ import { WorkerPool } from './worker-pool.js';
     MediaService,
     IceServers,
     MediaGateway,
+    HostMute,
+    HostMuteGateway,
     MediaHealthIndicator,
   ],
   exports: [MediaHealthIndicator],

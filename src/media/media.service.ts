@@ -12,6 +12,7 @@ import type {
   TransportDirection,
   TransportOptions,
 } from '../protocol/events.js';
+import { HostControls } from '../rooms/host-controls.js';
 import { RoomEvents, type RoomEventMap } from '../rooms/room-events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
 import { toMediaError } from './media-errors.js';
@@ -67,6 +68,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     private readonly membership: RoomMembership,
     private readonly cluster: MediaCluster,
     private readonly pipes: NodePipes,
+    private readonly hostControls: HostControls,
     @Inject(mediaConfig.KEY) private readonly config: MediaConfig,
   ) {}
 
@@ -145,7 +147,10 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       });
   }
 
-  /** Starts sending `kind` (only codecs of that kind) on one of the caller's send transports; the room is told. */
+  /**
+   * Starts sending `kind` (only codecs of that kind) on one of the caller's send transports; the
+   * room is told. Refused (MUTED_BY_HOST) while a host muted that kind hard.
+   */
   async produce(
     caller: MediaCaller,
     request: {
@@ -156,6 +161,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     },
   ): Promise<string> {
     checkProducerKind(request, caller.role, this.config.guestAudioOnly);
+    await this.assertNotMutedByHost(caller, request.kind);
     const state = this.local.current(caller);
     const owned = state.transport(request.transportId);
     if (owned.direction !== 'send')
@@ -179,6 +185,11 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     await registered.catch((error: unknown) => {
       producer.close();
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'announce the producer');
+    });
+    // A hard mute stored while this producer was being made: its sweep may have missed it.
+    await this.assertNotMutedByHost(caller, request.kind).catch((error: unknown) => {
+      producer.close();
+      throw error;
     });
     if (producer.kind === 'audio') {
       owned.room.speakers.addProducer({ producerId: producer.id }).catch((error: unknown) => {
@@ -308,18 +319,35 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     await this.pause(producer, false);
   }
 
-  /** Also after a host mute: hosts can silence people, never force them to send. */
+  /**
+   * After a soft host mute too (hosts can silence people, never force them to send); refused
+   * (MUTED_BY_HOST) while a host muted the kind hard.
+   */
   async resumeProducer(caller: MediaCaller, producerId: string): Promise<void> {
     const producer = this.local.current(caller).producer(producerId);
     if (!producer.paused) return;
+    await this.assertNotMutedByHost(caller, producer.kind);
     await producer.resume().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the producer');
+    });
+    // A hard mute stored between the check and the resume: its pause may have come first.
+    await this.assertNotMutedByHost(caller, producer.kind).catch(async (error: unknown) => {
+      await this.pause(producer, true);
+      throw error;
     });
     this.cluster.setPaused(caller.roomId, producerId, false);
     this.notifier.producerResumed(caller.roomId, {
       producerId,
       participantId: caller.participantId,
     });
+  }
+
+  /** Resumes every paused `kind` producer of the caller's connection (after they accepted a host's ask). */
+  async resumeKind(caller: MediaCaller, kind: MediaKind): Promise<void> {
+    const producers = (this.local.of(caller.roomId, caller.participantId)?.allProducers() ?? [])
+      .filter((p) => p.kind === kind && p.paused)
+      .map((p) => p.id);
+    for (const producerId of producers) await this.resumeProducer(caller, producerId);
   }
 
   closeProducer(caller: MediaCaller, producerId: string): void {
@@ -336,6 +364,12 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
    * on whichever nodes they live; returns their ids.
    */
   async mute(roomId: string, participantId: string, kind: MediaKind): Promise<string[]> {
+    await this.assertPresent(roomId, participantId);
+    return this.cluster.mute(roomId, participantId, kind);
+  }
+
+  /** PARTICIPANT_NOT_FOUND unless the participant is in the room now. */
+  async assertPresent(roomId: string, participantId: string): Promise<void> {
     // Someone with producers in the room is in it, on whichever node (their producers close when they leave).
     const present =
       (await this.membership.current(roomId, participantId)) ||
@@ -343,7 +377,6 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     if (!present) {
       throw new DomainError(ErrorCode.PARTICIPANT_NOT_FOUND, 'This participant is not in the room');
     }
-    return this.cluster.mute(roomId, participantId, kind);
   }
 
   /** Producers, consumers and their current bitrates per participant, from every live node. */
@@ -375,6 +408,17 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     );
     await Promise.all(producers.map((p) => this.pause(p, true)));
     return producers.map((p) => p.id);
+  }
+
+  private async assertNotMutedByHost(caller: MediaCaller, kind: MediaKind): Promise<void> {
+    const muted = await this.hostControls.mutedByHost(caller.roomId, caller.participantId);
+    if (!muted.includes(kind)) return;
+    throw new DomainError(
+      ErrorCode.MUTED_BY_HOST,
+      kind === 'audio'
+        ? 'A host muted your microphone; you can unmute once a host allows it'
+        : 'A host turned off your camera; you can turn it on once a host allows it',
+    );
   }
 
   private async localStats(roomId: string): Promise<RoomMediaStats> {

@@ -32,6 +32,10 @@ export const ErrorCode = {
   MEDIA_NOT_FOUND: 'MEDIA_NOT_FOUND',
   MEDIA_INCOMPATIBLE: 'MEDIA_INCOMPATIBLE',
   MEDIA_REJECTED: 'MEDIA_REJECTED',
+  /** A host muted this hard: unmuting (resume, or produce anew) waits until a host allows it. */
+  MUTED_BY_HOST: 'MUTED_BY_HOST',
+  /** `media:answerUnmute` without a host's ask of that kind pending. */
+  UNMUTE_NOT_REQUESTED: 'UNMUTE_NOT_REQUESTED',
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   WEBHOOK_DELIVERY_NOT_FOUND: 'WEBHOOK_DELIVERY_NOT_FOUND',
   WEBHOOK_DELIVERY_NOT_FAILED: 'WEBHOOK_DELIVERY_NOT_FAILED',

@@ -38,6 +38,10 @@ export interface ParticipantView {
   displayName: string;
   role: Role;
   joinedAt: string;
+  /** When they raised their hand (hands are listed oldest first), or null. */
+  handRaisedAt: string | null;
+  /** What a host muted hard: they cannot turn these on until a host allows it (`media:allowUnmute`). */
+  mutedByHost: MediaKind[];
 }
 
 export type LeaveReason =
@@ -135,6 +139,29 @@ export interface PreferredLayersPayload {
 export interface MuteParticipantPayload {
   participantId: string;
   kind: MediaKind;
+  /**
+   * Hard mute: the participant cannot resume (or produce anew) this kind until a host allows it.
+   * Without it, they may unmute themselves at once.
+   */
+  hard?: boolean;
+}
+
+/** A host's action on one kind of a participant's media: `media:allowUnmute`, `media:askToUnmute`. */
+export interface ParticipantKindPayload {
+  participantId: string;
+  kind: MediaKind;
+}
+
+/** `media:muteAll`: every participant who is not a host, microphone only. */
+export interface MuteAllPayload {
+  /** Hard: nobody muted may unmute until a host allows it (one by one). Default: soft. */
+  hard?: boolean;
+}
+
+/** The participant's answer to a host's `media:askToUnmute`. */
+export interface AnswerUnmutePayload {
+  kind: MediaKind;
+  accept: boolean;
 }
 
 export interface TransportOptions {
@@ -276,6 +303,26 @@ export interface ClientToServerEvents {
     ack: AckFn<{ producers: ProducerInfo[] }>,
   ) => void;
   'media:muteParticipant': (payload: MuteParticipantPayload, ack: AckFn) => void;
+  /** Hosts only: lifts a hard mute of `kind` (the participant may unmute themselves again). */
+  'media:allowUnmute': (
+    payload: ParticipantKindPayload,
+    ack: AckFn<{ mutedByHost: MediaKind[] }>,
+  ) => void;
+  /** Hosts only: mutes the microphone of everyone who is not a host; answers whom. */
+  'media:muteAll': (payload: MuteAllPayload, ack: AckFn<{ participantIds: string[] }>) => void;
+  /** Hosts only: asks a participant to unmute (`media:unmuteRequested` reaches them). */
+  'media:askToUnmute': (payload: ParticipantKindPayload, ack: AckFn) => void;
+  /**
+   * The answer to a host's ask (UNMUTE_NOT_REQUESTED without one). Accepting lifts a hard mute of
+   * that kind and resumes this participant's paused producers of it; hosts hear the answer.
+   */
+  'media:answerUnmute': (payload: AnswerUnmutePayload, ack: AckFn) => void;
+  /** Raises your own hand (again: no change, the first time stays); answers when it was raised. */
+  'hand:raise': (payload: Record<string, never>, ack: AckFn<{ raisedAt: string }>) => void;
+  /** Lowers your own hand (if raised). */
+  'hand:lower': (payload: Record<string, never>, ack: AckFn) => void;
+  /** Hosts only: lowers someone's hand. */
+  'hand:lowerParticipant': (payload: ParticipantRefPayload, ack: AckFn) => void;
   /** Hosts only: what everyone in the room sends and receives, with bitrates. */
   'media:roomStats': (
     payload: Record<string, never>,
@@ -315,6 +362,13 @@ const CLIENT_EVENT_SET: Record<keyof ClientToServerEvents, true> = {
   'media:setPreferredLayers': true,
   'media:listProducers': true,
   'media:muteParticipant': true,
+  'media:allowUnmute': true,
+  'media:muteAll': true,
+  'media:askToUnmute': true,
+  'media:answerUnmute': true,
+  'hand:raise': true,
+  'hand:lower': true,
+  'hand:lowerParticipant': true,
   'media:roomStats': true,
 };
 export const CLIENT_TO_SERVER_EVENTS = Object.keys(
@@ -349,6 +403,20 @@ export interface ServerToClientEvents {
   }) => void;
   'media:producerResumed': (event: { producerId: string; participantId: string }) => void;
   'media:activeSpeaker': (event: { participantId: string | null }) => void;
+  /** To the room: what a host muted hard for this participant changed (hard mute, allow, accept). */
+  'media:hostMuteChanged': (event: { participantId: string; mutedByHost: MediaKind[] }) => void;
+  /** To the participant a host asked: unmute `kind`? Answer with `media:answerUnmute`. */
+  'media:unmuteRequested': (event: { kind: MediaKind }) => void;
+  /** To hosts: how a participant answered `media:askToUnmute`. */
+  'media:unmuteAnswered': (event: {
+    participantId: string;
+    kind: MediaKind;
+    accepted: boolean;
+  }) => void;
+  /** To the room: someone raised their hand (hands are shown oldest `raisedAt` first). */
+  'hand:raised': (event: { participantId: string; raisedAt: string }) => void;
+  /** To the room: a hand went down, lowered by its owner or (`byHost`) by a host. */
+  'hand:lowered': (event: { participantId: string; byHost: boolean }) => void;
   'media:restart': (event: { reason: string }) => void;
 }
 

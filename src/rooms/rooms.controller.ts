@@ -20,6 +20,7 @@ import {
 } from './dto/participant.dto.js';
 import { CreateRoomDto, ListRoomsQueryDto, RoomDto, RoomPageDto } from './dto/room.dto.js';
 import { RoomsService, toRoomDto } from './rooms.service.js';
+import { Hands } from './hands.js';
 import { SessionsService } from './sessions.service.js';
 
 const RoomId = () => Param('roomId', new ParseUUIDPipe());
@@ -42,6 +43,7 @@ export class RoomsController {
   constructor(
     private readonly rooms: RoomsService,
     private readonly sessions: SessionsService,
+    private readonly hands: Hands,
   ) {}
 
   /**
@@ -112,10 +114,26 @@ export class RoomsController {
   }
 
   /**
+   * Lower a raised hand.
+   *
+   * @remarks
+   * Lowers the participant's raised hand (no effect if it is down); the room is told. Scope
+   * `admin`.
+   */
+  @Delete(':roomId/participants/:participantId/hand')
+  @ApiRoomNotFound(true)
+  @HttpCode(204)
+  async lowerHand(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
+    await this.rooms.get(roomId);
+    await this.hands.lower(roomId, participantId, true);
+  }
+
+  /**
    * List connected participants.
    *
    * @remarks
-   * The participants connected to the room right now, on any node, with their role. Scope `admin`.
+   * The participants connected to the room right now, on any node, with their role, raised hand
+   * and hard mutes. Scope `admin`.
    */
   @Get(':roomId/participants')
   @ApiRoomNotFound()

@@ -6,6 +6,10 @@ import { ConferenceGateway } from './conference.gateway.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
 import { ConnectionDrain } from './connection-drain.js';
+import { Hands } from './hands.js';
+import { HandsGateway } from './hands.gateway.js';
+import { HostControls } from './host-controls.js';
+import { ParticipantControlsStore } from './participant-controls.store.js';
 import { OriginPolicy } from './origin-policy.js';
 import { ParticipantEntity } from './participant.entity.js';
 import { InMemoryPresenceStore } from './presence/in-memory-presence.store.js';
@@ -42,6 +46,10 @@ import { SessionsService } from './sessions.service.js';
     RoomEvents,
     RoomMembership,
     NodeSessions,
+    ParticipantControlsStore,
+    Hands,
+    HandsGateway,
+    HostControls,
     {
       provide: PresenceStore,
       inject: [RedisConnection],
@@ -53,6 +61,6 @@ import { SessionsService } from './sessions.service.js';
       },
     },
   ],
-  exports: [RoomMembership, RoomEvents],
+  exports: [RoomMembership, RoomEvents, HostControls],
 })
 export class RoomsModule {}

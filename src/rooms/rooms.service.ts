@@ -5,7 +5,7 @@ import { Repository } from 'typeorm';
 import { JoinClaims, JoinTokensService } from '../auth/join-tokens.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { Role } from '../protocol/events.js';
+import type { MediaKind, Role } from '../protocol/events.js';
 import { CreateRoomDto, RoomDto, RoomPageDto } from './dto/room.dto.js';
 import { JoinTokenDto } from './dto/participant.dto.js';
 import { type Admission, ParticipantEntity } from './participant.entity.js';
@@ -71,7 +71,9 @@ const ROOM_AND_PARTICIPANT = `
   SELECT r.id, r.name, r.status, r.max_participants, r.lobby, r.created_at, r.closed_at,
          p.id AS p_id, p.room_id AS p_room_id, p.display_name AS p_display_name, p.role AS p_role,
          p.admission AS p_admission, p.created_at AS p_created_at, p.expires_at AS p_expires_at,
-         p.revoked_at AS p_revoked_at, p.idp_issued_at AS p_idp_issued_at
+         p.revoked_at AS p_revoked_at, p.idp_issued_at AS p_idp_issued_at,
+         p.muted_by_host AS p_muted_by_host, p.unmute_asked AS p_unmute_asked,
+         p.hand_raised_at AS p_hand_raised_at
   FROM rooms r LEFT JOIN participants p ON p.id = $2
   WHERE r.id = $1`;
 
@@ -95,6 +97,9 @@ type RoomAndParticipantRow = {
       p_expires_at: Date;
       p_revoked_at: Date | null;
       p_idp_issued_at: Date | null;
+      p_muted_by_host: MediaKind[];
+      p_unmute_asked: MediaKind[];
+      p_hand_raised_at: Date | null;
     }
   | { p_id: null; [column: `p_${string}`]: null }
 );
@@ -224,6 +229,9 @@ export class RoomsService {
             expiresAt: row.p_expires_at,
             revokedAt: row.p_revoked_at,
             idpIssuedAt: row.p_idp_issued_at,
+            mutedByHost: row.p_muted_by_host,
+            unmuteAsked: row.p_unmute_asked,
+            handRaisedAt: row.p_hand_raised_at,
           };
     return { room, participant };
   }

@@ -11,6 +11,12 @@ import {
   WaitingResult,
 } from '../protocol/events.js';
 import type { SocketIdentity } from '../protocol/socket-data.js';
+import { Hands } from './hands.js';
+import {
+  NO_CONTROLS,
+  type ParticipantControls,
+  ParticipantControlsStore,
+} from './participant-controls.store.js';
 import { PresenceEntry, PresenceStore } from './presence/presence.store.js';
 import { RoomEvents } from './room-events.js';
 import { RoomsService } from './rooms.service.js';
@@ -35,12 +41,17 @@ const ROOM_CLOSED_ENDING: SessionEnded = {
   message: 'This room was closed',
 };
 
-const toView = (e: PresenceEntry): ParticipantView => ({
+const toView = (e: PresenceEntry, c: ParticipantControls = NO_CONTROLS): ParticipantView => ({
   participantId: e.participantId,
   displayName: e.displayName,
   role: e.role,
   joinedAt: e.joinedAt.toISOString(),
+  handRaisedAt: c.handRaisedAt?.toISOString() ?? null,
+  mutedByHost: c.mutedByHost,
 });
+
+/** Leaving like this is for good: a raised hand goes down (after a dropped link it stays up). */
+const LEAVES_FOR_GOOD: ReadonlySet<LeaveReason> = new Set(['left', 'kicked', 'expired']);
 
 /** Live sessions: joining, leaving, the lobby, kicking and closing, over presence + sockets. */
 @Injectable()
@@ -53,6 +64,8 @@ export class SessionsService {
     private readonly server: ConferenceServer,
     private readonly events: RoomEvents,
     private readonly nodes: NodeDirectory,
+    private readonly controls: ParticipantControlsStore,
+    private readonly hands: Hands,
   ) {}
 
   /**
@@ -124,7 +137,11 @@ export class SessionsService {
 
     await this.server.enterRoom(socketId, identity, result.seq);
 
-    const everyone = await this.presence.list(room.id);
+    const [everyone, controls] = await Promise.all([
+      this.presence.list(room.id),
+      this.controls.ofRoom(room.id),
+    ]);
+    const view = (e: PresenceEntry) => toView(e, controls.get(e.participantId));
     const current = everyone.find((e) => e.participantId === identity.participantId);
     if (current && current.socketId !== socketId) {
       // Another connection of this participant joined while this one was joining (and spared
@@ -135,7 +152,7 @@ export class SessionsService {
     const self = current ?? entry;
     // A repeated room:join on the same connection changes nothing and announces nothing.
     if (!result.replacedSocketId && !result.alreadyJoined) {
-      this.server.tellRoom(room.id, 'participant:joined', toView(self), { socketId });
+      this.server.tellRoom(room.id, 'participant:joined', view(self), { socketId });
       this.events.emit('participant.joined', {
         roomId: room.id,
         participantId: identity.participantId,
@@ -144,8 +161,8 @@ export class SessionsService {
     return {
       status: 'joined',
       room: { id: room.id, name: room.name },
-      self: toView(self),
-      participants: everyone.map(toView),
+      self: view(self),
+      participants: everyone.map(view),
     };
   }
 
@@ -160,7 +177,11 @@ export class SessionsService {
     const updated = await this.presence.update(roomId, participantId, { displayName, role });
     if (!updated) return;
     await this.server.updateIdentity(roomId, participantId, { displayName, role });
-    this.server.tellRoom(roomId, 'participant:updated', toView(updated));
+    this.server.tellRoom(
+      roomId,
+      'participant:updated',
+      toView(updated, await this.controls.of(roomId, participantId)),
+    );
     this.logger.log({ roomId, participantId, role }, 'participant identity updated');
   }
 
@@ -206,12 +227,18 @@ export class SessionsService {
     const entry = await this.presence.leave(identity.roomId, identity.participantId, socketId);
     // A closed connection is out of every group already (and no node holds it any more).
     if (reason !== 'disconnected') await this.server.leaveRoom(socketId, identity);
+    if (entry && LEAVES_FOR_GOOD.has(reason))
+      await this.hands.leftRoom(identity.roomId, identity.participantId);
     if (entry) this.announceLeft(identity.roomId, identity.participantId, reason);
   }
 
   async live(roomId: string): Promise<ParticipantView[]> {
     await this.rooms.get(roomId);
-    return (await this.presence.list(roomId)).map(toView);
+    const [everyone, controls] = await Promise.all([
+      this.presence.list(roomId),
+      this.controls.ofRoom(roomId),
+    ]);
+    return everyone.map((e) => toView(e, controls.get(e.participantId)));
   }
 
   /**
@@ -230,6 +257,7 @@ export class SessionsService {
     if (waiter) this.server.tellHosts(roomId, 'lobby:left', { participantId });
     const entry = await this.presence.leave(roomId, participantId);
     this.server.endSessions(participantId, KICKED_ENDING);
+    await this.hands.leftRoom(roomId, participantId);
     if (entry) this.announceLeft(roomId, participantId, 'kicked');
   }
 

@@ -76,10 +76,64 @@ export interface paths {
         put?: never;
         /**
          * Mute a participant.
-         * @description Pauses the participant's audio or video on the server and tells the room; the participant may
-         *     unmute themselves. Scope `admin`.
+         * @description Pauses the participant's audio or video on the server and tells the room. They may unmute
+         *     themselves, unless `hard`: then not until a host allows it. Scope `admin`.
          */
         post: operations["Media_mute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rooms/{roomId}/participants/{participantId}/allow-unmute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lifts a hard mute: the participant may unmute themselves again (they are not unmuted). */
+        post: operations["Media_allowUnmute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rooms/{roomId}/participants/{participantId}/ask-to-unmute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks the participant to unmute: they are prompted, and hosts hear their answer
+         *     (`media:unmuteAnswered`); accepting lifts a hard mute of that kind.
+         */
+        post: operations["Media_askToUnmute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rooms/{roomId}/mute-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mutes the microphone of everyone in the room who is not a host. */
+        post: operations["Media_muteAll"];
         delete?: never;
         options?: never;
         head?: never;
@@ -161,6 +215,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rooms/{roomId}/participants/{participantId}/hand": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lower a raised hand.
+         * @description Lowers the participant's raised hand (no effect if it is down); the room is told. Scope
+         *     `admin`.
+         */
+        delete: operations["Rooms_lowerHand"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rooms/{roomId}/participants": {
         parameters: {
             query?: never;
@@ -170,7 +245,8 @@ export interface paths {
         };
         /**
          * List connected participants.
-         * @description The participants connected to the room right now, on any node, with their role. Scope `admin`.
+         * @description The participants connected to the room right now, on any node, with their role, raised hand
+         *     and hard mutes. Scope `admin`.
          */
         get: operations["Rooms_participants"];
         put?: never;
@@ -448,7 +524,7 @@ export interface components {
              * @example ROOM_NOT_FOUND
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "INTERNAL" | "SERVICE_UNAVAILABLE" | "SERVER_DRAINING" | "API_KEY_NOT_FOUND" | "ROOM_NOT_FOUND" | "ROOM_CLOSED" | "ROOM_FULL" | "PARTICIPANT_NOT_FOUND" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_WRONG_ROOM" | "NOT_JOINED" | "LOBBY_NOT_ENABLED" | "PARTICIPANT_ALREADY_ADMITTED" | "LOBBY_REJECTED" | "RECIPIENT_NOT_IN_ROOM" | "AUDIT_UNAVAILABLE" | "MEDIA_UNAVAILABLE" | "MEDIA_NOT_FOUND" | "MEDIA_INCOMPATIBLE" | "MEDIA_REJECTED" | "ORIGIN_NOT_ALLOWED" | "WEBHOOK_DELIVERY_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FAILED";
+            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "INTERNAL" | "SERVICE_UNAVAILABLE" | "SERVER_DRAINING" | "API_KEY_NOT_FOUND" | "ROOM_NOT_FOUND" | "ROOM_CLOSED" | "ROOM_FULL" | "PARTICIPANT_NOT_FOUND" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_WRONG_ROOM" | "NOT_JOINED" | "LOBBY_NOT_ENABLED" | "PARTICIPANT_ALREADY_ADMITTED" | "LOBBY_REJECTED" | "RECIPIENT_NOT_IN_ROOM" | "AUDIT_UNAVAILABLE" | "MEDIA_UNAVAILABLE" | "MEDIA_NOT_FOUND" | "MEDIA_INCOMPATIBLE" | "MEDIA_REJECTED" | "MUTED_BY_HOST" | "UNMUTE_NOT_REQUESTED" | "ORIGIN_NOT_ALLOWED" | "WEBHOOK_DELIVERY_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FAILED";
             /** @description A sentence for people; never contains internals. */
             message: string;
             /** @description Quote this id to operators: it is on every log line of the request. */
@@ -541,10 +617,34 @@ export interface components {
              * @enum {string}
              */
             kind: "audio" | "video";
+            /**
+             * @description Hard mute: the participant cannot unmute this (resume it, or send it anew) until a host
+             *     allows it (`allow-unmute`), also after reconnecting. Default false: they may unmute at once.
+             */
+            hard?: boolean;
         };
         MuteResultDto: {
             /** @description The producers that were paused (empty if nothing of that kind was being sent). */
             producerIds: string[];
+        };
+        MediaKindDto: {
+            /**
+             * @description Microphone (`audio`) or camera (`video`).
+             * @enum {string}
+             */
+            kind: "audio" | "video";
+        };
+        HostMutesDto: {
+            /** @description What a host still muted hard for the participant. */
+            mutedByHost: ("audio" | "video")[];
+        };
+        MuteAllDto: {
+            /** @description Hard mute: nobody muted may unmute until a host allows them. Default false. */
+            hard?: boolean;
+        };
+        MuteAllResultDto: {
+            /** @description Whose microphones were muted: everyone in the room who is not a host. */
+            participantIds: string[];
         };
         CreateRoomDto: {
             /** @description Most people connected at once; unlimited when absent. */
@@ -587,6 +687,13 @@ export interface components {
             expiresAt: string;
         };
         LiveParticipantDto: {
+            /**
+             * Format: date-time
+             * @description When they raised their hand, or null; hands are taken oldest first.
+             */
+            handRaisedAt: string | null;
+            /** @description What a host muted hard: they cannot unmute it until a host allows it. */
+            mutedByHost: ("audio" | "video")[];
             participantId: string;
             displayName: string;
             /** @enum {string} */
@@ -1165,6 +1272,221 @@ export interface operations {
             };
         };
     };
+    Media_allowUnmute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room’s id (a UUID, as returned when the room was created). */
+                roomId: string;
+                /** @description The participant’s id (a UUID, as returned with their join token). */
+                participantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediaKindDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostMutesDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED): malformed JSON, unknown or missing fields, bad ids or values */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The key lacks the `admin` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Media_askToUnmute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room’s id (a UUID, as returned when the room was created). */
+                roomId: string;
+                /** @description The participant’s id (a UUID, as returned with their join token). */
+                participantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediaKindDto"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (VALIDATION_FAILED): malformed JSON, unknown or missing fields, bad ids or values */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The key lacks the `admin` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Media_muteAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room’s id (a UUID, as returned when the room was created). */
+                roomId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteAllDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MuteAllResultDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED): malformed JSON, unknown or missing fields, bad ids or values */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The key lacks the `admin` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     Rooms_list: {
         parameters: {
             query?: {
@@ -1480,6 +1802,73 @@ export interface operations {
             };
             /** @description The room is closed (ROOM_CLOSED) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_lowerHand: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room’s id (a UUID, as returned when the room was created). */
+                roomId: string;
+                /** @description The participant’s id (a UUID, as returned with their join token). */
+                participantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (VALIDATION_FAILED): malformed JSON, unknown or missing fields, bad ids or values */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The key lacks the `admin` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such room (ROOM_NOT_FOUND) or no such participant in it (PARTICIPANT_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

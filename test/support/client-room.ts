@@ -19,7 +19,14 @@ export const view = (
   participantId: string,
   displayName: string,
   role: Role = 'participant',
-): ParticipantView => ({ participantId, displayName, role, joinedAt });
+): ParticipantView => ({
+  participantId,
+  displayName,
+  role,
+  joinedAt,
+  handRaisedAt: null,
+  mutedByHost: [],
+});
 
 /** This person (`self`, named Me) joined a room with `participants`. */
 export function joinedResult(

@@ -11,6 +11,10 @@ export interface Person {
   present: boolean;
   isSelf: boolean;
   media: Record<MediaKind, TrackState>;
+  /** When they raised their hand, or null. */
+  handRaisedAt: string | null;
+  /** What a host muted hard: they cannot turn it on until a host allows it. */
+  mutedByHost: MediaKind[];
 }
 
 /** Everything the room's views render from. */
@@ -33,3 +37,9 @@ export const presentPeople = (model: RoomModel): Person[] =>
     .sort(
       (a, b) => Number(b.isSelf) - Number(a.isSelf) || a.displayName.localeCompare(b.displayName),
     );
+
+/** Present people with a hand up, in the order they raised it (oldest first). */
+export const raisedHands = (model: RoomModel): Person[] =>
+  [...model.people.values()]
+    .filter((p) => p.present && p.handRaisedAt !== null)
+    .sort((a, b) => (a.handRaisedAt ?? '').localeCompare(b.handRaisedAt ?? ''));

@@ -1,10 +1,16 @@
 import type { MediaKind } from '../../../src/protocol/events.js';
 import { h, hueOf, icon, initials } from './dom.js';
-import { presentPeople, type Person, type RoomModel } from './model.js';
+import { presentPeople, type Person, raisedHands, type RoomModel } from './model.js';
 
 export interface PeopleActions {
   message(participantId: string): void;
   mute(participantId: string, kind: MediaKind): void;
+  hardMute(participantId: string, kind: MediaKind): void;
+  allowUnmute(participantId: string, kind: MediaKind): void;
+  askToUnmute(participantId: string, kind: MediaKind): void;
+  muteAll(): void;
+  toggleOwnHand(): void;
+  lowerHand(participantId: string): void;
   remove(participantId: string): void;
   admit(participantId: string): void;
   reject(participantId: string): void;
@@ -15,6 +21,12 @@ export interface PeopleActions {
 export class PeoplePanel {
   readonly root: HTMLElement;
   private readonly lobby = h('div', { class: 'lobby-section' });
+  /** Raise hand for everyone; mute everyone for hosts. */
+  private readonly toolbar = h('div', { class: 'people-toolbar' });
+  private toolbarSignature = '';
+  /** Raised hands, oldest first. */
+  private readonly hands = h('div', { class: 'hands-section' });
+  private handsSignature = '';
   private readonly list = h('ul', { class: 'people-list', 'aria-labelledby': 'people-heading' });
   private readonly heading = h('h3', { id: 'people-heading', class: 'section-title' });
   private lobbySignature = '';
@@ -43,7 +55,15 @@ export class PeoplePanel {
           icon('close'),
         ),
       ),
-      h('div', { class: 'panel-body' }, this.lobby, this.heading, this.list),
+      h(
+        'div',
+        { class: 'panel-body' },
+        this.toolbar,
+        this.lobby,
+        this.hands,
+        this.heading,
+        this.list,
+      ),
     );
   }
 
@@ -62,6 +82,21 @@ export class PeoplePanel {
       this.lobbySignature = lobby;
       this.renderLobby();
     }
+    const self = this.model.people.get(this.model.selfId);
+    const toolbar = JSON.stringify([this.model.isHost, self?.handRaisedAt ?? null]);
+    if (toolbar !== this.toolbarSignature) {
+      this.toolbarSignature = toolbar;
+      this.renderToolbar(self?.handRaisedAt != null);
+    }
+    const hands = raisedHands(this.model);
+    const handsKey = JSON.stringify([
+      this.model.isHost,
+      hands.map((p) => [p.participantId, p.displayName, p.isSelf]),
+    ]);
+    if (handsKey !== this.handsSignature) {
+      this.handsSignature = handsKey;
+      this.renderHands(hands);
+    }
     const people = presentPeople(this.model);
     this.heading.textContent = `In the meeting (${people.length})`;
     const wanted = people.map((p) => {
@@ -71,6 +106,8 @@ export class PeoplePanel {
         p.role,
         p.isSelf,
         p.media,
+        p.handRaisedAt,
+        p.mutedByHost,
       ]);
       let row = this.rows.get(p.participantId);
       if (row?.signature !== signature) {
@@ -93,6 +130,83 @@ export class PeoplePanel {
       el.classList.toggle('is-speaking', el.dataset.participantId === this.model.speakerId);
     if (focusKey && !this.root.contains(document.activeElement))
       this.root.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
+  }
+
+  private renderToolbar(handUp: boolean): void {
+    this.toolbar.replaceChildren(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: `small-button${handUp ? ' primary' : ''}`,
+          'aria-pressed': String(handUp),
+          'data-focus-key': 'own-hand',
+          onclick: () => this.actions.toggleOwnHand(),
+        },
+        icon('hand', 'icon icon-small'),
+        handUp ? 'Lower your hand' : 'Raise your hand',
+      ),
+      ...(this.model.isHost
+        ? [
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'small-button',
+                'data-focus-key': 'mute-all',
+                onclick: () => this.actions.muteAll(),
+              },
+              icon('micOff', 'icon icon-small'),
+              'Mute everyone',
+            ),
+          ]
+        : []),
+    );
+  }
+
+  /** The queue of raised hands, oldest first; hosts can lower each. */
+  private renderHands(hands: Person[]): void {
+    if (hands.length === 0) {
+      this.hands.replaceChildren();
+      return;
+    }
+    this.hands.replaceChildren(
+      h('h3', { class: 'section-title', id: 'hands-heading' }, `Raised hands (${hands.length})`),
+      h(
+        'ol',
+        { class: 'people-list hands-list', 'aria-labelledby': 'hands-heading' },
+        ...hands.map((p) =>
+          h(
+            'li',
+            { class: 'person', 'data-hand-id': p.participantId },
+            icon('hand', 'icon icon-small hand-icon'),
+            h(
+              'span',
+              { class: 'person-name' },
+              p.displayName,
+              p.isSelf ? h('span', { class: 'muted' }, ' (you)') : null,
+            ),
+            this.model.isHost
+              ? h(
+                  'span',
+                  { class: 'person-actions' },
+                  h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'small-button',
+                      'data-focus-key': `lower-hand:${p.participantId}`,
+                      onclick: () => this.actions.lowerHand(p.participantId),
+                    },
+                    'Lower hand',
+                    h('span', { class: 'visually-hidden' }, ` of ${p.displayName}`),
+                  ),
+                )
+              : null,
+          ),
+        ),
+      ),
+    );
   }
 
   private renderLobby(): void {
@@ -199,6 +313,44 @@ export class PeoplePanel {
             'Stop video',
             h('span', { class: 'visually-hidden' }, ` of ${person.displayName}`),
           ),
+          person.mutedByHost.includes('audio')
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'small-button',
+                  'data-focus-key': `allow:${id}`,
+                  onclick: () => this.actions.allowUnmute(id, 'audio'),
+                },
+                'Allow unmute',
+                h('span', { class: 'visually-hidden' }, ` for ${person.displayName}`),
+              )
+            : h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'small-button',
+                  'data-focus-key': `hard-mute:${id}`,
+                  onclick: () => this.actions.hardMute(id, 'audio'),
+                },
+                'Hard mute',
+                h('span', { class: 'visually-hidden' }, ` ${person.displayName}`),
+              ),
+          ...(person.media.audio === 'off'
+            ? [
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'small-button',
+                    'data-focus-key': `ask:${id}`,
+                    onclick: () => this.actions.askToUnmute(id, 'audio'),
+                  },
+                  'Ask to unmute',
+                  h('span', { class: 'visually-hidden' }, ` ${person.displayName}`),
+                ),
+              ]
+            : []),
           h(
             'button',
             {
@@ -227,10 +379,20 @@ export class PeoplePanel {
         person.isSelf ? h('span', { class: 'muted' }, ' (you)') : null,
         person.role === 'host' ? h('span', { class: 'badge' }, 'Host') : null,
         person.role === 'guest' ? h('span', { class: 'badge badge-muted' }, 'Guest') : null,
+        person.mutedByHost.includes('audio')
+          ? h('span', { class: 'badge badge-muted' }, 'Muted by host')
+          : null,
       ),
       h(
         'span',
         { class: 'person-state' },
+        person.handRaisedAt !== null
+          ? h(
+              'span',
+              { class: 'hand-up', role: 'img', 'aria-label': 'hand raised' },
+              icon('hand', 'icon icon-small'),
+            )
+          : null,
         h(
           'span',
           {

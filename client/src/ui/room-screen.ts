@@ -11,6 +11,7 @@ import type { VideoGrid } from './video-grid.js';
 
 export interface RoomScreenActions {
   toggleMedia(kind: MediaKind): void;
+  toggleOwnHand(): void;
   leave(): void;
   /** The Settings panel: the devices it shows, and what its controls do. */
   settings: { devices: Devices; actions: Omit<SettingsActions, 'close'> };
@@ -48,6 +49,12 @@ export class RoomScreen {
     this.peoplePanel = new PeoplePanel(store.model, {
       message: (id) => this.openPrivate(id),
       mute: (id, kind) => host.mute(id, kind),
+      hardMute: (id, kind) => host.hardMute(id, kind),
+      allowUnmute: (id, kind) => host.allowUnmute(id, kind),
+      askToUnmute: (id, kind) => host.askToUnmute(id, kind),
+      muteAll: () => host.muteAll(),
+      lowerHand: (id) => host.lowerHand(id),
+      toggleOwnHand: () => actions.toggleOwnHand(),
       remove: (id) => host.remove(id),
       admit: (id) => host.admit(id),
       reject: (id) => host.reject(id),

@@ -12,6 +12,23 @@ export interface RoomActions {
   leave(): void;
 }
 
+/**
+ * A control that cannot turn on while a host muted it hard: it stays focusable (a click says
+ * why) and says why on its face, in its name and its tooltip.
+ */
+function mutedByHost(button: HTMLButtonElement, kind: MediaKind): void {
+  const label = kind === 'audio' ? 'Muted by host' : 'Off by host';
+  // The name starts with the visible label (WCAG 2.5.3, label in name).
+  const text =
+    kind === 'audio'
+      ? `${label}. You can unmute when a host allows it.`
+      : `${label}. You can turn your camera on when a host allows it.`;
+  button.querySelector('.control-label')?.replaceChildren(label);
+  button.setAttribute('aria-label', text);
+  button.setAttribute('aria-disabled', 'true');
+  button.title = text;
+}
+
 /** The in-room layout: header with connection state, the stage, a side panel and the control bar. */
 export class RoomView {
   readonly root: HTMLElement;
@@ -131,7 +148,9 @@ export class RoomView {
       button.classList.toggle('is-off', !on);
       button.disabled = state === 'none';
       button.title =
-        state === 'none' ? `No ${what} available` : `Turn ${on ? 'off' : 'on'} ${what}`;
+        state === 'none' ? `No ${what} available` : (button.getAttribute('aria-label') ?? '');
+      if (!on && self?.mutedByHost.includes(kind)) mutedByHost(button, kind);
+      else button.removeAttribute('aria-disabled');
     }
     this.badges.people.hidden = !(this.model.isHost && this.model.lobby.length > 0);
     this.badges.people.textContent = String(this.model.lobby.length);

@@ -1,12 +1,15 @@
-import { IsIn, IsInt, IsObject, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import {
+  type AnswerUnmutePayload,
   type ConnectTransportPayload,
   type ConsumePayload,
   type ConsumerRefPayload,
   type CreateTransportPayload,
   MEDIA_KINDS,
   type MediaKind,
+  type MuteAllPayload,
   type MuteParticipantPayload,
+  type ParticipantKindPayload,
   type PreferredLayersPayload,
   type ProducePayload,
   type ProducerRefPayload,
@@ -82,10 +85,33 @@ export class PreferredLayersDto implements PreferredLayersPayload {
   temporalLayer?: number;
 }
 
-export class MuteParticipantMessageDto implements MuteParticipantPayload {
+export class ParticipantKindMessageDto implements ParticipantKindPayload {
   @IsUUID()
   participantId!: string;
 
   @IsIn(MEDIA_KINDS)
   kind!: MediaKind;
+}
+
+export class MuteParticipantMessageDto
+  extends ParticipantKindMessageDto
+  implements MuteParticipantPayload
+{
+  @IsOptional()
+  @IsBoolean()
+  hard?: boolean;
+}
+
+export class MuteAllMessageDto implements MuteAllPayload {
+  @IsOptional()
+  @IsBoolean()
+  hard?: boolean;
+}
+
+export class AnswerUnmuteMessageDto implements AnswerUnmutePayload {
+  @IsIn(MEDIA_KINDS)
+  kind!: MediaKind;
+
+  @IsBoolean()
+  accept!: boolean;
 }

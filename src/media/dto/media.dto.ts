@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 import {
   CONSUMER_TYPES,
   type ConsumerStats,
@@ -8,6 +8,7 @@ import {
   type MediaKind,
   type MediaLayers,
   type MediaTotals,
+  type MuteAllPayload,
   type MuteParticipantPayload,
   type ParticipantMediaStats,
   type PipeStats,
@@ -19,10 +20,42 @@ import {
 // The admin API's side of the media protocol types: classes so that the OpenAPI document can
 // describe them, each implementing its protocol type so that the two cannot drift apart.
 
-export class MuteParticipantDto implements Pick<MuteParticipantPayload, 'kind'> {
+export class MuteParticipantDto implements Pick<MuteParticipantPayload, 'kind' | 'hard'> {
   /** Which of the participant's streams to pause. */
   @IsIn(MEDIA_KINDS)
   kind!: MediaKind;
+
+  /**
+   * Hard mute: the participant cannot unmute this (resume it, or send it anew) until a host
+   * allows it (`allow-unmute`), also after reconnecting. Default false: they may unmute at once.
+   */
+  @IsOptional()
+  @IsBoolean()
+  hard?: boolean;
+}
+
+export class MediaKindDto {
+  /** Microphone (`audio`) or camera (`video`). */
+  @IsIn(MEDIA_KINDS)
+  kind!: MediaKind;
+}
+
+export class HostMutesDto {
+  /** What a host still muted hard for the participant. */
+  @ApiProperty({ enum: MEDIA_KINDS, isArray: true })
+  mutedByHost!: MediaKind[];
+}
+
+export class MuteAllDto implements MuteAllPayload {
+  /** Hard mute: nobody muted may unmute until a host allows them. Default false. */
+  @IsOptional()
+  @IsBoolean()
+  hard?: boolean;
+}
+
+export class MuteAllResultDto {
+  /** Whose microphones were muted: everyone in the room who is not a host. */
+  participantIds!: string[];
 }
 
 export class MuteResultDto {

@@ -1,6 +1,14 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsDisplayableText } from '../../common/text.js';
-import { type LobbyEntry, type ParticipantView, ROLES, type Role } from '../../protocol/events.js';
+import {
+  type LobbyEntry,
+  MEDIA_KINDS,
+  type MediaKind,
+  type ParticipantView,
+  ROLES,
+  type Role,
+} from '../../protocol/events.js';
 
 export class IssueTokenDto {
   /** The name other participants see. */
@@ -29,6 +37,12 @@ export class LiveParticipantDto implements ParticipantView {
   displayName!: string;
   role!: Role;
   joinedAt!: string;
+  /** When they raised their hand, or null; hands are taken oldest first. */
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  handRaisedAt!: string | null;
+  /** What a host muted hard: they cannot unmute it until a host allows it. */
+  @ApiProperty({ enum: MEDIA_KINDS, isArray: true })
+  mutedByHost!: MediaKind[];
 }
 
 export class LobbyEntryDto implements LobbyEntry {
