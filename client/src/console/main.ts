@@ -86,6 +86,13 @@ function renderShell(): void {
   const links = NAV.filter((item) => scopes.has(item.scope)).map((item) =>
     h('li', {}, h('a', { href: item.hash, 'data-nav': item.hash }, item.label)),
   );
+  // The link of the page already shown reloads it (no hashchange fires).
+  for (const item of links)
+    item.firstElementChild?.addEventListener('click', (event) => {
+      if ((event.currentTarget as HTMLAnchorElement).getAttribute('href') !== location.hash) return;
+      event.preventDefault();
+      route();
+    });
   root.replaceChildren(
     h('a', { href: '#view-title', class: 'skip-link' }, 'Skip to content'),
     h(
