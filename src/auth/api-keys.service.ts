@@ -50,7 +50,10 @@ export class ApiKeysService implements OnApplicationBootstrap {
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
-  /** Makes CONVENE_ADMIN_API_KEY usable; a changed value revokes the previous bootstrap key. */
+  /**
+   * Makes CONVENE_ADMIN_API_KEY (or the development key generated in its place) usable; a
+   * changed value revokes the previous bootstrap key.
+   */
   async onApplicationBootstrap(): Promise<void> {
     const key = this.config.adminApiKey;
     if (!key) return;
@@ -60,7 +63,9 @@ export class ApiKeysService implements OnApplicationBootstrap {
       if (current?.secretHash === hash) return;
       if (current) await tx.delete(ApiKeyEntity, { id: current.id });
       await tx.insert(ApiKeyEntity, {
-        name: 'bootstrap (CONVENE_ADMIN_API_KEY)',
+        name: this.config.adminApiKeyFile
+          ? 'bootstrap (generated in development)'
+          : 'bootstrap (CONVENE_ADMIN_API_KEY)',
         prefix: BOOTSTRAP_PREFIX,
         secretHash: hash,
         scopes: ['admin', 'audit:read'],

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { registerAs } from '@nestjs/config';
 import { type Env, parseEnv } from './env.js';
-import { jwtSecretOf } from './jwt-secret.js';
+import { adminApiKeyOf, jwtSecretOf } from './jwt-secret.js';
 
 /**
  * A feature's typed slice of the validated environment (inject with `@Inject(x.KEY)`). Each
@@ -30,12 +30,15 @@ export const databaseConfig = slice('database', (env) => ({
 
 export const authConfig = slice('auth', (env) => {
   const secret = jwtSecretOf(env);
+  const admin = adminApiKeyOf(env);
   return {
     jwtSecret: secret.secret,
     /** The file holding the generated secret; undefined when CONVENE_JWT_SECRET is set. */
     jwtSecretFile: secret.file,
     tokenTtlSeconds: env.tokenTtlSeconds,
-    adminApiKey: env.adminApiKey,
+    adminApiKey: admin.key,
+    /** The file of the key generated in development; undefined when CONVENE_ADMIN_API_KEY is set. */
+    adminApiKeyFile: admin.file,
     jwksUrl: env.jwksUrl,
     jwtIssuer: env.jwtIssuer,
     jwtAudience: env.jwtAudience,
