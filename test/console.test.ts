@@ -168,10 +168,13 @@ describe('admin console in Chromium', () => {
   it('pages through rooms and closes one', async () => {
     const admin = new Admin(t.url);
     for (let i = 0; i < 26; i++) await admin.createRoom({ name: `Standup ${i}` });
-    const ann = users[0]!;
+    const ann = users[0];
     await ann.go('Rooms');
     await ann.page.getByLabel('Filter by name').fill('');
-    await ann.page.locator('.summary').getByText('25 of 25 loaded rooms shown; more on the server.').waitFor();
+    await ann.page
+      .locator('.summary')
+      .getByText('25 of 25 loaded rooms shown; more on the server.')
+      .waitFor();
     await ann.page.getByRole('button', { name: 'Load more' }).click();
     await ann.page.locator('.summary').getByText('27 of 27 loaded rooms shown.').waitFor();
     await ann.page.getByRole('link', { name: 'Standup 0', exact: true }).waitFor();
@@ -188,7 +191,7 @@ describe('admin console in Chromium', () => {
   });
 
   it('creates an audit key (secret shown once), lists and revokes keys', async () => {
-    const ann = users[0]!;
+    const ann = users[0];
     await ann.go('API keys');
     await ann.page.getByLabel('Key name').fill('Compliance team');
     await ann.page.getByLabel(/^audit:read/).check();
@@ -275,7 +278,7 @@ describe('admin console in Chromium', () => {
         olga.page.getByRole('button', { name: 'Download export' }).click(),
       ]);
       assert.equal(download.suggestedFilename(), `convene-audit-${room.id.slice(0, 8)}.${format}`);
-      const text = await readFile((await download.path())!, 'utf8');
+      const text = await readFile(await download.path(), 'utf8');
       if (format === 'ndjson') {
         const lines = text
           .trim()
