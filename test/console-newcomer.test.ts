@@ -106,7 +106,7 @@ describe('newcomer: from a first start to a meeting through the console', () => 
 
     // The console shows both, sending; muting Hana's microphone from there shows as muted.
     const hanaRow = live.getByRole('row').filter({ hasText: 'Hana' });
-    await hanaRow.getByRole('button', { name: "Mute Hana's microphone" }).click();
+    await hanaRow.getByRole('button', { name: 'Mute microphone: Hana' }).click();
     await hanaRow.getByText('Muted', { exact: true }).waitFor();
     await live.getByRole('row').filter({ hasText: 'Gil' }).getByText('guest').waitFor();
     await admin.checkView('newcomer-live');

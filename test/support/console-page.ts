@@ -31,6 +31,8 @@ export class ConsoleUser {
     context.setDefaultTimeout(15_000);
     const page = await context.newPage();
     const errors: string[] = [];
+    // Closing a room and revoking a key ask first (window.confirm): this person says yes.
+    page.on('dialog', (dialog) => void dialog.accept());
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
       // Refused API calls show as failed resources; the page shows them in words.

@@ -79,6 +79,10 @@ export function keysView(context: ViewContext): View {
               : actionButton(
                   'Revoke',
                   async () => {
+                    if (
+                      !confirm(`Revoke the key "${key.name}"? Requests with it fail from now on.`)
+                    )
+                      return;
                     await api.revokeKey(key.id);
                     announce(`Key ${key.name} revoked`);
                     await load();

@@ -101,8 +101,8 @@ export function liveSection(api: AdminApi, room: Room): { el: HTMLElement; dispo
                   { class: 'actions' },
                   audio === 'on'
                     ? act(
-                        'Mute mic',
-                        `Mute ${p.displayName}'s microphone`,
+                        'Mute microphone',
+                        `Mute microphone: ${p.displayName}`,
                         `mute-audio-${p.participantId}`,
                         () => api.mute(room.id, p.participantId, 'audio'),
                         `${p.displayName}'s microphone muted`,
@@ -111,7 +111,7 @@ export function liveSection(api: AdminApi, room: Room): { el: HTMLElement; dispo
                   video === 'on'
                     ? act(
                         'Stop camera',
-                        `Stop ${p.displayName}'s camera`,
+                        `Stop camera: ${p.displayName}`,
                         `mute-video-${p.participantId}`,
                         () => api.mute(room.id, p.participantId, 'video'),
                         `${p.displayName}'s camera stopped`,

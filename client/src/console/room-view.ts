@@ -75,6 +75,7 @@ export function roomView(context: ViewContext, roomId: string): View {
         actionButton(
           'Close room',
           async () => {
+            if (!confirm(`Close the room "${room.name}"? Everyone in it is disconnected.`)) return;
             await api.closeRoom(room.id);
             announce(`Room ${room.name} closed`);
             show(await api.getRoom(room.id));

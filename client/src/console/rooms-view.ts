@@ -76,6 +76,8 @@ export function roomsView(context: ViewContext): View {
           ? actionButton(
               'Close',
               async () => {
+                if (!confirm(`Close the room "${room.name}"? Everyone in it is disconnected.`))
+                  return;
                 await api.closeRoom(room.id);
                 room.status = 'closed';
                 announce(`Room ${room.name} closed`);
