@@ -14,5 +14,7 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     assetsInlineLimit: 0,
+    // Two pages: the meeting client (index.html) and the admin console (console.html).
+    rollupOptions: { input: { index: `${here}index.html`, console: `${here}console.html` } },
   },
 });

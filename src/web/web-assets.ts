@@ -16,6 +16,7 @@ export class WebAssets {
   readonly root = resolve(import.meta.dirname, '../../../client/dist');
   readonly assetsDir = join(this.root, 'assets');
   private index?: string;
+  private console?: string;
 
   /** The app's HTML page; SERVICE_UNAVAILABLE if the client was not built. */
   async indexHtml(): Promise<string> {
@@ -26,6 +27,17 @@ export class WebAssets {
       );
     });
     return this.index;
+  }
+
+  /** The admin console's HTML page (client/console.html); SERVICE_UNAVAILABLE if not built. */
+  async consoleHtml(): Promise<string> {
+    this.console ??= await readFile(join(this.root, 'console.html'), 'utf8').catch(() => {
+      throw new DomainError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'The admin console is not built (run npm run build)',
+      );
+    });
+    return this.console;
   }
 
   isAssetName(name: string): boolean {
