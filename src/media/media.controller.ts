@@ -67,7 +67,13 @@ export class MediaController {
     };
   }
 
-  /** Lifts a hard mute: the participant may unmute themselves again (they are not unmuted). */
+  /**
+   * Allow a participant to unmute.
+   *
+   * @remarks
+   * Lifts a hard mute of that kind: the participant may unmute themselves again (they are not
+   * unmuted by this). Returns the hard mutes left. Scope `admin`.
+   */
   @Post(':roomId/participants/:participantId/allow-unmute')
   @HttpCode(200)
   async allowUnmute(
@@ -80,8 +86,11 @@ export class MediaController {
   }
 
   /**
-   * Asks the participant to unmute: they are prompted, and hosts hear their answer
-   * (`media:unmuteAnswered`); accepting lifts a hard mute of that kind.
+   * Ask a participant to unmute.
+   *
+   * @remarks
+   * The participant is prompted, and the room's hosts hear their answer
+   * (`media:unmuteAnswered`); accepting lifts a hard mute of that kind. Scope `admin`.
    */
   @Post(':roomId/participants/:participantId/ask-to-unmute')
   @HttpCode(204)
@@ -94,7 +103,13 @@ export class MediaController {
     await this.hostMute.askToUnmute(roomId, participantId, body.kind);
   }
 
-  /** Mutes the microphone of everyone in the room who is not a host. */
+  /**
+   * Mute everyone.
+   *
+   * @remarks
+   * Mutes the microphone of everyone in the room who is not a host; with `hard`, they cannot
+   * unmute until a host allows it. Returns whom it muted. Scope `admin`.
+   */
   @Post(':roomId/mute-all')
   @HttpCode(200)
   async muteAll(@RoomId() roomId: string, @Body() body: MuteAllDto): Promise<MuteAllResultDto> {

@@ -95,7 +95,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lifts a hard mute: the participant may unmute themselves again (they are not unmuted). */
+        /**
+         * Allow a participant to unmute.
+         * @description Lifts a hard mute of that kind: the participant may unmute themselves again (they are not
+         *     unmuted by this). Returns the hard mutes left. Scope `admin`.
+         */
         post: operations["Media_allowUnmute"];
         delete?: never;
         options?: never;
@@ -113,8 +117,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Asks the participant to unmute: they are prompted, and hosts hear their answer
-         *     (`media:unmuteAnswered`); accepting lifts a hard mute of that kind.
+         * Ask a participant to unmute.
+         * @description The participant is prompted, and the room's hosts hear their answer
+         *     (`media:unmuteAnswered`); accepting lifts a hard mute of that kind. Scope `admin`.
          */
         post: operations["Media_askToUnmute"];
         delete?: never;
@@ -132,7 +137,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mutes the microphone of everyone in the room who is not a host. */
+        /**
+         * Mute everyone.
+         * @description Mutes the microphone of everyone in the room who is not a host; with `hard`, they cannot
+         *     unmute until a host allows it. Returns whom it muted. Scope `admin`.
+         */
         post: operations["Media_muteAll"];
         delete?: never;
         options?: never;
