@@ -36,6 +36,7 @@ const carol = randomUUID();
 const SERVER_EVENTS: Record<ServerEventName, true> = {
   'participant:joined': true,
   'participant:left': true,
+  'participants:changed': true,
   'participant:updated': true,
   'session:ended': true,
   'server:draining': true,
@@ -163,6 +164,36 @@ describe('web client server events', () => {
       'Caroline was removed.',
       'Bob left.',
     ]);
+  });
+
+  it("a large room's batch of joins and leaves is applied in order, with one notice", () => {
+    const { store, emit, texts } = roomPage();
+    const [dee, eve, fay] = [randomUUID(), randomUUID(), randomUUID()];
+    emit('participants:changed', {
+      changes: [
+        { type: 'joined', participant: view(self, 'Me') },
+        { type: 'joined', participant: view(bob, 'Bob') },
+        { type: 'joined', participant: view(carol, 'Carol') },
+        { type: 'joined', participant: view(dee, 'Dee') },
+        { type: 'joined', participant: view(eve, 'Eve') },
+        { type: 'joined', participant: view(fay, 'Fay') },
+        { type: 'left', participantId: eve, reason: 'left' },
+        { type: 'left', participantId: self, reason: 'replaced' },
+      ],
+    });
+    assert.deepEqual(
+      store
+        .present()
+        .map((p) => p.displayName)
+        .sort(),
+      ['Bob', 'Carol', 'Dee', 'Fay', 'Me'],
+    );
+    // Bob was already here (in the join ack), and this person is not news to themselves.
+    assert.deepEqual(texts(), ['Carol, Dee and 2 others joined; Eve left.']);
+    emit('participants:changed', {
+      changes: [{ type: 'left', participantId: randomUUID(), reason: 'left' }],
+    });
+    assert.equal(texts().length, 1, 'a batch that changes nothing is not announced');
   });
 
   it('becoming a host loads the lobby; someone waiting can be admitted from the notice', async () => {

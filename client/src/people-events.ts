@@ -1,4 +1,9 @@
-import type { LobbyEntry, ParticipantView, ServerEventOf } from '../../src/protocol/events.js';
+import type {
+  LobbyEntry,
+  ParticipantView,
+  PresenceChange,
+  ServerEventOf,
+} from '../../src/protocol/events.js';
 import type { HostActions } from './host-actions.js';
 import type { RoomStore } from './room-store.js';
 import type { ToastOptions } from './ui/feedback.js';
@@ -34,6 +39,34 @@ export class PeopleEvents {
     if (!person) return;
     this.page.changed();
     this.page.notice(`${person.displayName} ${reason === 'kicked' ? 'was removed' : 'left'}.`);
+  }
+
+  /**
+   * A large room's joins and leaves, together and in order: one notice for the lot. This person
+   * and people already present (listed in the join ack) change nothing.
+   */
+  peopleChanged(changes: PresenceChange[]): void {
+    const joined: string[] = [];
+    const left: string[] = [];
+    for (const change of changes) {
+      if (change.type === 'joined') {
+        const { participant } = change;
+        if (participant.participantId === this.store.selfId) continue;
+        const present = this.store.model.people.get(participant.participantId)?.present === true;
+        this.store.personJoined(participant);
+        if (!present) joined.push(participant.displayName);
+      } else if (change.participantId !== this.store.selfId) {
+        const person = this.store.personLeft(change.participantId);
+        if (person) left.push(person.displayName);
+      }
+    }
+    if (joined.length + left.length === 0) return;
+    this.page.changed();
+    const parts = [
+      joined.length > 0 ? `${someone(joined)} joined` : '',
+      left.length > 0 ? `${someone(left)} left` : '',
+    ];
+    this.page.notice(`${parts.filter(Boolean).join('; ')}.`);
   }
 
   /** Someone's name or role changed; for this person, whether they are a host. */
@@ -72,4 +105,11 @@ export class PeopleEvents {
       this.page.notice('You are no longer a host.');
     }
   }
+}
+
+/** "Ann", "Ann and Bob", "Ann, Bob and 3 others". */
+function someone(names: string[]): string {
+  if (names.length <= 2) return names.join(' and ');
+  const others = names.length - 2;
+  return `${names[0]}, ${names[1]} and ${others} ${others === 1 ? 'other' : 'others'}`;
 }

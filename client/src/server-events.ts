@@ -19,7 +19,13 @@ export interface ServerEventSource {
 export interface EventTargets {
   people: Pick<
     PeopleEvents,
-    'personJoined' | 'personLeft' | 'personUpdated' | 'lobbyWaiting' | 'lobbyLeft' | 'speaker'
+    | 'personJoined'
+    | 'personLeft'
+    | 'peopleChanged'
+    | 'personUpdated'
+    | 'lobbyWaiting'
+    | 'lobbyLeft'
+    | 'speaker'
   >;
   chat: Pick<ChatController, 'received'>;
   controls: Pick<
@@ -49,6 +55,7 @@ export function serverEventHandlers({
   return {
     'participant:joined': (p) => people.personJoined(p),
     'participant:left': (event) => people.personLeft(event),
+    'participants:changed': ({ changes }) => people.peopleChanged(changes),
     'participant:updated': (p) => people.personUpdated(p),
     'session:ended': (event) => session.ended(event),
     'server:draining': (event) => session.draining(event),

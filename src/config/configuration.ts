@@ -119,7 +119,14 @@ export const webhooksConfig = slice('webhooks', (env) => ({
 /** The process's life: how long a SIGTERM's drain may wait for connections to move. */
 export const lifecycleConfig = slice('lifecycle', (env) => ({ drainSeconds: env.drainSeconds }));
 
+/** How joins and leaves are announced: one event each, or in batches in large rooms. */
+export const presenceConfig = slice('presence', (env) => ({
+  batchAbove: env.presenceBatchAbove,
+  batchMs: env.presenceBatchMs,
+}));
+
 export type AppConfig = ReturnType<typeof appConfig>;
+export type PresenceConfig = ReturnType<typeof presenceConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
 export type IceConfig = ReturnType<typeof iceConfig>;
 export type ClusterConfig = ReturnType<typeof clusterConfig>;

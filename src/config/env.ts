@@ -268,6 +268,10 @@ const variables = z.object({
   CONVENE_TURN_TTL_SECONDS: variable(int(60, 7 * 86400).default(3600)),
   /** On SIGTERM, how long the process waits for its connections to move before it closes. */
   CONVENE_DRAIN_SECONDS: variable(int(0, 3600).default(20)),
+  /** Rooms with more participants than this announce joins and leaves in batches. */
+  CONVENE_PRESENCE_BATCH_ABOVE: variable(int(1, 100_000).default(100)),
+  /** How long a large room's joins and leaves are gathered before they are announced together. */
+  CONVENE_PRESENCE_BATCH_MS: variable(int(10, 5000).default(200)),
 });
 
 type Variable = keyof z.input<typeof variables>;
@@ -385,6 +389,8 @@ const envSchema = variables
     webhookPollMs: v.CONVENE_WEBHOOK_POLL_MS,
     webhookRetentionDays: v.CONVENE_WEBHOOK_RETENTION_DAYS,
     drainSeconds: v.CONVENE_DRAIN_SECONDS,
+    presenceBatchAbove: v.CONVENE_PRESENCE_BATCH_ABOVE,
+    presenceBatchMs: v.CONVENE_PRESENCE_BATCH_MS,
     iceServers: v.CONVENE_ICE_SERVERS,
     turnSecret: v.CONVENE_TURN_SECRET,
     turnUrls: v.CONVENE_TURN_URLS,

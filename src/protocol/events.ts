@@ -375,9 +375,20 @@ export const CLIENT_TO_SERVER_EVENTS = Object.keys(
   CLIENT_EVENT_SET,
 ) as readonly (keyof ClientToServerEvents)[];
 
+/** One join or leave in a `participants:changed` batch. */
+export type PresenceChange =
+  | { type: 'joined'; participant: ParticipantView }
+  | { type: 'left'; participantId: string; reason: LeaveReason };
+
 export interface ServerToClientEvents {
   'participant:joined': (participant: ParticipantView) => void;
   'participant:left': (event: { participantId: string; reason: LeaveReason }) => void;
+  /**
+   * In a large room (more than CONVENE_PRESENCE_BATCH_ABOVE participants) joins and leaves come
+   * together every CONVENE_PRESENCE_BATCH_MS instead of one `participant:joined`/`left` each:
+   * apply `changes` in order. A batch may name you, or someone your `room:join` ack listed.
+   */
+  'participants:changed': (event: { changes: PresenceChange[] }) => void;
   /** A joined participant's role or name changed (their identity provider said so at sign-in). */
   'participant:updated': (participant: ParticipantView) => void;
   /** This connection is being closed by the server; `reason` says why. */

@@ -22,6 +22,7 @@ import { RoomEvents } from './room-events.js';
 import { RoomMembership } from './room-membership.js';
 import { RoomsController } from './rooms.controller.js';
 import { RoomsService } from './rooms.service.js';
+import { PresenceAnnouncer } from './presence-announcer.js';
 import { SessionsService } from './sessions.service.js';
 
 /**
@@ -50,6 +51,7 @@ import { SessionsService } from './sessions.service.js';
     Hands,
     HandsGateway,
     HostControls,
+    PresenceAnnouncer,
     {
       provide: PresenceStore,
       inject: [RedisConnection],

@@ -17,6 +17,7 @@ import {
   type ParticipantControls,
   ParticipantControlsStore,
 } from './participant-controls.store.js';
+import { PresenceAnnouncer } from './presence-announcer.js';
 import { PresenceEntry, PresenceStore } from './presence/presence.store.js';
 import { RoomEvents } from './room-events.js';
 import { RoomsService } from './rooms.service.js';
@@ -66,6 +67,7 @@ export class SessionsService {
     private readonly nodes: NodeDirectory,
     private readonly controls: ParticipantControlsStore,
     private readonly hands: Hands,
+    private readonly announcer: PresenceAnnouncer,
   ) {}
 
   /**
@@ -152,7 +154,7 @@ export class SessionsService {
     const self = current ?? entry;
     // A repeated room:join on the same connection changes nothing and announces nothing.
     if (!result.replacedSocketId && !result.alreadyJoined) {
-      this.server.tellRoom(room.id, 'participant:joined', view(self), { socketId });
+      this.announcer.joined(room.id, everyone.length, view(self), socketId);
       this.events.emit('participant.joined', {
         roomId: room.id,
         participantId: identity.participantId,
@@ -229,7 +231,7 @@ export class SessionsService {
     if (reason !== 'disconnected') await this.server.leaveRoom(socketId, identity);
     if (entry && LEAVES_FOR_GOOD.has(reason))
       await this.hands.leftRoom(identity.roomId, identity.participantId);
-    if (entry) this.announceLeft(identity.roomId, identity.participantId, reason);
+    if (entry) await this.announceLeft(identity.roomId, identity.participantId, reason);
   }
 
   async live(roomId: string): Promise<ParticipantView[]> {
@@ -258,7 +260,7 @@ export class SessionsService {
     const entry = await this.presence.leave(roomId, participantId);
     this.server.endSessions(participantId, KICKED_ENDING);
     await this.hands.leftRoom(roomId, participantId);
-    if (entry) this.announceLeft(roomId, participantId, 'kicked');
+    if (entry) await this.announceLeft(roomId, participantId, 'kicked');
   }
 
   /** Closes the room: stored as closed first (no new joins or tokens), then everyone is told. */
@@ -316,7 +318,7 @@ export class SessionsService {
     for (const waiter of waiters)
       this.server.tellHosts(waiter.roomId, 'lobby:left', { participantId: waiter.participantId });
     for (const entry of entries)
-      this.announceLeft(entry.roomId, entry.participantId, 'disconnected');
+      await this.announceLeft(entry.roomId, entry.participantId, 'disconnected');
     if (entries.length + waiters.length > 0)
       this.logger.warn(
         { nodeId, participants: entries.length, waiting: waiters.length },
@@ -324,8 +326,12 @@ export class SessionsService {
       );
   }
 
-  private announceLeft(roomId: string, participantId: string, reason: LeaveReason): void {
-    this.server.tellRoom(roomId, 'participant:left', { participantId, reason });
+  private async announceLeft(
+    roomId: string,
+    participantId: string,
+    reason: LeaveReason,
+  ): Promise<void> {
+    this.announcer.left(roomId, await this.presence.size(roomId), participantId, reason);
     this.events.emit('participant.left', { roomId, participantId, reason });
   }
 }

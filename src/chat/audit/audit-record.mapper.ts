@@ -49,6 +49,31 @@ export function toAuditRecord(raw: StoredRow): AuditRecord {
 /** The time as the record's hash covers it (and as it is exported): ms for version 1, µs for 2. */
 export const hashedSentAt = (r: AuditRecord) => hashedTime(r.storedAt, r.hashVersion);
 
+/**
+ * The record's columns in chat_messages' order (id, room_id, seq, kind, sender_id, sender_name,
+ * recipient_id, recipient_name, text, client_message_id, created_at, prev_hash, hash,
+ * hash_version), with `time` in created_at's place: the stored text on insert, the hashed time
+ * in an export.
+ */
+export function columnValues(r: AuditRecord, time: string): (string | number | null)[] {
+  return [
+    r.id,
+    r.roomId,
+    r.seq,
+    r.kind,
+    r.senderId,
+    r.senderName,
+    r.recipientId,
+    r.recipientName,
+    r.text,
+    r.clientMessageId,
+    time,
+    r.prevHash,
+    r.hash,
+    r.hashVersion,
+  ];
+}
+
 /** The fields the record's hash covers. */
 export function chainFields(r: AuditRecord): ChainFields {
   return {

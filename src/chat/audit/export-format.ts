@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { hashedSentAt, toAuditDto } from './audit-record.mapper.js';
+import { columnValues, hashedSentAt, toAuditDto } from './audit-record.mapper.js';
 import type { AuditRecord } from './audit.store.js';
 
 /** What `GET /audit/export` can write; the first is the default. */
@@ -30,26 +30,7 @@ function csvField(value: string | number | null): string {
 }
 
 function csvLine(r: AuditRecord): string {
-  return (
-    [
-      r.id,
-      r.roomId,
-      r.seq,
-      r.kind,
-      r.senderId,
-      r.senderName,
-      r.recipientId,
-      r.recipientName,
-      r.text,
-      r.clientMessageId,
-      hashedSentAt(r),
-      r.prevHash,
-      r.hash,
-      r.hashVersion,
-    ]
-      .map(csvField)
-      .join(',') + '\r\n'
-  );
+  return columnValues(r, hashedSentAt(r)).map(csvField).join(',') + '\r\n';
 }
 
 /** Turns a stream of audit records into NDJSON or CSV text, one row at a time. */

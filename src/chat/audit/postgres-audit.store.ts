@@ -1,11 +1,11 @@
-import { Readable } from 'node:stream';
 import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
-import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { readCursor } from './audit-cursor.js';
 import { AuditOutbox } from './audit-outbox.js';
-import { type RawMessageRow, type StoredRow, toAuditRecord } from './audit-record.mapper.js';
+import { columnValues, type RawMessageRow, toAuditRecord } from './audit-record.mapper.js';
 import {
   type AppendResult,
   type AuditRecord,
@@ -20,9 +20,6 @@ import {
   type RowStream,
 } from './audit.store.js';
 import { CURRENT_HASH_VERSION, GENESIS_HASH, type NewMessage, utcMicrosSql } from './hash-chain.js';
-
-/** Rows per FETCH of an export's or a verify's cursor (see `stream`). */
-const FETCH_ROWS = 1000;
 
 /** Every column, and the stored time with its microseconds. */
 const AUDIT_ROW_SQL = `SELECT *, ${utcMicrosSql('created_at')} AS created_at_us FROM chat_messages`;
@@ -223,22 +220,7 @@ export class PostgresAuditStore extends AuditStore {
       // moves the head ($1 to $4).
       const params: unknown[] = [roomId, append.head.seq, append.head.hash, append.head.signature];
       const tuples = append.inserts.map((r) => {
-        const values = [
-          r.id,
-          r.roomId,
-          r.seq,
-          r.kind,
-          r.senderId,
-          r.senderName,
-          r.recipientId,
-          r.recipientName,
-          r.text,
-          r.clientMessageId,
-          r.storedAt,
-          r.prevHash,
-          r.hash,
-          r.hashVersion,
-        ];
+        const values = columnValues(r, r.storedAt);
         return `(${values.map((v) => `$${params.push(v)}`).join(', ')})`;
       });
       await tx.query(
@@ -317,12 +299,13 @@ export class PostgresAuditStore extends AuditStore {
     if (f.from) where.push(`created_at >= $${params.push(f.from)}`);
     if (f.to) where.push(`created_at < $${params.push(f.to)}`);
     const sql = `${AUDIT_READ_SQL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY room_id, seq`;
-    return this.stream(sql, params);
+    return readCursor(this.dataSource, sql, params);
   }
 
   async roomChain(roomId: string): Promise<RoomChain> {
     const ends: Pick<RoomChain, 'head' | 'checkpoint'> = {};
-    const rows = await this.stream(
+    const rows = await readCursor(
+      this.dataSource,
       `${AUDIT_READ_SQL} WHERE room_id = $1 ORDER BY seq`,
       [roomId],
       async (runner) => {
@@ -422,60 +405,5 @@ export class PostgresAuditStore extends AuditStore {
         ]);
       return [...heads, ...checkpoints].map((r) => r.room_id);
     });
-  }
-
-  /**
-   * Rows from a server-side cursor, on a connection of its own in one read-only REPEATABLE READ
-   * transaction, so the rows and what `inSnapshot` reads come from one snapshot. The cursor is
-   * declared in SQL and read with FETCH: each fetch is an ordinary query under the pool's
-   * statement timeout and deadline, so a read of any length works while a stalled PostgreSQL
-   * still fails it (a protocol-level cursor, as pg-query-stream's, is one statement to
-   * PostgreSQL, which statement_timeout cancels once the whole read takes longer). The next
-   * rows are fetched while the consumer works through the current ones, so about two fetches
-   * are held at most. Fetches go through pg's client, not TypeORM's runner.query: with the
-   * latter, the process's RSS grew by about 140 MB during a 300k-row export (under 10 MB so).
-   */
-  private async stream(
-    sql: string,
-    params: unknown[],
-    inSnapshot?: (runner: QueryRunner) => Promise<void>,
-  ): Promise<RowStream> {
-    const runner = this.dataSource.createQueryRunner('slave');
-    const client = (await runner.connect()) as pg.PoolClient;
-    let fetching: Promise<void> | undefined;
-    const release = async () => {
-      await fetching;
-      // Closes the cursor too.
-      await runner.query('COMMIT').catch(() => undefined);
-      await runner.release();
-    };
-    try {
-      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      if (inSnapshot) await inSnapshot(runner);
-      await runner.query(`DECLARE audit_rows NO SCROLL CURSOR FOR ${sql}`, params);
-    } catch (error) {
-      await release();
-      throw error;
-    }
-    const rows: Readable = new Readable({
-      objectMode: true,
-      highWaterMark: FETCH_ROWS,
-      read() {
-        if (fetching) return;
-        fetching = new Promise<void>((settled) => {
-          client.query<StoredRow>(`FETCH ${FETCH_ROWS} FROM audit_rows`, (error, result) => {
-            if (error) rows.destroy(error);
-            else if (!rows.destroyed) {
-              for (const raw of result.rows) rows.push(toAuditRecord(raw));
-              if (result.rows.length < FETCH_ROWS) rows.push(null);
-            }
-            // Cleared only after the pushes: a read() they trigger must not fetch meanwhile.
-            fetching = undefined;
-            settled();
-          });
-        });
-      },
-    });
-    return { rows, release };
   }
 }

@@ -69,6 +69,10 @@ export class InMemoryPresenceStore extends PresenceStore {
     return Promise.resolve([...(this.rooms.get(roomId)?.values() ?? [])]);
   }
 
+  size(roomId: string): Promise<number> {
+    return Promise.resolve(this.rooms.get(roomId)?.size ?? 0);
+  }
+
   clearRoom(roomId: string): Promise<PresenceEntry[]> {
     const entries = [...(this.rooms.get(roomId)?.values() ?? [])];
     this.rooms.delete(roomId);

@@ -63,6 +63,8 @@ export abstract class PresenceStore {
     changes: Pick<PresenceEntry, 'displayName' | 'role'>,
   ): Promise<PresenceEntry | undefined>;
   abstract list(roomId: string): Promise<PresenceEntry[]>;
+  /** How many participants are in the room (without reading who). */
+  abstract size(roomId: string): Promise<number>;
   /** Removes everyone from the room (and its lobby), returning who was there. */
   abstract clearRoom(roomId: string): Promise<PresenceEntry[]>;
 

@@ -176,6 +176,10 @@ export class RedisPresenceStore extends PresenceStore {
     return values.map(toEntry).sort((a, b) => a.joinedAt.getTime() - b.joinedAt.getTime());
   }
 
+  size(roomId: string): Promise<number> {
+    return this.call(() => this.redis.hlen(this.roomKey(roomId)));
+  }
+
   async clearRoom(roomId: string): Promise<PresenceEntry[]> {
     const values = (await this.run(
       CLEAR,
