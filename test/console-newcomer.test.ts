@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { BrowserUser, launchBrowser } from './support/browser.js';
-import { ClusterNode, freePort } from './support/cluster.js';
+import { type ClusterNode, standaloneNode } from './support/cluster.js';
 import { ConsoleUser } from './support/console-page.js';
 import { TestDatabase } from './support/database.js';
 
@@ -24,27 +24,10 @@ describe('newcomer: from a first start to a meeting through the console', () => 
   before(async () => {
     db = await TestDatabase.create();
     dir = mkdtempSync(join(tmpdir(), 'convene-newcomer-'));
-    const port = await freePort();
-    node = new ClusterNode(
-      'newcomer',
-      port,
-      {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'development',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: db.url,
-        CONVENE_DATA_DIR: join(dir, 'data'),
-        CONVENE_METRICS_PORT: '0',
-        CONVENE_METRICS_HOST: '127.0.0.1',
-        CONVENE_RTC_LISTEN_IP: '127.0.0.1',
-        CONVENE_RTC_MIN_PORT: '42550',
-        CONVENE_RTC_MAX_PORT: '42599',
-        CONVENE_MEDIA_WORKERS: '1',
-      },
-      join(dir, 'convene.log'),
-    );
+    node = await standaloneNode('newcomer', 'development', db.url, dir, {
+      CONVENE_RTC_MIN_PORT: '42550',
+      CONVENE_RTC_MAX_PORT: '42599',
+    });
     await node.start();
     browser = await launchBrowser();
   });

@@ -3,36 +3,17 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ClusterNode, freePort } from './support/cluster.js';
+import { type ClusterNode, standaloneNode } from './support/cluster.js';
 import { TestDatabase } from './support/database.js';
 
 /** A real `node dist/src/main.js` in `mode` on `db`, with no CONVENE_ADMIN_API_KEY. */
-async function convene(
+function convene(
   db: TestDatabase,
   dir: string,
   mode: 'development' | 'test' | 'production',
   env: Record<string, string> = {},
 ): Promise<ClusterNode> {
-  const port = await freePort();
-  return new ClusterNode(
-    `first-run-${mode}`,
-    port,
-    {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: mode,
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: db.url,
-      CONVENE_DATA_DIR: join(dir, 'data'),
-      CONVENE_METRICS_PORT: '0',
-      CONVENE_METRICS_HOST: '127.0.0.1',
-      CONVENE_RTC_LISTEN_IP: '127.0.0.1',
-      CONVENE_MEDIA_WORKERS: '1',
-      ...env,
-    },
-    join(dir, `${mode}-${port}.log`),
-  );
+  return standaloneNode(`first-run-${mode}`, mode, db.url, dir, env);
 }
 
 /** The key the banner printed, and the console address it named. */

@@ -269,3 +269,36 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * One convene process as someone starts it by hand: only the environment given here (no admin
+ * key, no JWT secret: what a first run generates), on `databaseUrl`, its data and log in `dir`.
+ */
+export async function standaloneNode(
+  name: string,
+  mode: 'development' | 'test' | 'production',
+  databaseUrl: string,
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<ClusterNode> {
+  const port = await freePort();
+  return new ClusterNode(
+    name,
+    port,
+    {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: mode,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      CONVENE_DATA_DIR: join(dir, 'data'),
+      CONVENE_METRICS_PORT: '0',
+      CONVENE_METRICS_HOST: '127.0.0.1',
+      CONVENE_RTC_LISTEN_IP: '127.0.0.1',
+      CONVENE_MEDIA_WORKERS: '1',
+      ...env,
+    },
+    join(dir, `${name}-${port}.log`),
+  );
+}
