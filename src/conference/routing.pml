@@ -51,6 +51,7 @@
  * -DDELIVER_BEFORE_COMMIT, -DKEEP_PERSONAL_GROUP (room:leave leaves room:<R> but not
  * participant:<id>), -DNO_REPLACE_END (the replaced connection is never ended),
  * -DCONCURRENT_TURNS (a connection's join and leave interleave: the code before ConnectionTurns).
+ * -DAFTER_KICK adds a stricter property that the code does not have (see where it is declared).
  */
 
 #ifndef MSGS
@@ -96,6 +97,13 @@ byte nmsgs;
 bool committed[MSGS];
 bool isPrivate[MSGS];
 bool toRoom[MSGS]; /* delivered to room:<R> (public, or the mutation's fallback) */
+#ifdef AFTER_KICK
+/* The stricter property that P2 is not: nothing sent after the kick removed p0 from presence
+   reaches p0. It does not hold across nodes (README "Checked model"): until the adapter brings
+   the kick's end to the other node, that node still delivers to p0's connection there. */
+bool kickDone;
+bool afterKick[MSGS];
+#endif
 byte from[MSGS];
 byte to[MSGS];
 
@@ -112,6 +120,9 @@ inline received(c, m) {
   assert(committed[m]);                                               /* P3 */
   assert(!isPrivate[m] || OWNER(c) == from[m] || OWNER(c) == to[m]);  /* P1 */
   assert(!gone[c] && (pres[OWNER(c)] == c || doomed[c]));             /* P2 */
+#ifdef AFTER_KICK
+  assert(!afterKick[m] || OWNER(c) != 0);                             /* P2-strict */
+#endif
 }
 
 /* The emit of message m as node n applies it to its own sockets: to room:<R>
@@ -366,6 +377,9 @@ inline send(c, m, kind) {
     m = nmsgs;
     nmsgs++;
     from[m] = OWNER(c);
+#ifdef AFTER_KICK
+    afterKick[m] = kickDone;
+#endif
     if
     :: kind = 0; to[m] = NONE; toRoom[m] = 1
     :: kind = 1; to[m] = 0; isPrivate[m] = 1
@@ -432,7 +446,12 @@ proctype Kick() {
   if
   :: skip
   :: atomic { joined[2] -> revoked[0] = 1 };   /* K1 rooms.revokeParticipant */
-     atomic { pres[0] = NONE; doomed[0] = 1; doomed[1] = 1 };   /* K3 presence.leave */
+     atomic {   /* K3 presence.leave */
+       pres[0] = NONE; doomed[0] = 1; doomed[1] = 1;
+#ifdef AFTER_KICK
+       kickDone = 1
+#endif
+     };
      atomic { endOwnersOn(0, 0); stream[1]!END_PART, 0, 0 }   /* K4 endSessions */
   fi
 }
