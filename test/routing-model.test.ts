@@ -69,7 +69,7 @@ function propertyAt(line: number): string | undefined {
   return /\/\* (P\d) \*\/\s*$/.exec(readFileSync(MODEL, 'utf8').split('\n')[line - 1] ?? '')?.[1];
 }
 
-describe('the checked model of routing and presence (spin)', () => {
+describe('the checked model of routing and presence (spin)', { concurrency: 2 }, () => {
   const dirs: string[] = [];
   before(async () => {
     try {
