@@ -26,6 +26,7 @@ import { Drain } from '../lifecycle/drain.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionDrain, DRAINED_ENDING } from './connection-drain.js';
 import { ConnectionCaps } from './connection-caps.js';
+import { ConnectionTurns } from './connection-turns.js';
 import { OriginPolicy } from './origin-policy.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -62,6 +63,7 @@ export class ConferenceGateway
     private readonly origins: OriginPolicy,
     private readonly drain: Drain,
     private readonly connectionDrain: ConnectionDrain,
+    private readonly turns: ConnectionTurns,
   ) {}
 
   afterInit(namespace: ConferenceNamespace): void {
@@ -145,7 +147,8 @@ export class ConferenceGateway
           return;
         }
         this.expiryTimers.delete(socket.id);
-        this.sessions.expire(socket.data.identity, socket.id).catch((error: unknown) => {
+        const expire = () => this.sessions.expire(socket.data.identity, socket.id);
+        this.turns.run(socket.id, expire).catch((error: unknown) => {
           this.logger.error(
             { err: error, connectionId: socket.data.connectionId },
             'ending an expired connection failed',
@@ -187,8 +190,8 @@ export class ConferenceGateway
   private async cleanUp(socket: ConferenceSocket): Promise<void> {
     this.metrics.socketConnections.dec();
     await this.release(socket.data.connectionId);
-    await this.sessions
-      .leave(socket.data.identity, socket.id, 'disconnected')
+    await this.turns
+      .run(socket.id, () => this.sessions.leave(socket.data.identity, socket.id, 'disconnected'))
       .catch((error: unknown) => {
         this.logger.error(
           { err: error, connectionId: socket.data.connectionId },
@@ -203,7 +206,8 @@ export class ConferenceGateway
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() _body: EmptyDto,
   ): Promise<Ack<JoinedResult | WaitingResult>> {
-    return { ok: true, ...(await this.sessions.join(socket.data.identity, socket.id)) };
+    const join = () => this.sessions.join(socket.data.identity, socket.id);
+    return { ok: true, ...(await this.turns.run(socket.id, join)) };
   }
 
   @On('room:leave')
@@ -211,7 +215,9 @@ export class ConferenceGateway
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() _body: EmptyDto,
   ): Promise<Ack> {
-    await this.sessions.leave(socket.data.identity, socket.id, 'left');
+    await this.turns.run(socket.id, () =>
+      this.sessions.leave(socket.data.identity, socket.id, 'left'),
+    );
     return { ok: true };
   }
 

@@ -6,6 +6,7 @@ import { ConferenceGateway } from './conference.gateway.js';
 import { ConnectionAuthenticator } from './connection-authenticator.js';
 import { ConnectionCaps } from './connection-caps.js';
 import { ConnectionDrain } from './connection-drain.js';
+import { ConnectionTurns } from './connection-turns.js';
 import { Hands } from './hands.js';
 import { HandsGateway } from './hands.gateway.js';
 import { HostControls } from './host-controls.js';
@@ -42,6 +43,7 @@ import { SessionsService } from './sessions.service.js';
     ConnectionAuthenticator,
     ConnectionCaps,
     ConnectionDrain,
+    ConnectionTurns,
     OriginPolicy,
     ConferenceGateway,
     RoomEvents,
