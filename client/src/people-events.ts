@@ -1,4 +1,9 @@
-import type { LobbyEntry, ParticipantView, ServerEventOf } from '../../src/protocol/events.js';
+import type {
+  LobbyEntry,
+  ParticipantView,
+  RoomSettings,
+  ServerEventOf,
+} from '../../src/protocol/events.js';
 import type { HostActions } from './host-actions.js';
 import type { RoomStore } from './room-store.js';
 import type { ToastOptions } from './ui/feedback.js';
@@ -60,6 +65,17 @@ export class PeopleEvents {
   speaker(participantId: string | null): void {
     this.store.setSpeaker(participantId);
     this.page.changed();
+  }
+
+  /** An admin changed the room's settings: who may share their screen from now on. */
+  roomUpdated(settings: RoomSettings): void {
+    this.store.setRoomSettings(settings);
+    this.page.changed();
+    this.page.notice(
+      settings.screenShare === 'hosts'
+        ? 'Only hosts can share their screen in this room now.'
+        : 'Everyone can share their screen in this room now.',
+    );
   }
 
   /** The server changed whether this person is a host (their identity provider said so). */
