@@ -49,6 +49,8 @@ const SERVER_EVENTS: Record<ServerEventName, true> = {
   'media:producerClosed': true,
   'media:consumerClosed': true,
   'media:producerPaused': true,
+  'media:shareStopped': true,
+  'room:updated': true,
   'media:producerResumed': true,
   'media:activeSpeaker': true,
   'media:restart': true,
@@ -104,6 +106,7 @@ function roomPage(role: 'host' | 'participant' = 'participant') {
       paused: ({ producerId }) => void said.push(`paused ${producerId}`),
       resumed: ({ producerId }) => void said.push(`resumed ${producerId}`),
       rebuild: () => void said.push('rebuild'),
+      shareStopped: () => void said.push('shareStopped'),
     },
     session: {
       ended: ({ reason }) => void said.push(`ended ${reason}`),
@@ -245,6 +248,7 @@ describe('web client server events', () => {
       producerId: 'p1',
       participantId: bob,
       kind: 'audio',
+      source: 'microphone',
       paused: false,
     });
     emit('media:producerPaused', { producerId: 'p1', participantId: bob, byHost: true });
@@ -262,6 +266,17 @@ describe('web client server events', () => {
       'rebuild',
     ]);
     assert.equal(store.model.speakerId, bob);
+  });
+
+  it('a stopped share reaches the media controller; a room setting change says who may share now', () => {
+    const { store, emit, said, texts } = roomPage();
+    assert.equal(store.shareRefusal(), undefined);
+    emit('media:shareStopped', { producerIds: ['s1'], byHost: true });
+    assert.deepEqual(said, ['shareStopped']);
+    emit('room:updated', { screenShare: 'hosts' });
+    assert.equal(store.model.screenShare, 'hosts');
+    assert.equal(store.shareRefusal(), 'Only hosts can share their screen in this room');
+    assert.deepEqual(texts().slice(-1), ['Only hosts can share their screen in this room now.']);
   });
 
   it('the session hears how it ends, that its server drains, and what the lobby decided', () => {

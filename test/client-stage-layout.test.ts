@@ -9,7 +9,7 @@ import {
   spatialLayersOf,
   STRIP_PAGE_SIZE,
 } from '../client/src/ui/stage-layout.js';
-import { VideoDemand } from '../client/src/video-demand.js';
+import { shareTileKey, VideoDemand } from '../client/src/video-demand.js';
 import { ErrorCode } from '../src/protocol/error-codes.js';
 import { answeringServer } from './support/client-room.js';
 
@@ -52,6 +52,19 @@ describe('stage layout: pages and the large tile', () => {
     // Whoever was large left: the first other person.
     assert.equal(arrange({ ...base, speakerId: null, previousMain: 'gone' }).main, 'p1');
     assert.equal(arrange({ ...base, ids: ['p0'], speakerId: 'p0', previousMain: null }).main, 'p0');
+  });
+
+  it('a screen share is the large tile in the speaker layout, whoever speaks, and the first tile of the grid', () => {
+    const ids = people(4);
+    const base = { ids, selfId: 'p0', page: 0, speakerId: 'p2', previousMain: 'p3' };
+    const shares = ['screen:p1'];
+    const speaker = arrange({ ...base, mode: 'speaker', shares });
+    assert.equal(speaker.main, 'screen:p1');
+    // The sharer's camera stays a tile of its own, in the strip.
+    assert.deepEqual(speaker.tiles, ids);
+    assert.deepEqual(arrange({ ...base, mode: 'grid', shares }).tiles, ['screen:p1', ...ids]);
+    // The share ended: the speaker is large again.
+    assert.equal(arrange({ ...base, mode: 'speaker', shares: [] }).main, 'p2');
   });
 
   it('a small tile takes the lowest simulcast layer, a large one the highest the stream has', () => {
@@ -121,11 +134,26 @@ describe('video demand: only the tiles on screen are received', () => {
     ]);
     assert.deepEqual(of('c-bob'), [['media:pauseConsumer', { consumerId: 'c-bob' }]]);
     assert.deepEqual(
-      demand.states().map((s) => [s.participantId, s.paused, s.spatialLayer]),
+      demand.states().map((s) => [s.tile, s.paused, s.spatialLayer]),
       [
         ['ann', false, 1],
         ['bob', true, 0],
       ],
+    );
+  });
+
+  it("a screen share's consumer follows its own tile, not the sharer's camera tile", async () => {
+    const { demand, sent } = setup();
+    demand.show(new Map([['screen:bob', 2]]));
+    await demand.add('c-bob-camera', 'bob', 2);
+    await demand.add('c-bob-screen', shareTileKey('bob'), 1);
+    assert.deepEqual(sent(), [['media:resumeConsumer', { consumerId: 'c-bob-screen' }]]);
+    demand.show(new Map([['bob', 0]]));
+    await demand.idle();
+    const later = sent();
+    assert.deepEqual(
+      later.filter(([, p]) => (p as { consumerId: string }).consumerId === 'c-bob-screen'),
+      [['media:pauseConsumer', { consumerId: 'c-bob-screen' }]],
     );
   });
 

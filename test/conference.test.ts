@@ -50,7 +50,12 @@ describe('conference connections', () => {
     assert.equal(joinedA.self.displayName, 'Ada');
     assert.equal(joinedA.self.role, 'host');
     const stored = await admin.get(`/api/v1/rooms/${room.id}`).expect(200);
-    assert.deepEqual(joinedA.room, { id: room.id, name: stored.body.name });
+    assert.deepEqual(joinedA.room, {
+      id: room.id,
+      name: stored.body.name,
+      screenShare: 'everyone',
+    });
+    assert.equal(joinedA.guestsMayShare, true);
 
     const b = await rooms.connect(bob.token);
     const joinedB = await b.request('room:join', {});

@@ -91,6 +91,7 @@ export class App {
     private readonly link: JoinLink | undefined,
   ) {
     this.grid.onView = (view) => this.media.showStage(view);
+    this.grid.onStopShare = (participantId) => this.host.stopShare(participantId);
     this.grid.onAudioBlocked = () =>
       this.toasts.show('Your browser paused the sound.', {
         action: { label: 'Turn sound on', run: () => this.grid.resumeAudio() },
@@ -186,6 +187,8 @@ export class App {
   private mountRoom(): void {
     this.room = new RoomScreen(this.store, this.chat, this.host, this.grid, this.local.stream, {
       toggleMedia: (kind) => this.run(this.media.toggle(kind)),
+      toggleShare: () => this.run(this.media.toggleShare()),
+      sharing: () => this.media.sharing(),
       toggleOwnHand: () => this.controls.toggleOwnHand(),
       leave: () => this.leave(),
       settings: this.settings,

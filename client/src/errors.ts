@@ -77,6 +77,14 @@ export function describeError(code: ErrorCode | undefined, fallback?: string): s
       return 'A host muted you. You can unmute when a host allows it.';
     case ErrorCode.UNMUTE_NOT_REQUESTED:
       return 'No host asked you to unmute any more.';
+    case ErrorCode.SHARE_NOT_ALLOWED:
+      return fallback ?? 'You cannot share your screen in this meeting.';
+    case ErrorCode.SHARE_ALREADY_ACTIVE:
+      return 'You are already sharing your screen.';
+    case ErrorCode.SHARE_NOT_FOUND:
+      return 'That person is not sharing their screen any more.';
+    case ErrorCode.SOURCE_KIND_MISMATCH:
+      return 'Your screen could not be shared. Try again.';
     case ErrorCode.NOT_JOINED:
       return 'You are not in the meeting yet.';
     case ErrorCode.ORIGIN_NOT_ALLOWED:

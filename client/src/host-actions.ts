@@ -67,6 +67,17 @@ export class HostActions {
     this.page.run(this.muteAllConfirmed());
   }
 
+  /** Stops someone's screen share; they are told a host stopped it. */
+  stopShare(participantId: string): void {
+    this.page.run(
+      this.page
+        .request('media:stopParticipantShare', { participantId })
+        .then(() =>
+          this.page.notice(`Stopped the screen share of ${this.store.nameOf(participantId)}.`),
+        ),
+    );
+  }
+
   lowerHand(participantId: string): void {
     this.page.run(this.page.request('hand:lowerParticipant', { participantId }));
   }

@@ -1,10 +1,21 @@
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import type { MediaKind, ProducerInfo, ServerEventOf } from '../../src/protocol/events.js';
+import type {
+  MediaKind,
+  MediaSource,
+  ProducerInfo,
+  ServerEventOf,
+} from '../../src/protocol/events.js';
+import { isShareSource } from '../../src/protocol/screen-share.js';
 import type { Connection } from './connection.js';
 import { describeError, ServerError } from './errors.js';
 import type { LocalMedia } from './local-media.js';
-import type { StageView, VideoDemandState } from './video-demand.js';
-import { type InboundStats, MediaSession, type TransportInfo } from './media-session.js';
+import { shareTileKey, type StageView, type VideoDemandState } from './video-demand.js';
+import {
+  type InboundStats,
+  MediaSession,
+  type RemoteTrack,
+  type TransportInfo,
+} from './media-session.js';
 import type { RoomStore } from './room-store.js';
 import type { ToastOptions } from './ui/feedback.js';
 import type { TrackState } from './ui/model.js';
@@ -19,8 +30,8 @@ export interface MediaHost {
   connection(): Connection | undefined;
   /** Whether a new session may be built now (in the room, with the link up). */
   canRebuild(): boolean;
-  /** Shows a remote track. */
-  attach(participantId: string, kind: MediaKind, track: MediaStreamTrack): void;
+  /** Shows a track in a tile: a participant's (their id) or a screen share's (`shareTileKey`). */
+  attach(tileKey: string, kind: MediaKind, track: MediaStreamTrack): void;
   detach(track: MediaStreamTrack): void;
   /** Someone's media state in the room store changed. */
   changed(): void;
@@ -42,11 +53,13 @@ export class MediaController {
   /** Camera and microphone starting on the pre-join screen; joining may be quicker than that. */
   private localReady: Promise<void> = Promise.resolve();
   private readonly want: Record<MediaKind, boolean> = { audio: true, video: true };
-  /** producerId -> whose and which kind, for pause/resume and close events. */
+  /** producerId -> whose, which kind and source, for pause/resume and close events. */
   private readonly remote = new Map<
     string,
-    { participantId: string; kind: MediaKind; track?: MediaStreamTrack }
+    { participantId: string; kind: MediaKind; source: MediaSource; track?: MediaStreamTrack }
   >();
+  /** This person's screen share: what the browser captures, while it is sent. */
+  private screen?: MediaStream;
 
   /** The tiles on screen, kept for the next session (after a rebuild). */
   private view: StageView = new Map();
@@ -107,17 +120,71 @@ export class MediaController {
       return;
     }
     const info = this.remote.get(producerId);
-    if (info) this.setRemoteState(participantId, info.kind, 'off');
+    if (info && !isShareSource(info.source)) this.setRemoteState(participantId, info.kind, 'off');
   }
 
   resumed({ producerId, participantId }: ServerEventOf<'media:producerResumed'>): void {
     const info = this.remote.get(producerId);
-    if (info) this.setRemoteState(participantId, info.kind, 'on');
+    if (info && !isShareSource(info.source)) this.setRemoteState(participantId, info.kind, 'on');
+  }
+
+  /** Whether this person shares their screen now. */
+  sharing(): boolean {
+    return this.screen !== undefined;
+  }
+
+  /**
+   * Shares a screen or window the person picks (with its sound where the browser offers it), or
+   * stops sharing. Refused with the reason when the room or deployment does not allow it.
+   */
+  async toggleShare(): Promise<void> {
+    if (this.screen) return this.stopShare();
+    const refusal = this.store.shareRefusal();
+    if (refusal) return this.host.notice(`${refusal}.`);
+    const session = this.session;
+    if (!session) return;
+    const stream = await navigator.mediaDevices
+      .getDisplayMedia({ video: true, audio: true })
+      .catch(() => undefined); // the person closed the browser's picker
+    const video = stream?.getVideoTracks()[0];
+    if (!stream || !video) return stream?.getTracks().forEach((t) => t.stop());
+    this.screen = stream;
+    // The browser's own "Stop sharing" ends the track: stop as if the button was pressed.
+    video.addEventListener('ended', () => {
+      if (this.screen === stream) this.host.run(this.stopShare());
+    });
+    try {
+      const producerId = await session.shareScreen(video, stream.getAudioTracks()[0]);
+      if (this.screen !== stream) return session.closeShare();
+      this.store.setShare(this.store.selfId, producerId);
+      this.host.changed();
+      this.host.attach(shareTileKey(this.store.selfId), 'video', video);
+    } catch (error) {
+      if (this.screen === stream) this.endShare();
+      if (!(error instanceof ServerError)) throw error;
+      this.host.notice(describeError(error.code, error.message), { tone: 'error' });
+    }
+  }
+
+  /** Stops this person's screen share (the button, or the browser's own stop). */
+  async stopShare(): Promise<void> {
+    if (!this.screen) return;
+    this.endShare();
+    await this.session?.stopShare();
+  }
+
+  /** A host stopped this person's share (`media:shareStopped`): it ends here too. */
+  shareStopped(): void {
+    this.session?.closeShare();
+    if (!this.screen) return;
+    this.endShare();
+    this.host.notice('A host stopped your screen share.');
   }
 
   /** Builds a new session (closing any old one), then sends the local tracks as chosen. */
   async start(): Promise<void> {
     this.session?.close();
+    this.shareLost();
     const connection = this.host.connection();
     if (!connection) return;
     const options = { relay: this.host.relayOnly() };
@@ -126,8 +193,10 @@ export class MediaController {
         this.remote.set(t.producerId, {
           participantId: t.participantId,
           kind: t.kind,
+          source: t.source,
           track: t.track,
         });
+        if (isShareSource(t.source)) return this.remoteShare(t);
         this.host.attach(t.participantId, t.kind, t.track);
         this.setRemoteState(t.participantId, t.kind, t.paused ? 'off' : 'on');
       },
@@ -136,7 +205,12 @@ export class MediaController {
         this.remote.delete(producerId);
         if (!info) return;
         if (info.track) this.host.detach(info.track);
-        this.setRemoteState(info.participantId, info.kind, 'none');
+        if (info.source === 'screen') {
+          this.store.setShare(info.participantId, null);
+          this.host.changed();
+        } else if (!isShareSource(info.source)) {
+          this.setRemoteState(info.participantId, info.kind, 'none');
+        }
       },
       failed: () => this.rebuild(),
     });
@@ -235,6 +309,38 @@ export class MediaController {
   stop(): void {
     this.session?.close();
     this.session = undefined;
+    this.shareLost();
+  }
+
+  /** The session that sent our share is gone: the share ends, and the person may share again. */
+  private shareLost(): void {
+    if (!this.screen) return;
+    this.endShare();
+    this.host.notice('Your screen share stopped because the connection was interrupted.');
+  }
+
+  private endShare(): void {
+    for (const track of this.screen?.getTracks() ?? []) track.stop();
+    this.screen = undefined;
+    this.store.setShare(this.store.selfId, null);
+    this.host.changed();
+  }
+
+  /** Someone's share: its picture makes its tile; its sound plays there (also if it came first). */
+  private remoteShare(t: RemoteTrack): void {
+    const tile = shareTileKey(t.participantId);
+    if (t.source === 'screen') {
+      this.store.setShare(t.participantId, t.producerId);
+      this.host.changed();
+      for (const other of this.remote.values())
+        if (
+          other.participantId === t.participantId &&
+          other.source === 'screen-audio' &&
+          other.track
+        )
+          this.host.attach(tile, 'audio', other.track);
+    }
+    this.host.attach(tile, t.kind, t.track);
   }
 
   inboundStats(): Promise<InboundStats[]> {

@@ -2,6 +2,7 @@ import { Device, type types } from 'mediasoup-client';
 import type {
   IceServer,
   MediaKind,
+  MediaSource,
   ProducerInfo,
   TransportDirection,
   TransportOptions,
@@ -9,12 +10,19 @@ import type {
 import type { Connection } from './connection.js';
 import { ServerError } from './errors.js';
 import { spatialLayersOf } from './ui/stage-layout.js';
-import { type StageView, VideoDemand, type VideoDemandState } from './video-demand.js';
+import {
+  shareTileKey,
+  type StageView,
+  VideoDemand,
+  type VideoDemandState,
+} from './video-demand.js';
+import { isShareSource } from '../../src/protocol/screen-share.js';
 
 export interface RemoteTrack {
   participantId: string;
   producerId: string;
   kind: MediaKind;
+  source: MediaSource;
   track: MediaStreamTrack;
   paused: boolean;
 }
@@ -58,6 +66,8 @@ export class MediaSession {
   private sendStarting?: Promise<types.Transport>;
   private recv?: types.Transport;
   private readonly producers = new Map<MediaKind, types.Producer>();
+  /** The screen share's producers (picture, and sound where the browser shares it). */
+  private readonly shares: types.Producer[] = [];
   private readonly consumers = new Map<string, types.Consumer>();
   private readonly wanted = new Set<string>();
   private readonly demand: VideoDemand;
@@ -117,11 +127,9 @@ export class MediaSession {
     track: MediaStreamTrack,
     paused: boolean,
   ): Promise<boolean> {
-    // One send transport, even when two kinds start at once.
-    this.sendStarting ??= this.createTransport('send');
-    this.send ??= await this.sendStarting;
+    const send = await this.sendTransport();
     try {
-      const producer = await this.send.produce({
+      const producer = await send.produce({
         track,
         stopTracks: false,
         zeroRtpOnPause: true,
@@ -144,6 +152,61 @@ export class MediaSession {
       if (error instanceof ServerError) return false;
       throw error;
     }
+  }
+
+  /** The one send transport, for the camera, the microphone and a screen share alike. */
+  private async sendTransport(): Promise<types.Transport> {
+    // One send transport, even when two kinds start at once.
+    this.sendStarting ??= this.createTransport('send');
+    this.send ??= await this.sendStarting;
+    return this.send;
+  }
+
+  /**
+   * Sends a screen share on the same send transport as the camera: its picture as one
+   * full-resolution encoding at a modest frame rate (no simulcast layers; text stays sharp, the
+   * encoder drops frames rather than resolution), and its sound if the browser shared some.
+   * Throws what the server refused (SHARE_NOT_ALLOWED, SHARE_ALREADY_ACTIVE); nothing is left sent then.
+   * Returns the picture's producer id.
+   */
+  async shareScreen(video: MediaStreamTrack, audio: MediaStreamTrack | undefined): Promise<string> {
+    if (this.closed) throw new Error('The media session is closed');
+    const send = await this.sendTransport();
+    video.contentHint = 'detail';
+    try {
+      const screen = await send.produce({
+        track: video,
+        stopTracks: false,
+        encodings: [{ maxBitrate: 2_500_000, maxFramerate: 15 }],
+        appData: { source: 'screen' },
+      });
+      this.shares.push(screen);
+      if (screen.rtpSender) await preferResolution(screen.rtpSender);
+      if (audio)
+        this.shares.push(
+          await send.produce({
+            track: audio,
+            stopTracks: false,
+            appData: { source: 'screen-audio' },
+          }),
+        );
+      return screen.id;
+    } catch (error) {
+      this.closeShare();
+      throw error;
+    }
+  }
+
+  /** Stops our screen share: closed here, and on the server (the room sees it end). */
+  async stopShare(): Promise<void> {
+    if (this.shares.length === 0) return;
+    this.closeShare();
+    await this.connection.request('media:stopShare', {});
+  }
+
+  /** Closes our share's producers here only (the server closed them: a host stopped it). */
+  closeShare(): void {
+    for (const producer of this.shares.splice(0)) producer.close();
   }
 
   isProducing(kind: MediaKind): boolean {
@@ -229,7 +292,11 @@ export class MediaSession {
       consumer.on('transportclose', () => this.dropConsumer(info.producerId));
       if (consumer.kind === 'video') {
         const layers = spatialLayersOf(consumer.rtpParameters.encodings?.[0]?.scalabilityMode);
-        await this.demand.add(consumer.id, options.participantId, layers);
+        // A share is demanded for its own tile, apart from the sharer's camera.
+        const tile = isShareSource(options.source)
+          ? shareTileKey(options.participantId)
+          : options.participantId;
+        await this.demand.add(consumer.id, tile, layers);
       } else {
         await this.connection.request('media:resumeConsumer', { consumerId: consumer.id });
       }
@@ -237,6 +304,7 @@ export class MediaSession {
         participantId: options.participantId,
         producerId: options.producerId,
         kind: options.kind,
+        source: options.source,
         track: consumer.track,
         paused: options.producerPaused,
       });
@@ -281,6 +349,7 @@ export class MediaSession {
     this.send?.close();
     this.recv?.close();
     this.producers.clear();
+    this.shares.splice(0);
   }
 
   private async createTransport(direction: TransportDirection): Promise<types.Transport> {
@@ -303,8 +372,15 @@ export class MediaSession {
     });
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        const source = appData.source as MediaSource;
         this.connection
-          .request('media:produce', { transportId: transport.id, kind, rtpParameters, appData })
+          .request('media:produce', {
+            transportId: transport.id,
+            kind,
+            rtpParameters,
+            source,
+            appData,
+          })
           .then(
             ({ producerId }) => callback({ id: producerId }),
             (error: unknown) => errback(error instanceof Error ? error : new Error(String(error))),
@@ -316,6 +392,18 @@ export class MediaSession {
     });
     return transport;
   }
+}
+
+/**
+ * Screen content: keep the resolution and drop frames when the encoder is short of bits (text
+ * stays readable). Where the browser does not take the preference, the content hint still says it.
+ */
+async function preferResolution(sender: RTCRtpSender): Promise<void> {
+  const parameters = sender.getParameters() as RTCRtpSendParameters & {
+    degradationPreference?: string;
+  };
+  parameters.degradationPreference = 'maintain-resolution';
+  await sender.setParameters(parameters).catch(() => undefined);
 }
 
 /**

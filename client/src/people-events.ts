@@ -2,6 +2,7 @@ import type {
   LobbyEntry,
   ParticipantView,
   PresenceChange,
+  RoomSettings,
   ServerEventOf,
 } from '../../src/protocol/events.js';
 import type { HostActions } from './host-actions.js';
@@ -93,6 +94,17 @@ export class PeopleEvents {
   speaker(participantId: string | null): void {
     this.store.setSpeaker(participantId);
     this.page.changed();
+  }
+
+  /** An admin changed the room's settings: who may share their screen from now on. */
+  roomUpdated(settings: RoomSettings): void {
+    this.store.setRoomSettings(settings);
+    this.page.changed();
+    this.page.notice(
+      settings.screenShare === 'hosts'
+        ? 'Only hosts can share their screen in this room now.'
+        : 'Everyone can share their screen in this room now.',
+    );
   }
 
   /** The server changed whether this person is a host (their identity provider said so). */

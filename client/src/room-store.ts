@@ -5,7 +5,9 @@ import type {
   MediaKind,
   ParticipantView,
   Role,
+  RoomSettings,
 } from '../../src/protocol/events.js';
+import { shareRefusal } from '../../src/protocol/screen-share.js';
 import { nameOf, type Person, type RoomModel, type TrackState } from './ui/model.js';
 
 const NO_MEDIA = (): Person['media'] => ({ audio: 'none', video: 'none' });
@@ -23,6 +25,9 @@ export class RoomStore {
     lobby: [],
     speakerId: null,
     roomName: '',
+    screenShare: 'everyone',
+    guestsMayShare: true,
+    shares: new Map(),
   };
 
   /** A (re)join: everyone in `result` is present, everyone else known is not. */
@@ -30,6 +35,8 @@ export class RoomStore {
     this.model.selfId = result.self.participantId;
     this.model.roomName = result.room.name;
     this.model.isHost = result.self.role === 'host';
+    this.model.screenShare = result.room.screenShare;
+    this.model.guestsMayShare = result.guestsMayShare;
     const here = new Set(result.participants.map((p) => p.participantId));
     for (const person of this.model.people.values())
       person.present = here.has(person.participantId);
@@ -49,6 +56,7 @@ export class RoomStore {
     if (!person) return undefined;
     person.present = false;
     person.media = NO_MEDIA();
+    this.model.shares.delete(participantId);
     if (this.model.speakerId === participantId) this.model.speakerId = null;
     return person;
   }
@@ -99,9 +107,34 @@ export class RoomStore {
     this.setMedia(this.model.selfId, kind, state);
   }
 
-  /** The link dropped: nobody else's media is received any more. */
+  /** The link dropped: nobody else's media is received any more, and no share goes on. */
   remoteMediaGone(): void {
     for (const person of this.model.people.values()) if (!person.isSelf) person.media = NO_MEDIA();
+    this.model.shares.clear();
+  }
+
+  /** Someone's screen share started (its producer) or ended (null). */
+  setShare(participantId: string, producerId: string | null): void {
+    if (producerId === null) this.model.shares.delete(participantId);
+    else this.model.shares.set(participantId, producerId);
+  }
+
+  /** Present people sharing their screen, oldest share first. */
+  sharing(): Person[] {
+    return [...this.model.shares.keys()]
+      .map((id) => this.model.people.get(id))
+      .filter((p): p is Person => p?.present === true);
+  }
+
+  /** Why this person may not share their screen now, in words; undefined when they may. */
+  shareRefusal(): string | undefined {
+    const role = this.self()?.role ?? 'guest';
+    return shareRefusal(role, this.model.screenShare, this.model.guestsMayShare);
+  }
+
+  /** An admin changed the room's settings. */
+  setRoomSettings(settings: RoomSettings): void {
+    this.model.screenShare = settings.screenShare;
   }
 
   setSpeaker(participantId: string | null): void {

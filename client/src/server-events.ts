@@ -26,13 +26,17 @@ export interface EventTargets {
     | 'lobbyWaiting'
     | 'lobbyLeft'
     | 'speaker'
+    | 'roomUpdated'
   >;
   chat: Pick<ChatController, 'received'>;
   controls: Pick<
     HandsAndMutes,
     'handRaised' | 'handLowered' | 'hostMuteChanged' | 'unmuteRequested' | 'unmuteAnswered'
   >;
-  media: Pick<MediaController, 'newProducer' | 'remoteClosed' | 'paused' | 'resumed' | 'rebuild'>;
+  media: Pick<
+    MediaController,
+    'newProducer' | 'remoteClosed' | 'paused' | 'resumed' | 'rebuild' | 'shareStopped'
+  >;
   session: {
     /** The server is closing this connection. */
     ended(event: ServerEventOf<'session:ended'>): void;
@@ -71,6 +75,8 @@ export function serverEventHandlers({
     'media:producerResumed': (event) => media.resumed(event),
     'media:activeSpeaker': ({ participantId }) => people.speaker(participantId),
     'media:restart': () => media.rebuild(),
+    'media:shareStopped': () => media.shareStopped(),
+    'room:updated': (settings) => people.roomUpdated(settings),
     'media:hostMuteChanged': (event) => controls.hostMuteChanged(event),
     'media:unmuteRequested': (event) => controls.unmuteRequested(event),
     'media:unmuteAnswered': (event) => controls.unmuteAnswered(event),

@@ -1,12 +1,19 @@
 import type { Connection } from './connection.js';
 
-/** What the stage shows: participant id -> the spatial layer their tile needs. */
+/**
+ * What the stage shows: tile key -> the spatial layer the tile needs. A camera's tile is keyed by
+ * its participant id, a screen share's by `shareTileKey` (so a share is demanded on its own).
+ */
 export type StageView = ReadonlyMap<string, number>;
+
+/** The tile key of a participant's screen share. */
+export const shareTileKey = (participantId: string): string => `screen:${participantId}`;
 
 /** One video consumer as the server was last told (the page's debug hook shows these). */
 export interface VideoDemandState {
   consumerId: string;
-  participantId: string;
+  /** The tile it shows in: a participant id (camera) or a share's tile key. */
+  tile: string;
   paused: boolean;
   /** The preferred spatial layer asked for; null for a stream without layers. */
   spatialLayer: number | null;
@@ -14,7 +21,7 @@ export interface VideoDemandState {
 }
 
 interface Entry {
-  participantId: string;
+  tile: string;
   layers: number;
   paused: boolean;
   layer: number | null;
@@ -40,10 +47,10 @@ export class VideoDemand {
     for (const consumerId of this.entries.keys()) void this.sync(consumerId);
   }
 
-  /** A new video consumer, still paused on the server; resolves once the server has what the stage needs. */
-  add(consumerId: string, participantId: string, layers: number): Promise<void> {
+  /** A new video consumer for a tile, still paused on the server; resolves once the server has what the stage needs. */
+  add(consumerId: string, tile: string, layers: number): Promise<void> {
     this.entries.set(consumerId, {
-      participantId,
+      tile,
       layers,
       paused: true,
       layer: null,
@@ -64,7 +71,7 @@ export class VideoDemand {
   states(): VideoDemandState[] {
     return [...this.entries].map(([consumerId, e]) => ({
       consumerId,
-      participantId: e.participantId,
+      tile: e.tile,
       paused: e.paused,
       spatialLayer: e.layer,
       layers: e.layers,
@@ -85,7 +92,7 @@ export class VideoDemand {
 
   private async apply(consumerId: string, entry: Entry): Promise<void> {
     if (this.entries.get(consumerId) !== entry) return;
-    const wanted = this.view.get(entry.participantId);
+    const wanted = this.view.get(entry.tile);
     if (wanted === undefined) {
       if (entry.paused) return;
       await this.connection.request('media:pauseConsumer', { consumerId });

@@ -8,6 +8,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.VALIDATION_FAILED:
     case ErrorCode.MEDIA_INCOMPATIBLE:
     case ErrorCode.MEDIA_REJECTED:
+    case ErrorCode.SOURCE_KIND_MISMATCH:
       return HttpStatus.BAD_REQUEST;
     case ErrorCode.UNAUTHENTICATED:
     case ErrorCode.TOKEN_INVALID:
@@ -19,6 +20,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.LOBBY_REJECTED:
     case ErrorCode.ORIGIN_NOT_ALLOWED:
     case ErrorCode.MUTED_BY_HOST:
+    case ErrorCode.SHARE_NOT_ALLOWED:
       return HttpStatus.FORBIDDEN;
     case ErrorCode.NOT_FOUND:
     case ErrorCode.API_KEY_NOT_FOUND:
@@ -26,6 +28,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.PARTICIPANT_NOT_FOUND:
     case ErrorCode.MEDIA_NOT_FOUND:
     case ErrorCode.WEBHOOK_DELIVERY_NOT_FOUND:
+    case ErrorCode.SHARE_NOT_FOUND:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.ROOM_CLOSED:
     case ErrorCode.ROOM_FULL:
@@ -35,6 +38,7 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.RECIPIENT_NOT_IN_ROOM:
     case ErrorCode.WEBHOOK_DELIVERY_NOT_FAILED:
     case ErrorCode.UNMUTE_NOT_REQUESTED:
+    case ErrorCode.SHARE_ALREADY_ACTIVE:
       return HttpStatus.CONFLICT;
     case ErrorCode.RATE_LIMITED:
     case ErrorCode.TOO_MANY_CONNECTIONS:

@@ -61,6 +61,8 @@ export const mediaConfig = slice('media', (env) => ({
   listenIp: env.rtcListenIp,
   announcedAddress: env.announcedAddress,
   guestAudioOnly: env.guestAudioOnly,
+  /** Whether guests may share their screen (where the room lets them). */
+  guestsMayShare: env.guestsMayShare,
   roomGraceSeconds: env.roomGraceSeconds,
 }));
 

@@ -242,6 +242,14 @@ describe('parseEnv', () => {
     ]);
   });
 
+  it('lets guests share their screen unless CONVENE_GUESTS_MAY_SHARE is false', () => {
+    assert.equal(parseEnv({}).guestsMayShare, true);
+    assert.equal(parseEnv({ CONVENE_GUESTS_MAY_SHARE: 'false' }).guestsMayShare, false);
+    assert.deepEqual(problemsOf({ CONVENE_GUESTS_MAY_SHARE: 'guests' }), [
+      'CONVENE_GUESTS_MAY_SHARE must be true or false (got "guests")',
+    ]);
+  });
+
   it('reads ICE servers as a JSON array and says which entry is wrong, without repeating credentials', () => {
     assert.deepEqual(parseEnv({}).iceServers, []);
     const servers = parseEnv({

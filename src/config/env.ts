@@ -245,6 +245,8 @@ const variables = z.object({
   CONVENE_RTC_LISTEN_IP: variable(z.string().default('0.0.0.0')),
   CONVENE_ANNOUNCED_ADDRESS: variable(z.string().optional()),
   CONVENE_GUEST_AUDIO_ONLY: variable(bool().default(false)),
+  /** false: guests never share their screen, whatever a room allows. */
+  CONVENE_GUESTS_MAY_SHARE: variable(bool().default(true)),
   CONVENE_ROOM_GRACE_SECONDS: variable(int(0, 86400).default(30)),
   CONVENE_WS_MAX_PAYLOAD_BYTES: variable(int(16_384, 10_000_000).default(65_536)),
   /** Socket events one connection may send per second, sustained, and in a burst. */
@@ -377,6 +379,7 @@ const envSchema = variables
     rtcListenIp: v.CONVENE_RTC_LISTEN_IP,
     announcedAddress: v.CONVENE_ANNOUNCED_ADDRESS,
     guestAudioOnly: v.CONVENE_GUEST_AUDIO_ONLY,
+    guestsMayShare: v.CONVENE_GUESTS_MAY_SHARE,
     roomGraceSeconds: v.CONVENE_ROOM_GRACE_SECONDS,
     wsMaxPayloadBytes: v.CONVENE_WS_MAX_PAYLOAD_BYTES,
     wsEventsPerSecond: v.CONVENE_WS_EVENTS_PER_SECOND,

@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ParticipantMedia } from './participant-media.js';
@@ -15,6 +16,7 @@ export interface MediaOwner {
  * it: a participant's current media (only from the connection that owns it), a producer of the
  * room. What the media is allowed to do is MediaService's; this only keeps track.
  */
+@Injectable()
 export class LocalMedia {
   /** roomId -> participantId -> media */
   private readonly rooms = new Map<string, Map<string, ParticipantMedia>>();

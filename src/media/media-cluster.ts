@@ -1,12 +1,13 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { NodeDirectory } from '../cluster/node-directory.js';
-import { NodeRpc } from '../cluster/node-rpc.js';
+import { type NodeRequests, NodeRpc } from '../cluster/node-rpc.js';
 import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { MediaKind, ProducerInfo, RoomMediaStats } from '../protocol/events.js';
 import { toMediaError } from './media-errors.js';
 import { MediaNotifier } from './media-notifier.js';
 import { ProducerStore } from './producer-registry.js';
+import { defaultSource } from '../protocol/screen-share.js';
 
 interface MuteRequest {
   roomId: string;
@@ -18,6 +19,8 @@ declare module '../cluster/node-rpc.js' {
   interface NodeRequests {
     /** Pauses the participant's `kind` producers on that node; the ids it paused. */
     'media.mute': { request: MuteRequest; response: string[] };
+    /** Closes the participant's screen share on that node; the producer ids it closed. */
+    'media.stopShare': { request: { roomId: string; participantId: string }; response: string[] };
     /** That node's part of a room's media stats. */
     'media.stats': { request: { roomId: string }; response: RoomMediaStats };
   }
@@ -26,6 +29,7 @@ declare module '../cluster/node-rpc.js' {
 /** What this node answers for the others (MediaService's local operations). */
 export interface LocalMediaHandlers {
   mute(request: MuteRequest): Promise<string[]>;
+  stopShare(request: { roomId: string; participantId: string }): Promise<string[]>;
   stats(request: { roomId: string }): Promise<RoomMediaStats>;
 }
 
@@ -61,6 +65,7 @@ export class MediaCluster implements OnModuleInit, OnModuleDestroy {
 
   serve(handlers: LocalMediaHandlers): void {
     this.rpc.handle('media.mute', (request) => handlers.mute(request));
+    this.rpc.handle('media.stopShare', (request) => handlers.stopShare(request));
     this.rpc.handle('media.stats', (request) => handlers.stats(request));
   }
 
@@ -102,10 +107,12 @@ export class MediaCluster implements OnModuleInit, OnModuleDestroy {
     const entries = await this.store.list(roomId).catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'list the producers');
     });
-    return entries.map(({ producerId, participantId, kind, paused }) => ({
+    return entries.map(({ producerId, participantId, kind, paused, source }) => ({
       producerId,
       participantId,
       kind,
+      // Entries written by a node from before sources: the camera or microphone.
+      source: source ?? defaultSource(kind),
       paused,
     }));
   }
@@ -127,25 +134,41 @@ export class MediaCluster implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Mutes on this node and on every node the registry lists a producer of the participant on. */
-  async mute(roomId: string, participantId: string, kind: MediaKind): Promise<string[]> {
+  mute(roomId: string, participantId: string, kind: MediaKind): Promise<string[]> {
+    return this.onNodesOf(participantId, 'media.mute', { roomId, participantId, kind });
+  }
+
+  /** Stops the participant's screen share wherever it lives; the producer ids closed. */
+  stopShare(roomId: string, participantId: string): Promise<string[]> {
+    return this.onNodesOf(participantId, 'media.stopShare', { roomId, participantId });
+  }
+
+  /**
+   * Asks this node and every node the registry lists a producer of the participant on; the ids
+   * they answer (a node that fails is logged and left out, unless it is this one).
+   */
+  private async onNodesOf<M extends 'media.mute' | 'media.stopShare'>(
+    participantId: string,
+    method: M,
+    request: NodeRequests[M]['request'],
+  ): Promise<string[]> {
+    const { roomId } = request;
     const entries = await this.store.list(roomId).catch(() => []);
     const nodes = new Set([
       this.nodeId,
       ...entries.filter((e) => e.participantId === participantId).map((e) => e.nodeId),
     ]);
     const results = await Promise.allSettled(
-      [...nodes].map((nodeId) =>
-        this.rpc.request(nodeId, 'media.mute', { roomId, participantId, kind }),
-      ),
+      [...nodes].map((nodeId) => this.rpc.request(nodeId, method, request as never)),
     );
-    const muted: string[] = [];
+    const ids: string[] = [];
     for (const result of results) {
-      if (result.status === 'fulfilled') muted.push(...result.value);
-      else this.logger.warn({ err: result.reason as unknown, roomId }, 'a node could not mute');
+      if (result.status === 'fulfilled') ids.push(...(result.value as string[]));
+      else this.logger.warn({ err: result.reason as unknown, roomId, method }, 'a node failed');
     }
     const local = results[0];
     if (local?.status === 'rejected') throw local.reason as Error;
-    return muted;
+    return ids;
   }
 
   /** The other live nodes' parts of a room's stats (a node that does not answer is left out). */

@@ -49,6 +49,12 @@ export class MediaNotifier {
     this.server.tellRoom(roomId, 'media:activeSpeaker', { participantId });
   }
 
+  /** Tells the sharer that a host (or the admin API) stopped their share. */
+  shareStopped(participantId: string, event: Event<'media:shareStopped'>): void {
+    if (!this.server.ready) return;
+    this.server.tellParticipants([participantId], 'media:shareStopped', event);
+  }
+
   restart(roomId: string, reason: string): void {
     if (!this.server.ready) return;
     this.server.tellRoom(roomId, 'media:restart', { reason });

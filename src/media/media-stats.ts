@@ -6,7 +6,7 @@ import type {
   RoomMediaStats,
   StreamStats,
 } from '../protocol/events.js';
-import type { ParticipantMedia } from './participant-media.js';
+import { type ParticipantMedia, sourceOfProducer } from './participant-media.js';
 import type { RoomRouter } from './room-routers.js';
 
 type RtpStatsEntry = { type: string; bitrate?: number; packetCount?: number; byteCount?: number };
@@ -93,7 +93,12 @@ async function participantStats(
     participantId: p.participantId,
     nodeId,
     transports: p.transportCount,
-    producers: await Promise.all(p.allProducers().map((x) => streamStats(x, 'inbound-rtp'))),
+    producers: await Promise.all(
+      p.allProducers().map(async (x) => ({
+        ...(await streamStats(x, 'inbound-rtp')),
+        source: sourceOfProducer(x),
+      })),
+    ),
     consumers: await Promise.all(
       p.allConsumers().map(async (x) => ({
         ...(await streamStats(x, 'outbound-rtp')),

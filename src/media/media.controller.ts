@@ -1,4 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+} from '@nestjs/common';
 import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator.js';
 import { ApiInvalidInputResponse, ErrorResponseDto } from '../common/error-response.dto.js';
@@ -14,6 +23,7 @@ import {
 } from './dto/media.dto.js';
 import { HostMute } from './host-mute.js';
 import { MediaService } from './media.service.js';
+import { ScreenShare } from './screen-share.js';
 
 const RoomId = () => Param('roomId', new ParseUUIDPipe());
 const ParticipantId = () => Param('participantId', new ParseUUIDPipe());
@@ -23,7 +33,7 @@ const ParticipantId = () => Param('participantId', new ParseUUIDPipe());
 @ApiInvalidInputResponse()
 @ApiNotFoundResponse({
   description:
-    'No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND)',
+    'No such room (ROOM_NOT_FOUND), participant not in the room (PARTICIPANT_NOT_FOUND), or no screen share to stop (SHARE_NOT_FOUND)',
   type: ErrorResponseDto,
 })
 @Controller('api/v1/rooms')
@@ -32,6 +42,7 @@ export class MediaController {
     private readonly rooms: RoomMembership,
     private readonly media: MediaService,
     private readonly hostMute: HostMute,
+    private readonly shares: ScreenShare,
   ) {}
 
   /**
@@ -101,6 +112,21 @@ export class MediaController {
   ): Promise<void> {
     await this.rooms.assertRoomExists(roomId);
     await this.hostMute.askToUnmute(roomId, participantId, body.kind);
+  }
+
+  /**
+   * Stop a participant's screen share.
+   *
+   * @remarks
+   * Stops the screen (and its sound) the participant shares, on whichever node it lives: the
+   * room sees it end and the participant is told (`media:shareStopped`). 404 SHARE_NOT_FOUND
+   * when they share nothing. Scope `admin`.
+   */
+  @Delete(':roomId/participants/:participantId/screen-share')
+  @HttpCode(204)
+  async stopShare(@RoomId() roomId: string, @ParticipantId() participantId: string): Promise<void> {
+    await this.rooms.assertRoomExists(roomId);
+    await this.shares.stopFor(roomId, participantId);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   ProducerRefDto,
 } from './dto/media-messages.js';
 import { IceServers } from './ice-servers.js';
+import { MediaConsumers } from './media-consumers.js';
 import { type MediaCaller, MediaService } from './media.service.js';
 
 /** Identity from the verified socket, never from the payload. */
@@ -32,6 +33,7 @@ function callerOf(socket: ConferenceSocket): MediaCaller {
 export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
   constructor(
     private readonly media: MediaService,
+    private readonly consumers: MediaConsumers,
     private readonly ice: IceServers,
   ) {}
 
@@ -88,7 +90,7 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ConsumeDto,
   ): Promise<AckOf<'media:consume'>> {
-    return { ok: true, consumer: await this.media.consume(callerOf(socket), body) };
+    return { ok: true, consumer: await this.consumers.consume(callerOf(socket), body) };
   }
 
   @On('media:pauseConsumer')
@@ -96,7 +98,7 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ConsumerRefDto,
   ): Promise<AckOf<'media:pauseConsumer'>> {
-    await this.media.pauseConsumer(callerOf(socket), body.consumerId);
+    await this.consumers.pauseConsumer(callerOf(socket), body.consumerId);
     return { ok: true };
   }
 
@@ -105,7 +107,7 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: ConsumerRefDto,
   ): Promise<AckOf<'media:resumeConsumer'>> {
-    await this.media.resumeConsumer(callerOf(socket), body.consumerId);
+    await this.consumers.resumeConsumer(callerOf(socket), body.consumerId);
     return { ok: true };
   }
 
@@ -114,7 +116,7 @@ export class MediaGateway implements OnGatewayDisconnect<ConferenceSocket> {
     @ConnectedSocket() socket: ConferenceSocket,
     @MessageBody() body: PreferredLayersDto,
   ): Promise<AckOf<'media:setPreferredLayers'>> {
-    await this.media.setPreferredLayers(
+    await this.consumers.setPreferredLayers(
       callerOf(socket),
       body.consumerId,
       body.spatialLayer,

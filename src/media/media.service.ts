@@ -1,29 +1,29 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { types } from 'mediasoup';
 import { DomainError } from '../common/domain-error.js';
-import { mediaConfig, type MediaConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type {
-  ConsumerOptions,
   MediaKind,
+  MediaSource,
   ProducerInfo,
   Role,
   RoomMediaStats,
   TransportDirection,
   TransportOptions,
 } from '../protocol/events.js';
-import { HostControls } from '../rooms/host-controls.js';
+import { isShareSource } from '../protocol/screen-share.js';
 import { RoomEvents, type RoomEventMap } from '../rooms/room-events.js';
 import { RoomMembership } from '../rooms/room-membership.js';
 import { toMediaError } from './media-errors.js';
 import { MediaNotifier } from './media-notifier.js';
-import { checkProducerKind, clientAppData } from './media-policy.js';
+import { clientAppData } from './media-policy.js';
 import { MediaCluster } from './media-cluster.js';
 import { mergeRoomStats, roomMediaStats } from './media-stats.js';
 import { NodePipes } from './node-pipes.js';
 import { LocalMedia } from './local-media.js';
-import type { OwnerAppData } from './participant-media.js';
-import { type PlacedProducer, type RoomRouter, RoomRouters } from './room-routers.js';
+import { type OwnerAppData, sourceOfProducer } from './participant-media.js';
+import { ProducePolicy } from './produce-rules.js';
+import { type RoomRouter, RoomRouters } from './room-routers.js';
 
 /** Who is asking: from the verified socket identity, plus the connection that owns the media. */
 export interface MediaCaller {
@@ -50,7 +50,6 @@ export type TransportAppData = {
 @Injectable()
 export class MediaService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('MediaService');
-  private readonly local = new LocalMedia();
 
   private readonly onLeft = ({ roomId, participantId }: RoomEventMap['participant.left'][0]) => {
     this.release(roomId, participantId);
@@ -62,20 +61,22 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     this.closeRoom(roomId);
 
   constructor(
+    private readonly local: LocalMedia,
     private readonly routers: RoomRouters,
     private readonly notifier: MediaNotifier,
     private readonly roomEvents: RoomEvents,
     private readonly membership: RoomMembership,
     private readonly cluster: MediaCluster,
     private readonly pipes: NodePipes,
-    private readonly hostControls: HostControls,
-    @Inject(mediaConfig.KEY) private readonly config: MediaConfig,
+    private readonly policy: ProducePolicy,
   ) {}
 
   onModuleInit(): void {
     this.pipes.serveFrom((roomId, producerId) => this.local.findProducer(roomId, producerId));
     this.cluster.serve({
       mute: ({ roomId, participantId, kind }) => this.muteHere(roomId, participantId, kind),
+      stopShare: ({ roomId, participantId }) =>
+        Promise.resolve(this.closeSharesHere(roomId, participantId)),
       stats: ({ roomId }) => this.localStats(roomId),
     });
     this.roomEvents.on('participant.left', this.onLeft);
@@ -148,8 +149,9 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Starts sending `kind` (only codecs of that kind) on one of the caller's send transports; the
-   * room is told. Refused (MUTED_BY_HOST) while a host muted that kind hard.
+   * Starts sending `kind` from `source` (only codecs of that kind) on one of the caller's send
+   * transports; the room is told. Refused as ProducePolicy says (a hard mute, a share the room
+   * does not allow) and for a second share.
    */
   async produce(
     caller: MediaCaller,
@@ -157,24 +159,26 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       transportId: string;
       kind: MediaKind;
       rtpParameters: object;
+      source?: MediaSource;
       appData?: Record<string, unknown>;
     },
   ): Promise<string> {
-    checkProducerKind(request, caller.role, this.config.guestAudioOnly);
-    await this.assertNotMutedByHost(caller, request.kind);
+    const source = await this.policy.admit(caller, request);
     const state = this.local.current(caller);
     const owned = state.transport(request.transportId);
     if (owned.direction !== 'send')
       throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Produce on a send transport');
     state.checkLimit('producers');
     const client = clientAppData(request.appData);
+    const unclaim = state.claimSource(source);
     const producer = await owned.transport
       .produce<OwnerAppData>({
         kind: request.kind,
         rtpParameters: request.rtpParameters as types.RtpParameters,
-        appData: { roomId: caller.roomId, participantId: caller.participantId, client },
+        appData: { roomId: caller.roomId, participantId: caller.participantId, source, client },
       })
       .catch((error: unknown) => {
+        unclaim();
         throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'produce');
       });
     state.addProducer(producer, owned.room);
@@ -187,7 +191,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'announce the producer');
     });
     // A hard mute stored while this producer was being made: its sweep may have missed it.
-    await this.assertNotMutedByHost(caller, request.kind).catch((error: unknown) => {
+    await this.policy.assertNotMutedByHost(caller, request.kind, source).catch((error: unknown) => {
       producer.close();
       throw error;
     });
@@ -203,117 +207,6 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     return producer.id;
   }
 
-  /** A paused consumer of a producer in the caller's room, on one of the caller's receive transports. */
-  async consume(
-    caller: MediaCaller,
-    request: { transportId: string; producerId: string; rtpCapabilities: object },
-  ): Promise<ConsumerOptions> {
-    const state = this.local.current(caller);
-    const owned = state.transport(request.transportId);
-    if (owned.direction !== 'recv')
-      throw new DomainError(ErrorCode.MEDIA_REJECTED, 'Consume on a receive transport');
-    state.checkLimit('consumers');
-    const { producerId } = request;
-    const local = this.local.findProducer(caller.roomId, producerId, false);
-    const remote = local ? undefined : await this.cluster.locate(caller.roomId, producerId);
-    const source =
-      local ??
-      (await this.pipes
-        .acquire(caller.roomId, remote as string, producerId)
-        .catch((error: unknown) => {
-          throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'reach the producer');
-        }));
-    const release = () => remote && this.pipes.release(caller.roomId, remote, producerId);
-    let consumer: types.Consumer<OwnerAppData>;
-    try {
-      consumer = await this.consumeOn(owned.room, owned.transport, source, request, caller);
-      state.addConsumer(consumer);
-    } catch (error) {
-      release();
-      throw error;
-    }
-    const producer = source.producer;
-    consumer.observer.once('close', release);
-    consumer.on('producerclose', () => {
-      this.notifier.consumerClosed(caller.participantId, {
-        consumerId: consumer.id,
-        producerId: producer.id,
-      });
-    });
-    return {
-      id: consumer.id,
-      producerId: producer.id,
-      kind: consumer.kind,
-      rtpParameters: consumer.rtpParameters,
-      participantId: String(producer.appData.participantId),
-      paused: consumer.paused,
-      producerPaused: consumer.producerPaused,
-    };
-  }
-
-  /** Pauses one of the caller's own consumers: the SFU stops forwarding it (idempotent). */
-  async pauseConsumer(caller: MediaCaller, consumerId: string): Promise<void> {
-    const consumer = this.local.current(caller).consumer(consumerId);
-    await consumer.pause().catch((error: unknown) => {
-      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'pause the consumer');
-    });
-  }
-
-  async resumeConsumer(caller: MediaCaller, consumerId: string): Promise<void> {
-    const consumer = this.local.current(caller).consumer(consumerId);
-    await consumer.resume().catch((error: unknown) => {
-      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the consumer');
-    });
-  }
-
-  async setPreferredLayers(
-    caller: MediaCaller,
-    consumerId: string,
-    spatialLayer: number,
-    temporalLayer?: number,
-  ): Promise<void> {
-    const consumer = this.local.current(caller).consumer(consumerId);
-    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
-      throw new DomainError(
-        ErrorCode.MEDIA_INCOMPATIBLE,
-        'This stream has no layers to choose from',
-      );
-    }
-    await consumer.setPreferredLayers({ spatialLayer, temporalLayer }).catch((error: unknown) => {
-      throw toMediaError(error, ErrorCode.MEDIA_REJECTED, 'set the preferred layers');
-    });
-  }
-
-  /** A paused consumer on `transport` of `source`, piped to the transport's router first if it lives on another. */
-  private async consumeOn(
-    room: RoomRouter,
-    transport: types.Transport,
-    source: PlacedProducer,
-    request: { rtpCapabilities: object },
-    caller: MediaCaller,
-  ): Promise<types.Consumer<OwnerAppData>> {
-    const producer = await this.routers.producerOn(source, room).catch((error: unknown) => {
-      throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'reach the producer');
-    });
-    const rtpCapabilities = request.rtpCapabilities as types.RtpCapabilities;
-    if (!room.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
-      throw new DomainError(
-        ErrorCode.MEDIA_INCOMPATIBLE,
-        'Your device cannot receive this stream (no common codec)',
-      );
-    }
-    return transport
-      .consume<OwnerAppData>({
-        producerId: producer.id,
-        rtpCapabilities,
-        paused: true,
-        appData: { roomId: caller.roomId, participantId: caller.participantId },
-      })
-      .catch((error: unknown) => {
-        throw toMediaError(error, ErrorCode.MEDIA_INCOMPATIBLE, 'consume');
-      });
-  }
-
   async pauseProducer(caller: MediaCaller, producerId: string): Promise<void> {
     const producer = this.local.current(caller).producer(producerId);
     await this.pause(producer, false);
@@ -326,12 +219,13 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
   async resumeProducer(caller: MediaCaller, producerId: string): Promise<void> {
     const producer = this.local.current(caller).producer(producerId);
     if (!producer.paused) return;
-    await this.assertNotMutedByHost(caller, producer.kind);
+    const { source } = producer.appData;
+    await this.policy.assertNotMutedByHost(caller, producer.kind, source);
     await producer.resume().catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'resume the producer');
     });
     // A hard mute stored between the check and the resume: its pause may have come first.
-    await this.assertNotMutedByHost(caller, producer.kind).catch(async (error: unknown) => {
+    await this.policy.assertNotMutedByHost(caller, producer.kind, source).catch(async (error) => {
       await this.pause(producer, true);
       throw error;
     });
@@ -342,16 +236,23 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Resumes every paused `kind` producer of the caller's connection (after they accepted a host's ask). */
+  /** Resumes the paused camera or microphone (`kind`) of the caller's connection (they accepted a host's ask). */
   async resumeKind(caller: MediaCaller, kind: MediaKind): Promise<void> {
-    const producers = (this.local.of(caller.roomId, caller.participantId)?.allProducers() ?? [])
-      .filter((p) => p.kind === kind && p.paused)
+    const producers = this.devices(caller.roomId, caller.participantId, kind)
+      .filter((p) => p.paused)
       .map((p) => p.id);
     for (const producerId of producers) await this.resumeProducer(caller, producerId);
   }
 
   closeProducer(caller: MediaCaller, producerId: string): void {
     this.local.current(caller).producer(producerId).close();
+  }
+
+  /** Closes the caller's own screen share (nothing if there is none); the ids it closed. */
+  stopOwnShare(caller: MediaCaller): string[] {
+    const shares = this.local.current(caller).shareProducers();
+    for (const producer of shares) producer.close();
+    return shares.map((p) => p.id);
   }
 
   /** Every producer of the room, on any node. */
@@ -401,23 +302,24 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
     this.routers.close(roomId);
   }
 
-  /** The mute of this node's part of a participant's producers. */
+  /** The mute of this node's part of a participant's camera or microphone (a share is stopped instead). */
   private async muteHere(roomId: string, participantId: string, kind: MediaKind) {
-    const producers = (this.local.of(roomId, participantId)?.allProducers() ?? []).filter(
-      (p) => p.kind === kind && !p.paused,
-    );
+    const producers = this.devices(roomId, participantId, kind).filter((p) => !p.paused);
     await Promise.all(producers.map((p) => this.pause(p, true)));
     return producers.map((p) => p.id);
   }
 
-  private async assertNotMutedByHost(caller: MediaCaller, kind: MediaKind): Promise<void> {
-    const muted = await this.hostControls.mutedByHost(caller.roomId, caller.participantId);
-    if (!muted.includes(kind)) return;
-    throw new DomainError(
-      ErrorCode.MUTED_BY_HOST,
-      kind === 'audio'
-        ? 'A host muted your microphone; you can unmute once a host allows it'
-        : 'A host turned off your camera; you can turn it on once a host allows it',
+  /** This node's part of a participant's screen share, closed (the room is told); the ids. */
+  private closeSharesHere(roomId: string, participantId: string): string[] {
+    const shares = this.local.of(roomId, participantId)?.shareProducers() ?? [];
+    for (const producer of shares) producer.close();
+    return shares.map((p) => p.id);
+  }
+
+  /** A participant's camera or microphone producers (`kind`) on this node. */
+  private devices(roomId: string, participantId: string, kind: MediaKind) {
+    return (this.local.of(roomId, participantId)?.allProducers() ?? []).filter(
+      (p) => p.kind === kind && !isShareSource(sourceOfProducer(p)),
     );
   }
 
@@ -445,6 +347,7 @@ export class MediaService implements OnModuleInit, OnModuleDestroy {
       producerId: producer.id,
       participantId: producer.appData.participantId,
       kind: producer.kind,
+      source: sourceOfProducer(producer),
       paused: producer.paused,
     };
   }

@@ -4,7 +4,8 @@ import { NodeDirectory } from '../cluster/node-directory.js';
 import { type NodeRequests, NodeRpc } from '../cluster/node-rpc.js';
 import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { MediaKind, PipeStats } from '../protocol/events.js';
+import type { MediaKind, MediaSource, PipeStats } from '../protocol/events.js';
+import { sourceOfProducer } from './participant-media.js';
 import { type PlacedProducer, type RoomRouter, RoomRouters } from './room-routers.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -26,6 +27,8 @@ declare module '../cluster/node-rpc.js' {
         rtpParameters: types.RtpParameters;
         paused: boolean;
         participantId: string;
+        /** Carried to the copy, so a viewer on the other node sees a share as a share. */
+        source: MediaSource;
       };
     };
     /** The consuming node no longer needs one producer (producerId) or the whole pipe. */
@@ -241,7 +244,12 @@ export class NodePipes implements OnModuleInit, OnModuleDestroy {
       kind: source.kind,
       rtpParameters: source.rtpParameters,
       paused: source.paused,
-      appData: { roomId, participantId: source.participantId, pipedFrom: pipe.nodeId },
+      appData: {
+        roomId,
+        participantId: source.participantId,
+        source: source.source,
+        pipedFrom: pipe.nodeId,
+      },
     });
   }
 
@@ -296,6 +304,7 @@ export class NodePipes implements OnModuleInit, OnModuleDestroy {
       rtpParameters: consumer.rtpParameters,
       paused: consumer.producerPaused,
       participantId: String(source.producer.appData.participantId),
+      source: sourceOfProducer(source.producer),
     };
   }
 

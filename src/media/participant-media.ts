@@ -1,15 +1,22 @@
 import type { types } from 'mediasoup';
 import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { TransportDirection } from '../protocol/events.js';
+import type { MediaSource, TransportDirection } from '../protocol/events.js';
+import { defaultSource, isShareSource } from '../protocol/screen-share.js';
 import { checkLimit, MEDIA_LIMITS } from './media-policy.js';
 import type { PlacedProducer, RoomRouter } from './room-routers.js';
 
 export type OwnerAppData = {
   roomId: string;
   participantId: string;
+  /** Producers only: what they carry. */
+  source?: MediaSource;
   client?: Record<string, unknown>;
 };
+
+/** What a producer carries (piped copies carry their original's source too). */
+export const sourceOfProducer = (producer: types.Producer): MediaSource =>
+  (producer.appData.source as MediaSource | undefined) ?? defaultSource(producer.kind);
 
 export interface OwnedTransport {
   transport: types.Transport;
@@ -30,6 +37,8 @@ export class ParticipantMedia {
   private readonly producers = new Map<string, types.Producer<OwnerAppData>>();
   private readonly producerRouters = new Map<string, RoomRouter>();
   private readonly consumers = new Map<string, types.Consumer<OwnerAppData>>();
+  /** The share sources taken by a producer, or by one being made (one of each per participant). */
+  private readonly shares = new Set<MediaSource>();
   private closed = false;
 
   constructor(
@@ -61,6 +70,22 @@ export class ParticipantMedia {
     owned.transport.observer.once('close', () => this.transports.delete(owned.transport.id));
   }
 
+  /**
+   * Takes a share source (`screen`, `screen-audio`) for a producer about to be made:
+   * SHARE_ALREADY_ACTIVE while one has it. The returned function gives it back (the produce
+   * failed); a producer that got it gives it back when it closes. Other sources: nothing to take.
+   */
+  claimSource(source: MediaSource): () => void {
+    if (!isShareSource(source)) return () => undefined;
+    if (this.shares.has(source))
+      throw new DomainError(
+        ErrorCode.SHARE_ALREADY_ACTIVE,
+        'You are already sharing your screen: stop that share first',
+      );
+    this.shares.add(source);
+    return () => this.shares.delete(source);
+  }
+
   /** A producer and the room router it was made on (where its consumers and pipes start). */
   addProducer(producer: types.Producer<OwnerAppData>, room: RoomRouter): void {
     this.adopt(producer);
@@ -69,7 +94,13 @@ export class ParticipantMedia {
     producer.observer.once('close', () => {
       this.producers.delete(producer.id);
       this.producerRouters.delete(producer.id);
+      if (producer.appData.source) this.shares.delete(producer.appData.source);
     });
+  }
+
+  /** The producers of a screen share (its picture and its sound). */
+  shareProducers(): types.Producer<OwnerAppData>[] {
+    return this.allProducers().filter((p) => isShareSource(sourceOfProducer(p)));
   }
 
   addConsumer(consumer: types.Consumer<OwnerAppData>): void {

@@ -1,8 +1,10 @@
-import type { ProducerInfo } from '../protocol/events.js';
+import type { MediaSource, ProducerInfo } from '../protocol/events.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 
 /** A producer somewhere in the cluster, and the node whose worker holds it. */
-export interface ProducerEntry extends ProducerInfo {
+export interface ProducerEntry extends Omit<ProducerInfo, 'source'> {
+  /** Absent in entries written by a node from before sources (a rolling update): camera or microphone. */
+  source?: MediaSource;
   nodeId: string;
 }
 

@@ -13,6 +13,7 @@ const media = (overrides: Partial<MediaConfig>): MediaConfig => ({
   listenIp: '127.0.0.1',
   announcedAddress: undefined,
   guestAudioOnly: false,
+  guestsMayShare: true,
   roomGraceSeconds: 0,
   ...overrides,
 });

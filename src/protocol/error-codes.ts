@@ -36,6 +36,14 @@ export const ErrorCode = {
   MUTED_BY_HOST: 'MUTED_BY_HOST',
   /** `media:answerUnmute` without a host's ask of that kind pending. */
   UNMUTE_NOT_REQUESTED: 'UNMUTE_NOT_REQUESTED',
+  /** A producer's `source` does not fit its `kind` (screen/camera are video, screen-audio/microphone audio). */
+  SOURCE_KIND_MISMATCH: 'SOURCE_KIND_MISMATCH',
+  /** The room (hosts only) or the deployment (no guests) does not let this participant share a screen. */
+  SHARE_NOT_ALLOWED: 'SHARE_NOT_ALLOWED',
+  /** This participant already shares a screen (one share each): stop it first. */
+  SHARE_ALREADY_ACTIVE: 'SHARE_ALREADY_ACTIVE',
+  /** The participant shares no screen (nothing to stop). */
+  SHARE_NOT_FOUND: 'SHARE_NOT_FOUND',
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   WEBHOOK_DELIVERY_NOT_FOUND: 'WEBHOOK_DELIVERY_NOT_FOUND',
   WEBHOOK_DELIVERY_NOT_FAILED: 'WEBHOOK_DELIVERY_NOT_FAILED',

@@ -22,6 +22,18 @@ export type ChatKind = (typeof CHAT_KINDS)[number];
 export const MEDIA_KINDS = ['audio', 'video'] as const;
 export type MediaKind = (typeof MEDIA_KINDS)[number];
 
+/**
+ * What a producer carries: a camera or microphone, or a shared screen (`screen`, video) and the
+ * sound of what is shared (`screen-audio`, audio). A produce without a source is the camera or
+ * microphone by its kind (clients from before sources existed).
+ */
+export const MEDIA_SOURCES = ['camera', 'microphone', 'screen', 'screen-audio'] as const;
+export type MediaSource = (typeof MEDIA_SOURCES)[number];
+
+/** A room's rule for who may share their screen (the deployment may refuse guests regardless). */
+export const SCREEN_SHARE_POLICIES = ['everyone', 'hosts'] as const;
+export type ScreenSharePolicy = (typeof SCREEN_SHARE_POLICIES)[number];
+
 export const TRANSPORT_DIRECTIONS = ['send', 'recv'] as const;
 export type TransportDirection = (typeof TRANSPORT_DIRECTIONS)[number];
 
@@ -54,9 +66,17 @@ export type LeaveReason =
   /** The connection's join token reached its `exp`. */
   | 'expired';
 
+/** A room's settings that its participants see (`room:updated` when an admin changes them). */
+export interface RoomSettings {
+  /** Who may share their screen. */
+  screenShare: ScreenSharePolicy;
+}
+
 export interface JoinedResult {
   status: 'joined';
-  room: { id: string; name: string };
+  room: { id: string; name: string } & RoomSettings;
+  /** Whether this deployment lets guests share their screen (CONVENE_GUESTS_MAY_SHARE). */
+  guestsMayShare: boolean;
   self: ParticipantView;
   participants: ParticipantView[];
 }
@@ -113,6 +133,8 @@ export interface ProducePayload {
   transportId: string;
   kind: MediaKind;
   rtpParameters: unknown;
+  /** Default: `camera` for video, `microphone` for audio. Must match `kind`. */
+  source?: MediaSource;
   appData?: Record<string, unknown>;
 }
 
@@ -189,6 +211,8 @@ export interface ConsumerOptions {
   kind: MediaKind;
   rtpParameters: unknown;
   participantId: string;
+  /** The producer's source (a screen share is its own tile, not the sender's camera). */
+  source: MediaSource;
   paused: boolean;
   producerPaused: boolean;
 }
@@ -197,7 +221,13 @@ export interface ProducerInfo {
   producerId: string;
   participantId: string;
   kind: MediaKind;
+  source: MediaSource;
   paused: boolean;
+}
+
+/** A host's `media:stopShare` of someone else: whose share. */
+export interface StopShareOfPayload {
+  participantId: string;
 }
 
 /** One producer or consumer as the SFU sees it. */
@@ -209,6 +239,11 @@ export interface StreamStats {
   bitrate: number;
   packetCount: number;
   byteCount: number;
+}
+
+/** One producer: a stream with its source. */
+export interface ProducerStats extends StreamStats {
+  source: MediaSource;
 }
 
 export interface MediaLayers {
@@ -230,7 +265,7 @@ export interface ParticipantMediaStats {
   /** The node holding this part of the participant's media (one entry per node they use). */
   nodeId: string;
   transports: number;
-  producers: StreamStats[];
+  producers: ProducerStats[];
   consumers: ConsumerStats[];
 }
 
@@ -297,6 +332,19 @@ export interface ClientToServerEvents {
   'media:pauseProducer': (payload: ProducerRefPayload, ack: AckFn) => void;
   'media:resumeProducer': (payload: ProducerRefPayload, ack: AckFn) => void;
   'media:closeProducer': (payload: ProducerRefPayload, ack: AckFn) => void;
+  /** Stops your own screen share (its `screen` and `screen-audio` producers); answers which closed. */
+  'media:stopShare': (
+    payload: Record<string, never>,
+    ack: AckFn<{ producerIds: string[] }>,
+  ) => void;
+  /**
+   * Hosts only: stops someone's screen share, on whichever node (SHARE_NOT_FOUND if they share
+   * nothing); they get `media:shareStopped`, the room `media:producerClosed`.
+   */
+  'media:stopParticipantShare': (
+    payload: StopShareOfPayload,
+    ack: AckFn<{ producerIds: string[] }>,
+  ) => void;
   'media:setPreferredLayers': (payload: PreferredLayersPayload, ack: AckFn) => void;
   'media:listProducers': (
     payload: Record<string, never>,
@@ -359,6 +407,8 @@ const CLIENT_EVENT_SET: Record<keyof ClientToServerEvents, true> = {
   'media:pauseProducer': true,
   'media:resumeProducer': true,
   'media:closeProducer': true,
+  'media:stopShare': true,
+  'media:stopParticipantShare': true,
   'media:setPreferredLayers': true,
   'media:listProducers': true,
   'media:muteParticipant': true,
@@ -429,6 +479,10 @@ export interface ServerToClientEvents {
   /** To the room: a hand went down, lowered by its owner or (`byHost`) by a host. */
   'hand:lowered': (event: { participantId: string; byHost: boolean }) => void;
   'media:restart': (event: { reason: string }) => void;
+  /** To the sharer: a host (or the admin API) stopped their screen share; these producers closed. */
+  'media:shareStopped': (event: { producerIds: string[]; byHost: boolean }) => void;
+  /** To the room: an admin changed the room's settings (`PATCH /api/v1/rooms/:id`). */
+  'room:updated': (event: RoomSettings) => void;
 }
 
 /** What the server sends with event `E`. */

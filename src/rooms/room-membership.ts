@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ScreenSharePolicy } from '../protocol/events.js';
 import type { SocketIdentity } from '../protocol/socket-data.js';
 import { PresenceStore } from './presence/presence.store.js';
 import { RoomsService } from './rooms.service.js';
@@ -17,6 +18,11 @@ export class RoomMembership {
   /** Throws ROOM_NOT_FOUND unless the room exists (open or closed). */
   async assertRoomExists(roomId: string): Promise<void> {
     await this.rooms.get(roomId);
+  }
+
+  /** Who may share their screen in the room (ROOM_NOT_FOUND). */
+  async screenShare(roomId: string): Promise<ScreenSharePolicy> {
+    return (await this.rooms.get(roomId)).screenShare;
   }
 
   async current(roomId: string, participantId: string): Promise<SocketIdentity | undefined> {

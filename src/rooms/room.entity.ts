@@ -1,5 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { inList } from '../database/sql-check.js';
+import { SCREEN_SHARE_POLICIES, type ScreenSharePolicy } from '../protocol/events.js';
 
 /** The CHECK of migration AuthAndRooms spells this list out (migrations are history). */
 export const ROOM_STATUSES = ['open', 'closed'] as const;
@@ -8,6 +9,7 @@ export type RoomStatus = (typeof ROOM_STATUSES)[number];
 @Entity({ name: 'rooms' })
 @Index('ix_rooms_status_created_at', ['status', 'createdAt', 'id'])
 @Check('ck_rooms_status', inList('status', ROOM_STATUSES))
+@Check('ck_rooms_screen_share', inList('screen_share', SCREEN_SHARE_POLICIES))
 @Check('ck_rooms_max_participants', 'max_participants IS NULL OR max_participants > 0')
 export class RoomEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -24,6 +26,10 @@ export class RoomEntity {
 
   @Column({ type: 'boolean', default: false })
   lobby!: boolean;
+
+  /** Who may share their screen (the deployment may refuse guests regardless). */
+  @Column({ name: 'screen_share', type: 'varchar', length: 16, default: 'everyone' })
+  screenShare!: ScreenSharePolicy;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -6,6 +6,7 @@ import {
   HttpCode,
   Param,
   ParseUUIDPipe,
+  Patch,
   Post,
   Query,
 } from '@nestjs/common';
@@ -18,7 +19,14 @@ import {
   LiveParticipantDto,
   LobbyEntryDto,
 } from './dto/participant.dto.js';
-import { CreateRoomDto, ListRoomsQueryDto, RoomDto, RoomPageDto } from './dto/room.dto.js';
+import {
+  CreateRoomDto,
+  ListRoomsQueryDto,
+  RoomDto,
+  RoomPageDto,
+  UpdateRoomDto,
+} from './dto/room.dto.js';
+import { RoomSettingsService } from './room-settings.js';
 import { RoomsService, toRoomDto } from './rooms.service.js';
 import { Hands } from './hands.js';
 import { SessionsService } from './sessions.service.js';
@@ -44,6 +52,7 @@ export class RoomsController {
     private readonly rooms: RoomsService,
     private readonly sessions: SessionsService,
     private readonly hands: Hands,
+    private readonly settings: RoomSettingsService,
   ) {}
 
   /**
@@ -81,6 +90,20 @@ export class RoomsController {
   @ApiRoomNotFound()
   async get(@RoomId() roomId: string): Promise<RoomDto> {
     return toRoomDto(await this.rooms.get(roomId));
+  }
+
+  /**
+   * Change a room's settings.
+   *
+   * @remarks
+   * Changes the settings given and leaves the others: `screenShare` (who may share their screen,
+   * `everyone` or `hosts`; shares already running go on). Participants in the room are told
+   * (`room:updated`). Returns the room. Scope `admin`.
+   */
+  @Patch(':roomId')
+  @ApiRoomNotFound()
+  update(@RoomId() roomId: string, @Body() body: UpdateRoomDto): Promise<RoomDto> {
+    return this.settings.update(roomId, body);
   }
 
   /**

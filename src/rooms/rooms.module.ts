@@ -21,6 +21,7 @@ import { RedisConnection } from '../redis/redis-connection.js';
 import { RoomEntity } from './room.entity.js';
 import { RoomEvents } from './room-events.js';
 import { RoomMembership } from './room-membership.js';
+import { RoomSettingsService } from './room-settings.js';
 import { RoomsController } from './rooms.controller.js';
 import { RoomsService } from './rooms.service.js';
 import { PresenceAnnouncer } from './presence-announcer.js';
@@ -48,6 +49,7 @@ import { SessionsService } from './sessions.service.js';
     ConferenceGateway,
     RoomEvents,
     RoomMembership,
+    RoomSettingsService,
     NodeSessions,
     ParticipantControlsStore,
     Hands,

@@ -5,8 +5,8 @@ import { Repository } from 'typeorm';
 import { JoinClaims, JoinTokensService } from '../auth/join-tokens.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { MediaKind, Role } from '../protocol/events.js';
-import { CreateRoomDto, RoomDto, RoomPageDto } from './dto/room.dto.js';
+import type { MediaKind, Role, ScreenSharePolicy } from '../protocol/events.js';
+import { CreateRoomDto, RoomDto, RoomPageDto, UpdateRoomDto } from './dto/room.dto.js';
 import { JoinTokenDto } from './dto/participant.dto.js';
 import { type Admission, ParticipantEntity } from './participant.entity.js';
 import { RoomEntity, RoomStatus } from './room.entity.js';
@@ -19,6 +19,7 @@ export function toRoomDto(room: RoomEntity): RoomDto {
     status: room.status,
     maxParticipants: room.maxParticipants,
     lobby: room.lobby,
+    screenShare: room.screenShare,
     createdAt: room.createdAt.toISOString(),
     closedAt: room.closedAt?.toISOString() ?? null,
   };
@@ -68,7 +69,8 @@ function assertNotRevoked(participant: ParticipantEntity): void {
 }
 
 const ROOM_AND_PARTICIPANT = `
-  SELECT r.id, r.name, r.status, r.max_participants, r.lobby, r.created_at, r.closed_at,
+  SELECT r.id, r.name, r.status, r.max_participants, r.lobby, r.screen_share, r.created_at,
+         r.closed_at,
          p.id AS p_id, p.room_id AS p_room_id, p.display_name AS p_display_name, p.role AS p_role,
          p.admission AS p_admission, p.created_at AS p_created_at, p.expires_at AS p_expires_at,
          p.revoked_at AS p_revoked_at, p.idp_issued_at AS p_idp_issued_at,
@@ -84,6 +86,7 @@ type RoomAndParticipantRow = {
   status: RoomStatus;
   max_participants: number | null;
   lobby: boolean;
+  screen_share: ScreenSharePolicy;
   created_at: Date;
   closed_at: Date | null;
 } & (
@@ -122,6 +125,7 @@ export class RoomsService {
         name: dto.name.trim(),
         maxParticipants: dto.maxParticipants ?? null,
         lobby: dto.lobby ?? false,
+        screenShare: dto.screenShare ?? 'everyone',
         status: 'open',
       }),
     );
@@ -172,6 +176,18 @@ export class RoomsService {
     return room;
   }
 
+  /** Changes the settings given (ROOM_NOT_FOUND); the room as stored now, and whether it changed. */
+  async update(
+    roomId: string,
+    dto: UpdateRoomDto,
+  ): Promise<{ room: RoomEntity; changed: boolean }> {
+    const room = await this.get(roomId);
+    if (dto.screenShare === undefined || dto.screenShare === room.screenShare)
+      return { room, changed: false };
+    await this.rooms.update({ id: roomId }, { screenShare: dto.screenShare });
+    return { room: { ...room, screenShare: dto.screenShare }, changed: true };
+  }
+
   async getOpen(roomId: string): Promise<RoomEntity> {
     return assertOpen(await this.get(roomId));
   }
@@ -213,6 +229,7 @@ export class RoomsService {
       status: row.status,
       maxParticipants: row.max_participants,
       lobby: row.lobby,
+      screenShare: row.screen_share,
       createdAt: row.created_at,
       closedAt: row.closed_at,
     };

@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import { NodeDirectory } from '../cluster/node-directory.js';
 import { ConferenceServer, type SessionEnded } from '../conference/conference-server.js';
+import { mediaConfig, type MediaConfig } from '../config/configuration.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
   JoinedResult,
@@ -68,6 +69,8 @@ export class SessionsService {
     private readonly controls: ParticipantControlsStore,
     private readonly hands: Hands,
     private readonly announcer: PresenceAnnouncer,
+    // The join tells each person whether guests may share their screen (the client's button).
+    @Inject(mediaConfig.KEY) private readonly media: Pick<MediaConfig, 'guestsMayShare'>,
   ) {}
 
   /**
@@ -162,7 +165,8 @@ export class SessionsService {
     }
     return {
       status: 'joined',
-      room: { id: room.id, name: room.name },
+      room: { id: room.id, name: room.name, screenShare: room.screenShare },
+      guestsMayShare: this.media.guestsMayShare,
       self: view(self),
       participants: everyone.map(view),
     };

@@ -128,6 +128,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rooms/{roomId}/participants/{participantId}/screen-share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Stop a participant's screen share.
+         * @description Stops the screen (and its sound) the participant shares, on whichever node it lives: the
+         *     room sees it end and the participant is told (`media:shareStopped`). 404 SHARE_NOT_FOUND
+         *     when they share nothing. Scope `admin`.
+         */
+        delete: operations["Media_stopShare"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rooms/{roomId}/mute-all": {
         parameters: {
             query?: never;
@@ -199,7 +221,13 @@ export interface paths {
         delete: operations["Rooms_close"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a room's settings.
+         * @description Changes the settings given and leaves the others: `screenShare` (who may share their screen,
+         *     `everyone` or `hosts`; shares already running go on). Participants in the room are told
+         *     (`room:updated`). Returns the room. Scope `admin`.
+         */
+        patch: operations["Rooms_update"];
         trace?: never;
     };
     "/api/v1/rooms/{roomId}/tokens": {
@@ -533,7 +561,7 @@ export interface components {
              * @example ROOM_NOT_FOUND
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "INTERNAL" | "SERVICE_UNAVAILABLE" | "SERVER_DRAINING" | "API_KEY_NOT_FOUND" | "ROOM_NOT_FOUND" | "ROOM_CLOSED" | "ROOM_FULL" | "PARTICIPANT_NOT_FOUND" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_WRONG_ROOM" | "NOT_JOINED" | "LOBBY_NOT_ENABLED" | "PARTICIPANT_ALREADY_ADMITTED" | "LOBBY_REJECTED" | "RECIPIENT_NOT_IN_ROOM" | "AUDIT_UNAVAILABLE" | "MEDIA_UNAVAILABLE" | "MEDIA_NOT_FOUND" | "MEDIA_INCOMPATIBLE" | "MEDIA_REJECTED" | "MUTED_BY_HOST" | "UNMUTE_NOT_REQUESTED" | "ORIGIN_NOT_ALLOWED" | "WEBHOOK_DELIVERY_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FAILED";
+            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "INTERNAL" | "SERVICE_UNAVAILABLE" | "SERVER_DRAINING" | "API_KEY_NOT_FOUND" | "ROOM_NOT_FOUND" | "ROOM_CLOSED" | "ROOM_FULL" | "PARTICIPANT_NOT_FOUND" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_WRONG_ROOM" | "NOT_JOINED" | "LOBBY_NOT_ENABLED" | "PARTICIPANT_ALREADY_ADMITTED" | "LOBBY_REJECTED" | "RECIPIENT_NOT_IN_ROOM" | "AUDIT_UNAVAILABLE" | "MEDIA_UNAVAILABLE" | "MEDIA_NOT_FOUND" | "MEDIA_INCOMPATIBLE" | "MEDIA_REJECTED" | "MUTED_BY_HOST" | "UNMUTE_NOT_REQUESTED" | "SOURCE_KIND_MISMATCH" | "SHARE_NOT_ALLOWED" | "SHARE_ALREADY_ACTIVE" | "SHARE_NOT_FOUND" | "ORIGIN_NOT_ALLOWED" | "WEBHOOK_DELIVERY_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FAILED";
             /** @description A sentence for people; never contains internals. */
             message: string;
             /** @description Quote this id to operators: it is on every log line of the request. */
@@ -546,7 +574,12 @@ export interface components {
             workerPid: number;
             workerIndex: number;
         };
-        StreamStatsDto: {
+        ProducerStatsDto: {
+            /**
+             * @description What the producer carries: a camera, a microphone, a shared screen or its sound.
+             * @enum {string}
+             */
+            source: "camera" | "microphone" | "screen" | "screen-audio";
             id: string;
             /** @enum {string} */
             kind: "audio" | "video";
@@ -588,7 +621,7 @@ export interface components {
             nodeId: string;
             transports: number;
             /** @description What the participant sends (received by the server). */
-            producers: components["schemas"]["StreamStatsDto"][];
+            producers: components["schemas"]["ProducerStatsDto"][];
             /** @description What the participant receives (sent by the server). */
             consumers: components["schemas"]["ConsumerStatsDto"][];
         };
@@ -658,6 +691,12 @@ export interface components {
         CreateRoomDto: {
             /** @description Most people connected at once; unlimited when absent. */
             maxParticipants?: number;
+            /**
+             * @description Who may share their screen: `everyone` (default) or only `hosts`. With
+             *     CONVENE_GUESTS_MAY_SHARE=false guests never may.
+             * @enum {string}
+             */
+            screenShare?: "everyone" | "hosts";
             /** @description Shown to participants: no control characters or bidirectional overrides. */
             name: string;
             /** @description Guests wait in a lobby until a host admits them. */
@@ -666,6 +705,11 @@ export interface components {
         RoomDto: {
             /** @description Most people connected at once; null when unlimited. */
             maxParticipants: number | null;
+            /**
+             * @description Who may share their screen.
+             * @enum {string}
+             */
+            screenShare: "everyone" | "hosts";
             id: string;
             name: string;
             /** @enum {string} */
@@ -678,6 +722,14 @@ export interface components {
             items: components["schemas"]["RoomDto"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             nextCursor: string | null;
+        };
+        UpdateRoomDto: {
+            /**
+             * @description Who may share their screen from now on: `everyone` or only `hosts` (shares already running
+             *     go on). The room's participants are told (`room:updated`).
+             * @enum {string}
+             */
+            screenShare?: "everyone" | "hosts";
         };
         IssueTokenDto: {
             /** @description The name other participants see. */
@@ -1188,7 +1240,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND) */
+            /** @description No such room (ROOM_NOT_FOUND), participant not in the room (PARTICIPANT_NOT_FOUND), or no screen share to stop (SHARE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1261,7 +1313,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND) */
+            /** @description No such room (ROOM_NOT_FOUND), participant not in the room (PARTICIPANT_NOT_FOUND), or no screen share to stop (SHARE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1334,7 +1386,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND) */
+            /** @description No such room (ROOM_NOT_FOUND), participant not in the room (PARTICIPANT_NOT_FOUND), or no screen share to stop (SHARE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1405,7 +1457,74 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND) */
+            /** @description No such room (ROOM_NOT_FOUND), participant not in the room (PARTICIPANT_NOT_FOUND), or no screen share to stop (SHARE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Media_stopShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room’s id (a UUID, as returned when the room was created). */
+                roomId: string;
+                /** @description The participant’s id (a UUID, as returned with their join token). */
+                participantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (VALIDATION_FAILED): malformed JSON, unknown or missing fields, bad ids or values */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The key lacks the `admin` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such room (ROOM_NOT_FOUND), participant not in the room (PARTICIPANT_NOT_FOUND), or no screen share to stop (SHARE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1476,7 +1595,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such room (ROOM_NOT_FOUND) or participant not in the room (PARTICIPANT_NOT_FOUND) */
+            /** @description No such room (ROOM_NOT_FOUND), participant not in the room (PARTICIPANT_NOT_FOUND), or no screen share to stop (SHARE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1701,6 +1820,77 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input (VALIDATION_FAILED): malformed JSON, unknown or missing fields, bad ids or values */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The key lacks the `admin` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such room (ROOM_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room’s id (a UUID, as returned when the room was created). */
+                roomId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRoomDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDto"];
+                };
             };
             /** @description Invalid input (VALIDATION_FAILED): malformed JSON, unknown or missing fields, bad ids or values */
             400: {

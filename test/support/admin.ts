@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { Role } from '../../src/protocol/events.js';
+import type { Role, ScreenSharePolicy } from '../../src/protocol/events.js';
 import { TEST_ADMIN_KEY } from './app.js';
 
 /** The admin API as an integrator uses it, with the bootstrap key. */
@@ -15,12 +15,20 @@ export class Admin {
   post(path: string, body?: object) {
     return request(this.baseUrl).post(path).set('X-API-Key', this.key).send(body);
   }
+  patch(path: string, body?: object) {
+    return request(this.baseUrl).patch(path).set('X-API-Key', this.key).send(body);
+  }
   delete(path: string) {
     return request(this.baseUrl).delete(path).set('X-API-Key', this.key);
   }
 
   async createRoom(
-    body: { name?: string; maxParticipants?: number; lobby?: boolean } = {},
+    body: {
+      name?: string;
+      maxParticipants?: number;
+      lobby?: boolean;
+      screenShare?: ScreenSharePolicy;
+    } = {},
   ): Promise<string> {
     const res = await this.post('/api/v1/rooms', { name: 'Weekly sync', ...body }).expect(201);
     return (res.body as { id: string }).id;

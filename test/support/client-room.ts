@@ -36,7 +36,8 @@ export function joinedResult(
 ): JoinedResult {
   return {
     status: 'joined',
-    room: { id: 'room', name: 'Quarterly review' },
+    room: { id: 'room', name: 'Quarterly review', screenShare: 'everyone' },
+    guestsMayShare: true,
     self: view(self, 'Me', role),
     participants: [view(self, 'Me', role), ...participants],
   };

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, beforeEach } from 'node:test';
-import type { ChatMessage, JoinedResult, Role, WaitingResult } from '../../src/protocol/events.js';
+import type {
+  ChatMessage,
+  JoinedResult,
+  Role,
+  ScreenSharePolicy,
+  WaitingResult,
+} from '../../src/protocol/events.js';
 import { Admin } from './admin.js';
 import { connect, type TestClient, type TransportName } from './sockets.js';
 
@@ -8,6 +14,7 @@ export interface RoomOptions {
   name?: string;
   maxParticipants?: number;
   lobby?: boolean;
+  screenShare?: ScreenSharePolicy;
 }
 
 export interface ConnectOptions {

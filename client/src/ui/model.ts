@@ -1,4 +1,9 @@
-import type { LobbyEntry, MediaKind, Role } from '../../../src/protocol/events.js';
+import type {
+  LobbyEntry,
+  MediaKind,
+  Role,
+  ScreenSharePolicy,
+} from '../../../src/protocol/events.js';
 
 /** 'none': not sending this kind at all; 'off': sending but paused (muted). */
 export type TrackState = 'none' | 'on' | 'off';
@@ -26,6 +31,11 @@ export interface RoomModel {
   people: Map<string, Person>;
   lobby: LobbyEntry[];
   speakerId: string | null;
+  /** Who may share their screen in this room, and whether this deployment lets guests. */
+  screenShare: ScreenSharePolicy;
+  guestsMayShare: boolean;
+  /** Who shares their screen now (this person too), oldest first: participant id -> producer id. */
+  shares: Map<string, string>;
 }
 
 export const nameOf = (model: RoomModel, participantId: string): string =>

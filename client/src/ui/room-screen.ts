@@ -11,6 +11,8 @@ import type { VideoGrid } from './video-grid.js';
 
 export interface RoomScreenActions {
   toggleMedia(kind: MediaKind): void;
+  toggleShare(): void;
+  sharing(): boolean;
   toggleOwnHand(): void;
   leave(): void;
   /** The Settings panel: the devices it shows, and what its controls do. */
@@ -68,7 +70,11 @@ export class RoomScreen {
         people: this.peoplePanel.root,
         settings: this.settingsPanel.root,
       },
-      { ...actions, togglePanel: (panel) => this.togglePanel(panel) },
+      {
+        ...actions,
+        togglePanel: (panel) => this.togglePanel(panel),
+        shareRefusal: () => store.shareRefusal(),
+      },
     );
   }
 
@@ -91,7 +97,10 @@ export class RoomScreen {
 
   /** Everything in the room, after the room store changed. */
   render(): void {
-    this.grid.sync(this.store.present(), this.store.model.speakerId, this.localStream);
+    this.grid.sync(this.store.present(), this.store.model.speakerId, this.localStream, {
+      sharing: this.store.sharing(),
+      isHost: this.store.isHost,
+    });
     this.view.render();
     this.peoplePanel.render();
     this.chatPanel.render();

@@ -2,12 +2,18 @@ import { MEDIA_KINDS, type MediaKind } from '../../../src/protocol/events.js';
 import { h, icon } from './dom.js';
 import type { RoomModel } from './model.js';
 import { presentPeople } from './model.js';
+
 import type { VideoGrid } from './video-grid.js';
 
 export type PanelName = 'chat' | 'people' | 'settings';
 
 export interface RoomActions {
   toggleMedia(kind: MediaKind): void;
+  toggleShare(): void;
+  /** Whether this person shares their screen now. */
+  sharing(): boolean;
+  /** Why this person may not share their screen, or undefined. */
+  shareRefusal(): string | undefined;
   togglePanel(panel: PanelName): void;
   leave(): void;
 }
@@ -43,6 +49,11 @@ export class RoomView {
   /** Where the page puts its notices while the room shows: a strip of their own, above the videos. */
   private readonly notices = h('div', { class: 'room-notices', 'data-notices': '' });
   private readonly mediaButtons: Record<MediaKind, HTMLButtonElement>;
+  private readonly shareButton = h('button', {
+    type: 'button',
+    class: 'control',
+    onclick: () => this.actions.toggleShare(),
+  });
   private readonly panelButtons: Record<PanelName, HTMLButtonElement>;
   private readonly badges: Record<PanelName, HTMLElement> = {
     chat: h('span', { class: 'unread', 'aria-hidden': 'true', hidden: true }),
@@ -109,7 +120,13 @@ export class RoomView {
       h(
         'footer',
         { class: 'controls', 'aria-label': 'Meeting controls' },
-        h('div', { class: 'control-group' }, this.mediaButtons.audio, this.mediaButtons.video),
+        h(
+          'div',
+          { class: 'control-group' },
+          this.mediaButtons.audio,
+          this.mediaButtons.video,
+          this.shareButton,
+        ),
         h(
           'div',
           { class: 'control-group' },
@@ -152,8 +169,33 @@ export class RoomView {
       if (!on && self?.mutedByHost.includes(kind)) mutedByHost(button, kind);
       else button.removeAttribute('aria-disabled');
     }
+    this.renderShare();
     this.badges.people.hidden = !(this.model.isHost && this.model.lobby.length > 0);
     this.badges.people.textContent = String(this.model.lobby.length);
+  }
+
+  /**
+   * Share screen / Stop sharing. Where sharing is not allowed it stays focusable and says why (a
+   * click says it too); where the browser cannot share a screen (phones) it is not shown.
+   */
+  private renderShare(): void {
+    const button = this.shareButton;
+    button.hidden = typeof navigator.mediaDevices?.getDisplayMedia !== 'function';
+    const sharing = this.actions.sharing();
+    const label = sharing ? 'Stop sharing' : 'Share screen';
+    button.replaceChildren(icon('screen'), h('span', { class: 'control-label' }, label));
+    button.setAttribute('aria-pressed', String(sharing));
+    button.classList.toggle('is-active', sharing);
+    const refusal = sharing ? undefined : this.actions.shareRefusal();
+    const text = refusal
+      ? `${label}: not available. ${refusal}.`
+      : sharing
+        ? `${label}, others see your screen`
+        : `${label}, show a screen or window to everyone`;
+    button.setAttribute('aria-label', text);
+    button.title = text;
+    if (refusal) button.setAttribute('aria-disabled', 'true');
+    else button.removeAttribute('aria-disabled');
   }
 
   setChatUnread(unread: number): void {

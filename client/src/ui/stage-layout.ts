@@ -13,6 +13,8 @@ export const STRIP_PAGE_SIZE = 6;
 export interface StageInput {
   /** Present people in display order, this person first. */
   ids: string[];
+  /** Screen shares' tiles, oldest first: the first is large in the speaker layout, and they lead the grid. */
+  shares?: string[];
   selfId: string;
   mode: LayoutMode;
   /** The page asked for, from 0; clamped to the pages there are. */
@@ -34,10 +36,12 @@ export interface Arrangement {
 /** The tiles on screen now and the page they are on. */
 export function arrange(input: StageInput): Arrangement {
   const { ids, mode } = input;
-  if (mode === 'grid') return paged(ids, null, input.page, GRID_PAGE_SIZE);
-  const main = mainSpeaker(input);
+  const tiles = [...(input.shares ?? []), ...ids];
+  if (mode === 'grid') return paged(tiles, null, input.page, GRID_PAGE_SIZE);
+  // A screen share is what the room looks at: it is large, whoever speaks.
+  const main = input.shares?.[0] ?? mainSpeaker(input);
   return paged(
-    ids.filter((id) => id !== main),
+    tiles.filter((id) => id !== main),
     main,
     input.page,
     STRIP_PAGE_SIZE,

@@ -9,19 +9,24 @@ import {
   type LayoutMode,
 } from './stage-layout.js';
 import { StageToolbar } from './stage-toolbar.js';
+import { createShareTile, type MediaTile, type ShareTile, updateShareTile } from './share-tile.js';
+import { shareTileKey } from '../video-demand.js';
 
-interface Tile {
-  root: HTMLElement;
-  video: HTMLVideoElement;
-  audio: HTMLAudioElement;
-  stream: MediaStream;
+interface Tile extends MediaTile {
   name: HTMLElement;
   micState: HTMLElement;
   avatar: HTMLElement;
 }
 
+/** What the stage shows besides people: the screens being shared, and whether this person is a host. */
+export interface StageShares {
+  sharing: Person[];
+  isHost: boolean;
+}
+
 /**
- * The video tiles, one per present person, in a grid or the speaker layout, a page at a time.
+ * The video tiles, one per present person and one per screen share (keyed `screen:<id>`, large in
+ * the speaker layout, first in the grid), in a grid or the speaker layout, a page at a time.
  * Tiles are long-lived DOM (a re-created <video> would flash and restart playback); tiles off
  * the page are hidden, not removed, so their sound keeps playing. After each change the grid
  * reports which tiles are on screen and the layer their size needs (`onView`).
@@ -31,19 +36,27 @@ export class VideoGrid {
   private readonly tilesBox = h('div', { class: 'tiles' });
   private readonly toolbar: StageToolbar;
   private readonly tiles = new Map<string, Tile>();
+  private readonly shareTiles = new Map<string, ShareTile>();
   private mode: LayoutMode = 'grid';
   private page = 0;
   private main: string | null = null;
   private arrangement: Arrangement = { main: null, tiles: [], page: 0, pageCount: 1 };
-  private last?: { people: Person[]; speakerId: string | null; localStream: MediaStream };
+  private last?: {
+    people: Person[];
+    speakerId: string | null;
+    localStream: MediaStream;
+    shares: StageShares;
+  };
   private reported = '';
   private measuring?: number;
   /** The output device remote sound plays on; empty: the system's default. */
   private sinkId = '';
   /** Called when the browser refused to play sound without a click. */
   onAudioBlocked: () => void = () => undefined;
-  /** The tiles on screen changed: participant id -> the simulcast layer each one needs. */
+  /** The tiles on screen changed: tile key -> the simulcast layer each one needs. */
   onView: (view: Map<string, number>) => void = () => undefined;
+  /** A host asked to stop someone's screen share (the button on its tile). */
+  onStopShare: (participantId: string) => void = () => undefined;
 
   constructor() {
     this.toolbar = new StageToolbar({
@@ -63,8 +76,14 @@ export class VideoGrid {
     }).observe(this.tilesBox);
   }
 
-  sync(people: Person[], speakerId: string | null, localStream: MediaStream): void {
-    this.last = { people, speakerId, localStream };
+  sync(
+    people: Person[],
+    speakerId: string | null,
+    localStream: MediaStream,
+    shares: StageShares = { sharing: [], isHost: false },
+  ): void {
+    this.last = { people, speakerId, localStream, shares };
+    const shareKeys = this.syncShares(shares);
     const ids = new Set(people.map((p) => p.participantId));
     for (const [id, tile] of this.tiles) {
       if (!ids.has(id)) {
@@ -81,6 +100,7 @@ export class VideoGrid {
     const ordered = [...people.filter((p) => p.isSelf), ...people.filter((p) => !p.isSelf)];
     this.arrangement = arrange({
       ids: ordered.map((p) => p.participantId),
+      shares: shareKeys,
       selfId: self?.participantId ?? '',
       mode: this.mode,
       page: this.page,
@@ -115,7 +135,42 @@ export class VideoGrid {
   }
 
   private resync(): void {
-    if (this.last) this.sync(this.last.people, this.last.speakerId, this.last.localStream);
+    const last = this.last;
+    if (last) this.sync(last.people, last.speakerId, last.localStream, last.shares);
+  }
+
+  /**
+   * One tile per share, in share order; a share that ended loses its tile. Someone else's new
+   * share turns the stage to the speaker layout, where it is large. Returns the shares' keys.
+   */
+  private syncShares({ sharing, isHost }: StageShares): string[] {
+    const keys = sharing.map((p) => shareTileKey(p.participantId));
+    for (const [key, tile] of this.shareTiles) {
+      if (keys.includes(key)) continue;
+      tile.root.remove();
+      this.shareTiles.delete(key);
+    }
+    for (const person of sharing) {
+      const key = shareTileKey(person.participantId);
+      let tile = this.shareTiles.get(key);
+      if (!tile) {
+        tile = createShareTile(person, key, () => this.onStopShare(person.participantId));
+        if (this.sinkId) void tile.audio.setSinkId(this.sinkId).catch(() => undefined);
+        this.shareTiles.set(key, tile);
+        this.tilesBox.prepend(tile.root);
+        if (!person.isSelf && this.mode === 'grid') {
+          this.mode = 'speaker';
+          this.page = 0;
+        }
+      }
+      updateShareTile(tile, person, isHost);
+    }
+    return keys;
+  }
+
+  /** Every tile: people's and shares', by key. */
+  private allTiles(): [string, MediaTile][] {
+    return [...this.tiles, ...this.shareTiles];
   }
 
   /** Shows the arrangement's tiles in its order (CSS `order`), the main one first; hides the rest. */
@@ -125,7 +180,7 @@ export class VideoGrid {
     const onScreen = speaker && main ? [main, ...tiles] : tiles;
     this.tilesBox.dataset.layout = this.mode;
     this.tilesBox.dataset.count = String(onScreen.length);
-    for (const [id, tile] of this.tiles) {
+    for (const [id, tile] of this.allTiles()) {
       const index = onScreen.indexOf(id);
       tile.root.hidden = index < 0;
       tile.root.style.order = String(Math.max(0, index));
@@ -153,7 +208,7 @@ export class VideoGrid {
     this.measuring = window.setTimeout(() => {
       this.measuring = undefined;
       const view = new Map<string, number>();
-      for (const [id, tile] of this.tiles) {
+      for (const [id, tile] of this.allTiles()) {
         if (tile.root.hidden) continue;
         const height = tile.root.getBoundingClientRect().height * window.devicePixelRatio;
         view.set(id, layerForHeight(height, 3));
@@ -165,8 +220,9 @@ export class VideoGrid {
     }, 0);
   }
 
-  attach(participantId: string, kind: MediaKind, track: MediaStreamTrack): void {
-    const tile = this.tiles.get(participantId);
+  /** Plays a track in a tile: a participant's (camera, microphone) or a share's (`screen:<id>`). */
+  attach(tileKey: string, kind: MediaKind, track: MediaStreamTrack): void {
+    const tile = this.tiles.get(tileKey) ?? this.shareTiles.get(tileKey);
     if (!tile) return;
     for (const old of kind === 'video'
       ? tile.stream.getVideoTracks()
@@ -181,18 +237,18 @@ export class VideoGrid {
   }
 
   detach(track: MediaStreamTrack): void {
-    for (const tile of this.tiles.values()) tile.stream.removeTrack(track);
+    for (const [, tile] of this.allTiles()) tile.stream.removeTrack(track);
   }
 
   /** Retries playback after a click (autoplay with sound needs a user gesture). */
   resumeAudio(): void {
-    for (const tile of this.tiles.values()) void tile.audio.play().catch(() => undefined);
+    for (const [, tile] of this.allTiles()) void tile.audio.play().catch(() => undefined);
   }
 
   /** Plays everyone's sound on this output device (rejects where the browser refuses it). */
   async setSpeaker(deviceId: string): Promise<void> {
     this.sinkId = deviceId;
-    await Promise.all([...this.tiles.values()].map((t) => t.audio.setSinkId(deviceId)));
+    await Promise.all(this.allTiles().map(([, t]) => t.audio.setSinkId(deviceId)));
   }
 
   private create(person: Person, localStream: MediaStream): Tile {

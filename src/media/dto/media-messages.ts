@@ -6,13 +6,16 @@ import {
   type ConsumerRefPayload,
   type CreateTransportPayload,
   MEDIA_KINDS,
+  MEDIA_SOURCES,
   type MediaKind,
+  type MediaSource,
   type MuteAllPayload,
   type MuteParticipantPayload,
   type ParticipantKindPayload,
   type PreferredLayersPayload,
   type ProducePayload,
   type ProducerRefPayload,
+  type StopShareOfPayload,
   TRANSPORT_DIRECTIONS,
   type TransportDirection,
 } from '../../protocol/events.js';
@@ -42,6 +45,10 @@ export class ProduceDto implements ProducePayload {
 
   @IsObject()
   rtpParameters!: Record<string, unknown>;
+
+  @IsOptional()
+  @IsIn(MEDIA_SOURCES)
+  source?: MediaSource;
 
   @IsOptional()
   @IsObject()
@@ -114,4 +121,9 @@ export class AnswerUnmuteMessageDto implements AnswerUnmutePayload {
 
   @IsBoolean()
   accept!: boolean;
+}
+
+export class StopShareOfMessageDto implements StopShareOfPayload {
+  @IsUUID()
+  participantId!: string;
 }

@@ -5,13 +5,16 @@ import {
   type ConsumerStats,
   type ConsumerType,
   MEDIA_KINDS,
+  MEDIA_SOURCES,
   type MediaKind,
+  type MediaSource,
   type MediaLayers,
   type MediaTotals,
   type MuteAllPayload,
   type MuteParticipantPayload,
   type ParticipantMediaStats,
   type PipeStats,
+  type ProducerStats,
   type RoomMediaStats,
   type RouterPlacement,
   type StreamStats,
@@ -73,6 +76,12 @@ export class StreamStatsDto implements StreamStats {
   byteCount!: number;
 }
 
+export class ProducerStatsDto extends StreamStatsDto implements ProducerStats {
+  /** What the producer carries: a camera, a microphone, a shared screen or its sound. */
+  @ApiProperty({ enum: MEDIA_SOURCES })
+  source!: MediaSource;
+}
+
 export class ConsumerLayersDto implements MediaLayers {
   /** Spatial layer index from 0 (simulcast: the encoding, lowest resolution first). */
   spatialLayer!: number;
@@ -98,7 +107,7 @@ export class ParticipantMediaDto implements ParticipantMediaStats {
   nodeId!: string;
   transports!: number;
   /** What the participant sends (received by the server). */
-  producers!: StreamStatsDto[];
+  producers!: ProducerStatsDto[];
   /** What the participant receives (sent by the server). */
   consumers!: ConsumerStatsDto[];
 }

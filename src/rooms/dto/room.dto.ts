@@ -2,6 +2,11 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { IsDisplayableText } from '../../common/text.js';
+import {
+  type RoomSettings,
+  SCREEN_SHARE_POLICIES,
+  type ScreenSharePolicy,
+} from '../../protocol/events.js';
 import { ROOM_STATUSES, type RoomStatus } from '../room.entity.js';
 
 export class CreateRoomDto {
@@ -23,6 +28,26 @@ export class CreateRoomDto {
   @IsOptional()
   @IsBoolean()
   lobby?: boolean;
+
+  /**
+   * Who may share their screen: `everyone` (default) or only `hosts`. With
+   * CONVENE_GUESTS_MAY_SHARE=false guests never may.
+   */
+  @ApiProperty({ enum: SCREEN_SHARE_POLICIES, required: false })
+  @IsOptional()
+  @IsIn(SCREEN_SHARE_POLICIES)
+  screenShare?: ScreenSharePolicy;
+}
+
+export class UpdateRoomDto implements Partial<RoomSettings> {
+  /**
+   * Who may share their screen from now on: `everyone` or only `hosts` (shares already running
+   * go on). The room's participants are told (`room:updated`).
+   */
+  @ApiProperty({ enum: SCREEN_SHARE_POLICIES, required: false })
+  @IsOptional()
+  @IsIn(SCREEN_SHARE_POLICIES)
+  screenShare?: ScreenSharePolicy;
 }
 
 export class ListRoomsQueryDto {
@@ -55,6 +80,9 @@ export class RoomDto {
   @ApiProperty({ type: 'integer', nullable: true })
   maxParticipants!: number | null;
   lobby!: boolean;
+  /** Who may share their screen. */
+  @ApiProperty({ enum: SCREEN_SHARE_POLICIES })
+  screenShare!: ScreenSharePolicy;
   createdAt!: string;
   closedAt!: string | null;
 }
