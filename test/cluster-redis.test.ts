@@ -67,6 +67,11 @@ class Nodes {
   async close(): Promise<void> {
     for (const stop of this.stoppers) await stop();
     for (const connection of this.connections) await connection.onApplicationShutdown();
+    await this.forget();
+  }
+
+  /** Deletes this deployment's keys: what a Redis restarted without persistence leaves. */
+  async forget(): Promise<void> {
     const redis = new Redis(TEST_REDIS_URL);
     const keys = await redis.keys(`${this.prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -167,6 +172,33 @@ describe('NodeDirectory on the real Redis', () => {
     await eventually(async () => (await a.beatOnce(), a.isLive('b')), 'b live again');
     // Seen down once, not on every heartbeat since.
     assert.deepEqual(downs, ['b']);
+  });
+
+  it('a Redis that lost its data (restarted empty) is noticed at the next heartbeat: each node learns its sessions are stale, and none is announced down', async () => {
+    // A deployment of its own: the nodes of the test above are still heartbeating.
+    const deployment = new Nodes();
+    after(() => deployment.close());
+    const { directory: a } = await deployment.directory('lost-a');
+    const { directory: b } = await deployment.directory('lost-b');
+    await a.beatOnce();
+    assert.deepEqual(a.liveNodes().sort(), ['lost-a', 'lost-b']);
+    const downs: string[] = [];
+    let expired = 0;
+    for (const d of [a, b]) {
+      d.events.on('node.down', ({ nodeId }) => downs.push(nodeId));
+      d.events.on('self.expired', () => expired++);
+    }
+
+    await deployment.forget();
+    await eventually(
+      async () => (await a.beatOnce(), await b.beatOnce(), expired >= 2),
+      'both nodes end their sessions, so that their clients join again',
+    );
+    await a.beatOnce();
+    await b.beatOnce();
+    assert.deepEqual(a.liveNodes().sort(), ['lost-a', 'lost-b']);
+    assert.deepEqual(downs, []);
+    assert.equal(expired, 2, 'once');
   });
 });
 
