@@ -4,7 +4,6 @@ import { RoomRouters } from '../src/media/room-routers.js';
 import { WorkerPool } from '../src/media/worker-pool.js';
 import type {
   ClientToServerEvents,
-  ConsumerOptions,
   MediaKind,
   PayloadOf,
   TransportDirection,

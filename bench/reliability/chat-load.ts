@@ -17,7 +17,7 @@ export interface LoadShape {
   perRoom: number;
   /** Messages per second each participant sends. */
   ratePerParticipant: number;
-  /** Messages per second the flooder sends. */
+  /** Messages per second the flooder sends (0: no flooder). */
   floodRate: number;
 }
 
@@ -99,7 +99,7 @@ export class ChatLoad implements ParticipantHost {
     for (let r = 0; r < this.shape.rooms; r++) {
       const roomId = await createRoom(urls[0], `Reliability ${r + 1}`, this.shape.perRoom + 5);
       this.roomIds.push(roomId);
-      const count = this.shape.perRoom + (r === 0 ? 1 : 0);
+      const count = this.shape.perRoom + (r === 0 && this.shape.floodRate > 0 ? 1 : 0);
       for (let i = 0; i < count; i++) {
         const name = i === this.shape.perRoom ? 'Flooder' : `R${r + 1}-P${i + 1}`;
         const { token, participantId } = await issueToken(urls[0], roomId, name);
@@ -148,7 +148,8 @@ export class ChatLoad implements ParticipantHost {
   burst(node: number, count: number): void {
     for (const p of this.participants)
       if (p !== this.flooder && p.joined && p.node === node)
-        for (let i = 0; i < count; i++) this.track(this.send(p, i % 2 === 0 ? 'private' : 'public'));
+        for (let i = 0; i < count; i++)
+          this.track(this.send(p, i % 2 === 0 ? 'private' : 'public'));
   }
 
   /** Sends one message of `kind` from `p` (private: to another member of its room) and records it. */
@@ -162,7 +163,12 @@ export class ChatLoad implements ParticipantHost {
     const payload: ChatSendPayload =
       to === undefined
         ? { kind: 'public', text: `${clientMessageId} public`, clientMessageId }
-        : { kind: 'private', to: to.participantId, text: `${clientMessageId} private`, clientMessageId };
+        : {
+            kind: 'private',
+            to: to.participantId,
+            text: `${clientMessageId} private`,
+            clientMessageId,
+          };
     const record: SendRecord = {
       clientMessageId,
       sender: p,
@@ -219,7 +225,8 @@ export class ChatLoad implements ParticipantHost {
     await Promise.all(
       unacked.map(async (r) => {
         const deadline = Date.now() + timeoutMs;
-        while (!r.sender.joined && Date.now() < deadline) await new Promise((x) => setTimeout(x, 100));
+        while (!r.sender.joined && Date.now() < deadline)
+          await new Promise((x) => setTimeout(x, 100));
         const reply = await r.sender.send(r.payload);
         r.retry = reply.ok
           ? { outcome: 'ok', messageId: reply.message.id }

@@ -74,6 +74,9 @@ export async function recovered(
   }
 }
 
+/** A figure for a sentence: NaN (nothing to measure) as n/a. */
+const fig = (v: number) => (Number.isNaN(v) ? 'n/a' : String(v));
+
 const pids = (cluster: TestCluster) => cluster.nodes.map((n) => n.process?.pid ?? 0).join(',');
 const codes = (stats: PhaseStats) =>
   Object.entries(stats.errors)
@@ -138,7 +141,7 @@ export async function postgresStopped(rig: Rig, outageMs: number): Promise<Fault
     outcome:
       `During the outage: ${codes(m.during)}, the slowest refusal after ${m.during.refusalMax} ms ` +
       `(deadline ${rig.deadlineMs} ms). Chat resumed ${m.recovery.firstOkMs} ms after PostgreSQL ` +
-      `was back, for everyone after ${m.recovery.allOkMs} ms, ` +
+      `was back, for everyone after ${fig(m.recovery.allOkMs)} ms, ` +
       `${sameProcesses ? 'without restarting convene' : 'BUT a convene process was restarted'}.`,
     ...m,
     figures: { outageMs, sameProcesses, deadlineMs: rig.deadlineMs },
@@ -202,7 +205,7 @@ export async function postgresPartitioned(rig: Rig, durationMs: number): Promise
     outcome:
       `During the partition: ${codes(m.during)}, ${m.during.noAck} sends without an answer, the ` +
       `slowest refusal after ${m.during.refusalMax} ms (deadline ${rig.deadlineMs} ms plus 1 s ` +
-      `for a silent link). Everyone chatting again ${m.recovery.allOkMs} ms after the link came back.`,
+      `for a silent link). Everyone chatting again ${fig(m.recovery.allOkMs)} ms after the link came back.`,
     ...m,
     figures: { durationMs, deadlineMs: rig.deadlineMs },
   };
@@ -245,8 +248,11 @@ export async function redisLost(rig: Rig, outageMs: number): Promise<FaultResult
     () => rig.redis.start(),
   );
   const joinAfter = await joinProbe(rig, rig.cluster.node(1));
-  const reconnects =
-    rig.load.participants.reduce((n, p) => n + p.reconnects, 0) - reconnectsBefore;
+  const flooded = (stats: PhaseStats) =>
+    rig.load.flooder
+      ? `; the flooder was rate-limited ${stats.flooder.rateLimited} times in ${stats.flooder.sends} sends`
+      : '';
+  const reconnects = rig.load.participants.reduce((n, p) => n + p.reconnects, 0) - reconnectsBefore;
   const passed =
     m.during.noAck === 0 &&
     Number.isFinite(m.recovery.allOkMs) &&
@@ -258,13 +264,12 @@ export async function redisLost(rig: Rig, outageMs: number): Promise<FaultResult
     passed,
     outcome:
       `During the outage: ${m.during.ok} of ${m.during.sends} sends acknowledged (${codes(m.during)}); ` +
-      `acknowledged private messages delivered: same node ${m.during.privateDeliveredSameNode} %, ` +
-      `across nodes ${m.during.privateDeliveredCrossNode} %; a new join answered ${joinDuring}; ` +
-      `the flooder was rate-limited ${m.during.flooder.rateLimited} times in ${m.during.flooder.sends} sends. ` +
-      `After Redis came back: ${reconnects} reconnections, a new join answered ${joinAfter}, ` +
-      `everyone chatting again after ${m.recovery.allOkMs} ms, across nodes ` +
-      `${m.after.privateDeliveredCrossNode} % delivered, the flooder rate-limited ` +
-      `${m.after.flooder.rateLimited} times in ${m.after.flooder.sends}.`,
+      `acknowledged private messages delivered: same node ${fig(m.during.privateDeliveredSameNode)} %, ` +
+      `across nodes ${fig(m.during.privateDeliveredCrossNode)} %; a new join answered ${joinDuring}` +
+      `${flooded(m.during)}. After Redis came back: ${reconnects} reconnections (the nodes ended ` +
+      `their sessions), a new join answered ${joinAfter}, everyone chatting again after ` +
+      `${fig(m.recovery.allOkMs)} ms, private messages across nodes ` +
+      `${fig(m.after.privateDeliveredCrossNode)} % delivered${flooded(m.after)}.`,
     ...m,
     figures: { outageMs, joinDuring, joinAfter, reconnects },
   };
@@ -295,19 +300,21 @@ export async function nodeKilled(rig: Rig, downMs: number): Promise<FaultResult>
   const unacked = rig.load.recordsOf('node-killed').filter((r) => r.outcome === 'no-ack');
   await rig.load.retryUnacked();
   const retriedOk = unacked.filter((r) => r.retry?.outcome === 'ok').length;
+  const refusals = unacked
+    .filter((r) => r.retry?.outcome !== 'ok')
+    .map((r) => r.retry?.code ?? r.retry?.outcome)
+    .join(', ');
   const passed = Number.isFinite(m.recovery.allOkMs) && unacked.every((r) => r.retry);
   return {
     name: 'A node SIGKILLed mid-burst, then restarted',
     phase: 'node-killed',
     passed,
     outcome:
-      `${unacked.length} sends lost their ack with the node; retried with the same ` +
-      `clientMessageId, ${retriedOk} returned the stored message and ` +
-      `${unacked.length - retriedOk} an error (${unacked
-        .filter((r) => r.retry?.outcome !== 'ok')
-        .map((r) => r.retry?.code ?? r.retry?.outcome)
-        .join(', ')}). The node was ready again ${restartMs} ms after its restart; everyone ` +
-      `chatting again ${m.recovery.allOkMs} ms after it.`,
+      `${unacked.length} sends lost their ack with the node. Retried with the same ` +
+      `clientMessageId: ${retriedOk} acknowledged (the row stored before the kill, or a new one; ` +
+      `never two), ${unacked.length - retriedOk} refused${refusals ? ` (${refusals})` : ''}. ` +
+      `The node was ready ${restartMs} ms after its restart; everyone chatting again ` +
+      `${fig(m.recovery.allOkMs)} ms after that.`,
     ...m,
     figures: { downMs, restartMs, unacked: unacked.length, retriedOk },
   };

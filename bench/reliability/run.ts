@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { machine } from '../report.js';
-import type { LoadShape, PhaseStats } from './chat-load.js';
+import type { LoadShape } from './chat-load.js';
 import {
   type FaultResult,
   nodeKilled,
@@ -23,13 +23,18 @@ import {
 import { checkInvariants } from './invariants.js';
 import { mediaWorkerKilled, startMediaRig } from './media-fault.js';
 import { MemorySampler } from './memory.js';
-import { type BadInputs, type NotArranged, renderReliability, type ReliabilityRun } from './report.js';
+import {
+  type BadInputs,
+  type NotArranged,
+  renderReliability,
+  type ReliabilityRun,
+} from './report.js';
 import { startRig } from './rig.js';
 
 // Compiled to dist/bench/reliability: the repository is three levels up.
 const root = join(import.meta.dirname, '..', '..', '..');
 const SHAPE: LoadShape = { rooms: 4, perRoom: 6, ratePerParticipant: 1, floodRate: 10 };
-const STEADY_SECONDS = Number(process.env.RELIABILITY_STEADY_SECONDS ?? 30);
+const STEADY_SECONDS = Number(process.env.RELIABILITY_STEADY_SECONDS ?? 45);
 const OUTAGE_MS = 8000;
 const DEADLINE_MS = 2000;
 const P99_BOUND_MS = 500;
@@ -95,7 +100,7 @@ async function main(): Promise<void> {
     namespace: 'cvrel',
   });
   const { load } = rig;
-  const media = await startMediaRig(42360);
+  const media = await startMediaRig(42380);
   const memory = new MemorySampler(rig.cluster);
   const faults: (FaultResult | NotArranged)[] = [];
   let run: ReliabilityRun | undefined;
@@ -190,7 +195,7 @@ async function main(): Promise<void> {
         invariants.privateSeenByOthers === 0 &&
         invariants.chainsInvalid === 0,
       badInputs: bad,
-      phases: phases as PhaseStats[],
+      phases,
     };
   } finally {
     load.close();
@@ -210,7 +215,9 @@ async function main(): Promise<void> {
     !run.memoryPassed && 'memory',
     ...run.faults.filter((f) => 'passed' in f && !f.passed).map((f) => f.name),
   ].filter(Boolean);
-  console.log(`wrote bench/reliability/results.json and docs/RELIABILITY.md in ${run.durationSeconds} s`);
+  console.log(
+    `wrote bench/reliability/results.json and docs/RELIABILITY.md in ${run.durationSeconds} s`,
+  );
   if (failed.length > 0) {
     console.log(`NOT held: ${failed.join('; ')}`);
     process.exitCode = 1;

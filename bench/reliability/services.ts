@@ -122,7 +122,8 @@ export class PrivatePostgres {
       '--auth=trust',
       '--no-sync',
     ]);
-    if (ns) appendFileSync(join(dir, 'data', 'pg_hba.conf'), `host all all ${ns.hostIp}/24 trust\n`);
+    if (ns)
+      appendFileSync(join(dir, 'data', 'pg_hba.conf'), `host all all ${ns.hostIp}/24 trust\n`);
     await db.start();
     return db;
   }
