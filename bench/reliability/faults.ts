@@ -115,6 +115,11 @@ const refusedInTime = (rig: Rig, during: PhaseStats, slackMs: number) =>
   (during.errors.AUDIT_UNAVAILABLE ?? 0) > 0 && during.refusalMax <= rig.deadlineMs + slackMs;
 const onlyCodes = (during: PhaseStats, allowed: string[]) =>
   Object.keys(during.errors).every((c) => allowed.includes(c));
+/** Refused as unrecorded (and nothing else) within deadline + `slackMs`, and recovered after. */
+const failedClosed = (rig: Rig, m: { during: PhaseStats; recovery: Recovery }, slackMs: number) =>
+  refusedInTime(rig, m.during, slackMs) &&
+  onlyCodes(m.during, ['AUDIT_UNAVAILABLE', 'RECIPIENT_NOT_IN_ROOM']) &&
+  Number.isFinite(m.recovery.allOkMs);
 
 /** PostgreSQL stopped (fast shutdown) for `outageMs`, then started again; convene is left running. */
 export async function postgresStopped(rig: Rig, outageMs: number): Promise<FaultResult> {
@@ -129,11 +134,7 @@ export async function postgresStopped(rig: Rig, outageMs: number): Promise<Fault
     () => rig.pg.start(),
   );
   const sameProcesses = pids(rig.cluster) === before;
-  const passed =
-    refusedInTime(rig, m.during, 500) &&
-    onlyCodes(m.during, ['AUDIT_UNAVAILABLE', 'RECIPIENT_NOT_IN_ROOM']) &&
-    sameProcesses &&
-    Number.isFinite(m.recovery.allOkMs);
+  const passed = failedClosed(rig, m, 500) && sameProcesses;
   return {
     name: 'PostgreSQL stopped, then started',
     phase: 'postgres-stopped',
@@ -193,11 +194,7 @@ export async function postgresPartitioned(rig: Rig, durationMs: number): Promise
     },
     () => ns.heal(),
   );
-  const passed =
-    refusedInTime(rig, m.during, 1500) &&
-    onlyCodes(m.during, ['AUDIT_UNAVAILABLE', 'RECIPIENT_NOT_IN_ROOM']) &&
-    m.during.noAck === 0 &&
-    Number.isFinite(m.recovery.allOkMs);
+  const passed = failedClosed(rig, m, 1500) && m.during.noAck === 0;
   return {
     name: 'Partition between convene and PostgreSQL (veth of its namespace down)',
     phase: 'postgres-partitioned',
