@@ -18,6 +18,8 @@ export interface Rig {
   ns: NetNamespace | undefined;
   /** The TCP relay between the nodes and PostgreSQL (latency is added there). */
   pgLink: SlowLink;
+  /** The TCP relay between node 2 and Redis, its only way to node 1. */
+  redisLink: SlowLink;
   cluster: TestCluster;
   load: ChatLoad;
   /** The nodes' CONVENE_DB_QUERY_TIMEOUT_MS. */
@@ -314,5 +316,43 @@ export async function nodeKilled(rig: Rig, downMs: number): Promise<FaultResult>
       `${fig(m.recovery.allOkMs)} ms after that.`,
     ...m,
     figures: { downMs, restartMs, unacked: unacked.length, retriedOk },
+  };
+}
+
+/**
+ * Node 2 cut off from Redis, and so from node 1, for `durationMs`: its relay holds everything
+ * either way (as a partition does; TCP delivers it once the link is back).
+ */
+export async function nodePartitioned(rig: Rig, durationMs: number): Promise<FaultResult> {
+  const reconnectsBefore = rig.load.participants.reduce((n, p) => n + p.reconnects, 0);
+  const m = await measured(
+    rig,
+    'nodes-partitioned',
+    async () => {
+      rig.redisLink.hold('to-server');
+      rig.redisLink.hold('to-browser');
+      await sleep(durationMs);
+    },
+    () => {
+      rig.redisLink.release('to-server');
+      rig.redisLink.release('to-browser');
+      return Promise.resolve();
+    },
+  );
+  const reconnects = rig.load.participants.reduce((n, p) => n + p.reconnects, 0) - reconnectsBefore;
+  const passed = m.during.noAck === 0 && Number.isFinite(m.recovery.allOkMs);
+  return {
+    name: 'Partition between the nodes (node 2 cut off from Redis, TCP relay)',
+    phase: 'nodes-partitioned',
+    passed,
+    outcome:
+      `During the partition: ${m.during.ok} of ${m.during.sends} sends acknowledged ` +
+      `(${codes(m.during)}), ${m.during.noAck} without an answer; acknowledged private messages ` +
+      `delivered: same node ${fig(m.during.privateDeliveredSameNode)} %, across nodes ` +
+      `${fig(m.during.privateDeliveredCrossNode)} %. After it: ${reconnects} reconnections, ` +
+      `everyone chatting again after ${fig(m.recovery.allOkMs)} ms, private messages across ` +
+      `nodes ${fig(m.after.privateDeliveredCrossNode)} % delivered.`,
+    ...m,
+    figures: { durationMs, reconnects },
   };
 }

@@ -55,6 +55,8 @@ export async function startRig(options: RigOptions): Promise<StartedRig> {
     cleanups.push(() => redis.kill());
     const pgLink = await SlowLink.start(`http://${pg.host}:${pg.port}`);
     cleanups.push(() => pgLink.close());
+    const redisLink = await SlowLink.start(`http://127.0.0.1:${redis.port}`);
+    cleanups.push(() => redisLink.close());
 
     // Test databases and the cluster's media ports come from the environment.
     process.env.CONVENE_TEST_ADMIN_URL = pg.url;
@@ -69,6 +71,9 @@ export async function startRig(options: RigOptions): Promise<StartedRig> {
       },
       {
         redisUrl: redis.url,
+        // Node 2 reaches Redis (and so node 1) through a relay that can hold its traffic.
+        nodeEnv: (i): Record<string, string> =>
+          i === 1 ? { REDIS_URL: `redis://127.0.0.1:${new URL(redisLink.url).port}` } : {},
         databaseUrl: (url) => {
           const viaLink = new URL(url);
           viaLink.host = `127.0.0.1:${linkPort}`;
@@ -85,6 +90,7 @@ export async function startRig(options: RigOptions): Promise<StartedRig> {
       redis,
       ns,
       pgLink,
+      redisLink,
       cluster,
       load,
       deadlineMs: options.deadlineMs,

@@ -14,6 +14,7 @@ import type { LoadShape } from './chat-load.js';
 import {
   type FaultResult,
   nodeKilled,
+  nodePartitioned,
   postgresPartitioned,
   postgresSlow,
   postgresStopped,
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
       reason: rig.netemError ?? rig.namespaceError ?? 'no namespace',
     });
     await step('Redis lost', () => redisLost(rig, OUTAGE_MS));
+    await step('nodes partitioned', () => nodePartitioned(rig, OUTAGE_MS));
     await step('mediasoup worker', () => mediaWorkerKilled(media, rig.cluster.node(0), load));
     await step('node SIGKILL', () => nodeKilled(rig, 2000));
 

@@ -44,6 +44,8 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
   private beating: Promise<void> | undefined;
   /** Whether a heartbeat of this process has reached Redis (so its absence means data lost). */
   private registered = false;
+  /** When the last heartbeat whose answer came back was sent (Date.now()). */
+  private lastBeatSentAt = 0;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -105,6 +107,7 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
   private async beat(): Promise<void> {
     const client = this.redis.client;
     if (!client) return;
+    const sentAt = Date.now();
     const [state, live, expired] = (await client.eval(
       HEARTBEAT,
       1,
@@ -117,8 +120,14 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
     // to a replica that had not caught up). Presence went with it, so this node's sessions are
     // as stale as after a missed deadline: they are ended, and their clients join again.
     const lost = this.registered && state !== LISTED && state !== RAN_OUT;
+    // No answer for longer than the TTL: the others have counted this node out, even if Redis
+    // says it is listed. Beats whose answers were lost (timed out while the link was down) may
+    // still have reached Redis when the link came back, renewing the entry unseen.
+    const silent =
+      this.registered && Date.now() - this.lastBeatSentAt > this.config.nodeTtlSeconds * 1000;
     this.registered = true;
-    if (state === RAN_OUT || lost) {
+    this.lastBeatSentAt = sentAt;
+    if (state === RAN_OUT || lost || silent) {
       this.logger.error(
         { nodeId: this.nodeId },
         lost

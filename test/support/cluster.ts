@@ -35,6 +35,8 @@ export interface ClusterOptions {
   redisUrl?: string;
   /** The URL the nodes connect with, given the fresh database's (e.g. through a TCP relay). */
   databaseUrl?: (url: string) => string;
+  /** Extra environment for the i-th node started (e.g. its own way to Redis). */
+  nodeEnv?: (i: number) => Record<string, string>;
 }
 
 /** One real convene process (`node dist/src/main.js`) on a loopback port. */
@@ -198,7 +200,7 @@ export class TestCluster {
     const cluster = new TestCluster(db, prefix, redisUrl, dir, baseEnv, index);
     try {
       for (let i = 0; i < count; i++) {
-        const node = await cluster.add();
+        const node = await cluster.add({ env: options.nodeEnv?.(i) });
         if (i === 0) await node.start();
       }
       await Promise.all(cluster.nodes.slice(1).map((n) => n.start()));
