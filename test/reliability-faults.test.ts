@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { nodeKilled, postgresStopped, redisLost, sleep } from '../bench/reliability/faults.js';
+import {
+  nodeKilled,
+  nodePartitioned,
+  postgresStopped,
+  redisLost,
+  sleep,
+} from '../bench/reliability/faults.js';
 import { checkInvariants } from '../bench/reliability/invariants.js';
 import { startRig, type StartedRig } from '../bench/reliability/rig.js';
 
@@ -37,6 +43,13 @@ describe('reliability: faults under a chat load on two nodes', () => {
     const result = await redisLost(rig, 4000);
     console.log(`# ${result.outcome}`);
     assert.ok(result.passed, result.outcome);
+  });
+
+  it('node 2 cut off from Redis (and node 1) past its TTL: once the link heals it ends its sessions, their clients join again, and everyone chats again across nodes', async () => {
+    const result = await nodePartitioned(rig, 4500);
+    console.log(`# ${result.outcome}`);
+    assert.ok(result.passed, result.outcome);
+    assert.ok(result.after.privateDeliveredCrossNode > 0, JSON.stringify(result.after));
   });
 
   it('a node SIGKILLed mid-burst and restarted: every acknowledged message is stored exactly once, nothing was delivered without a row or to a third person, each room chain verifies', async () => {

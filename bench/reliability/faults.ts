@@ -41,6 +41,8 @@ export interface FaultResult {
   outcome: string;
   durationMs: number;
   recovery: Recovery;
+  /** What recovery means for this fault, when not "everyone's sends acknowledged again". */
+  recoveryText?: string;
   during: PhaseStats;
   after: PhaseStats;
   figures: Record<string, number | string | boolean>;
@@ -353,7 +355,8 @@ export async function nodePartitioned(rig: Rig, durationMs: number): Promise<Fau
       `During the partition: ${m.during.ok} of ${m.during.sends} sends acknowledged ` +
       `(${codes(m.during)}); acknowledged private messages delivered: same node ` +
       `${fig(m.during.privateDeliveredSameNode)} %, across nodes ` +
-      `${fig(m.during.privateDeliveredCrossNode)} %. When it healed, node 2 found it had been ` +
+      `${fig(m.during.privateDeliveredCrossNode)} % (late: delivery p99 ` +
+      `${fig(m.during.deliveryP99)} ms, what node 1 sent to node 2 waited in the link). When it healed, node 2 found it had been ` +
       `counted out and ended its sessions: ${reconnects} reconnections; ${unacked.length} sends ` +
       `in flight lost their ack with the connection, and ${answered} of their retries (same ` +
       `clientMessageId) were answered. Everyone chatting again after ` +

@@ -127,7 +127,10 @@ export async function mediaWorkerKilled(
         `received). The chat node's worker was replaced after ${round(nodeWorkerMs)} ms; chat ` +
         `meanwhile: ${during.ok} of ${during.sends} sends acknowledged.`,
       durationMs: round(flowingMs),
-      recovery: { firstOkMs: round(flowingMs), allOkMs: round(flowingMs) },
+      recovery: { firstOkMs: recovery.firstOkMs, allOkMs: recovery.allOkMs },
+      recoveryText:
+        `Recovery (from the kill): media flowing again after ${round(flowingMs)} ms; ` +
+        `chat was never interrupted.`,
       during,
       after: load.stats('media-worker-killed/after'),
       figures: {

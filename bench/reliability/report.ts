@@ -51,6 +51,8 @@ const table = (head: string[], rows: (string | number | null)[][]) =>
   [head, head.map(() => '---'), ...rows.map((r) => r.map(cell))]
     .map((r) => `| ${r.map((c) => String(c).replaceAll('|', '\\|')).join(' | ')} |`)
     .join('\n');
+/** A latency for a sentence: none measured when nothing was acknowledged. */
+const latency = (v: number) => (Number.isNaN(v) ? 'none (nothing acknowledged)' : `${v} ms`);
 const verdict = (ok: boolean) => (ok ? 'held' : '**NOT held**');
 const isFault = (f: FaultResult | NotArranged): f is FaultResult => !('arranged' in f);
 
@@ -96,11 +98,13 @@ export function renderReliability(run: ReliabilityRun): string {
     .map((f) =>
       isFault(f)
         ? `### ${f.name}: ${f.passed ? 'survived' : '**NOT survived**'}\n\n${f.outcome}\n\n` +
-          `Fault held for ${f.durationMs} ms; recovery (from the fault's end): first acknowledged ` +
-          `send after ${cell(f.recovery.firstOkMs)} ms, every participant after ` +
-          `${cell(f.recovery.allOkMs)} ms. Under the fault: ack p50 ${cell(f.during.ackP50)} ms, ` +
-          `p99 ${cell(f.during.ackP99)} ms; after it: p50 ${cell(f.after.ackP50)} ms, p99 ` +
-          `${cell(f.after.ackP99)} ms.\n`
+          `Fault held for ${f.durationMs} ms. ` +
+          (f.recoveryText ??
+            `Recovery (from the fault's end): first acknowledged send after ` +
+              `${cell(f.recovery.firstOkMs)} ms, every participant after ` +
+              `${cell(f.recovery.allOkMs)} ms.`) +
+          ` Ack under the fault: p50 ${latency(f.during.ackP50)}, p99 ${latency(f.during.ackP99)}; ` +
+          `after it: p50 ${latency(f.after.ackP50)}, p99 ${latency(f.after.ackP99)}.\n`
         : `### ${f.name}: could not be arranged here\n\n\`${f.reason}\`\n`,
     )
     .join('\n');

@@ -120,11 +120,13 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
     // to a replica that had not caught up). Presence went with it, so this node's sessions are
     // as stale as after a missed deadline: they are ended, and their clients join again.
     const lost = this.registered && state !== LISTED && state !== RAN_OUT;
-    // No answer for longer than the TTL: the others have counted this node out, even if Redis
+    // No heartbeat answered for longer than the TTL: the others have counted this node out, even if Redis
     // says it is listed. Beats whose answers were lost (timed out while the link was down) may
     // still have reached Redis when the link came back, renewing the entry unseen.
+    // Measured between the beats' sending, so that a stall of this process while an answer is
+    // on its way does not count (that beat did renew the entry in time).
     const silent =
-      this.registered && Date.now() - this.lastBeatSentAt > this.config.nodeTtlSeconds * 1000;
+      this.registered && sentAt - this.lastBeatSentAt > this.config.nodeTtlSeconds * 1000;
     this.registered = true;
     this.lastBeatSentAt = sentAt;
     if (state === RAN_OUT || lost || silent) {
