@@ -288,7 +288,8 @@ export async function nodeKilled(rig: Rig, downMs: number): Promise<FaultResult>
     'node-killed',
     async () => {
       rig.load.burst(1, 6);
-      await sleep(5);
+      // Into the burst: some of it committed, some not yet read, acks on their way.
+      await sleep(20);
       await node.kill();
       await sleep(downMs);
     },
@@ -299,6 +300,16 @@ export async function nodeKilled(rig: Rig, downMs: number): Promise<FaultResult>
     },
   );
   const unacked = rig.load.recordsOf('node-killed').filter((r) => r.outcome === 'no-ack');
+  // Which of them the node had committed before it died (the retry must return that row).
+  const storedBefore = new Set(
+    (
+      await rig.pg.query<{ client_message_id: string }>(
+        rig.cluster.db.name,
+        'SELECT client_message_id FROM chat_messages WHERE client_message_id = ANY($1)',
+        [unacked.map((r) => r.clientMessageId)],
+      )
+    ).map((r) => r.client_message_id),
+  );
   await rig.load.retryUnacked();
   const retriedOk = unacked.filter((r) => r.retry?.outcome === 'ok').length;
   const refusals = unacked
@@ -312,12 +323,19 @@ export async function nodeKilled(rig: Rig, downMs: number): Promise<FaultResult>
     passed,
     outcome:
       `${unacked.length} sends lost their ack with the node. Retried with the same ` +
-      `clientMessageId: ${retriedOk} acknowledged (the row stored before the kill, or a new one; ` +
-      `never two), ${unacked.length - retriedOk} refused${refusals ? ` (${refusals})` : ''}. ` +
+      `clientMessageId: ${retriedOk} acknowledged (${storedBefore.size} had been committed before ` +
+      `the kill, and their retry returned that row; the others were stored by the retry; none ` +
+      `twice), ${unacked.length - retriedOk} refused${refusals ? ` (${refusals})` : ''}. ` +
       `The node was ready ${restartMs} ms after its restart; everyone chatting again ` +
       `${fig(m.recovery.allOkMs)} ms after that.`,
     ...m,
-    figures: { downMs, restartMs, unacked: unacked.length, retriedOk },
+    figures: {
+      downMs,
+      restartMs,
+      unacked: unacked.length,
+      storedBeforeKill: storedBefore.size,
+      retriedOk,
+    },
   };
 }
 
