@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  nodeKilled,
-  nodePartitioned,
-  postgresStopped,
-  redisLost,
-  sleep,
-} from '../bench/reliability/faults.js';
+import { nodeKilled, nodePartitioned, redisLost } from '../bench/reliability/cluster-faults.js';
+import { postgresStopped, sleep } from '../bench/reliability/faults.js';
 import { checkInvariants } from '../bench/reliability/invariants.js';
 import { startRig, type StartedRig } from '../bench/reliability/rig.js';
 

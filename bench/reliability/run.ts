@@ -11,14 +11,12 @@ import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { machine } from '../report.js';
 import type { LoadShape } from './chat-load.js';
+import { nodeKilled, nodePartitioned, redisLost } from './cluster-faults.js';
 import {
   type FaultResult,
-  nodeKilled,
-  nodePartitioned,
   postgresPartitioned,
   postgresSlow,
   postgresStopped,
-  redisLost,
   sleep,
 } from './faults.js';
 import { checkInvariants } from './invariants.js';
