@@ -152,13 +152,23 @@ export class ChatLoad implements ParticipantHost {
           this.track(this.send(p, i % 2 === 0 ? 'private' : 'public'));
   }
 
-  /** Sends one message of `kind` from `p` (private: to another member of its room) and records it. */
-  async send(p: LoadParticipant, kind: 'public' | 'private'): Promise<SendRecord | undefined> {
+  /**
+   * Sends one message of `kind` from `p` (private: to `recipient`, else another member of its
+   * room at random) and records it.
+   */
+  async send(
+    p: LoadParticipant,
+    kind: 'public' | 'private',
+    recipient?: LoadParticipant,
+  ): Promise<SendRecord | undefined> {
     if (!p.joined) return undefined;
     const others = this.participants.filter(
       (o) => o.roomId === p.roomId && o !== p && o !== this.flooder,
     );
-    const to = kind === 'private' ? others[Math.floor(Math.random() * others.length)] : undefined;
+    const to =
+      kind === 'private'
+        ? (recipient ?? others[Math.floor(Math.random() * others.length)])
+        : undefined;
     const clientMessageId = randomUUID();
     const payload: ChatSendPayload =
       to === undefined
@@ -214,6 +224,24 @@ export class ChatLoad implements ParticipantHost {
     if (!record || message.from.participantId === receiver.participantId) return;
     record.deliveries.push(performance.now() - record.sentAt);
     if (message.to === receiver.participantId) record.deliveredToRecipient = true;
+  }
+
+  /**
+   * A private message from someone on node 1 to someone of the same room on node 2, now: ms
+   * until the recipient had it (NaN: not within `timeoutMs`, or nobody to try it with).
+   */
+  async crossNodeProbe(timeoutMs = 5000): Promise<number> {
+    const from = this.participants.find((p) => p.joined && p.node === 0 && p !== this.flooder);
+    const to = this.participants.find(
+      (q) => q.joined && q.node === 1 && q.roomId === from?.roomId && q !== this.flooder,
+    );
+    if (!from || !to) return NaN;
+    const t0 = performance.now();
+    const record = await this.send(from, 'private', to);
+    if (record?.outcome !== 'ok') return NaN;
+    while (!record.deliveredToRecipient && performance.now() - t0 < timeoutMs)
+      await new Promise((r) => setTimeout(r, 20));
+    return record.deliveredToRecipient ? Math.round(performance.now() - t0) : NaN;
   }
 
   /**
