@@ -12,6 +12,7 @@ import { RedisPresenceStore } from '../src/rooms/presence/redis-presence.store.j
 import { RedisConnection } from '../src/redis/redis-connection.js';
 import { TEST_REDIS_URL } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
+import { SlowLink } from './support/slow-link.js';
 
 declare module '../src/cluster/node-rpc.js' {
   interface NodeRequests {
@@ -28,8 +29,8 @@ class Nodes {
   private readonly connections: RedisConnection[] = [];
   private readonly stoppers: (() => unknown)[] = [];
 
-  async connection(nodeId: string): Promise<RedisConnection> {
-    const connection = new RedisConnection(this.config(nodeId));
+  async connection(nodeId: string, redisUrl = TEST_REDIS_URL): Promise<RedisConnection> {
+    const connection = new RedisConnection({ ...this.config(nodeId), redisUrl });
     await connection.connect();
     this.connections.push(connection);
     return connection;
@@ -56,8 +57,9 @@ class Nodes {
 
   async directory(
     nodeId: string,
+    redisUrl?: string,
   ): Promise<{ directory: NodeDirectory; connection: RedisConnection }> {
-    const connection = await this.connection(nodeId);
+    const connection = await this.connection(nodeId, redisUrl);
     const directory = new NodeDirectory(connection, this.config(nodeId));
     await directory.onModuleInit();
     this.stoppers.push(() => directory.onApplicationShutdown());
@@ -67,6 +69,11 @@ class Nodes {
   async close(): Promise<void> {
     for (const stop of this.stoppers) await stop();
     for (const connection of this.connections) await connection.onApplicationShutdown();
+    await this.forget();
+  }
+
+  /** Deletes this deployment's keys: what a Redis restarted without persistence leaves. */
+  async forget(): Promise<void> {
     const redis = new Redis(TEST_REDIS_URL);
     const keys = await redis.keys(`${this.prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -167,6 +174,64 @@ describe('NodeDirectory on the real Redis', () => {
     await eventually(async () => (await a.beatOnce(), a.isLive('b')), 'b live again');
     // Seen down once, not on every heartbeat since.
     assert.deepEqual(downs, ['b']);
+  });
+
+  it('a Redis that lost its data (restarted empty) is noticed at the next heartbeat: each node learns its sessions are stale, and none is announced down', async () => {
+    // A deployment of its own: the nodes of the test above are still heartbeating.
+    const deployment = new Nodes();
+    after(() => deployment.close());
+    const { directory: a } = await deployment.directory('lost-a');
+    const { directory: b } = await deployment.directory('lost-b');
+    await a.beatOnce();
+    assert.deepEqual(a.liveNodes().sort(), ['lost-a', 'lost-b']);
+    const downs: string[] = [];
+    let expired = 0;
+    for (const d of [a, b]) {
+      d.events.on('node.down', ({ nodeId }) => downs.push(nodeId));
+      d.events.on('self.expired', () => expired++);
+    }
+
+    await deployment.forget();
+    await eventually(
+      async () => (await a.beatOnce(), await b.beatOnce(), expired >= 2),
+      'both nodes end their sessions, so that their clients join again',
+    );
+    await a.beatOnce();
+    await b.beatOnce();
+    assert.deepEqual(a.liveNodes().sort(), ['lost-a', 'lost-b']);
+    assert.deepEqual(downs, []);
+    assert.equal(expired, 2, 'once');
+  });
+
+  it('a node cut off from Redis past its TTL learns it expired, although its held heartbeats renewed it once the link was back', async () => {
+    const deployment = new Nodes();
+    const link = await SlowLink.start(TEST_REDIS_URL.replace(/^redis:/, 'http:'));
+    after(async () => {
+      await deployment.close();
+      await link.close();
+    });
+    const { directory: a } = await deployment.directory('cut-a');
+    const { directory: b } = await deployment.directory(
+      'cut-b',
+      link.url.replace(/^http:/, 'redis:'),
+    );
+    await a.beatOnce();
+    assert.deepEqual(a.liveNodes().sort(), ['cut-a', 'cut-b']);
+    const downs: string[] = [];
+    let expired = 0;
+    a.events.on('node.down', ({ nodeId }) => downs.push(nodeId));
+    b.events.on('self.expired', () => expired++);
+
+    // A partition: what b sends stays in the link (its beats time out), and arrives afterwards.
+    link.hold('to-server');
+    link.hold('to-browser');
+    await eventually(() => downs.includes('cut-b'), 'node.down for b', 10_000);
+    link.release('to-server');
+    link.release('to-browser');
+    await eventually(async () => (await b.beatOnce(), expired > 0), 'b learns it expired');
+    await b.beatOnce();
+    assert.equal(expired, 1);
+    await eventually(async () => (await a.beatOnce(), a.isLive('cut-b')), 'b live again');
   });
 });
 

@@ -4,7 +4,6 @@ import { RoomRouters } from '../src/media/room-routers.js';
 import { WorkerPool } from '../src/media/worker-pool.js';
 import type {
   ClientToServerEvents,
-  ConsumerOptions,
   MediaKind,
   PayloadOf,
   TransportDirection,
@@ -12,6 +11,7 @@ import type {
 import { Admin } from './support/admin.js';
 import { startApp, type TestApp } from './support/app.js';
 import {
+  audioPair,
   callerOf,
   consumeAndResume,
   eventually,
@@ -22,14 +22,11 @@ import {
   routerCapabilities,
   RtpSender,
   RtpSink,
+  ssrcOf,
   vp8RtpParameters,
 } from './support/media.js';
 import { type Person, useRooms } from './support/room.js';
 import { type TestClient, sleep } from './support/sockets.js';
-
-/** The SSRC a consumer sends with (what the receiving side sees on the wire). */
-const ssrcOf = (consumer: ConsumerOptions) =>
-  (consumer.rtpParameters as { encodings: { ssrc: number }[] }).encodings[0].ssrc;
 
 async function transport(client: TestClient, direction: TransportDirection): Promise<string> {
   const ack = await client.request('media:createTransport', { direction });
@@ -191,25 +188,17 @@ describe('media: real RTP through the SFU', () => {
     assert.deepEqual(afterKill.totals, { transports: 0, producers: 0, consumers: 0 });
 
     // The clients rebuild, as a real client does on media:restart.
-    const caps = await routerCapabilities(room.bob.client);
-    const audioIn = await plainTransport(t, callerOf(room.alice.client, room.alice), 'send');
-    const producer = await produce(room.alice, audioIn.id, 'audio', opusRtpParameters());
-    const sink = await RtpSink.open();
-    sinks.push(sink);
-    const out = await plainTransport(t, callerOf(room.bob.client, room.bob), 'recv', {
-      ip: '127.0.0.1',
-      port: sink.port,
-    });
-    const consumer = await consumeAndResume(room.bob.client, out.id, producer, caps);
-    senders.push(RtpSender.start({ audio: audioIn }));
-    const ssrc = ssrcOf(consumer);
-    await eventually(() => sink.count(ssrc) > 50 || undefined, 'audio after the restart');
+    const pair = await audioPair(t, room.alice, room.bob);
+    sinks.push(pair.sink);
+    senders.push(pair.sender);
+    const { consumer } = pair;
+    await eventually(() => pair.received() > 50 || undefined, 'audio after the restart');
     const stats = (await roomMedia(admin, room.roomId)).participants
       .flatMap((p) => p.consumers)
       .find((c) => c.id === consumer.id);
     assert.ok(stats && stats.packetCount > 50, JSON.stringify(stats));
     console.log(
-      `# after the worker restart: consumer ${stats.packetCount} packets / ${stats.byteCount} bytes; sink ${sink.count(ssrc)} packets`,
+      `# after the worker restart: consumer ${stats.packetCount} packets / ${stats.byteCount} bytes; sink ${pair.received()} packets`,
     );
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -169,6 +170,15 @@ function assertErrorShape(error: unknown, context: string): void {
 }
 
 const runs = { seed: SEED, numRuns: RUNS, endOnFailure: true };
+
+// Inputs tried per target; written to PROPERTY_REPORT (a file) at the end, where `npm run
+// reliability` reads its "bad inputs tried" figure.
+const tried: Record<string, number> = {};
+const count = (target: string) => (tried[target] = (tried[target] ?? 0) + 1);
+after(() => {
+  const file = process.env.PROPERTY_REPORT;
+  if (file) writeFileSync(file, `${JSON.stringify({ seed: SEED, runs: RUNS, tried }, null, 2)}\n`);
+});
 const socketRuns = { ...runs, numRuns: RUNS * 4 };
 
 // ---- the admin API ----
@@ -266,6 +276,7 @@ describe('property: no admin route answers 5xx or stores anything from invalid i
         });
         await fc.assert(
           fc.asyncProperty(input, async ({ params, query, body }) => {
+            count(`admin ${route.method.toUpperCase()} ${route.path}`);
             let path = route.path;
             route.pathParams.forEach((name, i) => (path = path.replace(`{${name}}`, params[i])));
             const qs = query.map(([k, v]) => `${pct(k)}=${pct(v)}`).join('&');
@@ -347,6 +358,7 @@ describe('property: no socket event acks INTERNAL or delivers anything from inva
         );
         await fc.assert(
           fc.asyncProperty(payload, async (json) => {
+            count(`socket ${event}`);
             let ack: unknown;
             try {
               ack = await host.requestJson(event, json);

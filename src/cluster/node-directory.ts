@@ -14,15 +14,19 @@ export interface NodeDirectoryEvents {
 const FORGET_AFTER_MS = 120_000;
 
 // One sorted set of node ids scored by when their heartbeat runs out, on Redis's clock.
-// Returns whether this node had already run out, then the live and the expired ids.
+// Returns this node's state before the beat (0 listed, 1 run out, 2 not listed at all), then the
+// live and the expired ids.
 const HEARTBEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
-local expired = previous and tonumber(previous) < now and 1 or 0
+local state = previous and (tonumber(previous) < now and 1 or 0) or 2
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
-return { expired, redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf'), redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now) }`;
+return { state, redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf'), redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now) }`;
+
+const LISTED = 0;
+const RAN_OUT = 1;
 
 /**
  * The convene nodes sharing one Redis: each heartbeats into a sorted set with an expiry, and
@@ -38,6 +42,10 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
   private live = new Set<string>();
   private readonly announcedDown = new Set<string>();
   private beating: Promise<void> | undefined;
+  /** Whether a heartbeat of this process has reached Redis (so its absence means data lost). */
+  private registered = false;
+  /** When the last heartbeat whose answer came back was sent (Date.now()). */
+  private lastBeatSentAt = 0;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -99,7 +107,8 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
   private async beat(): Promise<void> {
     const client = this.redis.client;
     if (!client) return;
-    const [selfExpired, live, expired] = (await client.eval(
+    const sentAt = Date.now();
+    const [state, live, expired] = (await client.eval(
       HEARTBEAT,
       1,
       this.key,
@@ -107,13 +116,34 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
       this.config.nodeTtlSeconds * 1000,
       FORGET_AFTER_MS,
     )) as [number, string[], string[]];
-    if (selfExpired === 1) {
-      this.logger.error({ nodeId: this.nodeId }, 'this node missed its heartbeat deadline');
+    // Not listed although registered before: Redis lost its data (restarted empty, failed over
+    // to a replica that had not caught up). Presence went with it, so this node's sessions are
+    // as stale as after a missed deadline: they are ended, and their clients join again.
+    const lost = this.registered && state !== LISTED && state !== RAN_OUT;
+    // No heartbeat answered for longer than the TTL: the others have counted this node out, even if Redis
+    // says it is listed. Beats whose answers were lost (timed out while the link was down) may
+    // still have reached Redis when the link came back, renewing the entry unseen.
+    // Measured between the beats' sending, so that a stall of this process while an answer is
+    // on its way does not count (that beat did renew the entry in time).
+    const silent =
+      this.registered && sentAt - this.lastBeatSentAt > this.config.nodeTtlSeconds * 1000;
+    this.registered = true;
+    this.lastBeatSentAt = sentAt;
+    if (state === RAN_OUT || lost || silent) {
+      this.logger.error(
+        { nodeId: this.nodeId },
+        lost
+          ? 'Redis no longer lists this node (its data was lost)'
+          : 'this node missed its heartbeat deadline',
+      );
       this.events.emit('self.expired');
     }
     const previous = this.live;
     this.live = new Set(live);
-    const down = new Set([...expired, ...[...previous].filter((id) => !this.live.has(id))]);
+    // After a data loss the others are missing only until their next beat: not down (and what
+    // they held in Redis is gone already, so there is nothing to clean up after them).
+    const missing = lost ? [] : [...previous].filter((id) => !this.live.has(id));
+    const down = new Set([...expired, ...missing]);
     for (const nodeId of down) {
       if (nodeId === this.nodeId || this.announcedDown.has(nodeId)) continue;
       this.announcedDown.add(nodeId);

@@ -15,7 +15,7 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 const root = join(import.meta.dirname, '..', '..', '..');
 const main = join(root, 'dist', 'src', 'main.js');
 /** Media ports of the cluster tests: node i gets [base + 20 i, base + 20 i + 19]. */
-const RTC_BASE = Number(process.env.CONVENE_TEST_CLUSTER_RTC_BASE ?? 43000);
+const rtcBase = () => Number(process.env.CONVENE_TEST_CLUSTER_RTC_BASE ?? 43000);
 let clusters = 0;
 
 /** How a node's process ended. */
@@ -27,6 +27,16 @@ export interface NodeExit {
 export interface NodeOptions {
   /** Extra environment for this node (overrides the cluster's). */
   env?: Record<string, string>;
+}
+
+/** Where a cluster's services are, when not the shared test ones. */
+export interface ClusterOptions {
+  /** The Redis the nodes share (default TEST_REDIS_URL). */
+  redisUrl?: string;
+  /** The URL the nodes connect with, given the fresh database's (e.g. through a TCP relay). */
+  databaseUrl?: (url: string) => string;
+  /** Extra environment for the i-th node started (e.g. its own way to Redis). */
+  nodeEnv?: (i: number) => Record<string, string>;
 }
 
 /** One real convene process (`node dist/src/main.js`) on a loopback port. */
@@ -149,14 +159,20 @@ export class TestCluster {
   private constructor(
     readonly db: TestDatabase,
     readonly redisKeyPrefix: string,
+    readonly redisUrl: string,
     private readonly dir: string,
     private readonly baseEnv: Record<string, string>,
     private readonly index: number,
   ) {}
 
   /** Starts `count` nodes (the first alone, so that it alone runs the migrations). */
-  static async start(count: number, env: Record<string, string> = {}): Promise<TestCluster> {
+  static async start(
+    count: number,
+    env: Record<string, string> = {},
+    options: ClusterOptions = {},
+  ): Promise<TestCluster> {
     const db = await TestDatabase.create();
+    const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
     const prefix = `convene-test:${randomBytes(4).toString('hex')}:`;
     const dir = mkdtempSync(join(tmpdir(), 'convene-cluster-'));
     const index = clusters++;
@@ -165,8 +181,8 @@ export class TestCluster {
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.TEST_CLUSTER_LOG_LEVEL ?? 'info',
       HOST: '127.0.0.1',
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
+      DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url,
+      REDIS_URL: redisUrl,
       CONVENE_REDIS_KEY_PREFIX: prefix,
       CONVENE_JWT_SECRET: randomBytes(32).toString('hex'),
       CONVENE_ADMIN_API_KEY: TEST_ADMIN_KEY,
@@ -181,10 +197,10 @@ export class TestCluster {
       CONVENE_DRAIN_SECONDS: '5',
       ...env,
     };
-    const cluster = new TestCluster(db, prefix, dir, baseEnv, index);
+    const cluster = new TestCluster(db, prefix, redisUrl, dir, baseEnv, index);
     try {
       for (let i = 0; i < count; i++) {
-        const node = await cluster.add();
+        const node = await cluster.add({ env: options.nodeEnv?.(i) });
         if (i === 0) await node.start();
       }
       await Promise.all(cluster.nodes.slice(1).map((n) => n.start()));
@@ -200,7 +216,7 @@ export class TestCluster {
     const i = this.nodes.length;
     const id = `node-${i + 1}`;
     const port = await freePort();
-    const rtcMin = RTC_BASE + (this.index % 10) * 200 + i * 20;
+    const rtcMin = rtcBase() + (this.index % 10) * 200 + i * 20;
     const node = new ClusterNode(
       id,
       port,
@@ -232,7 +248,7 @@ export class TestCluster {
   /** Stops every node, drops the database and removes the cluster's Redis keys. */
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop()));
-    const redis = new Redis(TEST_REDIS_URL);
+    const redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
     try {
       let cursor = '0';
       do {

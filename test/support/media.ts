@@ -255,3 +255,61 @@ export async function roomMedia(admin: Admin, roomId: string): Promise<RoomMedia
 }
 
 export { eventually } from './eventually.js';
+
+/** The SSRC a consumer sends with (what the receiving side sees on the wire). */
+export const ssrcOf = (consumer: ConsumerOptions) =>
+  (consumer.rtpParameters as { encodings: { ssrc: number }[] }).encodings[0].ssrc;
+
+/** An RTP sender into `from`'s producer, and a sink receiving what `to` consumes of it. */
+export interface AudioPair {
+  producerId: string;
+  consumer: ConsumerOptions;
+  sink: RtpSink;
+  sender: RtpSender;
+  /** RTP packets of the consumer's stream the sink has received so far. */
+  received(): number;
+  /** Their bytes. */
+  bytes(): number;
+  /** Stops the sender and closes the sink (once; again does nothing). */
+  stop(): Promise<void>;
+}
+
+type Member = { client: TestClient; roomId: string; participantId: string };
+
+/**
+ * `from` produces opus from a real ffmpeg sender into a plain transport it owns; `to` consumes it
+ * on a plain transport pointed at a UDP sink, as a client does after joining (or after
+ * media:restart, to rebuild).
+ */
+export async function audioPair(t: TestApp, from: Member, to: Member): Promise<AudioPair> {
+  const caps = await routerCapabilities(to.client);
+  const audioIn = await plainTransport(t, callerOf(from.client, from), 'send');
+  const produced = await from.client.request('media:produce', {
+    transportId: audioIn.id,
+    kind: 'audio',
+    rtpParameters: opusRtpParameters(),
+  });
+  if (!produced.ok) throw new Error(`produce failed: ${produced.error.code}`);
+  const sink = await RtpSink.open();
+  const out = await plainTransport(t, callerOf(to.client, to), 'recv', {
+    ip: '127.0.0.1',
+    port: sink.port,
+  });
+  const consumer = await consumeAndResume(to.client, out.id, produced.producerId, caps);
+  const sender = RtpSender.start({ audio: audioIn });
+  const ssrc = ssrcOf(consumer);
+  let open = true;
+  return {
+    producerId: produced.producerId,
+    consumer,
+    sink,
+    sender,
+    received: () => sink.count(ssrc),
+    bytes: () => sink.packets.get(ssrc)?.bytes ?? 0,
+    async stop() {
+      await sender.stop();
+      if (open) sink.close();
+      open = false;
+    },
+  };
+}

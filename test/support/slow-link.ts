@@ -14,6 +14,7 @@ export class SlowLink {
     'to-server': [],
   };
   private readonly sockets = new Set<Socket>();
+  private delayMs = 0;
 
   private constructor(
     private readonly server: Server,
@@ -45,6 +46,14 @@ export class SlowLink {
     for (const deliver of this.waiting[direction].splice(0)) deliver();
   }
 
+  /**
+   * From now on every chunk, either way, arrives `ms` later than it was sent, in order: a link
+   * with that much latency (0: none).
+   */
+  delay(ms: number): void {
+    this.delayMs = ms;
+  }
+
   /** Cuts every connection at once, as a network drop does: no goodbye on either side. */
   drop(): void {
     for (const socket of this.sockets) socket.destroy();
@@ -69,9 +78,24 @@ export class SlowLink {
       this.sockets.delete(from);
       to.end();
     });
-    from.on('data', (chunk) => {
-      const deliver = () => {
+    // Chunks in the link, each with when it arrives: a queue, so that a change of delay never
+    // lets a later chunk overtake an earlier one.
+    const inLink: { at: number; chunk: Buffer }[] = [];
+    const drain = () => {
+      while (inLink.length > 0 && inLink[0].at <= Date.now()) {
+        const { chunk } = inLink.shift() as { chunk: Buffer };
         if (to.writable) to.write(chunk);
+      }
+      if (inLink.length > 0) setTimeout(drain, inLink[0].at - Date.now());
+    };
+    from.on('data', (chunk: Buffer) => {
+      const deliver = () => {
+        if (this.delayMs === 0 && inLink.length === 0) {
+          if (to.writable) to.write(chunk);
+          return;
+        }
+        inLink.push({ at: Date.now() + this.delayMs, chunk });
+        if (inLink.length === 1) setTimeout(drain, this.delayMs);
       };
       if (this.held.has(direction)) this.waiting[direction].push(deliver);
       else deliver();
