@@ -1,4 +1,5 @@
 import { h } from './dom.js';
+import { shownNotices } from './notice-order.js';
 
 export interface ToastOptions {
   tone?: 'info' | 'error';
@@ -13,8 +14,8 @@ export const MAX_VISIBLE_TOASTS = 3;
 
 /**
  * Short-lived notices (joins, mutes, errors), announced to screen readers. At most
- * MAX_VISIBLE_TOASTS show, the newest, errors and notices with a button first; the others wait
- * behind "and N more" until they expire. In the room they sit in a strip of their own above the
+ * MAX_VISIBLE_TOASTS show (shownNotices: the latest first); the others wait behind "and N more"
+ * until they expire. In the room they sit in a strip of their own above the
  * videos (App places `root` there), never over a tile.
  */
 export class Toasts {
@@ -75,14 +76,9 @@ export class Toasts {
     this.layout();
   }
 
-  /** Shows the newest pinned notices, then the newest others, up to the limit; counts the rest. */
+  /** Shows what fits (shownNotices) and counts the rest. */
   private layout(): void {
-    const newestFirst = [...this.active].reverse();
-    const shown = new Set(
-      [...newestFirst.filter((a) => a.pinned), ...newestFirst.filter((a) => !a.pinned)]
-        .slice(0, MAX_VISIBLE_TOASTS)
-        .map((a) => a.toast),
-    );
+    const shown = new Set(shownNotices(this.active, MAX_VISIBLE_TOASTS).map((a) => a.toast));
     for (const { toast } of this.active) toast.hidden = !shown.has(toast);
     const waiting = this.active.length - shown.size;
     this.more.hidden = waiting === 0;
