@@ -85,17 +85,12 @@ describe('web client in Chromium: screen sharing', () => {
     // Alice shares (Chromium's fake screen, 1280x720, and its sound).
     await alice.page.getByRole('button', { name: /^Share screen/ }).click();
     await alice.page.getByRole('button', { name: /^Stop sharing/ }).waitFor();
-    await eventually(
-      async () =>
-        (await sourcesOnServer(admin, roomId, aliceId)).includes('screen') ? true : undefined,
-      'the share reaches the server',
-    );
-    assert.deepEqual(await sourcesOnServer(admin, roomId, aliceId), [
-      'camera',
-      'microphone',
-      'screen',
-      'screen-audio',
-    ]);
+    // The picture and its sound are two producers, made one after the other: wait for both.
+    const sources = await eventually(async () => {
+      const now = await sourcesOnServer(admin, roomId, aliceId);
+      return now.includes('screen') && now.includes('screen-audio') ? now : undefined;
+    }, 'the share (picture and sound) reaches the server');
+    assert.deepEqual(sources, ['camera', 'microphone', 'screen', 'screen-audio']);
 
     // Bob sees it as its own large tile, with her name, playing; her camera keeps its own tile.
     const tile = shareTile(bob.page, aliceId);
