@@ -36,6 +36,7 @@ const MUTATIONS = [
   { define: '-DNO_REPLACE_END', config: ['-DMSGS=2'], property: 'P2' },
   { define: '-DKEEP_PERSONAL_GROUP', config: ['-DMSGS=1', '-DLEAVES'], property: 'P2' },
   { define: '-DCONCURRENT_TURNS', config: ['-DMSGS=1', '-DLEAVES'], property: 'P2' },
+  { define: '-DKICK_THROUGH_ADAPTER', config: ['-DMSGS=1', '-DKICK'], property: 'P2' },
 ] as const;
 
 interface Verification {

@@ -30,6 +30,7 @@ type ConnectionChange =
   | { op: 'lobby'; socketId: string; participantId: string }
   | { op: 'enter'; socketId: string; identity: SocketIdentity; seq: number }
   | { op: 'leave'; socketId: string; identity: SocketIdentity }
+  | { op: 'end'; participantId: string; ended: SessionEnded }
   | { op: 'update'; roomId: string; participantId: string; change: IdentityChange };
 type IdentityChange = { displayName: string; role: Role };
 
@@ -170,6 +171,17 @@ export class ConferenceServer implements OnModuleInit {
     this.end(this.io.in(socketRooms.participantConnections(participantId)), ended);
   }
 
+  /**
+   * Like `endSessions`, but resolves only once every live node has ended the participant's
+   * connections it holds (a node request each, applied in the handler's turn): from then on no
+   * node delivers anything to them, not even what a node of theirs sends to their room before the
+   * adapter's entries reach it. The adapter's end follows, for a node that did not answer in time.
+   */
+  async endSessionsEverywhere(participantId: string, ended: SessionEnded): Promise<void> {
+    await this.onEveryNode({ op: 'end', participantId, ended });
+    this.endSessions(participantId, ended);
+  }
+
   /** Tells one connection why, then disconnects it (by its own group). */
   endConnection(socketId: string, ended: SessionEnded): void {
     this.end(this.io.in(socketId), ended);
@@ -259,11 +271,8 @@ export class ConferenceServer implements OnModuleInit {
   private applyHere(change: ConnectionChange): number {
     if (!this.namespace) return 0;
     if (change.op === 'update') {
-      const ids = this.namespace.adapter.rooms.get(socketRooms.participant(change.participantId));
       let touched = 0;
-      for (const id of ids ?? []) {
-        const socket = this.namespace.sockets.get(id);
-        if (!socket) continue;
+      for (const socket of this.socketsHere(socketRooms.participant(change.participantId))) {
         touched++;
         socket.data.identity = { ...socket.data.identity, ...change.change };
         if (!socket.data.joined) continue;
@@ -273,6 +282,7 @@ export class ConferenceServer implements OnModuleInit {
       return touched;
     }
     if (change.op === 'replace') return this.replaceHere(change);
+    if (change.op === 'end') return this.endHere(change);
     const socket = this.namespace.sockets.get(change.socketId);
     if (!socket) return 0;
     switch (change.op) {
@@ -317,16 +327,36 @@ export class ConferenceServer implements OnModuleInit {
   private replaceHere(change: Extract<ConnectionChange, { op: 'replace' }>): number {
     const group = socketRooms.participantConnections(change.participantId);
     let ended = 0;
-    for (const id of [...(this.namespace?.adapter.rooms.get(group) ?? [])]) {
-      const socket = this.namespace?.sockets.get(id);
-      if (!socket || socket.data.joining) continue;
-      if (id === change.bySocketId || id === change.replacedSocketId) continue;
+    for (const socket of this.socketsHere(group)) {
+      if (socket.data.joining) continue;
+      if (socket.id === change.bySocketId || socket.id === change.replacedSocketId) continue;
       if (socket.data.joinSeq !== undefined && socket.data.joinSeq > change.bySeq) continue;
       socket.emit('session:ended', change.ended);
       socket.disconnect(true);
       ended++;
     }
     return ended;
+  }
+
+  private endHere(change: Extract<ConnectionChange, { op: 'end' }>): number {
+    // A connection still in its handshake is not here yet: confirmConnected reads its standing.
+    const group = socketRooms.participantConnections(change.participantId);
+    let ended = 0;
+    for (const socket of this.socketsHere(group)) {
+      socket.emit('session:ended', change.ended);
+      socket.disconnect(true);
+      ended++;
+    }
+    return ended;
+  }
+
+  /**
+   * The connections this node holds in a group (handshakes done), taken before any is changed:
+   * disconnecting one takes it out of the group.
+   */
+  private socketsHere(group: string): ConferenceSocket[] {
+    const ids = [...(this.namespace?.adapter.rooms.get(group) ?? [])];
+    return ids.flatMap((id) => this.namespace?.sockets.get(id) ?? []);
   }
 
   private end(target: Target, ended: SessionEnded): void {

@@ -22,10 +22,11 @@
  *   P2 no delivery to a connection that has left: once its room:leave is acknowledged it receives
  *      nothing (until it joins again); otherwise it receives only while presence names it as its
  *      participant's connection, or after its departure was decided (leave, kick, replacement)
- *      and before its end (session:ended + disconnect, through the adapter) reached it. And at
- *      rest (Quiescent, when nothing can move): no connection that left, was kicked or replaced
- *      is still in a group, every connection in a group is the one presence names, and presence
- *      names only open, joined connections.
+ *      and before its end (session:ended + disconnect) reached it; nothing sent after a kick was
+ *      acknowledged reaches the kicked participant (-DKICK). And at rest (Quiescent, when
+ *      nothing can move): no connection that left, was kicked or replaced is still in a group,
+ *      every connection in a group is the one presence names, and presence names only open,
+ *      joined connections.
  *   P3 every acknowledged message is audited: a delivery only after its row committed, the ack
  *      only after the commit.
  *
@@ -50,8 +51,9 @@
  * message whose recipient is not found goes to the room: the well-known SFU bug),
  * -DDELIVER_BEFORE_COMMIT, -DKEEP_PERSONAL_GROUP (room:leave leaves room:<R> but not
  * participant:<id>), -DNO_REPLACE_END (the replaced connection is never ended),
- * -DCONCURRENT_TURNS (a connection's join and leave interleave: the code before ConnectionTurns).
- * -DAFTER_KICK adds a stricter property that the code does not have (see where it is declared).
+ * -DCONCURRENT_TURNS (a connection's join and leave interleave: the code before ConnectionTurns),
+ * -DKICK_THROUGH_ADAPTER (a kick ends the connections only through the adapter, and is
+ * acknowledged before the other node has read that: the code before endSessionsEverywhere).
  */
 
 #ifndef MSGS
@@ -97,12 +99,9 @@ byte nmsgs;
 bool committed[MSGS];
 bool isPrivate[MSGS];
 bool toRoom[MSGS]; /* delivered to room:<R> (public, or the mutation's fallback) */
-#ifdef AFTER_KICK
-/* The stricter property that P2 is not: nothing sent after the kick removed p0 from presence
-   reaches p0. It does not hold across nodes (README "Checked model"): until the adapter brings
-   the kick's end to the other node, that node still delivers to p0's connection there. */
-bool kickDone;
-bool afterKick[MSGS];
+#ifdef KICK
+bool kickAcked;       /* room:kick was acknowledged to the host */
+bool afterKick[MSGS]; /* message m was sent after that */
 #endif
 byte from[MSGS];
 byte to[MSGS];
@@ -120,8 +119,8 @@ inline received(c, m) {
   assert(committed[m]);                                               /* P3 */
   assert(!isPrivate[m] || OWNER(c) == from[m] || OWNER(c) == to[m]);  /* P1 */
   assert(!gone[c] && (pres[OWNER(c)] == c || doomed[c]));             /* P2 */
-#ifdef AFTER_KICK
-  assert(!afterKick[m] || OWNER(c) != 0);                             /* P2-strict */
+#ifdef KICK
+  assert(!afterKick[m] || OWNER(c) != 0);                             /* P2 */
 #endif
 }
 
@@ -377,8 +376,8 @@ inline send(c, m, kind) {
     m = nmsgs;
     nmsgs++;
     from[m] = OWNER(c);
-#ifdef AFTER_KICK
-    afterKick[m] = kickDone;
+#ifdef KICK
+    afterKick[m] = kickAcked;
 #endif
     if
     :: kind = 0; to[m] = NONE; toRoom[m] = 1
@@ -446,13 +445,22 @@ proctype Kick() {
   if
   :: skip
   :: atomic { joined[2] -> revoked[0] = 1 };   /* K1 rooms.revokeParticipant */
-     atomic {   /* K3 presence.leave */
-       pres[0] = NONE; doomed[0] = 1; doomed[1] = 1;
-#ifdef AFTER_KICK
-       kickDone = 1
+     atomic { pres[0] = NONE; doomed[0] = 1; doomed[1] = 1 };   /* K3 presence.leave */
+#ifdef KICK_THROUGH_ADAPTER
+     /* The code before: K4 only through the adapter (endSessions), the ack at once. */
+     atomic { endOwnersOn(0, 0); stream[1]!END_PART, 0, 0 };
+#else
+     /* K4 conference-server.ts:endSessionsEverywhere: a node request to each node (op 'end'),
+        which ends the participant's connections it holds in the handler's turn; both awaited,
+        answered in either order. Then the same end through the adapter (endSessions), for a
+        node that did not answer; it finds nobody here. */
+     if
+     :: atomic { endOwnersOn(0, 0) }; atomic { endOwnersOn(1, 0) }
+     :: atomic { endOwnersOn(1, 0) }; atomic { endOwnersOn(0, 0) }
+     fi;
+     atomic { endOwnersOn(0, 0); stream[1]!END_PART, 0, 0 };
 #endif
-     };
-     atomic { endOwnersOn(0, 0); stream[1]!END_PART, 0, 0 }   /* K4 endSessions */
+     kickAcked = 1   /* K5 the ack */
   fi
 }
 #endif

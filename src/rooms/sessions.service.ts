@@ -248,8 +248,10 @@ export class SessionsService {
   }
 
   /**
-   * Removes a participant for good: revokes their identity, then disconnects them. A host
-   * (`byParticipantId`) cannot remove themselves; the admin API passes no caller.
+   * Removes a participant for good: revokes their identity, takes them out of presence, then
+   * disconnects them on every node before it resolves, so nothing sent after the kick's answer
+   * reaches them (src/conference/routing.pml checks this). A host (`byParticipantId`) cannot
+   * remove themselves; the admin API passes no caller.
    */
   async kick(roomId: string, participantId: string, byParticipantId?: string): Promise<void> {
     if (participantId === byParticipantId) {
@@ -262,7 +264,7 @@ export class SessionsService {
     const waiter = await this.presence.dequeueLobby(roomId, participantId);
     if (waiter) this.server.tellHosts(roomId, 'lobby:left', { participantId });
     const entry = await this.presence.leave(roomId, participantId);
-    this.server.endSessions(participantId, KICKED_ENDING);
+    await this.server.endSessionsEverywhere(participantId, KICKED_ENDING);
     await this.hands.leftRoom(roomId, participantId);
     if (entry) await this.announceLeft(roomId, participantId, 'kicked');
   }

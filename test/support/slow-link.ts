@@ -15,6 +15,7 @@ export class SlowLink {
   };
   private readonly sockets = new Set<Socket>();
   private delayMs = 0;
+  private readerDelay: { command: string; ms: number } | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -54,6 +55,16 @@ export class SlowLink {
     this.delayMs = ms;
   }
 
+  /**
+   * What the server sends on a connection once its client has sent `command` (any case; e.g.
+   * Redis's `XREAD`, what the Socket.IO streams adapter reads with) arrives `ms` later, in order;
+   * the link's other connections are left alone: a Redis client whose stream reads lag. Set it
+   * before the client connects (a command sent before is not looked for).
+   */
+  delayRepliesAfter(command: string, ms: number): void {
+    this.readerDelay = { command: command.toLowerCase(), ms };
+  }
+
   /** Cuts every connection at once, as a network drop does: no goodbye on either side. */
   drop(): void {
     for (const socket of this.sockets) socket.destroy();
@@ -66,11 +77,20 @@ export class SlowLink {
 
   private relay(browserSide: Socket, host: string, port: number): void {
     const serverSide = connect(port, host);
-    this.forward(browserSide, serverSide, 'to-server');
-    this.forward(serverSide, browserSide, 'to-browser');
+    // Whether this connection's client sent the command whose replies lag (commands are short
+    // and each arrives whole on loopback, so a chunk holds it or not).
+    let reader = false;
+    browserSide.on('data', (chunk: Buffer) => {
+      const command = this.readerDelay?.command;
+      if (command && chunk.toString('latin1').toLowerCase().includes(command)) reader = true;
+    });
+    this.forward(browserSide, serverSide, 'to-server', () => this.delayMs);
+    this.forward(serverSide, browserSide, 'to-browser', () =>
+      reader && this.readerDelay ? this.readerDelay.ms : this.delayMs,
+    );
   }
 
-  private forward(from: Socket, to: Socket, direction: Direction): void {
+  private forward(from: Socket, to: Socket, direction: Direction, delayOf: () => number): void {
     this.sockets.add(from);
     from.on('error', () => from.destroy());
     // end(), not destroy(): what was already written still arrives (e.g. a goodbye, then close).
@@ -90,12 +110,13 @@ export class SlowLink {
     };
     from.on('data', (chunk: Buffer) => {
       const deliver = () => {
-        if (this.delayMs === 0 && inLink.length === 0) {
+        const delayMs = delayOf();
+        if (delayMs === 0 && inLink.length === 0) {
           if (to.writable) to.write(chunk);
           return;
         }
-        inLink.push({ at: Date.now() + this.delayMs, chunk });
-        if (inLink.length === 1) setTimeout(drain, this.delayMs);
+        inLink.push({ at: Date.now() + delayMs, chunk });
+        if (inLink.length === 1) setTimeout(drain, delayMs);
       };
       if (this.held.has(direction)) this.waiting[direction].push(deliver);
       else deliver();
