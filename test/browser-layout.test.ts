@@ -167,9 +167,17 @@ describe('web client: layouts, paging and what is received (Chromium, ffmpeg sen
     // Forwarded bytes say the same: paused consumers get nothing from the SFU.
     const bytes = async () =>
       new Map((await veraConsumers()).map((c) => [c.id, c.byteCount] as const));
+    // Over at least 1.5 s and until every shown one has grown (the ffmpeg senders may lag on a
+    // busy machine), none of the paused ones grows.
     const before = await bytes();
-    await page.waitForTimeout(1500);
-    const later = await bytes();
+    const since = Date.now();
+    const later = await eventually(async () => {
+      const now = await bytes();
+      const shownGrew = first.video
+        .filter((c) => !c.paused)
+        .every((c) => (now.get(c.id) ?? 0) > (before.get(c.id) ?? 0));
+      return shownGrew && Date.now() - since >= 1500 ? now : undefined;
+    }, 'video forwarded for every tile shown');
     for (const c of first.video) {
       const grew = (later.get(c.id) ?? 0) > (before.get(c.id) ?? 0);
       assert.equal(grew, !c.paused, `video from ${c.from}: forwarded only when shown`);

@@ -21,7 +21,7 @@ describe("a kick across nodes, while the kicked person's node reads the adapter 
     redisLink.delayRepliesAfter('XREAD', STREAM_LAG_MS);
     const viaLink = `redis://127.0.0.1:${new URL(redisLink.url).port}`;
     cluster = await TestCluster.start(2, TRAFFIC_ENV, {
-      nodeEnv: (i) => (i === 1 ? { REDIS_URL: viaLink } : {}),
+      nodeEnv: (i): Record<string, string> => (i === 1 ? { REDIS_URL: viaLink } : {}),
     });
   });
   after(async () => {

@@ -323,8 +323,14 @@ export class SessionsService {
     if (!this.server.ready) return;
     for (const waiter of waiters)
       this.server.tellHosts(waiter.roomId, 'lobby:left', { participantId: waiter.participantId });
-    for (const entry of entries)
-      await this.announceLeft(entry.roomId, entry.participantId, 'disconnected');
+    // One size read per room (they were all removed at once), not one per participant.
+    const byRoom = new Map<string, string[]>();
+    for (const { roomId, participantId } of entries)
+      byRoom.set(roomId, [...(byRoom.get(roomId) ?? []), participantId]);
+    for (const [roomId, participantIds] of byRoom) {
+      const roomSize = await this.presence.size(roomId);
+      for (const id of participantIds) this.announceLeftIn(roomId, roomSize, id, 'disconnected');
+    }
     if (entries.length + waiters.length > 0)
       this.logger.warn(
         { nodeId, participants: entries.length, waiting: waiters.length },
@@ -337,7 +343,17 @@ export class SessionsService {
     participantId: string,
     reason: LeaveReason,
   ): Promise<void> {
-    this.announcer.left(roomId, await this.presence.size(roomId), participantId, reason);
+    this.announceLeftIn(roomId, await this.presence.size(roomId), participantId, reason);
+  }
+
+  /** The participant left a room that has `roomSize` participants now. */
+  private announceLeftIn(
+    roomId: string,
+    roomSize: number,
+    participantId: string,
+    reason: LeaveReason,
+  ): void {
+    this.announcer.left(roomId, roomSize, participantId, reason);
     this.events.emit('participant.left', { roomId, participantId, reason });
   }
 }
