@@ -235,6 +235,41 @@ describe('NodeDirectory on the real Redis', () => {
   });
 });
 
+describe('NodeDirectory at boot', () => {
+  it('registers although the first heartbeat misses its deadline (a busy start); gives up on a Redis that never answers', async () => {
+    // Regression (seen while the machine was busy): a node exited at start with "Command timed
+    // out", the first heartbeat's answer having come after the 500 ms command deadline.
+    const deployment = new Nodes();
+    const link = await SlowLink.start(TEST_REDIS_URL.replace(/^redis:/, 'http:'));
+    after(async () => {
+      await deployment.close();
+      await link.close();
+    });
+    const url = link.url.replace(/^http:/, 'redis:');
+    const connection = await deployment.connection('slow-start', url);
+    // The first beat's answer arrives 700 ms late; later answers on time.
+    link.delay(700);
+    setTimeout(() => link.delay(0), 300);
+    const late = new NodeDirectory(connection, deployment.config('slow-start'));
+    await late.onModuleInit();
+    after(() => late.onApplicationShutdown());
+    const { directory: other } = await deployment.directory('watcher');
+    await other.beatOnce();
+    assert.ok(other.isLive('slow-start'), 'the slow starter is registered');
+
+    // Nothing answers at all: the boot fails after its tries, with the cause.
+    const silent = await deployment.connection('silent', url);
+    link.hold('to-browser');
+    const started = Date.now();
+    await assert.rejects(
+      new NodeDirectory(silent, deployment.config('silent')).onModuleInit(),
+      /Command timed out/,
+    );
+    assert.ok(Date.now() - started >= 3 * 500, 'three tries, each waited for');
+    link.release('to-browser');
+  });
+});
+
 describe('RedisPresenceStore on the real Redis', () => {
   const nodes = new Nodes();
   after(() => nodes.close());

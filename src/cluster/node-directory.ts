@@ -12,6 +12,13 @@ export interface NodeDirectoryEvents {
 
 /** How long a dead node stays listed (as expired) so that nodes starting later still see it. */
 const FORGET_AFTER_MS = 120_000;
+/**
+ * The first heartbeat registers the node, and a failure stops the boot. A process starting on a
+ * busy machine can miss the command deadline (500 ms) although Redis answered: so a few tries,
+ * each with a short pause, before giving up.
+ */
+const FIRST_BEAT_ATTEMPTS = 3;
+const FIRST_BEAT_RETRY_MS = 250;
 
 // One sorted set of node ids scored by when their heartbeat runs out, on Redis's clock.
 // Returns this node's state before the beat (0 listed, 1 run out, 2 not listed at all), then the
@@ -70,7 +77,7 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
     this.live.add(this.nodeId);
     if (!this.redis.enabled) return;
     await this.redis.connect();
-    await this.beat();
+    await this.firstBeat();
     this.timer = setInterval(() => void this.beatOnce(), this.heartbeatMs);
     this.timer.unref();
   }
@@ -98,6 +105,18 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
       .catch((error: unknown) => this.logger.warn({ err: error }, 'node heartbeat failed'))
       .finally(() => (this.beating = undefined));
     return this.beating;
+  }
+
+  private async firstBeat(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.beat();
+      } catch (error) {
+        if (attempt >= FIRST_BEAT_ATTEMPTS) throw error;
+        this.logger.warn({ err: error, attempt }, 'first node heartbeat failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, FIRST_BEAT_RETRY_MS));
+      }
+    }
   }
 
   private get key(): string {
