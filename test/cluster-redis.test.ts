@@ -81,6 +81,20 @@ class Nodes {
   }
 }
 
+/**
+ * A deployment of its own and a link to Redis that can hold or delay (`url`: Redis through it),
+ * both closed after the test.
+ */
+async function behindLink(): Promise<{ deployment: Nodes; link: SlowLink; url: string }> {
+  const deployment = new Nodes();
+  const link = await SlowLink.start(TEST_REDIS_URL.replace(/^redis:/, 'http:'));
+  after(async () => {
+    await deployment.close();
+    await link.close();
+  });
+  return { deployment, link, url: link.url.replace(/^http:/, 'redis:') };
+}
+
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<DomainError> {
   let caught: unknown;
   await promise.catch((error: unknown) => (caught = error));
@@ -204,17 +218,9 @@ describe('NodeDirectory on the real Redis', () => {
   });
 
   it('a node cut off from Redis past its TTL learns it expired, although its held heartbeats renewed it once the link was back', async () => {
-    const deployment = new Nodes();
-    const link = await SlowLink.start(TEST_REDIS_URL.replace(/^redis:/, 'http:'));
-    after(async () => {
-      await deployment.close();
-      await link.close();
-    });
+    const { deployment, link, url } = await behindLink();
     const { directory: a } = await deployment.directory('cut-a');
-    const { directory: b } = await deployment.directory(
-      'cut-b',
-      link.url.replace(/^http:/, 'redis:'),
-    );
+    const { directory: b } = await deployment.directory('cut-b', url);
     await a.beatOnce();
     assert.deepEqual(a.liveNodes().sort(), ['cut-a', 'cut-b']);
     const downs: string[] = [];
@@ -239,13 +245,7 @@ describe('NodeDirectory at boot', () => {
   it('registers although the first heartbeat misses its deadline (a busy start); gives up on a Redis that never answers', async () => {
     // Regression (seen while the machine was busy): a node exited at start with "Command timed
     // out", the first heartbeat's answer having come after the 500 ms command deadline.
-    const deployment = new Nodes();
-    const link = await SlowLink.start(TEST_REDIS_URL.replace(/^redis:/, 'http:'));
-    after(async () => {
-      await deployment.close();
-      await link.close();
-    });
-    const url = link.url.replace(/^http:/, 'redis:');
+    const { deployment, link, url } = await behindLink();
     const connection = await deployment.connection('slow-start', url);
     // The first beat's answer arrives 700 ms late; later answers on time.
     link.delay(700);
