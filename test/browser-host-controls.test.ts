@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import type { RoomMediaStats } from '../src/protocol/events.js';
 import { expectAccessible } from './support/accessibility.js';
-import { Admin } from './support/admin.js';
-import { startApp, type TestApp } from './support/app.js';
-import { BrowserUser, eventually, launchBrowser } from './support/browser.js';
+import { useBrowserApp } from './support/browser-app.js';
+import { eventually } from './support/browser.js';
 import { connect, type TestClient } from './support/sockets.js';
 
 /** Media on loopback with one worker; this file's own port range. */
@@ -18,24 +16,11 @@ const ENV = {
 };
 
 describe('web client in Chromium: host controls and raised hands', () => {
-  let t: TestApp;
-  let admin: Admin;
-  let browser: Browser;
-  const closing: (() => Promise<unknown> | void)[] = [];
-  before(async () => {
-    t = await startApp(ENV);
-    admin = new Admin(t.url);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const close of closing.reverse()) await close();
-    await browser?.close();
-    await t?.close();
-  });
+  const web = useBrowserApp(ENV);
 
   /** Whether the participant's microphone is paused on the server. */
   const micPausedOnServer = async (roomId: string, participantId: string) => {
-    const res = await admin.get(`/api/v1/rooms/${roomId}/media`).expect(200);
+    const res = await web.admin.get(`/api/v1/rooms/${roomId}/media`).expect(200);
     const media = res.body as RoomMediaStats;
     const audio = media.participants
       .find((p) => p.participantId === participantId)
@@ -44,14 +29,12 @@ describe('web client in Chromium: host controls and raised hands', () => {
   };
 
   it('a host mutes hard: the mic button cannot unmute and says why, until the host allows it; raised hands reach the host in order', async () => {
-    const roomId = await admin.createRoom({ name: 'All hands' });
-    const hostToken = await admin.issueToken(roomId, 'Alice Host', 'host');
-    const bobToken = await admin.issueToken(roomId, 'Bob Builder');
-    const carolToken = await admin.issueToken(roomId, 'Carol Socket');
-    const host = await BrowserUser.open(browser, t.url, 'host', hostToken.token);
-    closing.push(() => host.close());
-    const bob = await BrowserUser.open(browser, t.url, 'bob', bobToken.token);
-    closing.push(() => bob.close());
+    const roomId = await web.admin.createRoom({ name: 'All hands' });
+    const hostToken = await web.admin.issueToken(roomId, 'Alice Host', 'host');
+    const bobToken = await web.admin.issueToken(roomId, 'Bob Builder');
+    const carolToken = await web.admin.issueToken(roomId, 'Carol Socket');
+    const host = await web.open('host', hostToken.token);
+    const bob = await web.open('bob', bobToken.token);
     await host.join();
     await bob.join();
     const bobId = bobToken.participantId;
@@ -64,8 +47,8 @@ describe('web client in Chromium: host controls and raised hands', () => {
     await bob.page.getByRole('button', { name: 'Raise your hand' }).click();
     await bob.page.getByRole('button', { name: 'Lower your hand' }).waitFor();
     await host.page.locator(`.hands-list [data-hand-id="${bobId}"]`).waitFor();
-    const carol: TestClient = await connect(t.url, carolToken.token);
-    closing.push(() => carol.close());
+    const carol: TestClient = await connect(web.app.url, carolToken.token);
+    web.closeAfter(() => carol.close());
     assert.ok((await carol.request('room:join', {})).ok);
     assert.ok((await carol.request('hand:raise', {})).ok);
     await host.page.getByRole('heading', { name: 'Raised hands (2)' }).waitFor();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+
 import type { RoomMediaStats } from '../src/protocol/events.js';
 import { expectAccessible } from './support/accessibility.js';
-import { Admin } from './support/admin.js';
-import { startApp, type TestApp } from './support/app.js';
-import { BrowserUser, eventually, launchBrowser } from './support/browser.js';
+import type { Admin } from './support/admin.js';
+import { useBrowserApp } from './support/browser-app.js';
+import { eventually } from './support/browser.js';
 
 /** Media on loopback with one worker; this file's own port range. */
 const ENV = {
@@ -54,29 +54,14 @@ async function sourcesOnServer(admin: Admin, roomId: string, participantId: stri
 }
 
 describe('web client in Chromium: screen sharing', () => {
-  let t: TestApp;
-  let admin: Admin;
-  let browser: Browser;
-  const closing: (() => Promise<unknown> | void)[] = [];
-  before(async () => {
-    t = await startApp(ENV);
-    admin = new Admin(t.url);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const close of closing.reverse()) await close();
-    await browser?.close();
-    await t?.close();
-  });
+  const web = useBrowserApp(ENV);
 
   it("a share is a large playing tile with the sharer's name for the others; the browser's stop ends it; a host stops someone's share; only hosts when the room says so", async () => {
-    const roomId = await admin.createRoom({ name: 'Design review' });
-    const hostToken = await admin.issueToken(roomId, 'Alice Host', 'host');
-    const bobToken = await admin.issueToken(roomId, 'Bob Builder');
-    const alice = await BrowserUser.open(browser, t.url, 'alice', hostToken.token);
-    closing.push(() => alice.close());
-    const bob = await BrowserUser.open(browser, t.url, 'bob', bobToken.token);
-    closing.push(() => bob.close());
+    const roomId = await web.admin.createRoom({ name: 'Design review' });
+    const hostToken = await web.admin.issueToken(roomId, 'Alice Host', 'host');
+    const bobToken = await web.admin.issueToken(roomId, 'Bob Builder');
+    const alice = await web.open('alice', hostToken.token);
+    const bob = await web.open('bob', bobToken.token);
     await alice.join();
     await bob.join();
     const aliceId = hostToken.participantId;
@@ -87,7 +72,7 @@ describe('web client in Chromium: screen sharing', () => {
     await alice.page.getByRole('button', { name: /^Stop sharing/ }).waitFor();
     // The picture and its sound are two producers, made one after the other: wait for both.
     const sources = await eventually(async () => {
-      const now = await sourcesOnServer(admin, roomId, aliceId);
+      const now = await sourcesOnServer(web.admin, roomId, aliceId);
       return now.includes('screen') && now.includes('screen-audio') ? now : undefined;
     }, 'the share (picture and sound) reaches the server');
     assert.deepEqual(sources, ['camera', 'microphone', 'screen', 'screen-audio']);
@@ -139,7 +124,7 @@ describe('web client in Chromium: screen sharing', () => {
     await alice.page.getByRole('button', { name: /^Share screen/ }).waitFor();
     await eventually(
       async () =>
-        (await sourcesOnServer(admin, roomId, aliceId)).join() === 'camera,microphone'
+        (await sourcesOnServer(web.admin, roomId, aliceId)).join() === 'camera,microphone'
           ? true
           : undefined,
       'the share is closed on the server',
@@ -155,17 +140,17 @@ describe('web client in Chromium: screen sharing', () => {
     await bob.page.getByText('A host stopped your screen share.').waitFor();
     await bob.page.getByRole('button', { name: /^Share screen/ }).waitFor();
     await bobsShare.waitFor({ state: 'detached' });
-    assert.deepEqual(await sourcesOnServer(admin, roomId, bobId), ['camera', 'microphone']);
+    assert.deepEqual(await sourcesOnServer(web.admin, roomId, bobId), ['camera', 'microphone']);
 
     // The room now lets only hosts share: Bob's button says why and shares nothing.
-    await admin.patch(`/api/v1/rooms/${roomId}`, { screenShare: 'hosts' }).expect(200);
+    await web.admin.patch(`/api/v1/rooms/${roomId}`, { screenShare: 'hosts' }).expect(200);
     const refused = bob.page.getByRole('button', { name: /^Share screen: not available/ });
     await refused.waitFor();
     assert.equal(await refused.getAttribute('aria-disabled'), 'true');
     assert.match((await refused.getAttribute('aria-label')) ?? '', /Only hosts can share/);
     await refused.click({ force: true });
     await bob.page.getByText('Only hosts can share their screen in this room.').first().waitFor();
-    assert.deepEqual(await sourcesOnServer(admin, roomId, bobId), ['camera', 'microphone']);
+    assert.deepEqual(await sourcesOnServer(web.admin, roomId, bobId), ['camera', 'microphone']);
     await expectAccessible(bob.page, 'room where only hosts may share');
 
     assert.deepEqual(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { JoinedResult, WaitingResult } from '../src/protocol/events.js';
 import { Admin } from './support/admin.js';
-import { TestCluster } from './support/cluster.js';
+import { useCluster } from './support/cluster.js';
 import { opusRtpParameters } from './support/media.js';
 import { connect, connectAndJoin, type TestClient } from './support/sockets.js';
 
@@ -23,19 +23,11 @@ async function produceAudio(client: TestClient) {
 
 // Run with CONVENE_TEST_CLUSTER_RTC_BASE to choose the nodes' RTC ports.
 describe('host controls across two convene processes', () => {
-  let cluster: TestCluster;
-  const clients: TestClient[] = [];
-  before(async () => {
-    cluster = await TestCluster.start(2);
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await cluster?.close();
-  });
-  const track = (client: TestClient) => (clients.push(client), client);
+  const nodes = useCluster(2);
+  const { track } = nodes;
 
   it('a hard mute and a raised hand set on one node hold on the other, also after reconnecting there', async () => {
-    const [one, two] = [cluster.node(0), cluster.node(1)];
+    const [one, two] = [nodes.cluster.node(0), nodes.cluster.node(1)];
     const admin = new Admin(one.url);
     const roomId = await admin.createRoom();
     const hostToken = await admin.issueToken(roomId, 'Host', 'host');

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Admin } from './support/admin.js';
-import { TestCluster } from './support/cluster.js';
+import { useCluster } from './support/cluster.js';
 import {
   consumeAndResume,
   roomMedia,
   routerCapabilities,
   vp8RtpParameters,
 } from './support/media.js';
-import { connectAndJoin, type TestClient } from './support/sockets.js';
+import { connectAndJoin } from './support/sockets.js';
 
 // A screen share crosses nodes like any producer (registry in Redis, PipeTransports between the
 // nodes), and keeps its source on the way: a viewer on the other node gets a `screen`, and a
@@ -16,19 +16,11 @@ import { connectAndJoin, type TestClient } from './support/sockets.js';
 
 // Run with CONVENE_TEST_CLUSTER_RTC_BASE to choose the nodes' RTC ports.
 describe('screen sharing across two convene processes', () => {
-  let cluster: TestCluster;
-  const clients: TestClient[] = [];
-  before(async () => {
-    cluster = await TestCluster.start(2);
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await cluster?.close();
-  });
-  const track = (client: TestClient) => (clients.push(client), client);
+  const nodes = useCluster(2);
+  const { track } = nodes;
 
   it('a viewer on node 2 consumes a share of node 1 with its source, and a host on node 2 stops it', async () => {
-    const [one, two] = [cluster.node(0), cluster.node(1)];
+    const [one, two] = [nodes.cluster.node(0), nodes.cluster.node(1)];
     const admin = new Admin(one.url);
     const roomId = await admin.createRoom();
     const aliceToken = await admin.issueToken(roomId, 'Alice');

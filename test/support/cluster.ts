@@ -4,6 +4,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
 import { TEST_ADMIN_KEY } from './app.js';
 import { TestDatabase } from './database.js';
@@ -317,4 +318,33 @@ export async function standaloneNode(
     },
     join(dir, `${name}-${port}.log`),
   );
+}
+
+/**
+ * For a describe block: a cluster of `count` nodes, started before its tests; after them, every
+ * client given to `track` is closed, then the cluster.
+ */
+export function useCluster(
+  count: number,
+  env: Record<string, string> = {},
+): { readonly cluster: TestCluster; track: <C extends { close(): void }>(client: C) => C } {
+  let cluster: TestCluster | undefined;
+  const clients: { close(): void }[] = [];
+  before(async () => {
+    cluster = await TestCluster.start(count, env);
+  });
+  after(async () => {
+    for (const client of clients) client.close();
+    await cluster?.close();
+  });
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('useCluster: used outside the block’s tests');
+      return cluster;
+    },
+    track: (client) => {
+      clients.push(client);
+      return client;
+    },
+  };
 }
