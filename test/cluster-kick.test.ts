@@ -20,9 +20,16 @@ describe("a kick across nodes, while the kicked person's node reads the adapter 
     redisLink = await SlowLink.start(TEST_REDIS_URL);
     redisLink.delayRepliesAfter('XREAD', STREAM_LAG_MS);
     const viaLink = `redis://127.0.0.1:${new URL(redisLink.url).port}`;
-    cluster = await TestCluster.start(2, TRAFFIC_ENV, {
-      nodeEnv: (i): Record<string, string> => (i === 1 ? { REDIS_URL: viaLink } : {}),
-    });
+    // A long node TTL: heartbeats 15 s apart, so node 1 (started after node 0) is not yet in
+    // node 0's last heartbeat during these tests, as after a scale-up; a kick must reach it all
+    // the same.
+    cluster = await TestCluster.start(
+      2,
+      { ...TRAFFIC_ENV, CONVENE_NODE_TTL_SECONDS: '60' },
+      {
+        nodeEnv: (i): Record<string, string> => (i === 1 ? { REDIS_URL: viaLink } : {}),
+      },
+    );
   });
   after(async () => {
     await cluster?.close();
@@ -61,5 +68,29 @@ describe("a kick across nodes, while the kicked person's node reads the adapter 
     );
     assert.equal(left.reason, 'kicked');
     assert.deepEqual(await r.live(1), [host.participantId, neighbour.participantId].sort());
+  });
+
+  it('a node that does not answer (stalled) delays the kick by the request deadline, never fails it', async () => {
+    const r = await ClusterRoom.create(cluster, rooms);
+    const host = await r.person(0, 'Host', { role: 'host' });
+    const kicked = await r.person(0, 'Kai');
+    await r.person(1, 'Stella');
+    cluster.node(1).pause();
+    try {
+      const started = Date.now();
+      const kick = await host.client.request(
+        'room:kick',
+        { participantId: kicked.participantId },
+        15_000,
+      );
+      assert.ok(kick.ok, JSON.stringify(kick));
+      // CONVENE_NODE_REQUEST_TIMEOUT_MS of the test cluster: 2 s.
+      assert.ok(Date.now() - started >= 1900, 'the kick waited for the stalled node');
+      const ended = await kicked.client.waitFor('session:ended', undefined, 10_000);
+      assert.equal(ended.reason, 'kicked');
+      await kicked.client.waitForDisconnect(10_000);
+    } finally {
+      cluster.node(1).resume();
+    }
   });
 });

@@ -242,6 +242,19 @@ describe('NodeDirectory on the real Redis', () => {
 });
 
 describe('NodeDirectory at boot', () => {
+  it('lists a node that started since the last heartbeat when asked for the live nodes now', async () => {
+    const deployment = new Nodes();
+    after(() => deployment.close());
+    const { directory: first } = await deployment.directory('early');
+    await deployment.directory('late');
+    assert.deepEqual(first.liveNodes(), ['early'], 'not yet seen at a heartbeat');
+    assert.deepEqual((await first.liveNodesNow()).sort(), ['early', 'late']);
+    // What locating a producer asks (media-cluster.ts): live by the heartbeat, or by Redis now.
+    assert.equal(first.isLive('late'), false);
+    assert.equal(await first.isLiveNow('late'), true);
+    assert.equal(await first.isLiveNow('never-started'), false);
+  });
+
   it('registers although the first heartbeat misses its deadline (a busy start); gives up on a Redis that never answers', async () => {
     // Regression (seen while the machine was busy): a node exited at start with "Command timed
     // out", the first heartbeat's answer having come after the 500 ms command deadline.

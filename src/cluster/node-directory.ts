@@ -32,6 +32,12 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
 return { state, redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf'), redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now) }`;
 
+// The ids whose heartbeat has not run out, on Redis's clock.
+const LIVE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')`;
+
 const LISTED = 0;
 const RAN_OUT = 1;
 
@@ -93,6 +99,29 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
   /** The nodes alive at the last heartbeat (this one included). */
   liveNodes(): string[] {
     return [...this.live];
+  }
+
+  /**
+   * The nodes alive now, read from Redis (this one included), for a request that must reach
+   * every node holding a connection: `liveNodes()` does not list a node that started since this
+   * node's last heartbeat, and connections may already be there. The last heartbeat's list when
+   * Redis does not answer.
+   */
+  async liveNodesNow(): Promise<string[]> {
+    const client = this.redis.client;
+    if (!client) return this.liveNodes();
+    try {
+      const live = (await client.eval(LIVE, 1, this.key)) as string[];
+      return [...new Set([this.nodeId, ...live])];
+    } catch (error) {
+      this.logger.warn({ err: error }, 'reading the live nodes failed; using the last heartbeat’s');
+      return this.liveNodes();
+    }
+  }
+
+  /** Whether the node is alive: by the last heartbeat, or else by Redis now (a node just started). */
+  async isLiveNow(nodeId: string): Promise<boolean> {
+    return this.live.has(nodeId) || (await this.liveNodesNow()).includes(nodeId);
   }
 
   isLive(nodeId: string): boolean {

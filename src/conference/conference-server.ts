@@ -250,11 +250,14 @@ export class ConferenceServer implements OnModuleInit {
     return this.applyHere(change) || (await this.onEveryNode(change));
   }
 
-  /** Every live node applies the change to its own connections; a node that fails is logged. */
+  /**
+   * Every live node applies the change to its own connections; a node that fails is logged. The
+   * nodes are read from Redis now: one started since the last heartbeat may hold connections.
+   */
   private async onEveryNode(change: ConnectionChange): Promise<number> {
-    const nodeIds = new Set([this.nodes.nodeId, ...this.nodes.liveNodes()]);
+    const nodeIds = await this.nodes.liveNodesNow();
     const answers = await Promise.allSettled(
-      [...nodeIds].map((nodeId) => this.rpc.request(nodeId, 'conference.connections', change)),
+      nodeIds.map((nodeId) => this.rpc.request(nodeId, 'conference.connections', change)),
     );
     let touched = 0;
     for (const answer of answers) {

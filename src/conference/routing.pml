@@ -452,8 +452,9 @@ proctype Kick() {
 #else
      /* K4 conference-server.ts:endSessionsEverywhere: a node request to each node (op 'end'),
         which ends the participant's connections it holds in the handler's turn; both awaited,
-        answered in either order. Then the same end through the adapter (endSessions), for a
-        node that did not answer; it finds nobody here. */
+        answered in either order (onEveryNode reads the live nodes from Redis then, so a node
+        started since the last heartbeat is asked too). Then the same end through the adapter
+        (endSessions), for a node that did not answer; it finds nobody here. */
      if
      :: atomic { endOwnersOn(0, 0) }; atomic { endOwnersOn(1, 0) }
      :: atomic { endOwnersOn(1, 0) }; atomic { endOwnersOn(0, 0) }

@@ -128,7 +128,7 @@ export class MediaCluster implements OnModuleInit, OnModuleDestroy {
     const entry = await this.store.find(roomId, producerId).catch((error: unknown) => {
       throw toMediaError(error, ErrorCode.MEDIA_UNAVAILABLE, 'find the producer');
     });
-    if (!entry || entry.nodeId === this.nodeId || !this.directory.isLive(entry.nodeId))
+    if (!entry || entry.nodeId === this.nodeId || !(await this.directory.isLiveNow(entry.nodeId)))
       throw new DomainError(ErrorCode.MEDIA_NOT_FOUND, 'No such producer in this room');
     return entry.nodeId;
   }
@@ -173,7 +173,7 @@ export class MediaCluster implements OnModuleInit, OnModuleDestroy {
 
   /** The other live nodes' parts of a room's stats (a node that does not answer is left out). */
   async otherStats(roomId: string): Promise<RoomMediaStats[]> {
-    const others = this.directory.liveNodes().filter((n) => n !== this.nodeId);
+    const others = (await this.directory.liveNodesNow()).filter((n) => n !== this.nodeId);
     const results = await Promise.allSettled(
       others.map((nodeId) => this.rpc.request(nodeId, 'media.stats', { roomId })),
     );
