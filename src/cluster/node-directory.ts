@@ -102,17 +102,18 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The nodes alive now, read from Redis (this one included), for a request that must reach
-   * every node holding a connection: `liveNodes()` does not list a node that started since this
-   * node's last heartbeat, and connections may already be there. The last heartbeat's list when
-   * Redis does not answer.
+   * The nodes alive now, for a request that must reach every node holding a connection: the last
+   * heartbeat's (this one included) and those Redis lists now, for `liveNodes()` does not list a
+   * node that started since this node's last heartbeat, and connections may already be there.
+   * (A node in the first list that has died is not listening: a request to it fails at once.)
+   * Only the last heartbeat's when Redis does not answer.
    */
   async liveNodesNow(): Promise<string[]> {
     const client = this.redis.client;
     if (!client) return this.liveNodes();
     try {
       const live = (await client.eval(LIVE, 1, this.key)) as string[];
-      return [...new Set([this.nodeId, ...live])];
+      return [...new Set([this.nodeId, ...this.live, ...live])];
     } catch (error) {
       this.logger.warn({ err: error }, 'reading the live nodes failed; using the last heartbeat’s');
       return this.liveNodes();
@@ -121,7 +122,7 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
 
   /** Whether the node is alive: by the last heartbeat, or else by Redis now (a node just started). */
   async isLiveNow(nodeId: string): Promise<boolean> {
-    return this.live.has(nodeId) || (await this.liveNodesNow()).includes(nodeId);
+    return (await this.liveNodesNow()).includes(nodeId);
   }
 
   isLive(nodeId: string): boolean {
