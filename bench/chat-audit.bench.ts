@@ -61,7 +61,9 @@ interface Rates {
 
 /** Messages/s through `store`: one at a time, then all at once (group commit), each in a new room. */
 async function appendRates(ds: DataSource, store: PostgresAuditStore): Promise<Rates> {
-  const audit = new AuditLog(store, new Metrics(), new AuditSigning(chatConfig(), store));
+  const audit = new AuditLog(store, new Metrics(), new AuditSigning(chatConfig(), store), {
+    queryTimeoutMs: 10_000,
+  });
   const sender = randomUUID();
 
   const sequentialRoom = await createRoom(ds);

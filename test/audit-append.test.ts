@@ -25,7 +25,9 @@ describe('audit append through PostgreSQL', () => {
     await ds.initialize();
     await ds.runMigrations();
     store = new PostgresAuditStore(ds);
-    audit = new AuditLog(store, new Metrics(), new AuditSigning(chatConfig(), store));
+    audit = new AuditLog(store, new Metrics(), new AuditSigning(chatConfig(), store), {
+      queryTimeoutMs: 10_000,
+    });
   });
   after(async () => {
     await ds?.destroy();
@@ -74,6 +76,41 @@ describe('audit append through PostgreSQL', () => {
     return id;
   };
 
+  it('answers AUDIT_UNAVAILABLE within the deadline plus a second however long the database holds it; a message still queued then is never stored', async () => {
+    // Regression (npm run reliability, PostgreSQL partitioned): refusals came after up to 9.9 s
+    // with a 2 s deadline, messages waiting behind a hung batch and then for a new connection.
+    const roomId = await newRoom();
+    const sender = randomUUID();
+    await audit.append(message(roomId, sender, 'the head exists'));
+    const quick = new AuditLog(store, new Metrics(), new AuditSigning(chatConfig(), store), {
+      queryTimeoutMs: 300,
+    });
+    // Another session holds the room's chain head: the batch waits on its lock.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM chat_chain_heads WHERE room_id = $1 FOR UPDATE', [roomId]);
+      const inFlight = message(roomId, sender, 'in the held transaction');
+      const queued = message(roomId, sender, 'queued behind it');
+      const started = Date.now();
+      const answers = await Promise.allSettled([quick.append(inFlight), quick.append(queued)]);
+      const took = Date.now() - started;
+      for (const answer of answers) {
+        assert.equal(answer.status, 'rejected');
+        assert.equal((answer.reason as { code?: string }).code, 'AUDIT_UNAVAILABLE');
+      }
+      assert.ok(took >= 1300 && took < 2500, `answered after ${took} ms (deadline 300 ms + 1 s)`);
+      await holder.query('COMMIT');
+      // The one in flight may commit once the lock is free (its outcome was unknown); the
+      // queued one was dropped from the queue: never stored.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await store.findRetry(sender, queued.clientMessageId), undefined);
+    } finally {
+      await holder.end();
+    }
+  });
+
   /** A second process's view of the same database: its own pool, store and group commit. */
   const otherNode = async (signingKey?: string) => {
     const other = new DataSource(dataSourceOptions(db.url));
@@ -82,7 +119,7 @@ describe('audit append through PostgreSQL', () => {
     const config = { ...chatConfig(), auditSigningKey: signingKey };
     const signing = new AuditSigning(config, otherStore);
     return {
-      audit: new AuditLog(otherStore, new Metrics(), signing),
+      audit: new AuditLog(otherStore, new Metrics(), signing, { queryTimeoutMs: 10_000 }),
       queries: new AuditQueries(otherStore, signing),
       store: otherStore,
       close: () => other.destroy(),

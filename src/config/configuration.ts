@@ -132,6 +132,7 @@ export type PresenceConfig = ReturnType<typeof presenceConfig>;
 export type MediaConfig = ReturnType<typeof mediaConfig>;
 export type IceConfig = ReturnType<typeof iceConfig>;
 export type ClusterConfig = ReturnType<typeof clusterConfig>;
+export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;
 export type WsConfig = ReturnType<typeof wsConfig>;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type DatabaseConfig, databaseConfig } from '../../config/configuration.js';
 import { DomainError } from '../../common/domain-error.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
@@ -17,10 +18,15 @@ import { CURRENT_HASH_VERSION, hashedTime, linkHash, type NewMessage } from './h
 interface Pending {
   message: NewMessage;
   resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
+  reject: (error: Error) => void;
 }
 
 const MAX_BATCH = 256;
+/**
+ * A message is answered within the database deadline plus this, however long it waited behind
+ * other batches or for a connection (over a silent link a new connection can take longer).
+ */
+const ANSWER_GRACE_MS = 1_000;
 const dedupeKey = (senderId: string, clientMessageId: string) => `${senderId}/${clientMessageId}`;
 
 /** The message was not recorded (or it is unknown whether it was), so it was not sent. */
@@ -36,7 +42,11 @@ export const auditUnavailable = () =>
  * stays linear across processes.
  * Messages arriving while a room's transaction runs are group-committed in the next one; if
  * PostgreSQL refuses a batch's content, its messages are retried one per transaction, so one bad
- * message fails alone. A message's promise resolves only after its transaction has committed.
+ * message fails alone. A message's promise resolves only after its transaction has committed,
+ * and is answered AUDIT_UNAVAILABLE once `CONVENE_DB_QUERY_TIMEOUT_MS` plus a second has passed
+ * since `append`: a message still queued then is dropped (never stored); one whose transaction
+ * is running may still commit (its outcome is unknown to the sender, whose retry with the same
+ * clientMessageId finds it), but is not delivered.
  */
 @Injectable()
 export class AuditLog {
@@ -47,6 +57,7 @@ export class AuditLog {
     private readonly store: AuditStore,
     private readonly metrics: Metrics,
     private readonly signing: AuditSigning,
+    @Inject(databaseConfig.KEY) private readonly database: Pick<DatabaseConfig, 'queryTimeoutMs'>,
   ) {}
 
   /**
@@ -72,7 +83,23 @@ export class AuditLog {
         queue = { pending: [], flushing: false };
         this.queues.set(message.roomId, queue);
       }
-      queue.pending.push({ message, resolve, reject });
+      const timer = setTimeout(() => {
+        // Still queued: out of the queue, so it is never stored.
+        const waiting = this.queues.get(message.roomId)?.pending;
+        const at = waiting?.indexOf(pending) ?? -1;
+        if (at >= 0) waiting?.splice(at, 1);
+        this.logger.warn(
+          { roomId: message.roomId, queued: at >= 0 },
+          'audit write not answered in time; message not delivered',
+        );
+        reject(auditUnavailable());
+      }, this.database.queryTimeoutMs + ANSWER_GRACE_MS).unref();
+      const pending: Pending = {
+        message,
+        resolve: (result) => (clearTimeout(timer), resolve(result)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      };
+      queue.pending.push(pending);
       if (!queue.flushing) void this.flush(message.roomId);
     });
   }
