@@ -122,7 +122,7 @@ export class NodeDirectory implements OnModuleInit, OnApplicationShutdown {
 
   /** Whether the node is alive: by the last heartbeat, or else by Redis now (a node just started). */
   async isLiveNow(nodeId: string): Promise<boolean> {
-    return (await this.liveNodesNow()).includes(nodeId);
+    return this.live.has(nodeId) || (await this.liveNodesNow()).includes(nodeId);
   }
 
   isLive(nodeId: string): boolean {

@@ -325,8 +325,11 @@ export class SessionsService {
       this.server.tellHosts(waiter.roomId, 'lobby:left', { participantId: waiter.participantId });
     // One size read per room (they were all removed at once), not one per participant.
     const byRoom = new Map<string, string[]>();
-    for (const { roomId, participantId } of entries)
-      byRoom.set(roomId, [...(byRoom.get(roomId) ?? []), participantId]);
+    for (const { roomId, participantId } of entries) {
+      const ids = byRoom.get(roomId) ?? [];
+      byRoom.set(roomId, ids);
+      ids.push(participantId);
+    }
     for (const [roomId, participantIds] of byRoom) {
       const roomSize = await this.presence.size(roomId);
       for (const id of participantIds) this.announceLeftIn(roomId, roomSize, id, 'disconnected');
